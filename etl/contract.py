@@ -249,3 +249,26 @@ def detect_kind(header: list[str]) -> str | None:
 def empty_frame(kind: str) -> pl.DataFrame:
     """An all-string frame with the kind's columns: what readers fill."""
     return pl.DataFrame(schema={name: pl.String for name in columns(kind)})
+
+
+# "blank = ..." rules of the contract, applied to good rows after validation:
+# kind -> column -> a literal value, or ("column", name) to copy another column of the row.
+DEFAULTS: dict[str, dict[str, object]] = {
+    "claims": {"patient_control_number": ("column", "claim_id"), "frequency_code": "1",
+               "service_date_to": ("column", "service_date_from"), "claim_type": "professional"},
+    "claim_lines": {"units": 1.0},
+    "remits": {"patient_responsibility": 0.0},
+    "remit_lines": {"units": 1.0},
+    "appeals": {"outcome": "pending", "recovered_amount": 0.0},
+}
+
+
+def apply_defaults(kind: str, frame: pl.DataFrame) -> pl.DataFrame:
+    out = []
+    for name, value in DEFAULTS.get(kind, {}).items():
+        col = pl.col(name)
+        if isinstance(frame.schema[name], pl.Enum):
+            col = col.cast(pl.String)
+        fill = pl.col(value[1]) if isinstance(value, tuple) else pl.lit(value)
+        out.append(col.fill_null(fill).alias(name))
+    return frame.with_columns(out) if out else frame

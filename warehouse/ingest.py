@@ -1,0 +1,312 @@
+"""Merge staged input rows into the facts: dedupe, conflicts and orphans, with per-file counts.
+
+etl/ validates rows and calls `stage()` for each batch; at the end of the load `merge()` moves
+staged rows into the fact tables in dependency order (claims before their lines, remits before
+their adjustments), so the order of files in a folder never matters. Every staged row ends as
+exactly one of: loaded, duplicate (already in the warehouse or earlier in this load), or
+quarantined (a conflict, or a reference to nothing), and the counts come back per file.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import duckdb
+
+from warehouse.schema import scalar
+import polars as pl
+
+# kind -> (fact table, staged columns in table order). Staged frames also carry _file, _row, _unit.
+TABLE_COLUMNS: dict[str, tuple[str, list[str]]] = {
+    "sites": ("site", ["site_id", "site_name", "specialty", "state", "billing_npi", "tin", "unmapped"]),
+    "providers": ("rendering_provider", ["provider_npi", "provider_name", "specialty", "site_id", "unmapped"]),
+    "payers": ("payer", ["payer_id", "payer_name", "payer_class", "appeal_window_days", "timely_filing_days", "unmapped"]),
+    "claims": ("claim", ["claim_id", "patient_control_number", "frequency_code", "original_claim_id", "site_id",
+                         "rendering_npi", "billing_npi", "payer_id", "patient_pseudonym", "member_id_masked",
+                         "service_date_from", "service_date_to", "submitted_date", "total_charge",
+                         "place_of_service", "type_of_bill", "prior_auth_number", "claim_type"]),
+    "claim_lines": ("claim_line", ["claim_id", "line_number", "procedure_code", "modifier_1", "modifier_2",
+                                   "modifier_3", "modifier_4", "revenue_code", "units", "line_charge", "service_date"]),
+    "rejections": ("rejection", ["claim_id", "rejected_date", "status_code", "reason", "source"]),
+    "remits": ("adjudication", ["remit_claim_id", "payer_id", "trace_number", "remit_date", "patient_control_number",
+                                "claim_status", "claim_charge", "claim_paid", "patient_responsibility",
+                                "payer_claim_number", "filing_indicator", "rendering_npi", "payee_npi",
+                                "service_date_from", "service_date_to", "payment_method"]),
+    "remit_lines": ("adjudication_line", ["remit_claim_id", "line_number", "procedure_code", "modifier_1", "modifier_2",
+                                          "modifier_3", "modifier_4", "original_procedure_code", "units",
+                                          "line_charge", "line_paid", "service_date"]),
+    "remit_adjustments": ("adjustment", ["remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity"]),
+    "remit_remarks": ("remark", ["remit_claim_id", "line_number", "rarc"]),
+    "provider_adjustments": ("provider_adjustment", ["payer_id", "trace_number", "remit_date", "payee_npi",
+                                                     "reason_code", "reference", "amount"]),
+    "appeals": ("appeal", ["appeal_id", "claim_id", "appeal_level", "filed_date", "decided_date", "outcome",
+                           "recovered_amount"]),
+    "write_offs": ("write_off", ["claim_id", "write_off_date", "amount", "reason"]),
+}
+STAGE_TYPES = {  # staged column -> DuckDB type (others VARCHAR)
+    **{c: "DECIMAL(18,2)" for c in ("total_charge", "line_charge", "claim_charge", "claim_paid",
+                                   "patient_responsibility", "line_paid", "amount", "recovered_amount")},
+    **{c: "DATE" for c in ("service_date_from", "service_date_to", "submitted_date", "service_date",
+                          "rejected_date", "remit_date", "filed_date", "decided_date", "write_off_date")},
+    **{c: "INTEGER" for c in ("line_number", "appeal_level", "appeal_window_days", "timely_filing_days")},
+    **{c: "DOUBLE" for c in ("units", "quantity")},
+    "unmapped": "BOOLEAN",
+}
+
+
+@dataclass
+class FileCounts:
+    loaded: Counter = field(default_factory=Counter)
+    duplicates: Counter = field(default_factory=Counter)
+    quarantined: Counter = field(default_factory=Counter)
+    per_kind: Counter = field(default_factory=Counter)   # loaded rows per kind
+
+
+def _stage_table(kind: str) -> str:
+    return f"stage_{kind}"
+
+
+def create_stage(con: duckdb.DuckDBPyConnection) -> None:
+    for kind, (_, cols) in TABLE_COLUMNS.items():
+        coldefs = ", ".join(f"{c} {STAGE_TYPES.get(c, 'VARCHAR')}" for c in cols)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_stage_table(kind)} "
+                    f"({coldefs}, _file INTEGER, _row BIGINT, _unit VARCHAR)")
+
+
+def stage(con: duckdb.DuckDBPyConnection, kind: str, frame: pl.DataFrame, file_seq: int, unit: str) -> None:
+    """Append validated rows of one kind (typed polars frame with `_row`) to the staging table."""
+    _, cols = TABLE_COLUMNS[kind]
+    frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in cols]
+                         + [pl.lit(file_seq).alias("_file"), pl.col("_row"), pl.lit(unit).alias("_unit")])
+    con.register("_incoming", frame)
+    try:
+        casts = ", ".join(f"CAST({c} AS {STAGE_TYPES.get(c, 'VARCHAR')})" for c in cols)
+        con.execute(f"INSERT INTO {_stage_table(kind)} SELECT {casts}, _file, _row, _unit FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _tally(counter: Counter, rows) -> None:
+    for file_seq, n in rows:
+        counter[file_seq] += n
+
+
+def _quarantine(con, load_id: int, paths: dict[int, str], kind: str, sql_rows: str, params: list,
+                field_name: str, rule: str, message: str, counts: FileCounts) -> None:
+    """Move staged rows selected by `sql_rows` (columns _file, _row, _unit, value) to quarantine."""
+    rows = con.sql(sql_rows, params=params).fetchall()
+    if not rows:
+        return
+    con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(load_id, paths.get(f, "?"), u, kind, r, field_name, None if v is None else str(v), rule,
+                      f"{paths.get(f, '?')}, row {r}: {message}".replace("{value}", str(v)))
+                     for f, r, u, v in rows])
+    counts.quarantined.update(Counter(f for f, _, _, _ in rows))
+
+
+def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -> FileCounts:
+    counts = FileCounts()
+    _merge_reference(con, counts)
+    _merge_keyed(con, load_id, paths, counts, "claims", "claim", ["claim_id"])
+    _orphans(con, load_id, paths, counts, "claim_lines", "claim_id",
+             "SELECT claim_id FROM claim", "claim_id {value} is not a loaded claim")
+    _merge_keyed(con, load_id, paths, counts, "claim_lines", "claim_line", ["claim_id", "line_number"])
+    _merge_rejections(con, counts)
+    _merge_remits(con, load_id, paths, counts)
+    _merge_appeals(con, counts)
+    _merge_all_fields(con, counts, "write_offs", "write_off",
+                      "claim_ref, write_off_date, amount, reason", "claim_id, write_off_date, amount, reason")
+    _merge_all_fields(con, counts, "provider_adjustments", "provider_adjustment",
+                      "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount",
+                      "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount")
+    return counts
+
+
+def _hash(cols: list[str], alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return "md5(concat_ws('|', " + ", ".join(f"coalesce(CAST({p}{c} AS VARCHAR), '\u2205')" for c in cols) + "))"
+
+
+def _merge_reference(con, counts: FileCounts) -> None:
+    """Reference lists: the latest row for a key wins; an unchanged row is a duplicate. An entry
+    discovered in a file (unmapped) never overwrites one the practice listed."""
+    for kind, (table, cols) in list(TABLE_COLUMNS.items())[:3]:
+        key = cols[0]
+        value_cols = [c for c in cols if c != "unmapped"]
+        st = _stage_table(kind)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ref AS
+            SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY coalesce(unmapped, false), _file DESC, _row DESC) AS _rank
+            FROM {st}""")
+        _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ref WHERE _rank > 1 GROUP BY 1").fetchall())
+        same = f"""SELECT r._file, count(*) FROM _ref r JOIN {table} t ON t.{key} = r.{key}
+                   WHERE r._rank = 1 AND ({_hash(value_cols, 'r')} = {_hash(value_cols, 't')}
+                                          OR (coalesce(r.unmapped, false) AND NOT coalesce(t.unmapped, false)))
+                   GROUP BY 1"""
+        _tally(counts.duplicates, con.sql(same).fetchall())
+        new = f"""SELECT r.* EXCLUDE (_rank) FROM _ref r LEFT JOIN {table} t ON t.{key} = r.{key}
+                  WHERE r._rank = 1 AND (t.{key} IS NULL OR ({_hash(value_cols, 'r')} <> {_hash(value_cols, 't')}
+                        AND NOT (coalesce(r.unmapped, false) AND NOT coalesce(t.unmapped, false))))"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ref_new AS {new}")
+        n = con.sql("SELECT _file, count(*) FROM _ref_new GROUP BY 1").fetchall()
+        _tally(counts.loaded, n)
+        counts.per_kind[kind] += sum(c for _, c in n)
+        select = ", ".join(f"coalesce({c}, false)" if c == "unmapped" else c for c in cols)
+        con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) SELECT {select} FROM _ref_new")
+
+
+def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str, key: list[str],
+                 ) -> None:
+    """First row for a key wins; an identical row later (or already loaded) is a duplicate; a
+    different row with a loaded key is quarantined as a conflict (nothing is silently overwritten)."""
+    _, cols = TABLE_COLUMNS[kind]
+    st = _stage_table(kind)
+    k = ", ".join(key)
+    on = " AND ".join(f"t.{c} = s.{c}" for c in key)
+    h = _hash(cols, "s")
+    th = _hash(cols, "t")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _k AS
+        SELECT s.*, {h} AS _h, row_number() OVER (PARTITION BY {', '.join('s.' + c for c in key)} ORDER BY s._file, s._row) AS _rank,
+               first({h}) OVER (PARTITION BY {', '.join('s.' + c for c in key)} ORDER BY s._file, s._row) AS _first_h
+        FROM {st} s""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _k2 AS
+        SELECT s.*, CASE WHEN t.{key[0]} IS NULL THEN NULL ELSE {th} END AS _t_h
+        FROM _k s LEFT JOIN {table} t ON {on}""")
+    dup = "(_t_h IS NOT NULL AND _t_h = _h) OR (_t_h IS NULL AND _rank > 1 AND _h = _first_h)"
+    clash = "(_t_h IS NOT NULL AND _t_h <> _h) OR (_t_h IS NULL AND _rank > 1 AND _h <> _first_h)"
+    _tally(counts.duplicates, con.sql(f"SELECT _file, count(*) FROM _k2 WHERE {dup} GROUP BY 1").fetchall())
+    _quarantine(con, load_id, paths, kind,
+                f"SELECT _file, _row, _unit, concat_ws('/', {k}) FROM _k2 WHERE {clash}", [],
+                "/".join(key), "conflict",
+                f"{'/'.join(key)} {{value}} was already loaded with different values; send a replacement "
+                f"claim (frequency 7) or correct the file", counts)
+    n = con.sql("SELECT _file, count(*) FROM _k2 WHERE _t_h IS NULL AND _rank = 1 GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind[kind] += sum(c for _, c in n)
+    extra = ", source_row" if table == "claim" else ""
+    con.execute(f"INSERT INTO {table} ({', '.join(cols)}, load_id{extra}) "
+                f"SELECT {', '.join(cols)}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1",
+                [load_id])
+
+
+def _orphans(con, load_id, paths, counts, kind: str, column: str, parents_sql: str, message: str) -> None:
+    st = _stage_table(kind)
+    pk = TABLE_COLUMNS[kind][1][0]
+    cond = f"{column} NOT IN ({parents_sql})"
+    _quarantine(con, load_id, paths, kind, f"SELECT _file, _row, _unit, {column} FROM {st} WHERE {cond}", [],
+                column, "unknown_reference", message, counts)
+    con.execute(f"DELETE FROM {st} WHERE {cond}")
+
+
+def _merge_rejections(con, counts: FileCounts) -> None:
+    st = _stage_table("rejections")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _r AS
+        SELECT s.*, row_number() OVER (PARTITION BY claim_id, rejected_date, status_code ORDER BY _file, _row) AS _rank,
+               EXISTS (SELECT 1 FROM rejection t WHERE t.claim_ref = s.claim_id AND t.rejected_date = s.rejected_date
+                       AND t.status_code = s.status_code) AS _exists
+        FROM {st} s""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _r WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+    n = con.sql("SELECT _file, count(*) FROM _r WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind["rejections"] += sum(c for _, c in n)
+    con.execute("INSERT INTO rejection SELECT claim_id, rejected_date, status_code, reason, source, NULL "
+                "FROM _r WHERE NOT _exists AND _rank = 1")
+
+
+def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
+    """A remit is identified by its content (payer, trace, claim, status, amounts, payer claim number)
+    and its occurrence within one file, so the same remit arriving again in another file is loaded
+    once. Lines, adjustments and remarks follow their remit: children of a duplicate are duplicates."""
+    content = ["payer_id", "trace_number", "patient_control_number", "claim_status", "claim_charge",
+               "claim_paid", "payer_claim_number"]
+    cols = TABLE_COLUMNS["remits"][1]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rm AS
+        WITH c AS (SELECT s.*, {_hash(content, 's')} AS _content FROM stage_remits s)
+        SELECT c.*, md5(_content || '#' || (row_number() OVER (PARTITION BY _file, _content ORDER BY _row) - 1)) AS adjudication_id,
+               row_number() OVER (PARTITION BY remit_claim_id ORDER BY _file, _row) AS _id_rank
+        FROM c""")
+    _quarantine(con, load_id, paths, "remits",
+                "SELECT _file, _row, _unit, remit_claim_id FROM _rm WHERE _id_rank > 1", [],
+                "remit_claim_id", "duplicate_key", "remit_claim_id {value} is used by two different remit rows", counts)
+    con.execute("DELETE FROM _rm WHERE _id_rank > 1")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rm2 AS
+        SELECT r.*, row_number() OVER (PARTITION BY r.adjudication_id ORDER BY r._file, r._row) AS _rank,
+               a.adjudication_id IS NOT NULL AS _exists
+        FROM _rm r LEFT JOIN adjudication a USING (adjudication_id)""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _rm2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+    n = con.sql("SELECT _file, count(*) FROM _rm2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind["remits"] += sum(c for _, c in n)
+    base_seq = scalar(con, "SELECT coalesce(max(event_seq), 0) FROM adjudication")
+    con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id)
+        SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?
+        FROM _rm2 WHERE NOT _exists AND _rank = 1""", [base_seq, load_id])
+    # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then earlier loads
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rmap AS
+        SELECT remit_claim_id, adjudication_id FROM _rm
+        UNION ALL
+        SELECT remit_claim_id, adjudication_id FROM adjudication
+        WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rm)
+        QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1""")
+    for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
+                             ("remit_adjustments", "adjustment", ["line_number", "seq"]),
+                             ("remit_remarks", "remark", ["line_number", "rarc"])):
+        st = _stage_table(kind)
+        _quarantine(con, load_id, paths, kind,
+                    f"SELECT _file, _row, _unit, remit_claim_id FROM {st} WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rmap)",
+                    [], "remit_claim_id", "unknown_reference",
+                    "remit_claim_id {value} matches no remit row in this load or the warehouse", counts)
+        child_cols = [c for c in TABLE_COLUMNS[kind][1] if c != "remit_claim_id"]
+        seq = (", row_number() OVER (PARTITION BY s.remit_claim_id, s._file ORDER BY s._row) AS seq"
+               if kind == "remit_adjustments" else "")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch AS
+            SELECT m.adjudication_id, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
+        on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
+            SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
+                   EXISTS (SELECT 1 FROM {table} t WHERE t.adjudication_id = c.adjudication_id AND {on}) AS _exists
+            FROM _ch c""")
+        _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+        n = con.sql("SELECT _file, count(*) FROM _ch2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+        _tally(counts.loaded, n)
+        counts.per_kind[kind] += sum(c for _, c in n)
+        insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
+        con.execute(f"INSERT INTO {table} ({', '.join(insert_cols)}) "
+                    f"SELECT {', '.join(insert_cols)} FROM _ch2 WHERE NOT _exists AND _rank = 1")
+
+
+def _merge_appeals(con, counts: FileCounts) -> None:
+    """An appeal's row is updated by a later row with the same appeal_id (pending -> decided)."""
+    cols = TABLE_COLUMNS["appeals"][1]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ap AS
+        SELECT s.*, {_hash(cols, 's')} AS _h,
+               row_number() OVER (PARTITION BY appeal_id ORDER BY _file DESC, _row DESC) AS _rank
+        FROM stage_appeals s""")
+    tcols = ["appeal_id", "claim_ref", "appeal_level", "filed_date", "decided_date", "outcome", "recovered_amount"]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _ap2 AS
+        SELECT a.*, t.appeal_id IS NOT NULL AND {_hash(tcols, 't')} = a._h AS _same
+        FROM _ap a LEFT JOIN appeal t USING (appeal_id)""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ap2 WHERE _rank > 1 OR _same GROUP BY 1").fetchall())
+    n = con.sql("SELECT _file, count(*) FROM _ap2 WHERE _rank = 1 AND NOT _same GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind["appeals"] += sum(c for _, c in n)
+    con.execute("""INSERT OR REPLACE INTO appeal
+        SELECT appeal_id, claim_id, appeal_level, filed_date, decided_date, coalesce(outcome, 'pending'),
+               coalesce(recovered_amount, 0), NULL
+        FROM _ap2 WHERE _rank = 1 AND NOT _same""")
+
+
+def _merge_all_fields(con, counts: FileCounts, kind: str, table: str, table_cols: str, stage_cols: str) -> None:
+    """Rows with no key of their own: identical to a loaded (or earlier staged) row = duplicate."""
+    st = _stage_table(kind)
+    tc = [c.strip() for c in table_cols.split(",")]
+    sc = [c.strip() for c in stage_cols.split(",")]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _af AS
+        SELECT s.*, {_hash(sc, 's')} AS _h, row_number() OVER (PARTITION BY {_hash(sc, 's')} ORDER BY _file, _row) AS _rank
+        FROM {st} s""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _af2 AS
+        SELECT a.*, a._h IN (SELECT {_hash(tc, 't')} FROM {table} t) AS _exists FROM _af a""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _af2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+    n = con.sql("SELECT _file, count(*) FROM _af2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind[kind] += sum(c for _, c in n)
+    con.execute(f"INSERT INTO {table} ({table_cols}, load_id) SELECT {stage_cols}, NULL FROM _af2 WHERE NOT _exists AND _rank = 1")

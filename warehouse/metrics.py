@@ -1,0 +1,195 @@
+"""The KPI registry: every measure and KPI defined once, with its words, parts, unit and benchmark.
+
+A *measure* is an additive aggregate over one mart (a count or a sum), with the date that places it
+in a period. A *KPI* is a measure, or a ratio `sum(numerator) / nullif(sum(denominator), 0)` of two
+measures, so ratios roll up as sum/sum, never as an average of rates. Pages and commands read
+labels, definitions and benchmarks from here; docs/metrics.md is checked against it by a test.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Marts a measure can be computed from (warehouse/sql/models). `claim` and `line` both serve the
+# claim-cohort measures; `line` is used when a slice or filter names a line attribute.
+CLAIM, LINE, APPEAL, AR = "claim", "line", "appeal", "ar"
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    unit: str                       # count | dollars
+    role: str                       # base: denial attributes (root cause, CARC...) do not narrow it
+                                    # denial: they do
+    dates: dict[str, str]           # date basis -> date column placing a row in a period
+    sql: dict[str, str]             # mart -> aggregate expression (absent: not computable there)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    good: tuple[float | None, float | None]      # [low, high) of the good band, None = open
+    typical: tuple[float | None, float | None]   # the typical band; outside both = concern
+    source: str
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    definition: str
+    numerator: str                  # measure key
+    denominator: str | None         # measure key; None = the KPI is the numerator itself
+    unit: str                       # ratio | dollars | count | days
+    good_direction: str             # up | down
+    benchmark: Benchmark | None = None
+    parts_unit: str = ""            # noun for "312 of 2,410 claims"
+    scale: float = 1.0              # days in A/R: numerator / (denominator / 90)
+
+
+_ADJ = {"adjudication": "initial_adjudication_date", "service": "dos"}
+_OUTCOME = {"adjudication": "first_outcome_date", "service": "dos"}
+_DECIDED = {"adjudication": "decided_date", "service": "dos"}
+
+MEASURES: dict[str, Measure] = {m.key: m for m in [
+    Measure("claims_adjudicated", "Claims adjudicated", "count", "base", _ADJ,
+            {CLAIM: "count(*) FILTER (WHERE adjudicated)", LINE: "count(DISTINCT claim_id)"},
+            "Claims whose initial adjudication falls in the period."),
+    Measure("billed_dollars", "Billed dollars", "dollars", "base", _ADJ,
+            {CLAIM: "sum(billed) FILTER (WHERE adjudicated)", LINE: "sum(charge)"},
+            "Billed charges of the claims adjudicated in the period."),
+    Measure("claims_denied", "Claims initially denied", "count", "denial", _ADJ,
+            {CLAIM: "count(*) FILTER (WHERE initially_denied)",
+             LINE: "count(DISTINCT claim_id) FILTER (WHERE is_denied)"},
+            "Claims whose initial adjudication denied at least one line."),
+    Measure("denied_dollars", "Denied dollars", "dollars", "denial", _ADJ,
+            {CLAIM: "sum(denied_dollars)", LINE: "sum(denied_dollars)"},
+            "Charges of the denied lines on the initial adjudication."),
+    Measure("recovered_dollars", "Recovered dollars", "dollars", "denial", _ADJ,
+            {CLAIM: "sum(recovered_dollars)"},
+            "Payer payments on initially denied claims after their initial adjudication, net of reversals."),
+    Measure("open_denied_dollars", "Open denied dollars", "dollars", "denial", _ADJ,
+            {CLAIM: "sum(open_denied_dollars)"},
+            "Denied dollars not yet recovered or written off."),
+    Measure("written_off_dollars", "Written-off dollars", "dollars", "denial", _ADJ,
+            {CLAIM: "sum(written_off_dollars) FILTER (WHERE initially_denied)"},
+            "Write-offs on initially denied claims."),
+    Measure("claims_denied_appealed", "Denied claims appealed", "count", "denial", _ADJ,
+            {CLAIM: "count(*) FILTER (WHERE initially_denied AND appealed)"},
+            "Initially denied claims with at least one appeal."),
+    Measure("claims_with_outcome", "Claims with a first outcome", "count", "base", _OUTCOME,
+            {CLAIM: "count(*) FILTER (WHERE first_outcome_date IS NOT NULL)"},
+            "Claims whose first outcome (rejection or adjudication) falls in the period."),
+    Measure("clean_claims", "Clean claims", "count", "base", _OUTCOME,
+            {CLAIM: "count(*) FILTER (WHERE first_outcome_date IS NOT NULL AND NOT rejected_before_adjudication"
+                    " AND NOT initially_denied)"},
+            "Claims neither rejected before adjudication nor denied on initial adjudication."),
+    Measure("claims_rejected", "Claims rejected before adjudication", "count", "base", _OUTCOME,
+            {CLAIM: "count(*) FILTER (WHERE rejected_before_adjudication)"},
+            "Claims whose first outcome was a rejection (clearinghouse or payer front end)."),
+    Measure("appeals_decided", "Appeals decided", "count", "denial", _DECIDED,
+            {APPEAL: "count(*) FILTER (WHERE is_decided)"},
+            "Appeals the payer decided in the period (won, partly won or lost)."),
+    Measure("appeals_won", "Appeals won", "count", "denial", _DECIDED,
+            {APPEAL: "count(*) FILTER (WHERE is_won)"},
+            "Appeals decided fully or partly in the provider's favour."),
+    # A/R measures are computed as of a date (see query.ar_measures), not summed over a period.
+    Measure("ar_balance", "Insurance A/R balance", "dollars", "denial", {}, {AR: "ar_balance"},
+            "Open insurance balance of claims with date of service on or before the as-of date."),
+    Measure("daily_charges_90", "Charges, last 90 days", "dollars", "base", {}, {AR: "charges_90"},
+            "Charges with date of service in the 90 days ending on the as-of date."),
+    Measure("ar_over_90", "A/R over 90 days", "dollars", "denial", {}, {AR: "ar_over_90"},
+            "Part of the A/R balance whose date of service is more than 90 days before the as-of date."),
+]}
+
+_MGMA = "MGMA and HFMA published ranges for physician practices (see docs/metrics.md)"
+KPIS: dict[str, Kpi] = {k.key: k for k in [
+    Kpi("claims_adjudicated", "Claims adjudicated", "Claims whose initial adjudication falls in the period.",
+        "claims_adjudicated", None, "count", "up", parts_unit="claims"),
+    Kpi("claims_denied", "Claims denied", "Claims whose initial adjudication denied at least one line (full or partial denial).",
+        "claims_denied", None, "count", "down", parts_unit="claims"),
+    Kpi("denial_rate", "Denial rate",
+        "Initially denied claims / claims whose initial adjudication falls in the period. A claim counts as denied "
+        "when its first adjudication denies at least one line; patient responsibility and contractual write-downs are not denials.",
+        "claims_denied", "claims_adjudicated", "ratio", "down",
+        Benchmark((None, 0.05), (0.05, 0.10), "Industry guidance: under 5% is good, 5-10% typical, over 10% needs action (" + _MGMA + ")"),
+        parts_unit="claims"),
+    Kpi("billed_dollars", "Billed dollars", "Billed charges of the claims adjudicated in the period.",
+        "billed_dollars", None, "dollars", "up"),
+    Kpi("denied_dollars", "Denied dollars", "Charges of the lines denied on the claims' initial adjudication; a line's dollars count once however many CARCs it carries.",
+        "denied_dollars", None, "dollars", "down"),
+    Kpi("denial_rate_dollars", "Denial rate ($)", "Denied dollars / billed charges of the claims adjudicated in the period.",
+        "denied_dollars", "billed_dollars", "ratio", "down",
+        Benchmark((None, 0.05), (0.05, 0.10), "Same bands as the count-based denial rate (" + _MGMA + ")"),
+        parts_unit="dollars"),
+    Kpi("clean_claim_rate", "Clean claim rate",
+        "Claims neither rejected before adjudication nor denied on initial adjudication / claims whose first outcome "
+        "(rejection or adjudication) falls in the period.",
+        "clean_claims", "claims_with_outcome", "ratio", "up",
+        Benchmark((0.95, None), (0.90, 0.95), "Industry guidance: 95% or better is good; under 90% needs action (" + _MGMA + ")"),
+        parts_unit="claims"),
+    Kpi("recovered_dollars", "Recovered dollars", "Payer payments on initially denied claims after their initial adjudication, net of reversals.",
+        "recovered_dollars", None, "dollars", "up"),
+    Kpi("denial_recovery_rate", "Denial recovery rate", "Recovered dollars / denied dollars, for claims initially denied in the period.",
+        "recovered_dollars", "denied_dollars", "ratio", "up",
+        Benchmark((0.50, None), (0.30, 0.50), "Practice-management guides: recovering half of denied dollars is good; under 30% is typical of unworked denials"),
+        parts_unit="dollars"),
+    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off (never below 0 per claim).",
+        "open_denied_dollars", None, "dollars", "down"),
+    Kpi("appeals_decided", "Appeals decided", "Appeals the payer decided in the period (won, partly won or lost); pending and withdrawn appeals are not counted.",
+        "appeals_decided", None, "count", "up", parts_unit="appeals"),
+    Kpi("appeal_win_ratio", "Appeal win ratio",
+        "Appeals decided fully or partly in the provider's favour / appeals decided in the period. Pending appeals are in neither.",
+        "appeals_won", "appeals_decided", "ratio", "up",
+        Benchmark((0.50, None), (0.35, 0.50), "Industry reports: roughly half of appealed denials are overturned; under 35% suggests weak appeals"),
+        parts_unit="appeals"),
+    Kpi("appeal_rate", "Appeal rate", "Initially denied claims with an appeal / initially denied claims.",
+        "claims_denied_appealed", "claims_denied", "ratio", "up",
+        Benchmark((0.50, None), (0.35, 0.50), "Industry reports: 50-65% of denials are never reworked; appealing or reworking half is good"),
+        parts_unit="claims"),
+    Kpi("ar_balance", "Insurance A/R", "Open insurance balance as of the date: charges − payer payments − patient responsibility − non-denial adjustments − write-offs, per claim, never below 0.",
+        "ar_balance", None, "dollars", "down"),
+    Kpi("ar_days", "Days in A/R",
+        "Insurance A/R balance at the date / average daily charges (charges with date of service in the 90 days ending on the date, divided by 90).",
+        "ar_balance", "daily_charges_90", "days", "down",
+        Benchmark((None, 40), (40, 50), "HFMA/MGMA: 30-40 days is good for physician practices; over 50 needs action"),
+        parts_unit="dollars", scale=90.0),
+    Kpi("ar_over_90_pct", "A/R over 90 days", "Share of the insurance A/R balance whose date of service is more than 90 days before the date.",
+        "ar_over_90", "ar_balance", "ratio", "down",
+        Benchmark((None, 0.15), (0.15, 0.25), "MGMA: under 15% of A/R over 90 days is good"),
+        parts_unit="dollars"),
+]}
+
+# The KPI fields of the `kpi` command, in order (issue contract: these exact names).
+KPI_FIELDS = [
+    "claims_adjudicated", "claims_denied", "denial_rate", "billed_dollars", "denied_dollars",
+    "denial_rate_dollars", "clean_claim_rate", "recovered_dollars", "denial_recovery_rate",
+    "appeals_decided", "appeal_win_ratio", "appeal_rate", "ar_balance", "ar_days", "ar_over_90_pct",
+]
+
+
+def band(kpi_key: str, value: float | None) -> str | None:
+    """'good' | 'typical' | 'concern' for a value against the KPI's benchmark, None if no band."""
+    k = KPIS[kpi_key]
+    if k.benchmark is None or value is None:
+        return None
+
+    def inside(b):
+        lo, hi = b
+        return (lo is None or value >= lo) and (hi is None or value < hi)
+
+    if inside(k.benchmark.good):
+        return "good"
+    if inside(k.benchmark.typical):
+        return "typical"
+    return "concern"
+
+
+def measures_of(kpi_keys) -> list[str]:
+    out: list[str] = []
+    for key in kpi_keys:
+        k = KPIS[key]
+        for m in (k.numerator, k.denominator):
+            if m and m not in out:
+                out.append(m)
+    return out

@@ -1,0 +1,325 @@
+"""KPIs for any slice and filter, within an access scope.
+
+`kpis()` is the one way numbers leave the warehouse: the pages, the brief, the `kpi` command and the
+tests call it. It plans one aggregate query per (mart, role, date) group of measures, binds every
+value as a parameter, and joins the results on the slice fields.
+
+Rules (docs/metrics.md):
+- claim attributes (site, provider, payer, period...) narrow every measure;
+- denial attributes (root cause, stage, team, CARC...) narrow the denial measures only: the
+  denominators of the rates stay "all claims of the slice", so by-cause rates add up to the total;
+- line attributes (procedure, modifier, CARC) switch the claim-cohort measures to line grain.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+
+from warehouse.schema import scalar
+import polars as pl
+
+from warehouse.dimensions import (DENIAL_KEYS, DIMENSIONS, LINE_KEYS, NAME_SQL, PERIOD_KEYS, check,
+                                  period_end, period_expr, period_label)
+from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, MEASURES, APPEAL, measures_of
+from warehouse.scope import Scope
+
+MART_TABLE = {CLAIM: "m_claim", LINE: "m_line", APPEAL: "m_appeal"}
+BASES = ("adjudication", "service")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filter values per dimension key (each a tuple of accepted values) and a date range."""
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    basis: str = "adjudication"
+
+    @classmethod
+    def make(cls, values: dict | None = None, date_from=None, date_to=None, basis="adjudication") -> "Filters":
+        vals = tuple(sorted((k, tuple(sorted(str(x) for x in v))) for k, v in (values or {}).items() if v))
+        check(k for k, _ in vals)
+        if basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}")
+        return cls(vals, _as_date(date_from), _as_date(date_to), basis)
+
+    def as_dict(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.values)
+
+    def without(self, keys) -> "Filters":
+        return Filters(tuple((k, v) for k, v in self.values if k not in keys), self.date_from, self.date_to, self.basis)
+
+
+def _as_date(v):
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v))
+
+
+class _Sql:
+    """Collects WHERE fragments and their bound parameters in order."""
+
+    def __init__(self):
+        self.where: list[str] = []
+        self.params: list = []
+
+    def add(self, fragment: str, *params) -> None:
+        self.where.append(fragment)
+        self.params.extend(params)
+
+    def clause(self) -> str:
+        return " AND ".join(self.where) if self.where else "true"
+
+
+def _filter_sql(q: _Sql, scope: Scope, filters: Filters, mart: str) -> None:
+    frag, params = scope.sql("site_id")
+    q.add(frag, *params)
+    for key, values in filters.values:
+        dim = DIMENSIONS[key]
+        if dim.kind == "period":
+            continue
+        if key == "modifier":
+            q.add("list_has_any(modifiers, ?::VARCHAR[])", list(values))
+        elif key in ("carc", "procedure_code") and mart != LINE:
+            continue          # not an attribute of this mart; the caller decided it does not apply
+        else:
+            q.add(f"list_contains(?::VARCHAR[], {dim.column})", list(values))
+
+
+def _source(mart: str, dims: list[str]) -> str:
+    table = MART_TABLE[mart]
+    if mart == LINE and "modifier" in dims:
+        return f"(SELECT *, unnest(modifiers) AS modifier FROM {table})"
+    return table
+
+
+def _aggregate(con, mart: str, measures: list[str], dims: list[str], scope: Scope, filters: Filters,
+               date_col: str | None) -> pl.DataFrame:
+    q = _Sql()
+    _filter_sql(q, scope, filters, mart)
+    if date_col:
+        q.add(f"{date_col} IS NOT NULL")
+        if filters.date_from:
+            q.add(f"{date_col} >= ?", filters.date_from)
+        if filters.date_to:
+            q.add(f"{date_col} <= ?", filters.date_to)
+    select, group = [], []
+    for key in dims:
+        d = DIMENSIONS[key]
+        expr = period_expr(key, date_col) if d.kind == "period" else d.column
+        select.append(f"{expr} AS {d.output}")
+        group.append(expr)
+        if d.kind == "denial" or key == "carc":
+            q.add(f"{d.column} IS NOT NULL")
+    for m in measures:
+        select.append(f"{MEASURES[m].sql[mart]} AS {m}")
+    sql = (f"SELECT {', '.join(select)} FROM {_source(mart, dims)} WHERE {q.clause()}"
+           + (f" GROUP BY {', '.join(group)}" if group else ""))
+    return con.sql(sql, params=q.params).pl()
+
+
+def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
+        periods: list[tuple[str, dt.date | None]], measures: list[str]) -> dict[str, pl.DataFrame]:
+    """A/R measures at one or several as-of dates.
+
+    periods: [(period key, period start)] or [(None, None)] for a single as-of; each period is
+    measured at its last day, but never after `as_of`."""
+    period_key = next((k for k in dims if k in PERIOD_KEYS), None)
+    if period_key:
+        starts = [s for _, s in periods]
+        ends = [min(period_end(period_key, s), as_of) for s in starts]
+    else:
+        starts, ends = [None], [as_of]
+    plain = [k for k in dims if k not in PERIOD_KEYS]
+    out_period = [DIMENSIONS[period_key].output] if period_key else []
+    dates = "SELECT unnest(?::DATE[]) AS period_start, unnest(?::DATE[]) AS as_of"
+    frames: dict[str, pl.DataFrame] = {}
+    # balances (denial attributes narrow them)
+    if {"ar_balance", "ar_over_90"} & set(measures):
+        q = _Sql()
+        _filter_sql(q, scope, filters.without({"procedure_code", "modifier", "carc"}), AR)
+        sel = ", ".join(f"{DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in plain)
+        for k in plain:
+            if k in DENIAL_KEYS:
+                q.add(f"{DIMENSIONS[k].column} IS NOT NULL")
+        inner_cols = ", ".join([DIMENSIONS[k].column for k in plain])
+        sql = f"""
+            WITH d AS ({dates}),
+            bal AS (
+                SELECT d.period_start, d.as_of, e.claim_id, e.dos{', ' + inner_cols if plain else ''},
+                       greatest(sum(e.amount), 0) AS balance
+                FROM m_ar_event e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
+                     AND (e.void_date IS NULL OR e.void_date > d.as_of)
+                WHERE {q.clause()}
+                GROUP BY ALL)
+            SELECT period_start{', ' + sel if plain else ''},
+                   sum(balance) AS ar_balance,
+                   coalesce(sum(balance) FILTER (WHERE as_of - dos > 90), 0) AS ar_over_90
+            FROM bal GROUP BY ALL"""
+        frames["balance"] = con.sql(sql, params=[starts, ends] + q.params).pl()
+    if "daily_charges_90" in measures:
+        base_dims = [k for k in plain if k not in DENIAL_KEYS]
+        q = _Sql()
+        _filter_sql(q, scope, filters.without(DENIAL_KEYS | LINE_KEYS), CLAIM)
+        sel = ", ".join(f"{DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in base_dims)
+        sql = f"""
+            WITH d AS ({dates})
+            SELECT d.period_start{', ' + sel if base_dims else ''}, sum(c.billed) AS daily_charges_90
+            FROM m_claim c JOIN d ON c.dos > d.as_of - 90 AND c.dos <= d.as_of
+            WHERE {q.clause()} GROUP BY ALL"""
+        frames["charges"] = con.sql(sql, params=[starts, ends] + q.params).pl()
+    for name, f in frames.items():
+        frames[name] = f.rename({"period_start": out_period[0]}) if period_key else f.drop("period_start")
+    return frames
+
+
+def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filters | None = None,
+         as_of: dt.date | str | None = None, kpi_keys=None, names: bool = True) -> pl.DataFrame:
+    """One row per slice: the slice fields, then each KPI with `<kpi>__num` / `<kpi>__den` parts.
+
+    Rates are fractions; a KPI whose denominator is 0 or missing is null. A/R KPIs are measured as
+    of `as_of` (default: the latest remit date), or at each period's end when sliced by period."""
+    filters = filters or Filters()
+    dims = check(by)
+    kpi_keys = list(kpi_keys or KPI_FIELDS)
+    as_of = _as_date(as_of) or latest_remit_date(con)
+    if filters.date_to and (as_of is None or filters.date_to < as_of):
+        as_of_eff = filters.date_to
+    else:
+        as_of_eff = as_of
+    line_mode = bool(LINE_KEYS & (set(dims) | set(filters.as_dict())))
+    measures = measures_of(kpi_keys)
+
+    groups: dict[tuple[str, str, str | None], list[str]] = {}
+    unavailable: list[str] = []
+    ar_measures: list[str] = []
+    for m in measures:
+        meas = MEASURES[m]
+        if AR in meas.sql:
+            (unavailable if line_mode else ar_measures).append(m)
+            continue
+        if line_mode:
+            mart = LINE if LINE in meas.sql else None
+        else:
+            mart = CLAIM if CLAIM in meas.sql else (APPEAL if APPEAL in meas.sql else None)
+        if mart is None:
+            unavailable.append(m)
+            continue
+        groups.setdefault((mart, meas.role, meas.dates.get(filters.basis)), []).append(m)
+
+    full: pl.DataFrame | None = None
+    reduced: list[tuple[list[str], pl.DataFrame]] = []
+    for (mart, role, date_col), ms in groups.items():
+        if role == "base":
+            g_dims = [k for k in dims if k not in DENIAL_KEYS]
+            g_filters = filters.without(DENIAL_KEYS - LINE_KEYS if mart == LINE else DENIAL_KEYS)
+            if mart == LINE:   # carc narrows only denied lines: base line measures ignore it
+                g_filters = g_filters.without({"carc"})
+                g_dims = [k for k in g_dims if k != "carc"]
+        else:
+            g_dims, g_filters = dims, filters
+        frame = _aggregate(con, mart, ms, g_dims, scope, g_filters, date_col)
+        outs = [DIMENSIONS[k].output for k in g_dims]
+        if len(g_dims) == len(dims):
+            full = frame if full is None else _outer(full, frame, outs)
+        else:
+            reduced.append((outs, frame))
+
+    if ar_measures:
+        periods = []
+        pk = next((k for k in dims if k in PERIOD_KEYS), None)
+        if pk and full is not None and DIMENSIONS[pk].output in full.columns:
+            periods = [(pk, s) for s in full[DIMENSIONS[pk].output].drop_nulls().unique().sort()]
+        if as_of_eff is not None and (not pk or periods):
+            arf = _ar(con, dims, scope, filters, as_of_eff, periods, ar_measures)
+            outs_all = [DIMENSIONS[k].output for k in dims]
+            if "balance" in arf:
+                full = arf["balance"] if full is None else _outer(full, arf["balance"], outs_all)
+            if "charges" in arf:
+                base_outs = [DIMENSIONS[k].output for k in dims if k not in DENIAL_KEYS]
+                if len(base_outs) == len(outs_all):
+                    full = arf["charges"] if full is None else _outer(full, arf["charges"], outs_all)
+                else:
+                    reduced.append((base_outs, arf["charges"]))
+        else:
+            unavailable.extend(ar_measures)
+
+    if full is None:
+        if reduced and not (set(dims) & DENIAL_KEYS):
+            full = reduced.pop(0)[1]
+        else:
+            full = pl.DataFrame({DIMENSIONS[k].output: [] for k in dims})
+    for outs, frame in reduced:
+        if outs:
+            full = full.join(frame, on=outs, how="left")
+        elif full.height:
+            full = full.join(frame, how="cross")
+        else:
+            full = frame
+    if not dims and full.height == 0:
+        full = pl.DataFrame([{}])
+    for m in measures:
+        if m not in full.columns:
+            full = full.with_columns(pl.lit(None).alias(m))
+    return _finish(con, full, dims, kpi_keys, set(unavailable), scope, names)
+
+
+def _outer(a: pl.DataFrame, b: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    if not on:
+        return pl.concat([a, b], how="horizontal")
+    return a.join(b, on=on, how="full", coalesce=True)
+
+
+def _num(col: str) -> pl.Expr:
+    return pl.col(col).cast(pl.Float64)
+
+
+def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, names: bool) -> pl.DataFrame:
+    exprs = []
+    count_like = {"count"}
+    for key in kpi_keys:
+        k = KPIS[key]
+        num = MEASURES[k.numerator]
+        if k.denominator is None:
+            if k.numerator in unavailable:
+                exprs.append(pl.lit(None, pl.Float64).alias(key))
+            elif num.unit in count_like:
+                exprs.append(pl.col(k.numerator).fill_null(0).cast(pl.Int64).alias(key))
+            else:
+                exprs.append(_num(k.numerator).fill_null(0).round(2).alias(key))
+            continue
+        if k.numerator in unavailable or k.denominator in unavailable:
+            exprs += [pl.lit(None, pl.Float64).alias(key), pl.lit(None, pl.Float64).alias(f"{key}__num"),
+                      pl.lit(None, pl.Float64).alias(f"{key}__den")]
+            continue
+        n = _num(k.numerator).fill_null(0)
+        d = _num(k.denominator).fill_null(0)
+        exprs += [pl.when(d != 0).then(n / d * k.scale).otherwise(None).alias(key),
+                  n.round(2).alias(f"{key}__num"), d.round(2).alias(f"{key}__den")]
+    out_dims = [DIMENSIONS[k].output for k in dims]
+    df = df.with_columns(exprs).select(out_dims + [c for e in exprs for c in [e.meta.output_name()]])
+    for k in dims:
+        d = DIMENSIONS[k]
+        if d.kind == "period":
+            df = df.with_columns(pl.col(d.output).map_elements(lambda s, _k=k: period_label(_k, s),
+                                                               return_dtype=pl.String).alias(d.output))
+    if names:
+        for k in dims:
+            d = DIMENSIONS[k]
+            if d.name_table:
+                id_col, name_col = NAME_SQL[d.name_table]
+                lookup = con.sql(f"SELECT {id_col} AS {d.output}, {name_col} AS {d.name_field} FROM {d.name_table}").pl()
+                df = df.join(lookup, on=d.output, how="left")
+                cols = df.columns
+                cols.remove(d.name_field)
+                cols.insert(cols.index(d.output) + 1, d.name_field)
+                df = df.select(cols)
+    if out_dims:
+        df = df.sort(out_dims, nulls_last=True)
+    return df
+
+
+def latest_remit_date(con) -> dt.date | None:
+    return scalar(con, "SELECT max(remit_date) FROM adjudication")

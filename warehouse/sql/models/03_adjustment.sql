@@ -1,0 +1,56 @@
+-- m_adjustment
+-- grain: one row per adjustment (group code + CARC + amount), classified by the taxonomy.
+-- Classification key: (group code, CARC, the RARCs on the same line and on the claim, whether the
+-- claim carried a prior-authorization number). The most specific matching rule of
+-- root_cause_rule wins (specificity = number of non-'*' fields; ties: RARC, then CARC, then group
+-- code, then auth); otherwise the CARC's default category; a CARC in no list is `other` and
+-- carc_known = false. Distinct keys are classified once and joined back (rules are few, keys few).
+CREATE OR REPLACE TABLE m_adjustment AS
+WITH fam_auth AS (
+    SELECT f.family_id, bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth
+    FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
+claim_remarks AS (
+    SELECT adjudication_id, list(DISTINCT rarc) AS rarcs FROM remark WHERE line_number IS NULL GROUP BY 1),
+line_remarks AS (
+    SELECT adjudication_id, line_number, list(DISTINCT rarc) AS rarcs FROM remark WHERE line_number IS NOT NULL GROUP BY 1, 2),
+adj AS (
+    SELECT j.*, a.family_id, fa.has_auth,
+           list_sort(list_distinct(list_concat(coalesce(cr.rarcs, []),
+                     CASE WHEN j.line_number IS NULL THEN [] ELSE coalesce(lr.rarcs, []) END))) AS rarcs
+    FROM adjustment j
+    JOIN m_adjudication a USING (adjudication_id)
+    LEFT JOIN fam_auth fa ON fa.family_id = a.family_id
+    LEFT JOIN claim_remarks cr ON cr.adjudication_id = j.adjudication_id
+    LEFT JOIN line_remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number),
+combo AS (SELECT DISTINCT group_code, carc, has_auth, rarcs FROM adj),
+ruled AS (
+    SELECT c.group_code, c.carc, c.has_auth, c.rarcs, r.category, r.sub_cause, r.soft_hard
+    FROM combo c JOIN root_cause_rule r
+      ON (r.group_code = '*' OR r.group_code = c.group_code)
+     AND (r.carc = '*' OR r.carc = c.carc)
+     AND (r.rarc = '*' OR list_contains(c.rarcs, r.rarc))
+     AND (r.claim_has_auth = '*' OR r.claim_has_auth = CASE WHEN c.has_auth THEN 'true' WHEN NOT c.has_auth THEN 'false' END)
+    QUALIFY row_number() OVER (
+        PARTITION BY c.group_code, c.carc, c.has_auth, c.rarcs
+        ORDER BY (r.group_code <> '*')::INT + (r.carc <> '*')::INT + (r.rarc <> '*')::INT + (r.claim_has_auth <> '*')::INT DESC,
+                 r.rarc <> '*' DESC, r.carc <> '*' DESC, r.group_code <> '*' DESC, r.claim_has_auth <> '*' DESC,
+                 r.rarc, r.carc, r.group_code) = 1),
+classified AS (
+    SELECT c.group_code, c.carc, c.has_auth, c.rarcs,
+           coalesce(nullif(r.category, ''), k.category, 'other') AS category,
+           nullif(r.sub_cause, '') AS sub_cause,
+           coalesce(nullif(r.soft_hard, ''), k.soft_hard, 'soft') AS soft_hard,
+           k.carc IS NOT NULL AS carc_known
+    FROM combo c
+    LEFT JOIN ruled r ON r.group_code = c.group_code AND r.carc = c.carc
+        AND r.has_auth IS NOT DISTINCT FROM c.has_auth AND r.rarcs = c.rarcs
+    LEFT JOIN carc k ON k.carc = c.carc)
+SELECT adj.adjudication_id, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
+       adj.family_id, adj.rarcs, cl.category, cl.sub_cause,
+       CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
+       coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,
+       cl.carc_known, cl.category <> 'not_denial' AS is_denial_class
+FROM adj
+JOIN classified cl ON cl.group_code = adj.group_code AND cl.carc = adj.carc
+    AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarcs = adj.rarcs
+LEFT JOIN root_cause_category cat ON cat.category = cl.category;

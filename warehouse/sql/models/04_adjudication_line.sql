@@ -1,0 +1,50 @@
+-- m_adjudication_line
+-- grain: one row per service line of each remit claim event; an event that carries no service
+-- lines (claim-level only remit) gets one pseudo line, line_number 0, holding the whole claim.
+-- A line is denied (on an adjudication, never on a reversal or predetermination) when
+--   the claim was denied outright (status 4), or
+--   its allowed amount is 0 (paid 0 and no patient responsibility) and it carries a denial-class
+--   adjustment (a line with no adjustments of its own takes the claim-level ones).
+-- Its root cause is the category of its largest denial-class adjustment (line-level first, else
+-- claim-level); several CARCs never count a line's dollars twice: the line's charge is counted once.
+CREATE OR REPLACE TABLE m_adjudication_line AS
+WITH lines AS (
+    SELECT l.adjudication_id, l.line_number, l.procedure_code,
+           list_filter([l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4], lambda m: m IS NOT NULL AND m <> '') AS modifiers,
+           l.line_charge AS charge, l.line_paid AS paid
+    FROM adjudication_line l
+    UNION ALL
+    SELECT a.adjudication_id, 0, NULL, [], a.claim_charge, a.claim_paid
+    FROM adjudication a
+    WHERE NOT EXISTS (SELECT 1 FROM adjudication_line l WHERE l.adjudication_id = a.adjudication_id)),
+has_lines AS (SELECT DISTINCT adjudication_id FROM adjudication_line),
+-- adjustments as they apply to a line: line-level ones; for the pseudo line, the claim-level ones
+line_adj AS (
+    SELECT j.*, coalesce(j.line_number, 0) AS line_key FROM m_adjustment j
+    WHERE j.line_number IS NOT NULL OR j.adjudication_id NOT IN (SELECT adjudication_id FROM has_lines)),
+line_sum AS (
+    SELECT adjudication_id, line_key AS line_number,
+           sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
+           count(*) AS n_adjustments,
+           bool_or(is_denial_class AND amount > 0) AS has_denial_adj,
+           arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
+                   (amount, -seq)) FILTER (WHERE is_denial_class AND amount > 0) AS top_denial
+    FROM line_adj GROUP BY 1, 2),
+claim_level AS (   -- claim-level denial adjustments, the fallback cause for lines that have none
+    SELECT adjudication_id,
+           arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
+                   (amount, -seq)) FILTER (WHERE is_denial_class AND amount > 0) AS top_denial
+    FROM m_adjustment WHERE line_number IS NULL GROUP BY 1)
+SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
+       l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
+       a.is_adjudication AND (
+           a.claim_status = '4'
+           OR (l.paid = 0 AND coalesce(s.patient_resp, 0) = 0
+               AND (coalesce(s.has_denial_adj, false)
+                    OR (coalesce(s.n_adjustments, 0) = 0 AND cl.top_denial IS NOT NULL)))
+       ) AS is_denied,
+       coalesce(s.top_denial, cl.top_denial) AS top_denial
+FROM lines l
+JOIN m_adjudication a USING (adjudication_id)
+LEFT JOIN line_sum s ON s.adjudication_id = l.adjudication_id AND s.line_number = l.line_number
+LEFT JOIN claim_level cl ON cl.adjudication_id = l.adjudication_id;

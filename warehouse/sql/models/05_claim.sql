@@ -1,0 +1,111 @@
+-- m_claim  (the claim lifecycle)
+-- grain: one row per claim family: an original claim with its replacements and voids, or a claim
+-- known only from its remit (known_from_remit). Everything a KPI counts per claim lives here.
+--   initial adjudication: the family's first adjudication by remit date, then load order;
+--     reversals (22), not-our-claim (23) and predeterminations (25) are never one.
+--   initially denied: the initial adjudication has at least one denied line (full or partial).
+--   denied dollars: charges of the denied lines of the initial adjudication.
+--   root cause: that of the largest denied line (ties: lowest line number).
+--   recovered dollars: payer payments on the family after the initial adjudication, net of
+--     reversals (their amounts are negative), only for initially denied claims.
+--   open denied dollars: denied − recovered − written off, never below 0.
+--   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
+CREATE OR REPLACE TABLE m_claim AS
+WITH roots AS (
+    SELECT c.claim_id AS family_id, c.site_id, c.rendering_npi, c.payer_id, c.patient_pseudonym,
+           c.service_date_from AS dos, c.submitted_date, c.total_charge AS billed, false AS known_from_remit
+    FROM claim c JOIN m_claim_family f ON f.claim_id = c.claim_id AND f.family_id = c.claim_id),
+remit_only AS (
+    SELECT a.family_id,
+           coalesce(p.site_id, s.site_id) AS site_id,
+           first(a.rendering_npi ORDER BY a.remit_date, a.event_seq) AS rendering_npi,
+           first(a.payer_id ORDER BY a.is_reversal, a.remit_date, a.event_seq) AS payer_id,
+           NULL AS patient_pseudonym,
+           coalesce(min(a.service_date_from), min(a.remit_date)) AS dos, NULL::DATE AS submitted_date,
+           first(a.claim_charge ORDER BY a.is_reversal, a.remit_date, a.event_seq) AS billed, true
+    FROM m_adjudication a
+    LEFT JOIN rendering_provider p ON p.provider_npi = a.rendering_npi
+    LEFT JOIN site s ON s.billing_npi = a.payee_npi
+    WHERE a.known_from_remit
+    GROUP BY a.family_id, p.site_id, s.site_id
+    QUALIFY row_number() OVER (PARTITION BY a.family_id ORDER BY p.site_id, s.site_id) = 1),
+families AS (SELECT * FROM roots UNION ALL SELECT * FROM remit_only),
+fam_claims AS (
+    SELECT f.family_id,
+           bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth,
+           count(*) FILTER (WHERE c.frequency_code = '7') AS corrected_claims,
+           min(c.submitted_date) FILTER (WHERE c.frequency_code = '8') AS void_date
+    FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
+initial AS (
+    SELECT family_id,
+           arg_min(adjudication_id, (remit_date, event_seq)) AS initial_adjudication_id,
+           min(remit_date) AS initial_adjudication_date,
+           max(remit_date) AS last_adjudication_date,
+           count(*) AS adjudications
+    FROM m_adjudication WHERE is_adjudication GROUP BY 1),
+initial_pos AS (
+    SELECT i.*, a.event_seq AS initial_seq, a.claim_status AS initial_status
+    FROM initial i JOIN m_adjudication a ON a.adjudication_id = i.initial_adjudication_id),
+denied AS (
+    SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
+           arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
+    FROM m_adjudication_line l JOIN initial i ON i.initial_adjudication_id = l.adjudication_id
+    WHERE l.is_denied GROUP BY 1),
+later_paid AS (
+    SELECT a.family_id, sum(a.claim_paid) AS paid_after_initial
+    FROM m_adjudication a JOIN initial_pos i USING (family_id)
+    WHERE a.claim_status <> '25' AND (a.remit_date, a.event_seq) > (i.initial_adjudication_date, i.initial_seq)
+    GROUP BY 1),
+rejections AS (
+    SELECT r.family_id, min(j.rejected_date) AS first_rejection_date, count(*) AS rejections
+    FROM rejection j JOIN m_claim_ref r ON r.ref = j.claim_ref GROUP BY 1),
+write_offs AS (
+    SELECT r.family_id, sum(w.amount) AS written_off_dollars, max(w.write_off_date) AS last_write_off_date,
+           first(w.reason ORDER BY w.write_off_date DESC) AS write_off_reason
+    FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref GROUP BY 1),
+appeals AS (
+    SELECT r.family_id, count(*) AS appeals, min(p.filed_date) AS first_appeal_date
+    FROM appeal p JOIN m_claim_ref r ON r.ref = p.claim_ref GROUP BY 1),
+base AS (
+    SELECT f.*, coalesce(fc.has_auth, false) AS has_auth, coalesce(fc.corrected_claims, 0) AS corrected_claims,
+           fc.void_date, i.initial_adjudication_id, i.initial_adjudication_date, i.last_adjudication_date,
+           i.initial_status, coalesce(i.adjudications, 0) AS adjudications,
+           i.initial_adjudication_id IS NOT NULL AS adjudicated,
+           coalesce(d.denied_lines, 0) > 0 AS initially_denied,
+           coalesce(d.denied_dollars, 0)::DECIMAL(18,2) AS denied_dollars, coalesce(d.denied_lines, 0) AS denied_lines,
+           d.top_denial,
+           CASE WHEN d.denied_lines > 0 THEN coalesce(lp.paid_after_initial, 0) ELSE 0 END::DECIMAL(18,2) AS recovered_dollars,
+           rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
+           coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
+           coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date
+    FROM families f
+    LEFT JOIN fam_claims fc USING (family_id)
+    LEFT JOIN initial_pos i USING (family_id)
+    LEFT JOIN denied d USING (family_id)
+    LEFT JOIN later_paid lp USING (family_id)
+    LEFT JOIN rejections rj USING (family_id)
+    LEFT JOIN write_offs w USING (family_id)
+    LEFT JOIN appeals ap USING (family_id))
+SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
+       py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
+       b.has_auth, b.corrected_claims, b.void_date,
+       b.initial_adjudication_id, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
+       b.adjudications, b.adjudicated, b.initially_denied, b.denied_dollars, b.denied_lines,
+       b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
+       b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
+       b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
+       b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
+       CASE WHEN b.initially_denied THEN greatest(0, b.denied_dollars - b.recovered_dollars - b.written_off_dollars)
+            ELSE 0 END::DECIMAL(18,2) AS open_denied_dollars,
+       b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
+       b.first_rejection_date, b.rejections,
+       b.first_rejection_date IS NOT NULL
+           AND (b.initial_adjudication_date IS NULL OR b.first_rejection_date <= b.initial_adjudication_date)
+           AS rejected_before_adjudication,
+       CASE WHEN b.first_rejection_date IS NULL THEN b.initial_adjudication_date
+            WHEN b.initial_adjudication_date IS NULL THEN b.first_rejection_date
+            ELSE least(b.first_rejection_date, b.initial_adjudication_date) END AS first_outcome_date,
+       b.initial_adjudication_date - b.submitted_date AS days_to_adjudicate
+FROM base b
+LEFT JOIN rendering_provider pr ON pr.provider_npi = b.rendering_npi
+LEFT JOIN payer py ON py.payer_id = b.payer_id;

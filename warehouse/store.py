@@ -1,0 +1,178 @@
+"""Where the warehouse file lives, how readers open it, and how a writer publishes a new state.
+
+Design (docs/architecture.md): the warehouse path always holds the last *complete* state. A writer
+never opens that file. It copies it to a private `<db>.loading-<pid>` file, writes there, then
+checkpoints, closes, fsyncs and atomically renames the copy over the published path. Readers attach
+the published file read-only into a fresh in-memory DuckDB instance and keep that snapshot until
+they notice the file changed (`Snapshot.version`). So:
+  - a load never meets a lock held by the dashboard (they never open the same file read-write);
+  - the dashboard never sees half a load (the rename is the commit point);
+  - a killed or failed load leaves the published file untouched (the private copy is discarded);
+  - two writers are serialised by an advisory lock on `<db>.lock`.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data") / "warehouse.duckdb"
+ENV_DB = "DENIALS_DB"
+
+
+def resolve_db_path(cli_value: str | os.PathLike | None = None) -> Path:
+    """`--db PATH` on the command line, else env DENIALS_DB, else data/warehouse.duckdb."""
+    if cli_value:
+        return Path(cli_value)
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB])
+    return DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class Version:
+    """Identity of one published state of the warehouse file (changes at every commit)."""
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def published_version(db_path: Path) -> Version | None:
+    try:
+        st = os.stat(db_path)
+    except FileNotFoundError:
+        return None
+    return Version(st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class WarehouseMissing(FileNotFoundError):
+    pass
+
+
+def open_snapshot(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
+    """A read-only connection to the published state as it is now, and that state's version.
+
+    The file is attached into a new in-memory instance: DuckDB caches database instances by path
+    inside a process, so a plain connect() would keep handing out the pre-load state."""
+    version = published_version(db_path)
+    if version is None:
+        raise WarehouseMissing(f"no warehouse at {db_path}: build one with `python -m etl demo` "
+                               f"or load files with `python -m etl load`")
+    con = duckdb.connect(":memory:")
+    con.execute("ATTACH ? AS wh (READ_ONLY)", [str(db_path)])
+    con.execute("USE wh")
+    return con, version
+
+
+class Snapshot:
+    """A reader that follows the published file: `connection()` reopens after a commit."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self.version: Version | None = None
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        current = published_version(self.db_path)
+        if self._con is None or current != self.version:
+            old = self._con
+            self._con, self.version = open_snapshot(self.db_path)
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    old.close()
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+class WriteSession:
+    """Copy-on-write writer. Use as a context manager; call `publish()` to commit.
+
+    Leaving the block without publish() (an exception, a return) discards every change."""
+
+    def __init__(self, db_path: Path, lock_timeout_s: float = 600.0):
+        self.db_path = Path(db_path)
+        self.lock_timeout_s = lock_timeout_s
+        self.work_path = self.db_path.with_name(f"{self.db_path.name}.loading-{os.getpid()}")
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self._lock_fd: int | None = None
+        self.published = False
+
+    def __enter__(self) -> "WriteSession":
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        self._remove_stale_work_files()
+        if self.db_path.exists():
+            shutil.copyfile(self.db_path, self.work_path)
+        self.con = duckdb.connect(str(self.work_path))
+        from warehouse import schema
+        schema.ensure(self.con)
+        return self
+
+    def publish(self) -> None:
+        assert self.con is not None
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        self.con = None
+        fd = os.open(self.work_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self.work_path, self.db_path)
+        dir_fd = os.open(self.db_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self.published = True
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.con is not None:
+                with contextlib.suppress(Exception):
+                    self.con.close()
+                self.con = None
+            if not self.published:
+                for p in (self.work_path, Path(str(self.work_path) + ".wal")):
+                    with contextlib.suppress(FileNotFoundError):
+                        p.unlink()
+        finally:
+            self._release_lock()
+
+    def _acquire_lock(self) -> None:
+        lock_path = self.db_path.with_name(self.db_path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.lock_timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise TimeoutError(f"another load is writing {self.db_path}; gave up after "
+                                       f"{self.lock_timeout_s:.0f}s") from None
+                time.sleep(0.2)
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _remove_stale_work_files(self) -> None:
+        """Work files of loads that died (killed, power loss): we hold the lock, so none is live."""
+        for p in self.db_path.parent.glob(self.db_path.name + ".loading-*"):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
