@@ -81,12 +81,18 @@ class Snapshot:
     def connection(self) -> duckdb.DuckDBPyConnection:
         current = published_version(self.db_path)
         if self._con is None or current != self.version:
-            old = self._con
+            # the previous state's connection is dropped, not closed: a query still running on a
+            # cursor of it in another thread finishes on the old state; the file is freed when the
+            # last cursor goes
             self._con, self.version = open_snapshot(self.db_path)
-            if old is not None:
-                with contextlib.suppress(Exception):
-                    old.close()
         return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for one thread (DuckDB connections are not shared across
+        threads), on the current published state."""
+        cur = self.connection().cursor()
+        cur.execute("USE wh")
+        return cur
 
     def close(self) -> None:
         if self._con is not None:

@@ -1,0 +1,33 @@
+# Denial analytics — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/warehouse.duckdb
+PORT   ?= 8501
+SIZE   ?= 1m
+
+.PHONY: run test install demo dashboard clean-demo lint
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Build the demo warehouse only when there is none (a real warehouse is never overwritten).
+$(DB): | install
+	$(BIN)/python -m etl demo --db $(DB)
+
+demo: install $(DB)
+
+run: install $(DB)
+	DENIALS_DB=$(DB) $(BIN)/streamlit run dashboard.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean-demo:
+	rm -f $(DB) $(DB).key
+	rm -rf data/demo-input

@@ -1,0 +1,41 @@
+"""Overview: the last complete week's headline KPIs, week over week, with 13-week trends."""
+import datetime as dt
+
+import streamlit as st
+
+from pages import ui
+from warehouse import periods
+
+TILES = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_ratio", "ar_days",
+         "denied_dollars", "recovered_dollars"]
+
+ctx = ui.start("Overview", "The last complete week against the week before, with the 13-week trend. "
+                           "Hover a number for its definition and benchmark.")
+if ctx:
+    end = ctx.filters.date_to or ctx.as_of
+    week_start, week_end = periods.last_complete_week(min(end, ctx.as_of))
+    trend_from = week_start - dt.timedelta(weeks=12)
+    flt = ctx.filters.__class__(ctx.filters.values, trend_from, week_end, ctx.filters.basis)
+    with st.spinner("Computing KPIs ..."):
+        weekly = ctx.kpis(by=("week",), filters=flt)
+    label = periods.week_label(week_start)
+    st.subheader(f"Week {label} ({week_start:%d %b} – {week_end:%d %b %Y})")
+    rows = {r["week"]: r for r in weekly.to_dicts()}
+    if label not in rows or not rows[label].get("claims_adjudicated"):
+        ui.empty_note(f"week {label} with these filters")
+    else:
+        this = rows[label]
+        prev = rows.get(periods.week_label(week_start - dt.timedelta(weeks=1)))
+        cols = st.columns(4)
+        for i, key in enumerate(TILES):
+            trend = [rows[w].get(key) for w in sorted(rows)]
+            ui.tile(cols[i % 4], key, this, prev, trend)
+        st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern). Deltas compare with the "
+                   "week before; the small line is the 13-week trend.")
+    st.subheader("13 weeks")
+    if weekly.height:
+        show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
+        st.dataframe(show, hide_index=True, width="stretch")
+        ui.export_buttons(show, f"overview-{label}", "overview")
+    else:
+        ui.empty_note()
