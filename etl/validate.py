@@ -75,6 +75,9 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
          .filter(pl.col("status").cast(pl.String) == "invalid")
          .drop("status")),
         date_fails]).unique()
+    # a date that could not be read is reported as such, not again as "required but empty"
+    unreadable = date_fails.select("source_row", pl.col("rule_key").str.replace(r"\|dtype$", "|nullability"))
+    long = long.join(unreadable, on=["source_row", "rule_key"], how="anti")
     raw_values = raw.filter(pl.col("source_row").is_in(long["source_row"].implode()))
     records = []
     by_row = {r["source_row"]: r for r in raw_values.iter_rows(named=True)}

@@ -267,7 +267,9 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
 
 
 def _outer(a: pl.DataFrame, b: pl.DataFrame, on: list[str]) -> pl.DataFrame:
-    if not on:
+    if not on:   # one overall row each; an aggregate over no rows can come back empty
+        a = a if a.height else a.clear(1)
+        b = b if b.height else b.clear(1)
         return pl.concat([a, b], how="horizontal")
     return a.join(b, on=on, how="full", coalesce=True)
 

@@ -1,0 +1,125 @@
+"""Shared fixtures: real DuckDB files built from real input files, a real Streamlit server and a
+real browser (Debian's chromium through Playwright)."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DEMO_END = dt.date(2026, 5, 31)
+DEMO_CLAIMS = 3000
+DEMO_SEED = 11
+
+sys.path.insert(0, str(ROOT))
+
+
+def load(db: Path, *paths) -> "object":
+    from etl.load import load_paths
+    return load_paths(db, [str(p) for p in paths], progress=None)
+
+
+@pytest.fixture(scope="session")
+def core_db(tmp_path_factory) -> Path:
+    """The hand-made fixture of docs/metrics.md (tests/fixtures/core), loaded once."""
+    db = tmp_path_factory.mktemp("core") / "core.duckdb"
+    load(db, FIXTURES / "core")
+    return db
+
+
+@pytest.fixture(scope="session")
+def empty_db(tmp_path_factory) -> Path:
+    """A warehouse with the schema and models but no data."""
+    from warehouse.refresh import refresh
+    from warehouse.store import WriteSession
+    db = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    with WriteSession(db) as ws:
+        refresh(ws.con)
+        ws.publish()
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo MSO (fixed seed and end date), generated and loaded like real data."""
+    from etl import demo
+    base = tmp_path_factory.mktemp("demo")
+    files = demo.generate(base / "input", claims=DEMO_CLAIMS, seed=DEMO_SEED, end=DEMO_END)
+    db = base / "demo.duckdb"
+    load(db, *files)
+    return db
+
+
+def connect(db: Path):
+    from warehouse.store import open_snapshot
+    con, _ = open_snapshot(db)
+    return con
+
+
+def run_cli(module: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(db: Path):
+    """A real `streamlit run dashboard.py` on a free loopback port, serving `db`."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "DENIALS_DB": str(db)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace"))
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright. Required in CI; skipped locally without it."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                                    "--disable-background-networking", "--disable-component-update",
+                                    "--disable-sync"])
+        yield b
+        b.close()
+
+
+SCREENSHOTS = ROOT / "screenshots"

@@ -1,0 +1,170 @@
+"""Every rule of docs/metrics.md on the hand-made fixture tests/fixtures/core, with values worked
+out by hand (see tests/fixtures/core/README.md for the arithmetic)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from conftest import connect, run_cli
+from warehouse.metrics import KPI_FIELDS
+from warehouse.query import Filters, kpis
+from warehouse.scope import Scope
+
+W20 = Filters.make(date_from="2026-05-11", date_to="2026-05-17")
+
+
+@pytest.fixture(scope="module")
+def con(core_db):
+    return connect(core_db)
+
+
+def one(con, **kw) -> dict:
+    frame = kpis(con, scope=kw.pop("scope", Scope.all()), **kw)
+    assert frame.height == 1
+    return frame.to_dicts()[0]
+
+
+def claim(con, claim_id: str) -> dict:
+    return con.sql("SELECT * FROM m_claim WHERE claim_id = ?", params=[claim_id]).pl().to_dicts()[0]
+
+
+def test_week_totals(con):
+    r = one(con, filters=W20, as_of=dt.date(2026, 5, 17))
+    assert r["claims_adjudicated"] == 11          # C1-C10 families (C9-C1 is C9's) + X11 known from remit
+    assert r["claims_denied"] == 5                # C1 partial, C2, C6, C7, C9
+    assert r["denial_rate"] == pytest.approx(5 / 11)
+    assert r["billed_dollars"] == 1650.00
+    assert r["denied_dollars"] == 870.00          # 200 + 100 + 250 + 120 + 200
+    assert r["denial_rate_dollars"] == pytest.approx(870 / 1650)
+    assert (r["clean_claim_rate__num"], r["clean_claim_rate__den"]) == (5, 10)   # C10's first outcome is W19
+    assert r["recovered_dollars"] == 350.00       # C1 200 after appeal, C9 150 on its corrected claim
+    assert r["denial_recovery_rate"] == pytest.approx(350 / 870)
+    assert (r["appeal_rate__num"], r["appeal_rate__den"]) == (3, 5)
+    assert r["appeals_decided"] == 0 and r["appeal_win_ratio"] is None   # decided in W21; none in W20
+    assert r["ar_balance"] == 960.00
+    assert r["ar_days"] == pytest.approx(960 / (1740 / 90))
+    assert r["ar_over_90_pct"] == 0
+
+
+def test_partial_denial_counts_denied_line_only(con):
+    c = claim(con, "C1")
+    assert c["initially_denied"] and c["denied_dollars"] == 200 and c["denied_lines"] == 1
+    assert (c["root_cause"], c["sub_cause"], c["stage"], c["owner_team"]) == \
+        ("authorization", "none_on_file", "front_end", "authorization")
+
+
+def test_several_carcs_on_one_line_count_once(con):
+    c = claim(con, "C2")                         # CO-16 60 + CO-50 40 on a $100 line
+    assert c["denied_dollars"] == 100 and c["root_cause"] == "missing_information"
+
+
+def test_zero_paid_deductible_line_is_not_a_denial(con):
+    assert not claim(con, "C3")["initially_denied"]          # paid 0, PR-1 150
+
+
+def test_co45_only_is_not_a_denial(con):
+    assert not claim(con, "C5")["initially_denied"]          # paid 0, CO-45 100 only
+
+
+def test_claim_denied_outright_denies_all_its_lines(con):
+    c = claim(con, "C6")                         # status 4, claim-level CO-29, no SVC
+    assert c["initially_denied"] and c["denied_dollars"] == 250 and c["root_cause"] == "timely_filing"
+    assert c["soft_hard"] == "hard"
+
+
+def test_unknown_carc_is_other_and_listed(con):
+    c = claim(con, "C7")
+    assert c["initially_denied"] and c["root_cause"] == "other"
+    unknown = con.sql("SELECT DISTINCT carc FROM m_adjustment WHERE NOT carc_known").fetchall()
+    assert unknown == [("999",)]
+
+
+def test_reversal_is_never_a_new_adjudication_or_denial(con):
+    c = claim(con, "C8")                         # paid, reversed (22), re-adjudicated denied
+    assert not c["initially_denied"] and c["adjudications"] == 2
+    assert c["initial_adjudication_date"] == dt.date(2026, 5, 12)
+
+
+def test_corrected_claim_joins_its_family_and_recovers(con):
+    c = claim(con, "C9")
+    assert c["initially_denied"] and c["corrected_claims"] == 1 and c["recovered_dollars"] == 150
+    assert con.sql("SELECT count(*) FROM m_claim WHERE claim_id = 'C9-C1'").fetchall() == [(0,)]
+
+
+def test_rejected_claim_is_not_clean(con):
+    c = claim(con, "C10")
+    assert c["rejected_before_adjudication"] and not c["initially_denied"]
+    assert c["first_outcome_date"] == dt.date(2026, 5, 8)
+
+
+def test_remit_without_claim_is_counted_and_flagged(con):
+    c = claim(con, "REMIT:X11")
+    assert c["known_from_remit"] and c["site_id"] == "S1" and c["billed"] == 50
+
+
+def test_pending_appeal_is_in_neither_side_of_the_win_ratio(con):
+    r = one(con, filters=Filters.make(date_from="2026-05-18", date_to="2026-05-24"))
+    assert (r["appeal_win_ratio__num"], r["appeal_win_ratio__den"]) == (1, 2)   # A1 won, A3 lost, A2 pending
+
+
+def test_ar_on_latest_remit_date(con):
+    r = one(con)                                 # as of 2026-05-21, the latest remit
+    assert r["ar_balance"] == 410.00             # C2 100 + C7 120 + C8 100 (reversed, re-denied) + C12 90
+    assert r["ar_days"] == pytest.approx(410 * 90 / 1740)
+
+
+def test_by_site_sums_to_total(con):
+    rows = {r["site"]: r for r in kpis(con, scope=Scope.all(), by=["site"], filters=W20,
+                                       as_of=dt.date(2026, 5, 17)).to_dicts()}
+    assert (rows["S1"]["claims_adjudicated"], rows["S1"]["claims_denied"]) == (7, 4)
+    assert (rows["S2"]["claims_adjudicated"], rows["S2"]["claims_denied"]) == (4, 1)
+    assert (rows["S1"]["denied_dollars"], rows["S2"]["denied_dollars"]) == (620, 250)
+    assert rows["S1"]["site_name"] == "Alpha Orthopedics"
+
+
+def test_by_root_cause_rates_add_up_to_total(con):
+    frame = kpis(con, scope=Scope.all(), by=["root_cause"], filters=W20)
+    rows = {r["root_cause"]: r for r in frame.to_dicts()}
+    assert set(rows) == {"authorization", "missing_information", "timely_filing", "other", "coding_modifier"}
+    assert all(r["claims_adjudicated"] == 11 for r in rows.values())
+    assert sum(r["denied_dollars"] for r in rows.values()) == 870
+    assert sum(r["denial_rate"] for r in rows.values()) == pytest.approx(5 / 11)
+
+
+def test_by_week_places_ar_at_each_week_end(con):
+    rows = {r["week"]: r for r in kpis(con, scope=Scope.all(), by=["week"]).to_dicts()}
+    assert rows["2026-W19"]["ar_balance"] == 1690       # all but X11 (dated by its remit, 05-14)
+    assert rows["2026-W20"]["ar_balance"] == 960
+    assert rows["2026-W21"]["ar_balance"] == 410        # measured at the latest remit, 05-21
+
+
+def test_scope_limits_every_number(con):
+    r = one(con, scope=Scope.sites({"S2"}), filters=W20, as_of=dt.date(2026, 5, 17))
+    assert (r["claims_adjudicated"], r["claims_denied"], r["denied_dollars"]) == (4, 1, 250)
+    assert one(con, scope=Scope.sites(set()), filters=W20)["claims_adjudicated"] == 0
+
+
+def test_line_slice_by_procedure_and_modifier(con):
+    rows = {(r["procedure_code"], r["modifier"]): r
+            for r in kpis(con, scope=Scope.all(), by=["procedure_code", "modifier"], filters=W20).to_dicts()}
+    assert rows[("99214", "25")]["claims_denied"] == 1 and rows[("99214", "25")]["denied_dollars"] == 200
+    assert rows[("20610", "RT")]["denied_dollars"] == 200
+    assert rows[("99213", "25")]["claims_denied"] == 0
+
+
+def test_kpi_command_json_has_every_field(core_db):
+    out = run_cli("warehouse", "kpi", "--db", str(core_db), "--by", "site", "--format", "json",
+                  "--from", "2026-05-11", "--to", "2026-05-17", "--as-of", "2026-05-17")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["site"] for r in rows] == ["S1", "S2"]
+    for r in rows:
+        assert set(KPI_FIELDS) <= set(r)
+    assert rows[0]["denied_dollars"] == 620.0 and rows[1]["claims_adjudicated"] == 4
+
+
+def test_kpi_command_rejects_unknown_dimension(core_db):
+    out = run_cli("warehouse", "kpi", "--db", str(core_db), "--by", "colour")
+    assert out.returncode == 2 and "unknown dimension" in out.stderr
