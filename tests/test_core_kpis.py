@@ -1,5 +1,5 @@
 """Every rule of docs/metrics.md on the hand-made fixture tests/fixtures/core, with values worked
-out by hand (see tests/fixtures/core/README.md for the arithmetic)."""
+out by hand (see tests/fixtures/core.md for the arithmetic)."""
 from __future__ import annotations
 
 import datetime as dt
