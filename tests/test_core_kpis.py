@@ -168,3 +168,9 @@ def test_kpi_command_json_has_every_field(core_db):
 def test_kpi_command_rejects_unknown_dimension(core_db):
     out = run_cli("warehouse", "kpi", "--db", str(core_db), "--by", "colour")
     assert out.returncode == 2 and "unknown dimension" in out.stderr
+
+
+def test_ar_daily_model_matches_the_kpi(con):
+    daily = con.sql("SELECT day, sum(ar_balance) FROM m_ar_daily WHERE day IN ('2026-05-10', '2026-05-17', '2026-05-21') "
+                    "GROUP BY day ORDER BY day").fetchall()
+    assert [float(v) for _, v in daily] == [1690.0, 960.0, 410.0]

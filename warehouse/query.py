@@ -144,20 +144,13 @@ def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
         for k in plain:
             if k in DENIAL_KEYS:
                 q.add(f"{DIMENSIONS[k].column} IS NOT NULL")
-        inner_cols = ", ".join([DIMENSIONS[k].column for k in plain])
         sql = f"""
-            WITH d AS ({dates}),
-            bal AS (
-                SELECT d.period_start, d.as_of, e.claim_id, e.dos{', ' + inner_cols if plain else ''},
-                       greatest(sum(e.amount), 0) AS balance
-                FROM m_ar_event e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
-                     AND (e.void_date IS NULL OR e.void_date > d.as_of)
-                WHERE {q.clause()}
-                GROUP BY ALL)
-            SELECT period_start{', ' + sel if plain else ''},
-                   sum(balance) AS ar_balance,
-                   coalesce(sum(balance) FILTER (WHERE as_of - dos > 90), 0) AS ar_over_90
-            FROM bal GROUP BY ALL"""
+            WITH d AS ({dates})
+            SELECT d.period_start{', ' + sel if plain else ''},
+                   sum(e.amount) AS ar_balance,
+                   coalesce(sum(e.amount) FILTER (WHERE d.as_of - e.dos > 90), 0) AS ar_over_90
+            FROM m_ar_event e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
+            WHERE {q.clause()} GROUP BY ALL"""
         frames["balance"] = con.sql(sql, params=[starts, ends] + q.params).pl()
     if "daily_charges_90" in measures:
         base_dims = [k for k in plain if k not in DENIAL_KEYS]
