@@ -19,7 +19,7 @@ from etl.contract import apply_defaults
 from etl.pseudonym import load_secret, pseudonymise
 from etl.readers import expand, read_file
 from etl.validate import validate
-from warehouse import ingest, ledger
+from warehouse import faults, ingest, ledger
 from warehouse.refresh import refresh
 from warehouse.store import WriteSession
 
@@ -146,6 +146,7 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                     if kind == "claims":
                         good = pseudonymise(good, key)
                     ingest.stage(con, kind, good, seq, batch.unit)
+            faults.point("parse")
             progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
                      + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
         progress("merging and refreshing models ...")
@@ -159,6 +160,7 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                     f"{res.path}: rows read {res.rows_read} != loaded {res.loaded} + duplicates "
                     f"{res.duplicates} + quarantined {res.quarantined}; nothing was loaded")
         messages.extend(ledger.merge_messages(con, load_id))
+        faults.point("write")
         refresh(con)
         ledger.record(con, load_id, started, command, results)
         ws.publish()

@@ -134,6 +134,8 @@ class WriteSession:
             os.fsync(fd)
         finally:
             os.close(fd)
+        from warehouse import faults
+        faults.point("commit")
         os.replace(self.work_path, self.db_path)
         dir_fd = os.open(self.db_path.parent, os.O_RDONLY)
         try:
