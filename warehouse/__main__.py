@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 from warehouse.store import resolve_db_path
 
@@ -61,6 +62,28 @@ def _refresh(args) -> int:
     return 0
 
 
+def _backup(args) -> int:
+    from warehouse.maintenance import backup
+    db = resolve_db_path(args.db)
+    if not db.exists():
+        print(f"error: no warehouse at {db}", file=sys.stderr)
+        return 2
+    target = backup(db, Path(args.to))
+    print(f"backed up {db} to {target}")
+    return 0
+
+
+def _restore(args) -> int:
+    from warehouse.maintenance import RestoreError, restore
+    try:
+        manifest = restore(resolve_db_path(args.db), Path(args.backup))
+    except RestoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {args.backup} (taken {manifest['taken_at']}, {manifest['loads']} loads)")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -80,11 +103,17 @@ def main(argv=None) -> int:
     k.add_argument("--with-parts", action="store_true", help="also print each ratio's numerator and denominator")
     r = sub.add_parser("refresh", help="rebuild the models from the facts and the current taxonomy")
     r.add_argument("--db")
+    b = sub.add_parser("backup", help="a consistent copy of the warehouse (safe while the dashboard runs)")
+    b.add_argument("--db")
+    b.add_argument("--to", required=True, help="folder for the backup")
+    rs = sub.add_parser("restore", help="replace the warehouse with a backup made by `backup`")
+    rs.add_argument("--db")
+    rs.add_argument("backup", help="the .duckdb file written by `backup`")
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 2 if exc.code else 0
-    return {"kpi": _kpi, "refresh": _refresh}[args.command](args)
+    return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore}[args.command](args)
 
 
 if __name__ == "__main__":
