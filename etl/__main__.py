@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     from etl.load import LoadArgumentError, load_paths
+    from warehouse.schema import SchemaTooNew, SchemaTooOld
     db = resolve_db_path(args.db)
     progress = None if getattr(args, "quiet", False) else (lambda m: print(m, file=sys.stderr, flush=True))
     try:
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
             summary = load_paths(db, files, progress=progress, command="demo")
         else:
             summary = load_paths(db, args.paths, progress=progress, command="load")
-    except LoadArgumentError as exc:
+    except (LoadArgumentError, SchemaTooOld, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(summary.report())

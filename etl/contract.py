@@ -175,6 +175,16 @@ class RemitRemarks(dy.Schema):
     rarc = _text("Remittance advice remark code (e.g. N4, M127).", False, regex=r"^[A-Z]{1,2}\d{1,4}$")
 
 
+class Payments(dy.Schema):
+    """One row per payer payment: a check or EFT and its trace number (835 BPR/TRN)."""
+    payer_id = _text("Payer that paid.", False, min_length=1)
+    trace_number = _text("Check or EFT trace number (TRN02).", False, min_length=1)
+    payment_date = _date("Payment date (BPR16).", True)
+    payment_amount = _money("Total paid to the provider (BPR02), after provider-level adjustments.")
+    payment_method = _text("BPR04: CHK, ACH, NON, ...")
+    payee_npi = _text("Payee NPI (N1*PE), if given.", regex=_NPI)
+
+
 class ProviderAdjustments(dy.Schema):
     """One row per provider-level adjustment (835 PLB): never a claim denial."""
     payer_id = _text("Payer that made the adjustment.", False, min_length=1)
@@ -218,6 +228,7 @@ KINDS: dict[str, type[dy.Schema]] = {
     "remit_lines": RemitLines,
     "remit_adjustments": RemitAdjustments,
     "remit_remarks": RemitRemarks,
+    "payments": Payments,
     "provider_adjustments": ProviderAdjustments,
     "appeals": Appeals,
     "write_offs": WriteOffs,

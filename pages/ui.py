@@ -16,6 +16,7 @@ import streamlit as st
 from warehouse import catalog, metrics, periods
 from warehouse.metrics import KPIS
 from warehouse.query import Filters, kpis
+from warehouse.schema import SchemaTooNew, SchemaTooOld
 from warehouse.scope import Scope
 from warehouse.store import Snapshot, WarehouseMissing, resolve_db_path
 
@@ -97,7 +98,7 @@ def start(title: str, caption: str) -> Context | None:
     st.caption(caption)
     try:
         _, version = connection()
-    except WarehouseMissing as exc:
+    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
         st.error(str(exc))
         return None
     scope = current_scope()

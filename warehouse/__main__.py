@@ -22,9 +22,10 @@ def _kpi(args) -> int:
     for f in args.filter or []:
         key, _, values = f.partition("=")
         filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    from warehouse.schema import SchemaTooNew, SchemaTooOld
     try:
         con, _ = open_snapshot(resolve_db_path(args.db))
-    except WarehouseMissing as exc:
+    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -84,6 +85,27 @@ def _restore(args) -> int:
     return 0
 
 
+def _migrate(args) -> int:
+    from warehouse import schema
+    from warehouse.refresh import refresh
+    from warehouse.store import WriteSession
+    db = resolve_db_path(args.db)
+    if not db.exists():
+        print(f"error: no warehouse at {db}", file=sys.stderr)
+        return 2
+    ws = WriteSession(db)
+    try:
+        ws.open(migrating=True)
+        before = schema.stored_version(ws.con)
+        done = schema.migrate(ws.con)
+        refresh(ws.con)
+        ws.publish()
+    finally:
+        ws.__exit__(None, None, None)
+    print(f"{db}: schema {before} -> {schema.SCHEMA_VERSION}" + (f" ({', '.join(done)})" if done else " (nothing to do)"))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -106,6 +128,8 @@ def main(argv=None) -> int:
     b = sub.add_parser("backup", help="a consistent copy of the warehouse (safe while the dashboard runs)")
     b.add_argument("--db")
     b.add_argument("--to", required=True, help="folder for the backup")
+    mg = sub.add_parser("migrate", help="upgrade a warehouse written by an earlier release, in place of a rebuild")
+    mg.add_argument("--db")
     rs = sub.add_parser("restore", help="replace the warehouse with a backup made by `backup`")
     rs.add_argument("--db")
     rs.add_argument("backup", help="the .duckdb file written by `backup`")
@@ -113,7 +137,8 @@ def main(argv=None) -> int:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 2 if exc.code else 0
-    return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore}[args.command](args)
+    return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
+            "migrate": _migrate}[args.command](args)
 
 
 if __name__ == "__main__":

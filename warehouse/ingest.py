@@ -37,6 +37,8 @@ TABLE_COLUMNS: dict[str, tuple[str, list[str]]] = {
                                           "line_charge", "line_paid", "service_date"]),
     "remit_adjustments": ("adjustment", ["remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity"]),
     "remit_remarks": ("remark", ["remit_claim_id", "line_number", "rarc"]),
+    "payments": ("payment", ["payer_id", "trace_number", "payment_date", "payment_amount", "payment_method",
+                             "payee_npi"]),
     "provider_adjustments": ("provider_adjustment", ["payer_id", "trace_number", "remit_date", "payee_npi",
                                                      "reason_code", "reference", "amount"]),
     "appeals": ("appeal", ["appeal_id", "claim_id", "appeal_level", "filed_date", "decided_date", "outcome",
@@ -46,7 +48,8 @@ TABLE_COLUMNS: dict[str, tuple[str, list[str]]] = {
 STAGE_TYPES = {  # staged column -> DuckDB type (others VARCHAR)
     **{c: "DECIMAL(18,2)" for c in ("total_charge", "line_charge", "claim_charge", "claim_paid",
                                    "patient_responsibility", "line_paid", "amount", "recovered_amount")},
-    **{c: "DATE" for c in ("service_date_from", "service_date_to", "submitted_date", "service_date",
+    "payment_amount": "DECIMAL(18,2)",
+    **{c: "DATE" for c in ("payment_date", "service_date_from", "service_date_to", "submitted_date", "service_date",
                           "rejected_date", "remit_date", "filed_date", "decided_date", "write_off_date")},
     **{c: "INTEGER" for c in ("line_number", "appeal_level", "appeal_window_days", "timely_filing_days")},
     **{c: "DOUBLE" for c in ("units", "quantity")},
@@ -116,6 +119,9 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
     _merge_appeals(con, counts)
     _merge_all_fields(con, counts, "write_offs", "write_off",
                       "claim_ref, write_off_date, amount, reason", "claim_id, write_off_date, amount, reason")
+    _merge_all_fields(con, counts, "payments", "payment",
+                      "payer_id, trace_number, payment_date, payment_amount, payment_method, payee_npi",
+                      "payer_id, trace_number, payment_date, payment_amount, payment_method, payee_npi")
     _merge_all_fields(con, counts, "provider_adjustments", "provider_adjustment",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount")

@@ -67,6 +67,8 @@ def open_snapshot(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
     con = duckdb.connect(":memory:")
     con.execute("ATTACH ? AS wh (READ_ONLY)", [str(db_path)])
     con.execute("USE wh")
+    from warehouse import schema
+    schema.check(con)        # a warehouse of another release is refused with what to do
     return con, version
 
 
@@ -114,14 +116,18 @@ class WriteSession:
         self.published = False
 
     def __enter__(self) -> "WriteSession":
+        return self.open(migrating=False)
+
+    def open(self, migrating: bool) -> "WriteSession":
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         self._remove_stale_work_files()
         if self.db_path.exists():
             shutil.copyfile(self.db_path, self.work_path)
         self.con = duckdb.connect(str(self.work_path))
-        from warehouse import schema
-        schema.ensure(self.con)
+        if not migrating:
+            from warehouse import schema
+            schema.ensure(self.con)
         return self
 
     def publish(self) -> None:

@@ -94,6 +94,10 @@ CREATE TABLE IF NOT EXISTS adjustment (
 -- grain: one row per remark code on a remit claim or line; line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS remark (
     adjudication_id VARCHAR NOT NULL, line_number INTEGER, rarc VARCHAR NOT NULL);
+-- grain: one row per payer payment (a check or EFT, identified by payer and trace number: 835 BPR/TRN)
+CREATE TABLE IF NOT EXISTS payment (
+    payer_id VARCHAR NOT NULL, trace_number VARCHAR NOT NULL, payment_date DATE,
+    payment_amount DECIMAL(18,2), payment_method VARCHAR, payee_npi VARCHAR, load_id INTEGER);
 -- grain: one row per provider-level adjustment (835 PLB); never a claim denial
 CREATE TABLE IF NOT EXISTS provider_adjustment (
     payer_id VARCHAR, trace_number VARCHAR, remit_date DATE, payee_npi VARCHAR, reason_code VARCHAR,

@@ -1,0 +1,40 @@
+"""A warehouse written by the previous release (schema 1) is refused with instructions, then
+opens after the explicit migration, with the same numbers; never silently rebuilt."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from conftest import FIXTURES, load, run_cli
+from warehouse import schema
+
+
+def make_v1(db) -> None:
+    """Turn a current warehouse into what release 1 wrote: no payment table, version 1."""
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE payment")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+
+
+def test_previous_release_warehouse_migrates(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load(db, FIXTURES / "core")
+    before = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
+    make_v1(db)
+    refused = run_cli("warehouse", "kpi", "--db", str(db))
+    assert refused.returncode == 2 and "python -m warehouse migrate" in refused.stderr
+    refused_load = run_cli("etl", "load", "--db", str(db), str(FIXTURES / "core" / "sites.csv"))
+    assert refused_load.returncode == 2 and "migrate" in refused_load.stderr
+    out = run_cli("warehouse", "migrate", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert "schema 1 -> 2 (001_to_002.sql)" in out.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert schema.stored_version(con) == schema.SCHEMA_VERSION
+    assert con.sql("SELECT count(*) FROM payment").fetchall() == [(0,)]
+    con.close()
+    after = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
+    assert after == before
+    again = run_cli("warehouse", "migrate", "--db", str(db))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
