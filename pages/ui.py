@@ -76,7 +76,7 @@ def cached_span(version: str, scope_key: str):
 
 
 def _scope_from_key(key: str) -> Scope:
-    return Scope.all() if key == "*" else Scope.sites([s for s in key.split("|") if s])
+    return Scope.from_cache_key(key)
 
 
 class Context:

@@ -28,9 +28,17 @@ def _kpi(args) -> int:
     except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    scope = Scope.all()
+    if args.user:
+        from warehouse.access import AccessStore
+        user = AccessStore(resolve_db_path(args.db)).user(args.user)
+        if user is None:
+            print(f"error: no active user {args.user!r}", file=sys.stderr)
+            return 2
+        scope = user.scope
     try:
         flt = Filters.make(filters, args.date_from, args.date_to, args.basis)
-        frame = kpis(con, scope=Scope.all(), by=by, filters=flt, as_of=args.as_of)
+        frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of)
     except (UnknownDimension, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -106,6 +114,49 @@ def _migrate(args) -> int:
     return 0
 
 
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+    first = getpass.getpass("Password (12+ characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("error: the passwords differ")
+    return first
+
+
+def _users(args) -> int:
+    from warehouse.access import AccessError, AccessStore
+    store = AccessStore(resolve_db_path(args.db))
+    if args.action != "list" and not args.username:
+        print("error: name the user", file=sys.stderr)
+        return 2
+    if args.action == "add" and not args.role:
+        print("error: --role is required", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "add":
+            store.add_user(args.username, args.role, args.site or [], _read_password(args) if not args.oidc else None,
+                           display_name=args.name, identity_subject=args.subject)
+            sites = "all" if args.role in ("administrator", "mso_leader") else ", ".join(args.site or []) or "none"
+            print(f"added {args.username} ({args.role}; sites: {sites})")
+        elif args.action == "remove":
+            store.remove_user(args.username)
+            print(f"removed {args.username}")
+        elif args.action == "reset-password":
+            store.reset_password(args.username, _read_password(args))
+            print(f"password reset for {args.username}; lock-out cleared")
+        else:
+            for u in store.list_users():
+                state = "active" if u["active"] else "removed"
+                if u["locked_until"]:
+                    state += f", locked until {u['locked_until']}"
+                print(f"{u['username']:<20} {u['role']:<14} {','.join(u['sites']) or '-':<30} {state}")
+    except AccessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -123,11 +174,22 @@ def main(argv=None) -> int:
     k.add_argument("--filter", action="append", metavar="DIM=V1,V2", help="keep only these values (repeatable)")
     k.add_argument("--format", choices=("json", "csv", "table"), default="table")
     k.add_argument("--with-parts", action="store_true", help="also print each ratio's numerator and denominator")
+    k.add_argument("--user", help="compute within this user's access scope (default: all sites)")
     r = sub.add_parser("refresh", help="rebuild the models from the facts and the current taxonomy")
     r.add_argument("--db")
     b = sub.add_parser("backup", help="a consistent copy of the warehouse (safe while the dashboard runs)")
     b.add_argument("--db")
     b.add_argument("--to", required=True, help="folder for the backup")
+    us = sub.add_parser("users", help="local accounts: add, remove, list, reset-password")
+    us.add_argument("action", choices=("add", "remove", "list", "reset-password"))
+    us.add_argument("username", nargs="?")
+    us.add_argument("--db")
+    us.add_argument("--role", choices=("administrator", "mso_leader", "site_manager", "analyst", "viewer"))
+    us.add_argument("--site", action="append", help="a site the user may see (repeatable)")
+    us.add_argument("--name", help="display name")
+    us.add_argument("--oidc", action="store_true", help="signs in through the identity provider only (no password)")
+    us.add_argument("--subject", help="the identity provider's subject (sub) for this user")
+    us.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     mg = sub.add_parser("migrate", help="upgrade a warehouse written by an earlier release, in place of a rebuild")
     mg.add_argument("--db")
     rs = sub.add_parser("restore", help="replace the warehouse with a backup made by `backup`")
@@ -138,7 +200,7 @@ def main(argv=None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
-            "migrate": _migrate}[args.command](args)
+            "migrate": _migrate, "users": _users}[args.command](args)
 
 
 if __name__ == "__main__":
