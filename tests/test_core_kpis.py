@@ -174,3 +174,10 @@ def test_ar_daily_model_matches_the_kpi(con):
     daily = con.sql("SELECT day, sum(ar_balance) FROM m_ar_daily WHERE day IN ('2026-05-10', '2026-05-17', '2026-05-21') "
                     "GROUP BY day ORDER BY day").fetchall()
     assert [float(v) for _, v in daily] == [1690.0, 960.0, 410.0]
+
+
+def test_open_denied_dollars(con):
+    assert {c: claim(con, c)["open_denied_dollars"] for c in ("C1", "C2", "C6", "C7", "C9")} == \
+        {"C1": 0, "C2": 100, "C6": 0, "C7": 120, "C9": 0}   # C9: corrected claim paid 150 + CO-45 50
+    r = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=["open_denied_dollars"]).to_dicts()[0]
+    assert r["open_denied_dollars"] == 220

@@ -8,7 +8,8 @@
 --   root cause: that of the largest denied line (ties: lowest line number).
 --   recovered dollars: payer payments on the family after the initial adjudication, net of
 --     reversals (their amounts are negative), only for initially denied claims.
---   open denied dollars: denied − recovered − written off, never below 0.
+--   open denied dollars: denied − recovered − written off, never below 0; 0 once the family's
+--     latest adjudication denies nothing (the denial was overturned or the corrected claim paid).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
 WITH roots AS (
@@ -43,6 +44,12 @@ initial AS (
            max(remit_date) AS last_adjudication_date,
            count(*) AS adjudications
     FROM m_adjudication WHERE is_adjudication GROUP BY 1),
+latest AS (
+    SELECT family_id, arg_max(adjudication_id, (remit_date, event_seq)) AS latest_adjudication_id
+    FROM m_adjudication WHERE is_adjudication GROUP BY 1),
+latest_denied AS (
+    SELECT t.family_id, bool_or(l.is_denied) AS still_denied
+    FROM latest t JOIN m_adjudication_line l ON l.adjudication_id = t.latest_adjudication_id GROUP BY 1),
 initial_pos AS (
     SELECT i.*, a.event_seq AS initial_seq, a.claim_status AS initial_status
     FROM initial i JOIN m_adjudication a ON a.adjudication_id = i.initial_adjudication_id),
@@ -77,7 +84,8 @@ base AS (
            CASE WHEN d.denied_lines > 0 THEN coalesce(lp.paid_after_initial, 0) ELSE 0 END::DECIMAL(18,2) AS recovered_dollars,
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
-           coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date
+           coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
+           coalesce(ld.still_denied, false) AS still_denied
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
@@ -85,7 +93,8 @@ base AS (
     LEFT JOIN later_paid lp USING (family_id)
     LEFT JOIN rejections rj USING (family_id)
     LEFT JOIN write_offs w USING (family_id)
-    LEFT JOIN appeals ap USING (family_id))
+    LEFT JOIN appeals ap USING (family_id)
+    LEFT JOIN latest_denied ld USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.void_date,
@@ -95,8 +104,9 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
        b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
        b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
-       CASE WHEN b.initially_denied THEN greatest(0, b.denied_dollars - b.recovered_dollars - b.written_off_dollars)
-            ELSE 0 END::DECIMAL(18,2) AS open_denied_dollars,
+       CASE WHEN b.initially_denied AND b.still_denied
+            THEN greatest(0, b.denied_dollars - b.recovered_dollars - b.written_off_dollars)
+            ELSE 0 END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
        b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
        b.first_rejection_date, b.rejections,
        b.first_rejection_date IS NOT NULL
