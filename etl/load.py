@@ -161,7 +161,7 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                     f"{res.duplicates} + quarantined {res.quarantined}; nothing was loaded")
         messages.extend(ledger.merge_messages(con, load_id))
         faults.point("write")
-        refresh(con)
+        refresh(con, Path(db_path))
         ledger.record(con, load_id, started, command, results)
         ws.publish()
     return LoadSummary(load_id, results, counts.per_kind, transactions, messages)

@@ -101,7 +101,7 @@ def test_failed_load_leaves_the_warehouse_as_it_was(fresh, tmp_path, monkeypatch
     before = sha(fresh)
     import etl.load as loader
 
-    def boom(con):
+    def boom(*_args):
         raise RuntimeError("disk on fire")
     monkeypatch.setattr(loader, "refresh", boom)
     f = tmp_path / "lines.csv"

@@ -65,7 +65,7 @@ def _refresh(args) -> int:
         print(f"error: no warehouse at {db}", file=sys.stderr)
         return 2
     with WriteSession(db) as ws:
-        refresh(ws.con)
+        refresh(ws.con, db)
         ws.publish()
     print(f"refreshed models of {db} with the current taxonomy")
     return 0
@@ -106,7 +106,7 @@ def _migrate(args) -> int:
         ws.open(migrating=True)
         before = schema.stored_version(ws.con)
         done = schema.migrate(ws.con)
-        refresh(ws.con)
+        refresh(ws.con, db)
         ws.publish()
     finally:
         ws.__exit__(None, None, None)
@@ -157,6 +157,43 @@ def _users(args) -> int:
     return 0
 
 
+def _queue(args) -> int:
+    from warehouse.queue import work_queue
+    from warehouse.query import latest_remit_date
+    from warehouse.schema import SchemaTooNew, SchemaTooOld
+    from warehouse.scope import ClaimLevelDenied, Scope
+    from warehouse.store import WarehouseMissing, open_snapshot
+    db = resolve_db_path(args.db)
+    try:
+        con, _ = open_snapshot(db)
+    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    scope = Scope.all()
+    if args.user:
+        from warehouse.access import AccessStore
+        user = AccessStore(db).user(args.user)
+        if user is None:
+            print(f"error: no active user {args.user!r}", file=sys.stderr)
+            return 2
+        scope = user.scope
+    try:
+        frame = work_queue(con, scope=scope, as_of=args.as_of or latest_remit_date(con) or dt.date.today(),
+                           teams=args.team, sites=args.site, payers=args.payer, statuses=args.status)
+    except ClaimLevelDenied as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(frame.to_dicts(), indent=1, default=str))
+    elif args.format == "csv":
+        sys.stdout.write(frame.write_csv())
+    else:
+        import polars as pl
+        with pl.Config(tbl_rows=100, tbl_cols=30, tbl_width_chars=250):
+            print(frame)
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -190,6 +227,16 @@ def main(argv=None) -> int:
     us.add_argument("--oidc", action="store_true", help="signs in through the identity provider only (no password)")
     us.add_argument("--subject", help="the identity provider's subject (sub) for this user")
     us.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    qu = sub.add_parser("queue", help="the denial work queue: open denials ranked by expected recovery per day left")
+    qu.add_argument("--db")
+    qu.add_argument("--team", action="append", help="owner team (repeatable): front_desk, authorization, coding, "
+                                                     "billing, clinical_documentation")
+    qu.add_argument("--site", action="append")
+    qu.add_argument("--payer", action="append")
+    qu.add_argument("--status", action="append", help="new, appeal pending, appeal lost, corrected claim sent")
+    qu.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, help="today for deadlines (default: latest remit)")
+    qu.add_argument("--user", help="within this user's access scope")
+    qu.add_argument("--format", choices=("json", "csv", "table"), default="table")
     mg = sub.add_parser("migrate", help="upgrade a warehouse written by an earlier release, in place of a rebuild")
     mg.add_argument("--db")
     rs = sub.add_parser("restore", help="replace the warehouse with a backup made by `backup`")
@@ -200,7 +247,8 @@ def main(argv=None) -> int:
     except SystemExit as exc:
         return 2 if exc.code else 0
     return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
-            "migrate": _migrate, "users": _users}[args.command](args)
+            "migrate": _migrate, "users": _users,
+            "queue": _queue}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,40 @@ def load_taxonomy(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('taxonomy_version', ?)", [taxonomy.version()])
 
 
+RULES_DIR = Path(__file__).with_name("rules")
+ENV_CONFIG = "DENIALS_CONFIG_DIR"
+
+
+def config_dir(db_path: Path | None) -> Path | None:
+    """The practice's own configuration folder: $DENIALS_CONFIG_DIR, else config/ beside the warehouse."""
+    import os
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG])
+    return Path(db_path).parent / "config" if db_path else None
+
+
+def load_payer_rules(con: duckdb.DuckDBPyConnection, db_path: Path | None = None) -> None:
+    """Class defaults from warehouse/rules/payer_rules.csv; per-payer overrides from the practice's
+    config/payer_rules.csv (payer_id,appeal_window_days,timely_filing_days), if present."""
+    defaults = pl.read_csv(RULES_DIR / "payer_rules.csv", infer_schema=False)
+    con.execute("CREATE OR REPLACE TABLE payer_rule_default (payer_class VARCHAR, appeal_window_days INTEGER, "
+                "timely_filing_days INTEGER, source VARCHAR)")
+    con.register("_d", defaults)
+    con.execute("INSERT INTO payer_rule_default SELECT payer_class, TRY_CAST(appeal_window_days AS INTEGER), "
+                "TRY_CAST(timely_filing_days AS INTEGER), source FROM _d")
+    con.unregister("_d")
+    con.execute("CREATE OR REPLACE TABLE payer_rule_override (payer_id VARCHAR, appeal_window_days INTEGER, "
+                "timely_filing_days INTEGER)")
+    folder = config_dir(db_path)
+    override = folder / "payer_rules.csv" if folder else None
+    if override and override.exists():
+        frame = pl.read_csv(override, infer_schema=False)
+        con.register("_o", frame)
+        con.execute("INSERT INTO payer_rule_override SELECT payer_id, TRY_CAST(appeal_window_days AS INTEGER), "
+                    "TRY_CAST(timely_filing_days AS INTEGER) FROM _o")
+        con.unregister("_o")
+
+
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
     for path in MODEL_FILES:
         con.execute(path.read_text())
@@ -52,6 +86,7 @@ def run_models(con: duckdb.DuckDBPyConnection) -> None:
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
+def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None) -> None:
     load_taxonomy(con)
+    load_payer_rules(con, db_path)
     run_models(con)

@@ -1,0 +1,53 @@
+"""The work queue on the hand fixture (as of 2026-05-21), ranking and deadlines worked out by hand.
+
+Open denials: C2 (PAYA, missing_information: corrected claim, due DOS 05-04 + 180 = 10-31, appeal
+pending) and C7 (PAYA, other: appeal, due denial 05-14 + 90 = 08-12, never worked). PAYA's appeals:
+A1 won, A3 lost -> payer ratio (1 + 5*0.5)/(2 + 5) = 0.5; neither pair has appeals of its own ->
+0.5. C7: 120*0.5 = 60 expected, 83 days left -> 0.7229/day; C2: 50 expected, 163 days -> 0.3067."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from conftest import connect, run_cli
+from warehouse.queue import work_queue
+from warehouse.scope import ClaimLevelDenied, Scope
+
+AS_OF = dt.date(2026, 5, 21)
+
+
+def test_ranking_and_deadlines(core_db):
+    q = work_queue(connect(core_db), scope=Scope.all(), as_of=AS_OF).to_dicts()
+    assert [r["claim_id"] for r in q] == ["C7", "C2"]
+    c7, c2 = q
+    assert (c7["action"], c7["deadline"], c7["days_left"], c7["status"]) == ("appeal", dt.date(2026, 8, 12), 83, "new")
+    assert (c2["action"], c2["deadline"], c2["days_left"], c2["status"]) == \
+        ("corrected claim", dt.date(2026, 10, 31), 163, "appeal pending")
+    assert (c7["expected_recovery"], c2["expected_recovery"]) == (60.0, 50.0)
+    assert c7["priority"] == pytest.approx(60 / 83) and c2["priority"] == pytest.approx(50 / 163)
+    assert (c7["owner_team"], c2["owner_team"]) == ("billing", "billing")
+    assert not c7["lost"]
+
+
+def test_past_deadline_is_lost_and_listed_apart(core_db):
+    q = work_queue(connect(core_db), scope=Scope.all(), as_of=dt.date(2026, 9, 1)).to_dicts()
+    assert [(r["claim_id"], r["lost"]) for r in q] == [("C2", False), ("C7", True)]
+
+
+def test_scope_and_viewer(core_db):
+    assert work_queue(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF).height == 0
+    with pytest.raises(ClaimLevelDenied):
+        work_queue(connect(core_db), scope=Scope.sites({"S1"}, claim_level=False), as_of=AS_OF)
+
+
+def test_queue_command_csv(core_db):
+    out = run_cli("warehouse", "queue", "--db", str(core_db), "--team", "billing", "--format", "csv",
+                  "--as-of", "2026-05-21")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [r["claim_id"] for r in rows] == ["C7", "C2"] and rows[0]["rank"] == "1"
+    none = run_cli("warehouse", "queue", "--db", str(core_db), "--team", "coding", "--format", "csv")
+    assert none.returncode == 0 and len(none.stdout.strip().splitlines()) == 1
