@@ -1,0 +1,70 @@
+"""Where to act, on the hand fixture (tests/fixtures/core.md)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from conftest import connect
+from warehouse import action
+from warehouse.scope import Scope
+
+ALL = Scope.all()
+
+
+def test_appeal_timing(core_db):
+    r = action.appeal_timing(connect(core_db), scope=ALL).to_dicts()[0]
+    assert (r["appeals_filed"], r["appeals_decided"], r["appeals_won"], r["appeals_pending"]) == (3, 2, 1, 1)
+    assert r["appeal_win_ratio"] == 0.5 and r["recovered_on_appeal"] == 200
+    assert r["median_days_denial_to_appeal"] == 3      # A1 3, A2 4, A3 2 days after the denial
+    assert r["median_days_to_decision"] == 4           # A1 5, A3 3 days
+
+
+def test_leakage_never_worked(core_db):
+    rows = {r["site"]: r for r in action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 6, 30)).to_dicts()}
+    assert (rows["S1"]["denied_claims"], rows["S1"]["never_worked_claims"], rows["S1"]["never_worked_dollars"]) == (4, 1, 120)
+    assert (rows["S2"]["denied_claims"], rows["S2"]["never_worked_claims"]) == (1, 0)   # C6 appealed, written off
+    # 30 days have not passed for any denial on 2026-05-21: nothing counts as leakage yet
+    assert action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 5, 21)).height == 0
+
+
+def test_write_offs_by_reason(core_db):
+    assert action.write_offs(connect(core_db), scope=ALL).to_dicts() == \
+        [{"write_off_reason": "timely_filing", "root_cause": "timely_filing", "claims": 1, "written_off_dollars": 250.0}]
+
+
+def test_ar_aging_and_oldest_claims(core_db):
+    con = connect(core_db)
+    aging = action.ar_aging(con, scope=ALL, as_of=dt.date(2026, 5, 21)).to_dicts()
+    assert [(r["bucket"], r["claims"], r["ar_balance"], r["denied_balance"]) for r in aging] == [("0-30", 4, 410.0, 220.0)]
+    later = {r["bucket"]: r["ar_balance"] for r in action.ar_aging(con, scope=ALL, as_of=dt.date(2026, 7, 1)).to_dicts()}
+    assert later == {"31-60": 410.0}                    # DOS 05-04..05-08: 54-58 days old on 07-01
+    oldest = action.oldest_open_claims(con, scope=ALL, as_of=dt.date(2026, 5, 21))
+    assert oldest["claim_id"].to_list() == ["C2", "C8", "C7", "C12"]
+    assert action.oldest_open_claims(con, scope=Scope.sites({"S2"}), as_of=dt.date(2026, 5, 21))["claim_id"].to_list() == ["C8", "C12"]
+
+
+def test_change_week():
+    weeks = [f"2026-W{w:02d}" for w in range(1, 17)]
+    flat = pl.DataFrame({"week": weeks, "denial_rate": [0.05, 0.051, 0.049, 0.05] * 4})
+    assert action.change_week(flat) is None
+    step = pl.DataFrame({"week": weeks, "denial_rate": [0.05, 0.051, 0.049, 0.05, 0.05, 0.052, 0.048, 0.05,
+                                                         0.09, 0.091, 0.089, 0.09, 0.09, 0.092, 0.088, 0.09]})
+    assert action.change_week(step) == "2026-W09"
+
+
+def test_data_quality(core_db):
+    from warehouse import quality
+    con = connect(core_db)
+    hist = quality.load_history(con)
+    assert hist.height == 12 and hist["balanced"].all() and hist["rows_read"].sum() == 80
+    assert quality.quarantined(con).height == 0
+    assert quality.unmatched_remits(con, scope=ALL)["claim_id"].to_list() == ["REMIT:X11"]
+    assert quality.unmatched_remits(con, scope=Scope.sites({"S2"})).height == 0
+    codes = quality.unknown_codes(con, scope=ALL).to_dicts()
+    assert codes == [{"code_type": "CARC", "code": "999", "occurrences": 1, "dollars": 120.0}]
+    assert quality.unmapped(con).height == 0
+    fresh = {r["payer"]: r for r in quality.freshness(con, scope=ALL, as_of=dt.date(2026, 6, 30)).to_dicts()}
+    assert fresh["PAYA"]["last_remit"] == dt.date(2026, 5, 21) and fresh["PAYA"]["days_quiet"] == 40
+    assert fresh["PAYA"]["gone_quiet"] and fresh["PAYB"]["gone_quiet"]
+    assert not any(r["gone_quiet"] for r in quality.freshness(con, scope=ALL, as_of=dt.date(2026, 5, 22)).to_dicts())

@@ -1,0 +1,153 @@
+"""Where to act: appeals timing, leakage (denials nobody worked), write-offs, A/R aging, and the
+week a cause's trend changed. Every function takes a scope; KPIs themselves come from query.kpis.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from warehouse.query import Filters, _Sql, _filter_sql
+from warehouse.scope import Scope
+
+AGING_BUCKETS = [("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120), ("over 120", 121, None)]
+
+
+def _where(scope: Scope, filters: Filters | None, mart: str = "claim") -> _Sql:
+    q = _Sql()
+    _filter_sql(q, scope, (filters or Filters()).without({"procedure_code", "modifier", "carc"}), mart)
+    return q
+
+
+def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
+                  by: str | None = None) -> pl.DataFrame:
+    """Appeals by payer, root cause or level: filed, decided, won, win ratio, recovered dollars, and
+    median days from denial to appeal and from appeal to decision (grain of the input: one appeal)."""
+    groups = {None: "'all'", "payer": "payer_id", "root_cause": "root_cause", "appeal_level": "appeal_level::VARCHAR",
+              "site": "site_id"}
+    if by not in groups:
+        raise ValueError(f"by must be one of {list(groups)}")
+    q = _where(scope, filters, "appeal")
+    if filters and filters.date_from:
+        q.add("filed_date >= ?", filters.date_from)
+    if filters and filters.date_to:
+        q.add("filed_date <= ?", filters.date_to)
+    sql = f"""
+        SELECT {groups[by]} AS {by or 'slice'}, count(*) AS appeals_filed,
+               count(*) FILTER (WHERE is_decided) AS appeals_decided, count(*) FILTER (WHERE is_won) AS appeals_won,
+               count(*) FILTER (WHERE is_won) / nullif(count(*) FILTER (WHERE is_decided), 0) AS appeal_win_ratio,
+               sum(recovered_amount) FILTER (WHERE is_won)::DOUBLE AS recovered_on_appeal,
+               median(days_denial_to_appeal) AS median_days_denial_to_appeal,
+               median(days_to_decision) FILTER (WHERE is_decided) AS median_days_to_decision,
+               count(*) FILTER (WHERE outcome = 'pending') AS appeals_pending
+        FROM m_appeal WHERE {q.clause()} GROUP BY 1 ORDER BY appeals_filed DESC"""
+    return con.sql(sql, params=q.params).pl()
+
+
+def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, days: int = 30,
+            filters: Filters | None = None, by: str = "site") -> pl.DataFrame:
+    """Denials never worked: initially denied, still open, and within `days` of the denial no appeal,
+    no corrected claim and no write-off (claims denied less than `days` ago are not yet leakage).
+    Grain of the result: one row per site or payer."""
+    col = {"site": "c.site_id", "payer": "c.payer_id", "root_cause": "c.root_cause"}[by]
+    q = _where(scope, filters)
+    q.add("c.initially_denied")
+    q.add("c.initial_adjudication_date <= ?::DATE - ?::INTEGER", as_of, days)
+    if filters and filters.date_from:
+        q.add("c.initial_adjudication_date >= ?", filters.date_from)
+    if filters and filters.date_to:
+        q.add("c.initial_adjudication_date <= ?", filters.date_to)
+    sql = f"""
+        WITH worked AS (
+            SELECT c.claim_id,
+                   EXISTS (SELECT 1 FROM m_appeal a WHERE a.claim_id = c.claim_id
+                           AND a.filed_date <= c.initial_adjudication_date + ?::INTEGER) AS appealed,
+                   EXISTS (SELECT 1 FROM claim s JOIN m_claim_family f USING (claim_id)
+                           WHERE f.family_id = c.claim_id AND s.frequency_code = '7'
+                             AND s.submitted_date <= c.initial_adjudication_date + ?::INTEGER) AS corrected,
+                   c.last_write_off_date IS NOT NULL
+                       AND c.last_write_off_date <= c.initial_adjudication_date + ?::INTEGER AS written_off
+            FROM m_claim c WHERE {q.clause()})
+        SELECT {col} AS {by}, count(*) AS denied_claims, sum(c.denied_dollars)::DOUBLE AS denied_dollars,
+               count(*) FILTER (WHERE NOT (w.appealed OR w.corrected OR w.written_off)) AS never_worked_claims,
+               coalesce(sum(c.denied_dollars) FILTER (WHERE NOT (w.appealed OR w.corrected OR w.written_off)), 0)::DOUBLE
+                   AS never_worked_dollars
+        FROM worked w JOIN m_claim c USING (claim_id) GROUP BY 1 ORDER BY never_worked_dollars DESC"""
+    frame = con.sql(sql, params=[days, days, days] + q.params).pl()
+    return frame.with_columns((pl.col("never_worked_claims") / pl.col("denied_claims")).alias("never_worked_share"))
+
+
+def write_offs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> pl.DataFrame:
+    """Write-offs of initially denied claims by reason and root cause (grain: reason x cause)."""
+    q = _where(scope, filters)
+    q.add("initially_denied AND written_off_dollars > 0")
+    sql = f"""SELECT write_off_reason, root_cause, count(*) AS claims, sum(written_off_dollars)::DOUBLE AS written_off_dollars
+              FROM m_claim WHERE {q.clause()} GROUP BY ALL ORDER BY written_off_dollars DESC"""
+    return con.sql(sql, params=q.params).pl()
+
+
+def ar_aging(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, filters: Filters | None = None,
+             by: str | None = None) -> pl.DataFrame:
+    """Insurance A/R at `as_of` in aging buckets by age from date of service, with the denied part
+    (balances of claims whose initial adjudication denied something). Grain: bucket (x site/payer)."""
+    col = {None: "'all'", "site": "site_id", "payer": "payer_id"}[by]
+    q = _where(scope, filters, "ar")
+    cases = " ".join(f"WHEN age BETWEEN {lo} AND {hi} THEN '{name}'" if hi is not None else f"WHEN age >= {lo} THEN '{name}'"
+                     for name, lo, hi in AGING_BUCKETS)
+    sql = f"""
+        WITH bal AS (
+            SELECT claim_id, {col} AS slice, any_value(initially_denied) AS denied, ?::DATE - any_value(dos) AS age,
+                   sum(amount) AS balance
+            FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
+            GROUP BY claim_id, {col})
+        SELECT slice AS {by or 'slice'}, CASE {cases} END AS bucket, count(*) FILTER (WHERE balance <> 0) AS claims,
+               sum(balance)::DOUBLE AS ar_balance,
+               coalesce(sum(balance) FILTER (WHERE denied), 0)::DOUBLE AS denied_balance
+        FROM bal GROUP BY ALL"""
+    frame = con.sql(sql, params=[as_of, as_of, as_of] + q.params).pl()
+    order = {name: i for i, (name, _, _) in enumerate(AGING_BUCKETS)}
+    return frame.with_columns(pl.col("bucket").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
+        .sort([by or "slice", "_o"]).drop("_o")
+
+
+def oldest_open_claims(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, limit: int = 50,
+                       filters: Filters | None = None) -> pl.DataFrame:
+    """The claims with an open insurance balance at `as_of`, oldest date of service first."""
+    scope.require_claim_level()
+    q = _where(scope, filters, "ar")
+    sql = f"""
+        SELECT claim_id, any_value(site_id) AS site, any_value(payer_id) AS payer, any_value(dos) AS dos,
+               ?::DATE - any_value(dos) AS age_days, sum(amount)::DOUBLE AS balance,
+               any_value(initially_denied) AS denied, any_value(root_cause) AS root_cause
+        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
+        GROUP BY claim_id HAVING sum(amount) > 0 ORDER BY dos, claim_id LIMIT ?"""
+    return con.sql(sql, params=[as_of, as_of, as_of] + q.params + [limit]).pl()
+
+
+def change_week(weekly: pl.DataFrame, value: str = "denial_rate", week: str = "week",
+                min_weeks: int = 4) -> str | None:
+    """The week a series' level changed: the split that most reduces the squared error of a
+    two-level step fit (a single change point), if the two levels differ by more than twice the
+    pooled standard error; None when the series is flat or too short. Pure: no SQL."""
+    series = weekly.select([week, value]).drop_nulls().sort(week)
+    ys = series[value].to_list()
+    n = len(ys)
+    if n < 2 * min_weeks:
+        return None
+    best, best_k = None, None
+    for k in range(min_weeks, n - min_weeks + 1):
+        a, b = ys[:k], ys[k:]
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        sse = sum((y - ma) ** 2 for y in a) + sum((y - mb) ** 2 for y in b)
+        if best is None or sse < best:
+            best, best_k = sse, k
+    a, b = ys[:best_k], ys[best_k:]
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    pooled = (best / max(n - 2, 1)) ** 0.5
+    se = pooled * (1 / len(a) + 1 / len(b)) ** 0.5
+    if se == 0 and ma == mb:
+        return None
+    if se > 0 and abs(mb - ma) < 2 * se:
+        return None
+    return series[week][best_k]

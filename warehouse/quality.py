@@ -1,0 +1,88 @@
+"""Can the numbers be trusted? Load history and accounting, quarantined rows, remits that matched no
+claim, codes outside the taxonomy, unmapped NPIs and payers, and freshness per payer and site.
+
+The ledger (loads, files, quarantine) is installation-wide; pages show it to administrators only.
+Everything about claims is scoped."""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from warehouse.scope import Scope
+
+
+def load_history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
+    """Grain: one row per file per load, newest first, with its accounting."""
+    return con.sql("""
+        SELECT r.load_id, r.finished_at, r.command, f.path, f.kinds, f.units AS transactions_or_units,
+               f.rows_read, f.rows_loaded, f.duplicates, f.quarantined, f.whole_file_duplicate,
+               f.rows_read = f.rows_loaded + f.duplicates + f.quarantined AS balanced
+        FROM load_file f JOIN load_run r USING (load_id)
+        ORDER BY r.load_id DESC, f.file_seq LIMIT ?""", params=[limit]).pl()
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, limit: int = 1000, load_id: int | None = None) -> pl.DataFrame:
+    """Grain: one row per quarantined row and broken rule."""
+    where, params = ("WHERE load_id = ?", [load_id]) if load_id else ("", [])
+    return con.sql(f"""SELECT load_id, path, unit, kind, row_number, field, value, rule, message FROM quarantine {where}
+                       ORDER BY load_id DESC, path, row_number LIMIT ?""", params=params + [limit]).pl()
+
+
+def unmatched_remits(con: duckdb.DuckDBPyConnection, *, scope: Scope, limit: int = 1000) -> pl.DataFrame:
+    """Claims known only from their remit (no claim file matched them). Grain: claim family."""
+    frag, params = scope.sql("site_id")
+    return con.sql(f"""SELECT claim_id, site_id AS site, payer_id AS payer, rendering_npi, dos, billed::DOUBLE AS billed,
+                              initial_adjudication_date, initially_denied
+                       FROM m_claim WHERE known_from_remit AND {frag} ORDER BY initial_adjudication_date DESC LIMIT ?""",
+                   params=params + [limit]).pl()
+
+
+def unknown_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFrame:
+    """CARCs and RARCs met on remits that are in no code list: counted with their dollars, never dropped."""
+    frag, params = scope.sql("c.site_id")
+    return con.sql(f"""
+        SELECT 'CARC' AS code_type, j.carc AS code, count(*) AS occurrences, sum(j.amount)::DOUBLE AS dollars
+        FROM m_adjustment j JOIN m_claim c ON c.claim_id = j.family_id
+        WHERE NOT j.carc_known AND {frag} GROUP BY ALL
+        UNION ALL
+        SELECT 'RARC', r.rarc, count(*), NULL
+        FROM remark r JOIN m_adjudication a USING (adjudication_id) JOIN m_claim c ON c.claim_id = a.family_id
+        WHERE r.rarc NOT IN (SELECT rarc FROM rarc) AND {frag} GROUP BY ALL
+        ORDER BY occurrences DESC""", params=params + params).pl()
+
+
+def unmapped(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Sites, payers and providers created from a file because no mapping named them, and NPIs on
+    claims or remits that no provider list knows. Grain: one row per entry."""
+    return con.sql("""
+        SELECT 'site' AS entry, site_id AS id, site_name AS name, 'named from the file; add it to config/sites.csv' AS note
+        FROM site WHERE unmapped
+        UNION ALL SELECT 'payer', payer_id, payer_name, 'named from the file; add it to config/payers.csv' FROM payer WHERE unmapped
+        UNION ALL SELECT 'provider', provider_npi, provider_name, 'named from the file' FROM rendering_provider WHERE unmapped
+        UNION ALL
+        SELECT DISTINCT 'provider', c.rendering_npi, NULL, 'NPI on claims or remits but in no provider list'
+        FROM m_claim c WHERE c.rendering_npi IS NOT NULL
+          AND c.rendering_npi NOT IN (SELECT provider_npi FROM rendering_provider)
+        ORDER BY 1, 2""").pl()
+
+
+def freshness(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, by: str = "payer") -> pl.DataFrame:
+    """Last remit date per payer (or site), the usual gap between remit dates, and a warning when
+    the silence is longer than usual: more than twice the 90th-percentile gap and more than 7 days.
+    Grain: one row per payer or site."""
+    col = {"payer": "a.payer_id", "site": "c.site_id"}[by]
+    frag, params = scope.sql("c.site_id")
+    frame = con.sql(f"""
+        WITH dates AS (
+            SELECT DISTINCT {col} AS key, a.remit_date
+            FROM m_adjudication a JOIN m_claim c ON c.claim_id = a.family_id
+            WHERE a.remit_date <= ? AND {frag}),
+        gaps AS (SELECT key, remit_date, remit_date - lag(remit_date) OVER (PARTITION BY key ORDER BY remit_date) AS gap FROM dates)
+        SELECT key AS {by}, max(remit_date) AS last_remit, count(*) AS remit_days,
+               quantile_cont(gap, 0.9) AS usual_gap_p90, ?::DATE - max(remit_date) AS days_quiet
+        FROM gaps GROUP BY key ORDER BY key""", params=[as_of] + params + [as_of]).pl()
+    return frame.with_columns(
+        ((pl.col("days_quiet") > 7) & (pl.col("days_quiet") > 2 * pl.col("usual_gap_p90").fill_null(7)))
+        .alias("gone_quiet"))
