@@ -41,8 +41,10 @@ def pseudonymise(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
 
     out = frame
     if "patient_id" in out.columns:
-        out = out.with_columns(pl.col("patient_id").map_elements(h, return_dtype=pl.String)
-                               .alias("patient_pseudonym")).drop("patient_id")
+        # hash each distinct patient once (a patient has many claims), then join back
+        ids = out.select(pl.col("patient_id").unique().drop_nulls())
+        ids = ids.with_columns(pl.Series("patient_pseudonym", [h(v) for v in ids["patient_id"]], dtype=pl.String))
+        out = out.join(ids, on="patient_id", how="left", maintain_order="left").drop("patient_id")
     if "member_id" in out.columns:
         out = out.with_columns(
             pl.when(pl.col("member_id").is_null()).then(None)
