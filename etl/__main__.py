@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     dm.add_argument("--end", type=dt.date.fromisoformat, default=None, help="last day of history (default today)")
     dm.add_argument("--out", help="folder for the generated input files (default: <db folder>/demo-input)")
     dm.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    dm.add_argument("--quiet", action="store_true", help="no progress lines")
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:
