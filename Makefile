@@ -6,7 +6,7 @@ DB     ?= data/warehouse.duckdb
 PORT   ?= 8501
 SIZE   ?= 1m
 
-.PHONY: run test install demo dashboard clean-demo lint
+.PHONY: run test install demo dashboard clean-demo fuzz
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ run: install $(DB)
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Hostile-input fuzzing: a few minutes of generated inputs against the readers and the loader.
+FUZZ_EXAMPLES ?= 3000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz_tabular.py $(wildcard tests/test_fuzz_x12.py)
 
 clean-demo:
 	rm -f $(DB) $(DB).key

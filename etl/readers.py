@@ -32,7 +32,16 @@ def expand(paths) -> list[Path]:
     return out
 
 
+COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2",
+              b"\xfd7zXZ\x00": "xz", b"7z\xbc\xaf": "7z"}
+
+
 def read_file(path: Path, head: bytes) -> Iterator[Batch]:
+    for magic, name in COMPRESSED.items():
+        if head.startswith(magic):
+            yield _unknown(path, f"{name}-compressed file: unpack it and load the files inside "
+                                 f"(compressed input is not opened, so a decompression bomb cannot exhaust memory)")
+            return
     x12 = _x12()
     if x12 is not None and hasattr(x12, "is_x12") and x12.is_x12(head):
         yield from x12.read_x12(path)
