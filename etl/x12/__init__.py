@@ -1,0 +1,171 @@
+"""X12 readers: 835 remittances, 837P/837I claims and 277CA acknowledgments -> contract rows.
+
+    is_x12(head: bytes) -> bool
+    read_x12(path, data=None, *, mapping=None, lenient=None) -> Iterator[etl.batch.Batch]
+
+`read_x12` yields one Batch per transaction set (ST..SE), in file order, with frames keyed by
+contract kind (all-string columns named as in etl/contract.py, plus the integer `_row`: the
+1-based position of the segment the row came from). A transaction that cannot be trusted is
+quarantined whole: its Batch has `error` (file, transaction, segment position, reason), no
+frames, and `rows_read` = the rows it would have held (at least 1). The other transactions of
+the file still load. A file that is not X12 gives one Batch with unit "file" and an error.
+read_x12 never raises for bad data. docs/x12.md explains every rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from etl.batch import Batch
+from etl.mapping import Mapping, default_mapping
+from etl.x12.common import ReadContext, Result
+from etl.x12.r277 import read_277
+from etl.x12.r835 import read_835
+from etl.x12.r837 import read_837
+from etl.x12.tokenizer import CHUNK, FileProblem, Problem, Trailer, Transaction, is_x12, walk
+
+__all__ = ["is_x12", "read_x12", "LENIENT_CHECKS", "ENV_LENIENT"]
+
+log = logging.getLogger(__name__)
+
+ENV_LENIENT = "DENIALS_X12_LENIENT"
+# Checks that quarantine by default and that a practice may turn into warnings.
+LENIENT_CHECKS = ("se_count", "balance")
+_ORDER = {"truncated": 0, "garbage": 1, "unsupported": 2, "se_count": 3, "balance": 4}
+READERS = {"835": read_835, "837": read_837, "277": read_277}
+
+
+def _lenient(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    items = {v.strip().lower() for v in value.replace(";", ",").split(",") if v.strip()}
+    if "all" in items:
+        return frozenset(LENIENT_CHECKS)
+    return frozenset(i for i in items if i in LENIENT_CHECKS)
+
+
+class _Hasher(threading.Thread):
+    """sha1 of the file, computed beside the parsing (hashlib and file reads release the GIL);
+    `digest()` waits for it. remit_claim_id needs it, but only when the first batch is built."""
+
+    def __init__(self, path: str | Path, data: bytes | None) -> None:
+        super().__init__(daemon=True, name="x12-sha1")
+        self.path, self.data = path, data
+        self.result: str | None = None
+        self.exc: BaseException | None = None
+        self.cancelled = False
+
+    def run(self) -> None:
+        try:
+            h = hashlib.sha1()
+            if self.data is not None:
+                h.update(self.data)
+            else:
+                with open(self.path, "rb") as fh:
+                    while not self.cancelled:
+                        b = fh.read(CHUNK)
+                        if not b:
+                            break
+                        h.update(b)
+            self.result = h.hexdigest()[:12]
+        except BaseException as exc:     # reported by digest()
+            self.exc = exc
+
+    def digest(self) -> str:
+        self.join()
+        if self.result is None:
+            raise OSError(f"cannot hash the file: {self.exc}")
+        return self.result
+
+
+def _batch(tx: Transaction, ctx: ReadContext) -> Batch:
+    reader = READERS.get(tx.st_id)
+    if reader is None:
+        res = Result()
+        res.errors.append(Problem("unsupported", tx.start, (
+            f"segment {tx.start}: transaction set {tx.st_id or '(none)'} is not read here (only 835, 837 and 277)")))
+    else:
+        try:
+            res = reader(tx, ctx)
+        except Exception as exc:   # a reader bug on odd data must not stop the other transactions
+            log.exception("%s: %s: reader failed", ctx.name, tx.unit)
+            res = Result()
+            res.errors.append(Problem("garbage", tx.start, (
+                f"segment {tx.start}: the transaction could not be read ({type(exc).__name__}: {exc})")))
+    hard: list[Problem] = []
+    warnings: list[Problem] = list(tx.warnings) + list(res.warnings)
+    for e in tx.errors + res.errors:
+        (warnings if e.key in ctx.lenient else hard).append(e)
+    extras = {"transactions": 1, **res.extras}
+    if warnings:
+        extras["warnings"] = len(warnings)
+        for w in warnings:
+            extras[f"warning_{w.key}"] = extras.get(f"warning_{w.key}", 0) + 1
+        for w in warnings:
+            log.warning("%s: %s: %s", ctx.name, tx.unit, w.message)
+    rows = res.fact_rows()
+    if hard:
+        hard.sort(key=lambda p: (_ORDER.get(p.key, 9), p.position))
+        seen: set[int] = set()
+        hard = [p for p in hard if not (p.position in seen or seen.add(p.position))]   # one finding per segment
+        shown = "; ".join(p.message for p in hard[:3])
+        if len(hard) > 3:
+            shown += f"; and {len(hard) - 3} more problem(s)"
+        return Batch(source_file=ctx.file, unit=tx.unit, frames={}, error=f"{ctx.name}: {tx.unit}: {shown}",
+                     rows_read=max(1, rows), extras=extras)
+    return Batch(source_file=ctx.file, unit=tx.unit, frames=res.frames, rows_read=rows, extras=extras)
+
+
+def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | None = None,
+             lenient: str | None = None) -> Iterator[Batch]:
+    """Read an X12 file (or `data`, its bytes) one transaction set at a time.
+
+    mapping: the site/payer mapping (default: etl.mapping.default_mapping()).
+    lenient: comma list of checks to report as warnings instead of quarantining the transaction:
+             "se_count", "balance" or "all" (default: $DENIALS_X12_LENIENT, else none)."""
+    src = str(path)
+    name = Path(src).name or src
+    if data is None:
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            yield Batch(source_file=src, unit="file", error=f"{name}: cannot be read ({exc})", rows_read=1,
+                        extras={"transactions": 0})
+            return
+    hasher = _Hasher(path, data)
+    hasher.start()
+    if mapping is None:
+        try:
+            mapping = default_mapping()
+        except Exception as exc:     # a broken config folder must not stop loading
+            log.warning("mapping could not be read: %s", exc)
+            mapping = Mapping()
+    ctx = ReadContext(file=src, name=name, hasher=hasher.digest, mapping=mapping,
+                      lenient=_lenient(lenient if lenient is not None else os.environ.get(ENV_LENIENT)))
+    seen = 0
+    try:
+        for unit in walk(path, data):
+            if isinstance(unit, FileProblem):
+                hasher.cancelled = True          # not X12: no ids to make, stop reading the file
+                seen += 1
+                yield Batch(source_file=src, unit="file", error=f"{name}: {unit.message}", rows_read=1,
+                            extras={"transactions": 0})
+            elif isinstance(unit, Trailer):
+                for w in unit.warnings:
+                    log.warning("%s: %s", name, w.message)
+            else:
+                seen += 1
+                yield _batch(unit, ctx)
+    except Exception as exc:       # never raise out for bad data
+        log.exception("%s: reading stopped", name)
+        seen += 1
+        yield Batch(source_file=src, unit="file", error=f"{name}: reading stopped ({type(exc).__name__}: {exc})",
+                    rows_read=1, extras={"transactions": 0})
+    if not seen:
+        yield Batch(source_file=src, unit="file", error=f"{name}: no transaction set (ST..SE) in the file",
+                    rows_read=1, extras={"transactions": 0})

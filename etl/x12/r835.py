@@ -1,0 +1,385 @@
+"""835 (health care claim payment/advice, 005010X221A1 and 004010X091A1) -> remits,
+remit_lines, remit_adjustments, remit_remarks, provider_adjustments (+ the payer reference row).
+
+Columnar: the transaction's segments are one polars column. Loop membership is computed on
+the whole column (a claim is open from its CLP until the next CLP, LX, TS3/TS2 or PLB; a service
+line from its SVC until the next SVC or the end of its claim), then each kind of row is taken
+from the segments it comes from, element by element. No Python code runs per segment, which is
+what makes this reader fast (docs/x12.md has the measurements).
+"""
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from etl.x12.common import ReadContext, Result, clean_date, iso_date, npi, payer_frame
+from etl.x12.tokenizer import Problem, Transaction, fix_text, show
+
+_CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
+_PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
+_MIA_REMARKS = (5, 20, 21, 22, 23)
+_MOA_REMARKS = (3, 4, 5, 6, 7)
+_TOLERANCE = 0.005                            # "to the cent"
+
+_E = pl.col("e")
+_S = pl.col("s")
+
+
+def _get(i: int) -> pl.Expr:
+    return _E.list.get(i, null_on_oob=True)
+
+
+def _txt(name: str) -> pl.Expr:
+    """Stripped text, empty -> null."""
+    c = pl.col(name).str.strip_chars()
+    return pl.when(c != "").then(c).alias(name)
+
+
+def _nz(name: str) -> pl.Expr:
+    """Empty -> null (values the file writes without padding: amounts, dates, codes)."""
+    c = pl.col(name)
+    return pl.when(c != "").then(c).alias(name)
+
+
+def _first(frame_: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The first row per key of a frame whose key ascends (rows are in file order): cheaper than unique()."""
+    c = pl.col(key)
+    return frame_.filter(c.ne_missing(c.shift(1)))
+
+
+def read_835(tx: Transaction, ctx: ReadContext) -> Result:
+    es = tx.delims.element
+    comp = tx.delims.component
+    base = tx.start
+    n = tx.segments.len()
+    T_LX, T_N1, T_LQ = "LX" + es, "N1" + es, "LQ" + es
+    res = Result()
+
+    k = pl.col("k")
+    # segment ids as small integers: 1 CLP, 2 LX, 3 PLB, 4 TS3, 5 TS2 end or start claims; 6 SVC starts a line;
+    # the others are the segments rows are read from (0: everything else)
+    codes = {"CLP": 1, T_LX: 2, "PLB": 3, "TS3": 4, "TS2": 5, "SVC": 6, "CAS": 7, "DTM": 8, "REF": 9, "NM1": 10,
+             "MIA": 11, "MOA": 12, T_LQ: 13, "BPR": 14, "TRN": 15, T_N1: 16}
+    code = pl.col("_code")
+    df = (tx.frame.lazy()
+          .with_columns(_row=pl.int_range(base, base + n, dtype=pl.Int64),
+                        _code=k.replace_strict(codes, default=0, return_dtype=pl.Int8))
+          .with_columns(_open=pl.when((code > 0) & (code < 6)).then(code == 1).forward_fill().fill_null(False),
+                        _hdr=pl.when((code > 0) & (code < 7)).then(False).forward_fill().fill_null(True),
+                        _svl=pl.when((code > 0) & (code < 7)).then(code == 6).forward_fill().fill_null(False),
+                        _clp=(code == 1).cum_sum().cast(pl.Int64),
+                        _svcn=(code == 6).cum_sum().cast(pl.Int64))
+          .with_columns(_claim=pl.when(pl.col("_open")).then(pl.col("_clp")),
+                        _lid=pl.when(pl.col("_open") & pl.col("_svl")).then(pl.col("_svcn")))
+          .with_columns(_ord=pl.col("_lid") - pl.when(code == 1).then(pl.col("_svcn")).forward_fill())
+          .drop("_open", "_svl", "_svcn")
+          .collect())
+    in_claim = pl.col("_claim").is_not_null()
+    in_line = pl.col("_lid").is_not_null()
+    # one pass splits the segments by kind
+    by_code = df.filter(code > 0).drop("k").partition_by("_code", as_dict=True, include_key=False)
+    empty = df.clear().drop("k", "_code")
+
+    def tag(t: str) -> pl.DataFrame:
+        return by_code.get((codes[t],), empty)
+
+    def rows(t: str, cond: pl.Expr | None = None) -> pl.DataFrame:
+        f = tag(t)
+        if cond is not None:
+            f = f.filter(cond)
+        return f.select("_claim", "_ord", "_lid", "_row", e=_S.str.split(es))
+
+    # ------------------------------------------------------------------ not X12 / outside claims
+    # segment ids are checked once per distinct 3-character start, then the bad rows are looked up
+    valid = re.compile(r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)")
+    starts = df.select(k.unique())["k"].to_list()
+    wrong = [t for t in starts if not valid.match(t)]
+    if wrong:
+        pat = r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)"
+        bad = df.filter(k.is_in(wrong) | ~_S.str.slice(0, 4).str.contains(pat)).select("_row", "s")
+        if bad.height:
+            p, raw = bad.row(0)
+            more = f" (and {bad.height - 1} more)" if bad.height > 1 else ""
+            res.errors.append(Problem("garbage", p, f"segment {p}: not an X12 segment: {show(raw)}{more}"))
+    stray = df.filter(code.is_in([6, 7, 11, 12, 13]) & ~in_claim).height
+
+    # ------------------------------------------------------------------ header (few segments: Python)
+    bpr_amount = method = bpr_date = trace = None
+    dtm405 = dtm050 = None
+    payer_name = payer_n104 = payer_2u = None
+    payer_row = base
+    payee_npi = None
+    loop = ""
+    head = pl.concat([tag(t).filter(pl.col("_hdr")).select("s", "_row") for t in ("BPR", "TRN", T_N1, "REF", "DTM")]
+                     ).sort("_row")
+    for raw, row in head.iter_rows():
+        e = raw.split(es)
+        t, m = e[0], len(e)
+        if t == "BPR":
+            bpr_amount = e[2] if m > 2 else None
+            method = e[4] if m > 4 else None
+            bpr_date = e[16] if m > 16 else None
+        elif t == "TRN":
+            trace = trace or (e[2] if m > 2 else None)
+        elif t == "N1":
+            loop = e[1] if m > 1 else ""
+            if loop == "PR":
+                payer_name = e[2] if m > 2 else None
+                payer_n104 = e[4] if m > 4 else None
+                payer_row = row
+            elif loop == "PE" and m > 4 and e[3] == "XX":
+                payee_npi = e[4]
+        elif t == "REF" and loop == "PR" and m > 2 and e[1] == "2U":
+            payer_2u = e[2]
+        elif t == "DTM" and m > 2:
+            if e[1] == "405":
+                dtm405 = e[2]
+            elif e[1] == "050":
+                dtm050 = e[2]
+    payer = ctx.mapping.payer((payer_n104 or "").strip() or (payer_2u or "").strip() or None, fix_text(payer_name))
+    remit_date = None
+    for cand in (bpr_date, dtm405, dtm050, tx.gs_date):
+        v = clean_date(cand)
+        if v and len(v) == 10 and v[4] == "-":
+            remit_date = v
+            break
+    if remit_date is None:
+        remit_date = clean_date(bpr_date or dtm405 or dtm050)
+    payee = (payee_npi or "").strip()
+    bad_npis = int(bool(payee) and not (len(payee) == 10 and payee.isdigit()))
+    payee = payee if len(payee) == 10 and payee.isdigit() else None
+    trace = (trace or "").strip() or None
+    method = (method or "").strip() or None
+    prefix = f"{ctx.file_hash}:{tx.control}:"
+    rid = pl.concat_str(pl.lit(prefix), pl.col("_claim").cast(pl.String)).alias("remit_claim_id")
+
+    # ------------------------------------------------------------------ claims (CLP)
+    clp = tag("CLP").select(_claim="_clp", _row="_row", e=_S.str.split(es))
+    nclaims = clp.height
+    remits = clp.select(
+        "_claim", "_row", patient_control_number=_get(1), claim_status=_get(2), claim_charge=_get(3),
+        claim_paid=_get(4), patient_responsibility=_get(5), filing_indicator=_get(6), payer_claim_number=_get(7),
+    ).with_columns(_txt("patient_control_number"), _txt("claim_status"), _nz("claim_charge"), _nz("claim_paid"),
+                   _nz("patient_responsibility"), _txt("filing_indicator"), _txt("payer_claim_number"))
+    # claim level NM1*82 (rendering) and DTM*232/233 (service dates)
+    nm1 = (tag("NM1").filter(in_claim & pl.col("_ord").is_null() & _S.str.starts_with("NM1" + es + "82" + es))
+           .select("_claim", e=_S.str.split(es)).filter(_get(8) == "XX")
+           .select("_claim", rendering_npi=_get(9).str.strip_chars()))
+    nm1 = _first(nm1, "_claim")
+    dtm = (tag("DTM").filter(in_claim).select("_claim", "_lid", x=_S.str.split_exact(es, 2)).unnest("x")
+           .rename({"field_1": "q", "field_2": "v"}).drop("field_0"))
+    cd = dtm.filter(pl.col("_lid").is_null())
+    cfrom = _first(cd.filter(pl.col("q") == "232"), "_claim").select("_claim", service_date_from="v")
+    cto = _first(cd.filter(pl.col("q") == "233"), "_claim").select("_claim", service_date_to="v")
+    remits = (remits.join(nm1, on="_claim", how="left", maintain_order="left")
+              .join(cfrom, on="_claim", how="left", maintain_order="left")
+              .join(cto, on="_claim", how="left", maintain_order="left"))
+    bad_npis += int(remits.select((pl.col("rendering_npi").is_not_null()
+                                   & ~pl.col("rendering_npi").str.contains(r"^\d{10}$")).sum()).item())
+    remits = remits.with_columns(
+        rid, pl.lit(payer.payer_id).alias("payer_id"), pl.lit(trace, pl.String).alias("trace_number"),
+        pl.lit(remit_date, pl.String).alias("remit_date"), pl.lit(payee, pl.String).alias("payee_npi"),
+        pl.lit(method, pl.String).alias("payment_method"),
+        pl.col("claim_status").str.strip_chars_start("0"),
+        iso_date("service_date_from"), iso_date("service_date_to"), npi("rendering_npi"))
+
+    # ------------------------------------------------------------------ service lines (SVC)
+    svc = rows("SVC", in_claim).select(
+        "_claim", "_ord", "_lid", "_row", _svc=_get(1), line_charge=_get(2), line_paid=_get(3), units=_get(5),
+        _orig=_get(6))
+    # a composite written with another separator than the ISA declares ("HC>99213" with ':')
+    c3 = pl.col("_svc").str.slice(2, 1)
+    odd = (~pl.col("_svc").str.contains(comp, literal=True) & (pl.col("_svc").str.len_chars() > 3)
+           & c3.str.contains(r"^[^A-Za-z0-9 ]$"))
+    odd_comp = int(svc.select(odd.sum()).item() or 0)
+    o3 = pl.col("_orig").str.slice(2, 1)
+    oddo = (~pl.col("_orig").str.contains(comp, literal=True) & (pl.col("_orig").str.len_chars() > 3)
+            & o3.str.contains(r"^[^A-Za-z0-9 ]$"))
+    if odd_comp:
+        svc = svc.with_columns(_parts=pl.col("_svc").str.strip_chars().str.split(
+            pl.when(odd).then(c3).otherwise(pl.lit(comp))))
+    else:
+        svc = svc.with_columns(_parts=pl.col("_svc").str.strip_chars().str.split(comp))
+    svc = svc.with_columns(_oparts=pl.col("_orig").str.strip_chars().str.split(
+        pl.when(oddo).then(o3).otherwise(pl.lit(comp))))
+    ld = dtm.filter(pl.col("_lid").is_not_null())
+    d472 = _first(ld.filter(pl.col("q") == "472"), "_lid").select("_lid", _d472="v")
+    d150 = _first(ld.filter(pl.col("q") == "150"), "_lid").select("_lid", _d150="v")
+    refs = (tag("REF").filter(in_line & _S.str.starts_with("REF" + es + "6R" + es))
+            .select("_lid", x=_S.str.split_exact(es, 2)).unnest("x")
+            .select("_lid", _ref=pl.col("field_2").str.strip_chars()))
+    refs = _first(refs, "_lid")
+    p = pl.col("_parts")
+    lines = (svc.join(d472, on="_lid", how="left", maintain_order="left")
+             .join(d150, on="_lid", how="left", maintain_order="left")
+             .join(refs, on="_lid", how="left", maintain_order="left")
+             .with_columns(
+                 procedure_code=p.list.get(1, null_on_oob=True), modifier_1=p.list.get(2, null_on_oob=True),
+                 modifier_2=p.list.get(3, null_on_oob=True), modifier_3=p.list.get(4, null_on_oob=True),
+                 modifier_4=p.list.get(5, null_on_oob=True),
+                 original_procedure_code=pl.col("_oparts").list.get(1, null_on_oob=True),
+                 service_date=pl.coalesce(pl.col("_d472"), pl.col("_d150")),
+                 _refnum=pl.when(pl.col("_ref").str.contains(r"^\d{1,9}$")).then(
+                     pl.col("_ref").cast(pl.Int64, strict=False)))
+             .with_columns(_nz("procedure_code"), _nz("modifier_1"), _nz("modifier_2"), _nz("modifier_3"),
+                           _nz("modifier_4"), _nz("original_procedure_code"), _nz("line_charge"),
+                           _nz("line_paid"), _nz("units"), _nz("service_date")))
+    # REF*6R numbers the lines only when every line of the claim has a distinct 1..999 one
+    if refs.height:
+        okref = (lines.group_by("_claim").agg(
+            _ok=pl.col("_refnum").is_between(1, 999).fill_null(False).all()
+            & (pl.col("_refnum").n_unique() == pl.len())))
+        lines = (lines.join(okref, on="_claim", how="left", maintain_order="left")
+                 .with_columns(line_number=pl.when(pl.col("_ok")).then(pl.col("_refnum")).otherwise(pl.col("_ord"))))
+    else:
+        lines = lines.with_columns(line_number=pl.col("_ord"))
+    renumbered = bool(lines.select((pl.col("line_number") != pl.col("_ord")).any()).item()) if lines.height else False
+    line_key = lines.select("_lid", "line_number")
+
+    def with_line(frame_: pl.DataFrame) -> pl.DataFrame:
+        if renumbered:
+            return frame_.join(line_key, on="_lid", how="left", maintain_order="left")
+        return frame_.with_columns(line_number=pl.col("_ord"))
+
+    # ------------------------------------------------------------------ adjustments (CAS)
+    cas = rows("CAS", in_claim).with_columns(group_code=_get(1).str.strip_chars(), _n=_E.list.len())
+    parts = []
+    for i, kk in enumerate(_CAS_TRIPLES):
+        sub = cas if i == 0 else cas.filter(pl.col("_n") > kk)
+        if not sub.height:
+            break
+        parts.append(sub.select("_claim", "_ord", "_lid", "_row", "group_code", _k=pl.lit(i, pl.Int32),
+                                carc=_get(kk), amount=_get(kk + 1), quantity=_get(kk + 2)))
+    adjs = pl.concat(parts) if parts else pl.DataFrame(
+        schema={"_claim": pl.Int64, "_ord": pl.Int64, "_lid": pl.Int64, "_row": pl.Int64, "group_code": pl.String,
+                "_k": pl.Int32,
+                "carc": pl.String, "amount": pl.String, "quantity": pl.String})
+    adjs = (adjs.with_columns(_txt("carc"), _nz("amount"), _nz("quantity"), _nz("group_code"))
+            .filter(pl.col("carc").is_not_null() | pl.col("amount").is_not_null()))
+    if len(parts) > 1:
+        adjs = adjs.sort("_row", "_k")
+
+    # ------------------------------------------------------------------ remarks (MIA, MOA, LQ*HE)
+    rparts = []
+    for seg_id, idx in (("MIA", _MIA_REMARKS), ("MOA", _MOA_REMARKS)):
+        mr = rows(seg_id, in_claim)
+        if not mr.height:
+            continue
+        for i, kk in enumerate(idx):
+            rparts.append(mr.select(pl.col("_claim"), _ord=pl.lit(None, pl.Int64), _lid=pl.lit(None, pl.Int64),
+                                    _row=pl.col("_row"),
+                                    _k=pl.lit(i, pl.Int32), rarc=_get(kk)))
+    lq = rows(T_LQ, in_claim).filter(_get(1) == "HE")
+    rparts.append(lq.select("_claim", "_ord", "_lid", "_row", _k=pl.lit(0, pl.Int32), rarc=_get(2)))
+    remarks = (pl.concat(rparts).with_columns(_txt("rarc")).filter(pl.col("rarc").is_not_null())
+               .sort("_row", "_k"))
+
+    # ------------------------------------------------------------------ provider adjustments (PLB)
+    plb = tag("PLB").select("_row", e=_S.str.split(es)).with_columns(_n=_E.list.len())
+    pparts = []
+    for i, kk in enumerate(_PLB_PAIRS):
+        sub = plb.filter(pl.col("_n") > kk)
+        if not sub.height:
+            break
+        pparts.append(sub.select("_row", _k=pl.lit(i, pl.Int32), payee_npi=_get(1), _date=_get(2),
+                                 _rc=_get(kk), amount=_get(kk + 1)))
+    provider = None
+    if pparts:
+        provider = (pl.concat(pparts).sort("_row", "_k")
+                    .with_columns(_rc=pl.col("_rc").str.split(comp))
+                    .with_columns(reason_code=pl.col("_rc").list.get(0, null_on_oob=True),
+                                  reference=pl.col("_rc").list.get(1, null_on_oob=True))
+                    .with_columns(_txt("payee_npi"), _txt("reason_code"), _txt("reference"), _nz("amount"))
+                    .filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null()))
+
+    # ------------------------------------------------------------------ balancing
+    amt = pl.col("amount").cast(pl.Float64, strict=False)
+    claim_sum = adjs.group_by("_claim").agg(_cas=amt.sum())
+    line_sum = adjs.filter(pl.col("_lid").is_not_null()).group_by("_lid").agg(_cas=amt.sum())
+    rb = (remits.select("_claim", "patient_control_number", "claim_charge", "claim_paid", "_row")
+          .join(claim_sum, on="_claim", how="left", maintain_order="left")
+          .with_columns(_charge=pl.col("claim_charge").cast(pl.Float64, strict=False),
+                        _paid=pl.col("claim_paid").cast(pl.Float64, strict=False),
+                        _cas=pl.col("_cas").fill_null(0.0))
+          .with_columns(_diff=pl.col("_charge") - pl.col("_paid") - pl.col("_cas"))
+          .filter(pl.col("_diff").abs() >= _TOLERANCE))
+    lb = (lines.select("_claim", "_lid", "line_number", "line_charge", "line_paid", "_svc", "_row")
+          .join(line_sum, on="_lid", how="left", maintain_order="left")
+          .with_columns(_charge=pl.col("line_charge").cast(pl.Float64, strict=False),
+                        _paid=pl.col("line_paid").cast(pl.Float64, strict=False),
+                        _cas=pl.col("_cas").fill_null(0.0))
+          .with_columns(_diff=pl.col("_charge") - pl.col("_paid") - pl.col("_cas"))
+          .filter(pl.col("_diff").abs() >= _TOLERANCE))
+    if rb.height:
+        r = rb.row(0, named=True)
+        more = f" ({rb.height - 1} more claim(s) do not balance either)" if rb.height > 1 else ""
+        res.errors.append(Problem("balance", r["_row"], (
+            f"segment {r['_row']}: claim {r['patient_control_number']!r} does not balance: CLP03 charge "
+            f"{r['claim_charge']} - CLP04 paid {r['claim_paid']} = {r['_charge'] - r['_paid']:.2f}, but its claim "
+            f"and line adjustments (CAS) sum to {r['_cas']:.2f}: difference {r['_diff']:.2f}{more}")))
+    if lb.height:
+        r = lb.row(0, named=True)
+        pcn = remits.filter(pl.col("_claim") == r["_claim"])["patient_control_number"][0]
+        more = f" ({lb.height - 1} more line(s) do not balance either)" if lb.height > 1 else ""
+        svc01 = r["_svc"] or ""
+        if comp not in svc01:
+            more += (f"; SVC01 {svc01!r} carries no procedure code, so the SVC elements look shifted by one "
+                     "(a component separator written as an element separator?)")
+        res.errors.append(Problem("balance", r["_row"], (
+            f"segment {r['_row']}: line {r['line_number']} of claim {pcn!r} does not balance: SVC02 "
+            f"charge {r['line_charge']} - SVC03 paid {r['line_paid']} = {r['_charge'] - r['_paid']:.2f}, but the "
+            f"line's adjustments (CAS) sum to {r['_cas']:.2f}: difference {r['_diff']:.2f}{more}")))
+    # BPR02 = sum(CLP04) - sum(PLB amounts): a warning only
+    total = remits.select(pl.col("claim_paid").cast(pl.Float64, strict=False).sum()).item() or 0.0
+    plb_total = (provider.select(pl.col("amount").cast(pl.Float64, strict=False).sum()).item() or 0.0
+                 if provider is not None else 0.0)
+    try:
+        bpr = float(bpr_amount) if bpr_amount not in (None, "") else None
+    except ValueError:
+        bpr = None
+    if bpr is not None and abs(bpr - (total - plb_total)) >= _TOLERANCE:
+        res.warnings.append(Problem("bpr_total", base + 1, (
+            f"segment {base + 1}: BPR02 total {bpr_amount.strip()} is not the claims paid {total:.2f} minus the "
+            f"provider adjustments {plb_total:.2f} (= {total - plb_total:.2f})")))
+    if odd_comp:
+        res.warnings.append(Problem("component_separator", base, (
+            f"{odd_comp} SVC composite(s) use another component separator than the {comp!r} the ISA declares; "
+            "read with the separator they use")))
+    if stray:
+        res.warnings.append(Problem("stray", base, f"{stray} CAS/SVC/remark segment(s) outside any claim were skipped"))
+
+    # ------------------------------------------------------------------ frames
+    frames: dict[str, pl.DataFrame] = {}
+    if nclaims:
+        frames["remits"] = remits.select(
+            "remit_claim_id", "payer_id", "trace_number", "remit_date", "patient_control_number", "claim_status",
+            "claim_charge", "claim_paid", "patient_responsibility", "payer_claim_number", "filing_indicator",
+            "rendering_npi", "payee_npi", "service_date_from", "service_date_to", "payment_method", "_row")
+    if lines.height:
+        frames["remit_lines"] = lines.with_columns(rid, pl.col("line_number").cast(pl.String),
+                                                   iso_date("service_date")).select(
+            "remit_claim_id", "line_number", "procedure_code", "modifier_1", "modifier_2", "modifier_3", "modifier_4",
+            "original_procedure_code", "units", "line_charge", "line_paid", "service_date", "_row")
+    if adjs.height:
+        frames["remit_adjustments"] = with_line(adjs).with_columns(rid, pl.col("line_number").cast(pl.String)).select(
+            "remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity", "_row")
+    if remarks.height:
+        frames["remit_remarks"] = with_line(remarks).with_columns(rid, pl.col("line_number").cast(pl.String)).select(
+            "remit_claim_id", "line_number", "rarc", "_row")
+    if provider is not None and provider.height:
+        first_date = clean_date(provider["_date"][0])
+        frames["provider_adjustments"] = provider.with_columns(
+            pl.lit(payer.payer_id).alias("payer_id"), pl.lit(trace, pl.String).alias("trace_number"),
+            pl.lit(remit_date or first_date, pl.String).alias("remit_date"),
+        ).select("payer_id", "trace_number", "remit_date", "payee_npi", "reason_code", "reference", "amount", "_row")
+    frames["payers"] = payer_frame({payer.payer_id: (payer, payer_row)})
+    res.frames = frames
+    res.extras = {
+        "claims": nclaims, "lines": lines.height, "adjustments": adjs.height, "remarks": remarks.height,
+        "provider_adjustments": provider.height if provider is not None else 0,
+        "unmapped_payers": int(payer.unmapped), "unmapped_sites": 0,
+    }
+    if bad_npis:
+        res.extras["malformed_npis"] = bad_npis
+    return res
