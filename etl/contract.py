@@ -102,7 +102,8 @@ class ClaimLines(dy.Schema):
     """One row per service line of a submitted claim."""
     claim_id = _text("Claim the line belongs to.", False, min_length=1)
     line_number = dy.Int64(min=1, max=999, description="Line number within the claim (1, 2, ...).")
-    procedure_code = _text("CPT/HCPCS code.", False, regex=r"^[A-Z0-9]{4,5}$")
+    procedure_code = _text("CPT/HCPCS code (may be blank on an institutional line that has a revenue code).",
+                           regex=r"^[A-Z0-9]{4,5}$")
     modifier_1 = _text("First procedure modifier.", regex=r"^[A-Z0-9]{2}$")
     modifier_2 = _text("Second procedure modifier.", regex=r"^[A-Z0-9]{2}$")
     modifier_3 = _text("Third procedure modifier.", regex=r"^[A-Z0-9]{2}$")
@@ -111,6 +112,11 @@ class ClaimLines(dy.Schema):
     units = dy.Float64(nullable=True, min=0, description="Units of service (blank = 1).")
     line_charge = _money("Billed charge of the line.")
     service_date = _date("Date of service of the line (blank = the claim's first date of service).", True)
+
+    @dy.rule()
+    def procedure_or_revenue_code(cls) -> pl.Expr:
+        """A line names its service: a procedure code, or (institutional) a revenue code."""
+        return pl.col("procedure_code").is_not_null() | pl.col("revenue_code").is_not_null()
 
 
 class Rejections(dy.Schema):

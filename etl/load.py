@@ -100,6 +100,8 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
     progress = progress or (lambda _m: None)
     started = dt.datetime.now()
     key = load_secret(Path(db_path))
+    from etl.mapping import default_mapping
+    mapping = default_mapping(Path(db_path))
     with WriteSession(Path(db_path)) as ws:
         con = ws.con
         load_id = ledger.next_load_id(con)
@@ -119,7 +121,7 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                 continue
             with open(path, "rb") as f:
                 head = f.read(4096)
-            for batch in read_file(path, head):
+            for batch in read_file(path, head, mapping):
                 res.units += 1
                 transactions += batch.extras.get("transactions", 0)
                 if batch.error:

@@ -36,7 +36,8 @@ COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "z
               b"\xfd7zXZ\x00": "xz", b"7z\xbc\xaf": "7z"}
 
 
-def read_file(path: Path, head: bytes) -> Iterator[Batch]:
+def read_file(path: Path, head: bytes, mapping=None) -> Iterator[Batch]:
+    """Batches of one file. `mapping` (etl.mapping.Mapping) names sites and payers met in X12 files."""
     for magic, name in COMPRESSED.items():
         if head.startswith(magic):
             yield _unknown(path, f"{name}-compressed file: unpack it and load the files inside "
@@ -44,7 +45,7 @@ def read_file(path: Path, head: bytes) -> Iterator[Batch]:
             return
     x12 = _x12()
     if x12 is not None and hasattr(x12, "is_x12") and x12.is_x12(head):
-        yield from x12.read_x12(path)
+        yield from x12.read_x12(path, mapping=mapping)
         return
     if head.startswith(b"PAR1"):
         yield from _read_parquet(path)

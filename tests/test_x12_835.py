@@ -116,7 +116,7 @@ def test_unbalanced_transaction_is_quarantined_others_load():
     bs = read(FIXTURES / "bad_unbalanced.x12")
     assert [b.unit for b in bs] == ["ST*835*0001 (segments 3-18)", "ST*835*0002 (segments 19-34)"]
     bad, good = bs
-    assert bad.frames == {} and bad.rows_read == 3
+    assert bad.frames == {} and bad.rows_read == 4     # claim, line, CAS and the payment (BPR)
     assert bad.error.startswith("bad_unbalanced.x12: ST*835*0001 (segments 3-18): segment 13: claim 'C2001' "
                                 "does not balance")
     assert "difference 50.00" in bad.error
@@ -132,7 +132,7 @@ def test_lenient_balance_loads_with_a_warning(monkeypatch):
 
 def test_se_count_quarantines_only_that_transaction():
     bad, good = read(FIXTURES / "bad_se_count.x12")
-    assert bad.frames == {} and bad.rows_read == 3
+    assert bad.frames == {} and bad.rows_read == 4     # claim, line, CAS and the payment (BPR)
     assert "segment 18: SE01 says 14 segments but the transaction has 16" in bad.error
     assert good.error is None and good.extras["claims"] == 1
     lenient = read(FIXTURES / "bad_se_count.x12", lenient="se_count")
@@ -150,7 +150,7 @@ def test_truncated_file():
     assert b.frames == {}
     assert b.error.startswith("bad_truncated.x12: ST*835*0001 (segments 3-37): segment 37: the file ends inside "
                               "this transaction (no SE: the file is truncated)")
-    assert b.rows_read == 11                      # 2 claims, 3 lines, 5 CAS, 1 remark read before the cut
+    assert b.rows_read == 12                      # 2 claims, 3 lines, 5 CAS, 1 remark, 1 payment (BPR)
 
 
 def test_garbage_inside_a_transaction():

@@ -110,6 +110,7 @@ def _quarantine(con, load_id: int, paths: dict[int, str], kind: str, sql_rows: s
 def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -> FileCounts:
     counts = FileCounts()
     _merge_reference(con, counts)
+    _rekey_replacements(con)
     _merge_keyed(con, load_id, paths, counts, "claims", "claim", ["claim_id"])
     _orphans(con, load_id, paths, counts, "claim_lines", "claim_id",
              "SELECT claim_id FROM claim", "claim_id {value} is not a loaded claim")
@@ -119,13 +120,33 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
     _merge_appeals(con, counts)
     _merge_all_fields(con, counts, "write_offs", "write_off",
                       "claim_ref, write_off_date, amount, reason", "claim_id, write_off_date, amount, reason")
-    _merge_all_fields(con, counts, "payments", "payment",
-                      "payer_id, trace_number, payment_date, payment_amount, payment_method, payee_npi",
-                      "payer_id, trace_number, payment_date, payment_amount, payment_method, payee_npi")
+    _merge_payments(con, counts)
     _merge_all_fields(con, counts, "provider_adjustments", "provider_adjustment",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount")
     return counts
+
+
+def _rekey_replacements(con) -> None:
+    """A replacement or void (frequency 7/8) often reuses its original's claim number (CLM01). When
+    its claim_id is already taken (loaded, or by an earlier staged row) by a different claim, it
+    becomes `<claim_id>~<frequency>~<submitted date>` — deterministic, so loading it again is a
+    duplicate — and its lines from the same file follow it. It still matches remits through its
+    patient control number and joins its original's family."""
+    cols = TABLE_COLUMNS["claims"][1]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rekey AS
+        WITH s AS (SELECT *, {_hash(cols)} AS _h,
+                          row_number() OVER (PARTITION BY claim_id ORDER BY _file, _row) AS _rank FROM stage_claims)
+        SELECT s._file, s._row, s.claim_id AS old_id,
+               s.claim_id || '~' || s.frequency_code || '~' || strftime(s.submitted_date, '%Y-%m-%d') AS new_id
+        FROM s
+        WHERE s.frequency_code IN ('7', '8')
+          AND (EXISTS (SELECT 1 FROM claim t WHERE t.claim_id = s.claim_id AND {_hash(cols, 't')} <> s._h)
+               OR EXISTS (SELECT 1 FROM s e WHERE e.claim_id = s.claim_id AND e._rank < s._rank AND e._h <> s._h))""")
+    con.execute("""UPDATE stage_claim_lines l SET claim_id = r.new_id FROM _rekey r
+                   WHERE l._file = r._file AND l.claim_id = r.old_id""")
+    con.execute("""UPDATE stage_claims c SET claim_id = r.new_id FROM _rekey r
+                   WHERE c._file = r._file AND c._row = r._row""")
 
 
 def _hash(cols: list[str], alias: str = "") -> str:
@@ -299,6 +320,23 @@ def _merge_appeals(con, counts: FileCounts) -> None:
         SELECT appeal_id, claim_id, appeal_level, filed_date, decided_date, coalesce(outcome, 'pending'),
                coalesce(recovered_amount, 0), NULL
         FROM _ap2 WHERE _rank = 1 AND NOT _same""")
+
+
+def _merge_payments(con, counts: FileCounts) -> None:
+    """A payment is its payer and trace number: an ERA re-sent whole or split (with a smaller BPR
+    total) is the same payment, so later rows are duplicates; the claims on it are deduplicated
+    on their own."""
+    cols = TABLE_COLUMNS["payments"][1]
+    con.execute("""CREATE OR REPLACE TEMP TABLE _pm AS
+        SELECT s.*, row_number() OVER (PARTITION BY payer_id, trace_number ORDER BY _file, _row) AS _rank,
+               EXISTS (SELECT 1 FROM payment t WHERE t.payer_id = s.payer_id AND t.trace_number = s.trace_number) AS _exists
+        FROM stage_payments s""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _pm WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+    n = con.sql("SELECT _file, count(*) FROM _pm WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind["payments"] += sum(c for _, c in n)
+    con.execute(f"INSERT INTO payment ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, NULL "
+                f"FROM _pm WHERE NOT _exists AND _rank = 1")
 
 
 def _merge_all_fields(con, counts: FileCounts, kind: str, table: str, table_cols: str, stage_cols: str) -> None:

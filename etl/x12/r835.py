@@ -373,6 +373,13 @@ def read_835(tx: Transaction, ctx: ReadContext) -> Result:
             pl.lit(payer.payer_id).alias("payer_id"), pl.lit(trace, pl.String).alias("trace_number"),
             pl.lit(remit_date or first_date, pl.String).alias("remit_date"),
         ).select("payer_id", "trace_number", "remit_date", "payee_npi", "reason_code", "reference", "amount", "_row")
+    if trace and bpr_amount not in (None, ""):
+        frames["payments"] = pl.DataFrame({
+            "payer_id": [payer.payer_id], "trace_number": [trace], "payment_date": [remit_date],
+            "payment_amount": [bpr_amount.strip()], "payment_method": [method], "payee_npi": [payee],
+            "_row": [base + 1]}, schema={**{c: pl.String for c in ("payer_id", "trace_number", "payment_date",
+                                                                    "payment_amount", "payment_method", "payee_npi")},
+                                         "_row": pl.Int64})
     frames["payers"] = payer_frame({payer.payer_id: (payer, payer_row)})
     res.frames = frames
     res.extras = {

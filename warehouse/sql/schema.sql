@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS claim (
     load_id INTEGER, source_row BIGINT);
 -- grain: one row per service line of a submitted claim
 CREATE TABLE IF NOT EXISTS claim_line (
-    claim_id VARCHAR, line_number INTEGER, procedure_code VARCHAR NOT NULL, modifier_1 VARCHAR,
+    claim_id VARCHAR, line_number INTEGER, procedure_code VARCHAR, modifier_1 VARCHAR,
     modifier_2 VARCHAR, modifier_3 VARCHAR, modifier_4 VARCHAR, revenue_code VARCHAR,
     units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, service_date DATE, load_id INTEGER,
     PRIMARY KEY (claim_id, line_number));
