@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,8 +122,12 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                 continue
             with open(path, "rb") as f:
                 head = f.read(4096)
+            last_note = time.monotonic()
             for batch in read_file(path, head, mapping):
                 res.units += 1
+                if time.monotonic() - last_note > 5:       # a long file: say how far it got
+                    last_note = time.monotonic()
+                    progress(f"[{seq}/{len(files)}] {path}: {res.units:,} transactions, {res.rows_read:,} rows so far ...")
                 transactions += batch.extras.get("transactions", 0)
                 if batch.error:
                     res.rows_read += batch.rows_read

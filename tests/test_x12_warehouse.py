@@ -108,3 +108,16 @@ def test_bad_files_are_quarantined_with_file_transaction_segment(tmp_path):
     assert all(per_file.values()) and len(per_file) == 7
     # the good transactions of the damaged files loaded (C2002 three times over: once, then duplicates)
     assert con.sql("SELECT count(*) FROM adjudication WHERE patient_control_number = 'C2002'").fetchall() == [(1,)]
+
+
+def test_claim_file_arriving_after_its_remit_joins(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENIALS_CONFIG_DIR", str(ROOT / "docs" / "examples" / "config"))
+    db = tmp_path / "w.duckdb"
+    load(db, X12 / "835_era1.x12")
+    con = connect(db)
+    assert con.sql("SELECT count(*) FROM m_claim WHERE known_from_remit").fetchall() == [(5,)]
+    load(db, X12 / "837p_batch1.x12")
+    con = connect(db)
+    assert con.sql("SELECT count(*) FROM m_claim WHERE known_from_remit").fetchall() == [(0,)]
+    c = con.sql("SELECT site_id, billed, initially_denied, denied_dollars FROM m_claim WHERE claim_id = 'C1002'").fetchall()
+    assert c == [("ORTHO-N", 200, True, 200)]

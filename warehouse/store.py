@@ -125,6 +125,9 @@ class WriteSession:
         if self.db_path.exists():
             shutil.copyfile(self.db_path, self.work_path)
         self.con = duckdb.connect(str(self.work_path))
+        # bounded memory: DuckDB spills staging and model builds to disk beyond this
+        self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
+        self.con.execute("SET temp_directory = ?", [str(self.db_path.parent / ".duckdb-tmp")])
         if not migrating:
             from warehouse import schema
             schema.ensure(self.con)
