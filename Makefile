@@ -22,7 +22,7 @@ $(DB): | install
 demo: install $(DB)
 
 run: install $(DB)
-	DENIALS_DB=$(DB) $(BIN)/streamlit run dashboard.py --server.address 127.0.0.1 --server.port $(PORT) \
+	DENIALS_DB=$(DB) $(BIN)/python -m pages.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 test: install

@@ -227,3 +227,361 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
     frame.write_excel(buf, worksheet=name[:31])
     c2.download_button("Download Excel", buf.getvalue(), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx")
+
+
+# ================================================================== issue 4: shared by the three users' pages
+# (appended; nothing above changed). Chart clicks narrow the sidebar filters, links carry filters,
+# cached warehouse calls beyond kpis(), band colours for tiles and table cells.
+from typing import Any, Callable  # noqa: E402
+
+from warehouse import brief as _brief, claims as _claims  # noqa: E402
+
+FILTER_KEYS = [k for k, _ in FILTER_DIMS]
+BASIS_LABELS = {"adjudication": "Initial adjudication", "service": "Date of service"}
+BAND_BADGE = {"good": "green", "typical": "orange", "concern": "red"}
+BAND_OPTIONS = ["good", "typical", "concern"]
+PAGE_FILES = {"overview": "pages/overview.py", "weekly_review": "pages/weekly_review.py",
+              "site_comparison": "pages/site_comparison.py", "payer_drilldown": "pages/payer_drilldown.py"}
+_GOTO = "_ui_goto"
+_CARRY = FILTER_KEYS + ["range", "from", "to", "basis"]
+
+# warehouse functions a page may call through the cache (name -> function taking con, scope=, ...)
+WAREHOUSE_CALLS: dict[str, Callable] = {
+    "claims.claim_list": _claims.claim_list,
+    "claims.claim_count": _claims.claim_count,
+    "claims.claim_detail": _claims.claim_detail,
+    "claims.days_to_pay": _claims.days_to_pay,
+    "claims.top_codes": _claims.top_codes,
+    "brief.weekly_review": _brief.weekly_review,
+}
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=512)
+def cached_call(version: str, scope_key: str, name: str, kwargs: tuple) -> Any:
+    """A warehouse call cached per published version + scope + arguments (the filter set)."""
+    con, _ = connection()
+    return WAREHOUSE_CALLS[name](con, scope=_scope_from_key(scope_key), **dict(kwargs))
+
+
+def call(ctx: Context, name: str, **kwargs) -> Any:
+    """ui.call(ctx, "claims.claim_list", filters=..., limit=...): cached by version, scope and arguments."""
+    return cached_call(ctx.version, ctx.scope.cache_key, name, tuple(sorted(kwargs.items())))
+
+
+# ------------------------------------------------------------------ chart clicks narrow the view
+def _points(chart_key: str) -> list[dict]:
+    state = st.session_state.get(chart_key)
+    if not state:
+        return []
+    try:
+        return list(state["selection"]["points"])
+    except (KeyError, TypeError):
+        return []
+
+
+def _custom(point: dict, field: int):
+    cd = point.get("customdata")
+    if isinstance(cd, (list, tuple)):
+        return cd[field] if len(cd) > field else None
+    return cd if field == 0 else None
+
+
+def carry_filters() -> None:
+    """Re-assert the current filter values so they survive a page switch (Streamlit drops the
+    widget state of a page it leaves; values set through Session State are kept)."""
+    for key in _CARRY:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def set_filter(dim: str, values: list[str]) -> None:
+    """Set a sidebar filter (a callback may call this; the bound widget updates the URL)."""
+    try:
+        _, version = connection()
+        valid = {v for v, _ in cached_choices(version, current_scope().cache_key, dim)}
+        values = [v for v in values if v in valid]
+    except WarehouseMissing:
+        return
+    if values:
+        st.session_state[dim] = values
+
+
+def narrow(chart_key: str, dim: str, field: int = 0, goto: str | None = None) -> Callable[[], None]:
+    """An on_select callback for st.plotly_chart: the clicked points' customdata[field] become the
+    sidebar filter `dim` (site, provider, payer, payer_class, root_cause, stage); with `goto` (a key
+    of PAGE_FILES) the app then opens that page with the filters."""
+    def callback() -> None:
+        values = []
+        for p in _points(chart_key):
+            v = _custom(p, field)
+            if v is not None and str(v) not in values:
+                values.append(str(v))
+        if not values:
+            return
+        carry_filters()
+        set_filter(dim, values)
+        if goto:
+            st.session_state[_GOTO] = goto
+    return callback
+
+
+def narrow_many(chart_key: str, dims: list[tuple[str, int]]) -> Callable[[], None]:
+    """Like narrow() for points carrying several filters, e.g. a heatmap cell (payer, root cause)."""
+    def callback() -> None:
+        pts = _points(chart_key)
+        if not pts:
+            return
+        carry_filters()
+        for dim, field in dims:
+            values = []
+            for p in pts:
+                v = _custom(p, field)
+                if v is not None and str(v) not in values:
+                    values.append(str(v))
+            if values:
+                set_filter(dim, values)
+    return callback
+
+
+def narrow_week(chart_key: str, valid: list[str], key: str = "week", field: int = 0) -> Callable[[], None]:
+    """An on_select callback for a weekly trend: the clicked week (an ISO label in `valid`) becomes
+    the value of the week picker `key` (a widget bound to the URL that every run renders)."""
+    def callback() -> None:
+        weeks = [_custom(p, field) or p.get("x") for p in _points(chart_key)]
+        weeks = [w for w in weeks if w in valid]
+        if weeks:
+            carry_filters()
+            st.session_state[key] = max(weeks)
+    return callback
+
+
+def follow_goto() -> None:
+    """Call first thing on a page: if a click asked to open another page, open it (with the filters)."""
+    target = st.session_state.pop(_GOTO, None)
+    if target in PAGE_FILES:
+        st.switch_page(PAGE_FILES[target], query_params={})
+
+
+def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
+    """st.plotly_chart that narrows the view on click (points selection) when on_select is given."""
+    fig.update_layout(clickmode="event+select")
+    if on_select is None:
+        st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kw)
+    else:
+        st.plotly_chart(fig, key=key, width="stretch", on_select=on_select, selection_mode="points",
+                        config={"displaylogo": False}, **kw)
+
+
+# ------------------------------------------------------------------ links that carry the filters
+def filter_params(ctx: Context, preset: str | None = None, date_from: dt.date | None = None,
+                  date_to: dt.date | None = None, extra: dict | None = None, **values: list[str]) -> dict[str, Any]:
+    """Query parameters (the widgets' labels, as Streamlit keeps them in the URL) reproducing the
+    current sidebar filters, with `values` (dim -> ids) replacing a filter and `preset` the range
+    (date_from/date_to: a custom range)."""
+    out: dict[str, Any] = {}
+    if date_from or date_to:
+        preset = "custom"
+    preset = preset or ctx.preset
+    out["range"] = periods.PRESETS.get(preset, preset)
+    if preset == "custom":
+        f, t = date_from or ctx.filters.date_from, date_to or ctx.filters.date_to
+        out["from"] = f.isoformat() if f else ""
+        out["to"] = t.isoformat() if t else ""
+    if ctx.filters.basis != "adjudication":
+        out["basis"] = BASIS_LABELS[ctx.filters.basis]
+    current = ctx.filters.as_dict()
+    for dim in FILTER_KEYS:
+        ids = list(values[dim]) if dim in values else list(current.get(dim, ()))
+        if ids:
+            names = dict(cached_choices(ctx.version, ctx.scope.cache_key, dim))
+            out[dim] = [names.get(i, i) for i in ids]
+    out.update(extra or {})
+    return out
+
+
+def page_link(page: str, label: str, ctx: Context, preset: str | None = None, help: str | None = None,
+              date_from: dt.date | None = None, date_to: dt.date | None = None, container=None,
+              extra: dict | None = None, **values: list[str]) -> None:
+    """A link to another page (key of PAGE_FILES) with the current filters, narrowed by `values`
+    (extra: more query parameters, e.g. the weekly review's week)."""
+    (container or st).page_link(PAGE_FILES[page], label=label, help=help, icon=":material/arrow_forward:",
+                                query_params=filter_params(ctx, preset, date_from, date_to, extra, **values))
+
+
+def filters_text(ctx: Context) -> str:
+    """The dimension filters in words ('Site: Alpha Orthopedics; Payer: Acme Health'), '' if none."""
+    out = []
+    for dim, label in FILTER_DIMS:
+        ids = ctx.filters.as_dict().get(dim)
+        if ids:
+            names = dict(cached_choices(ctx.version, ctx.scope.cache_key, dim))
+            out.append(f"{label}: {', '.join(names.get(i, i) for i in ids)}")
+    if ctx.filters.basis != "adjudication":
+        out.append(f"Date basis: {BASIS_LABELS[ctx.filters.basis]}")
+    return "; ".join(out)
+
+
+# ------------------------------------------------------------------ tiles and table cells coloured by band
+_BAND_CSS = """<style>
+div[class*="st-key-band-good"]{border-left:6px solid #1a7f37 !important;background:rgba(26,127,55,.05)}
+div[class*="st-key-band-typical"]{border-left:6px solid #d4a72c !important;background:rgba(212,167,44,.07)}
+div[class*="st-key-band-concern"]{border-left:6px solid #cf222e !important;background:rgba(207,34,46,.05)}
+</style>"""
+
+
+def band_css() -> None:
+    st.html(_BAND_CSS)
+
+
+def band_badge(kpi_key: str, value) -> str:
+    b = metrics.band(kpi_key, value)
+    return f":{BAND_BADGE[b]}-badge[{b}]" if b else ""
+
+
+def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None, baseline: dict | None = None,
+             trend: list | None = None, label: str | None = None, key: str = "") -> None:
+    """A KPI tile coloured by its benchmark band: value, delta vs the previous period, the definition
+    on hover, 'num of den' and the comparison with a baseline (e.g. the 13-week average)."""
+    k = KPIS[kpi_key]
+    value = row.get(kpi_key)
+    b = metrics.band(kpi_key, value)
+    box = container.container(border=True, key=f"band-{b or 'none'}-{key or kpi_key}")
+    delta = None
+    if previous is not None and value is not None and previous.get(kpi_key) is not None:
+        delta = _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")  # st.metric reads the sign
+    help_text = definition(kpi_key, row)
+    if baseline is not None:
+        help_text += (f"\n\n13-week average: {fmt(kpi_key, baseline.get(kpi_key))}"
+                      + (f" ({parts_text(kpi_key, baseline)})" if parts_text(kpi_key, baseline) else "") + ".")
+    same = delta is not None and not any(ch in "123456789" for ch in delta)     # no change at display precision
+    box.metric(label or k.label, fmt(kpi_key, value), delta=delta, delta_arrow="off" if same else "auto",
+               delta_color="off" if same else ("inverse" if k.good_direction == "down" else "normal"),
+               delta_description="vs week before" if delta else None, help=help_text,
+               chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
+    lines = []
+    if b:
+        lines.append(band_badge(kpi_key, value))
+    text = parts_text(kpi_key, row)
+    if text:
+        lines.append(text)
+    if baseline is not None and baseline.get(kpi_key) is not None:
+        lines.append(f"13-wk avg {fmt(kpi_key, baseline.get(kpi_key))} "
+                     f"({_brief.format_delta(kpi_key, value, baseline.get(kpi_key))})")
+    if lines:
+        box.caption(" · ".join(lines))
+
+
+def with_bands(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
+    """Adds `<kpi>_band` (a one-item list, shown as a coloured pill by band_column) per KPI."""
+    exprs = []
+    for key in kpi_keys:
+        if KPIS[key].benchmark is None or key not in frame.columns:
+            continue
+        exprs.append(pl.col(key).map_elements(lambda v, _k=key: [metrics.band(_k, v)] if metrics.band(_k, v) else [],
+                                              return_dtype=pl.List(pl.String)).alias(f"{key}_band"))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def band_column(kpi_key: str) -> Any:
+    """Column config of a `<kpi>_band` column: coloured pill, the band and its source in the help."""
+    k = KPIS[kpi_key]
+    return st.column_config.MultiselectColumn(
+        "Band", options=BAND_OPTIONS, color=[BAND_COLOURS["good"], "#d4a72c", BAND_COLOURS["concern"]],
+        help=f"{k.label} benchmark: {band_words(kpi_key)}. Source: {k.benchmark.source}.", width="small")
+
+
+def kpi_column(kpi_key: str, label: str | None = None) -> Any:
+    """Column config of a KPI column: its unit's format and its definition in the help."""
+    k = KPIS[kpi_key]
+    fmt_ = {"ratio": "percent", "dollars": "dollar", "days": "%.1f", "count": "localized"}[k.unit]
+    return st.column_config.NumberColumn(label or k.label, format=fmt_, help=k.definition)
+
+
+def parts_column(kpi_key: str) -> Any:
+    k = KPIS[kpi_key]
+    return st.column_config.TextColumn(f"{k.label}: parts", help=f"Numerator of denominator of {k.label}: "
+                                       f"{k.definition}")
+
+
+def with_parts(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
+    """Adds `<kpi>_parts` ('312 of 2,410 claims') per ratio KPI of the frame."""
+    exprs = []
+    for key in kpi_keys:
+        if KPIS[key].denominator is None or f"{key}__num" not in frame.columns:
+            continue
+        exprs.append(pl.struct([f"{key}__num", f"{key}__den"]).map_elements(
+            lambda s, _k=key: parts_text(_k, s), return_dtype=pl.String).alias(f"{key}_parts"))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def for_export(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as exported: band pills become plain text."""
+    return frame.with_columns([pl.col(c).list.join(",").alias(c) for c, t in frame.schema.items()
+                               if isinstance(t, pl.List) and t.inner == pl.String])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=32)
+def cached_brief_html(version: str, scope_key: str, filters: Filters, week: str, rework_cost: float,
+                      filter_text: str) -> bytes:
+    """The one-page weekly brief (warehouse.brief) for these filters, as bytes for a download."""
+    con, _ = connection()
+    html_text, _ = _brief.build(con, scope=_scope_from_key(scope_key), week=week, filters=filters,
+                                rework_cost=rework_cost, filter_text=filter_text)
+    return html_text.encode()
+
+
+def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
+    """Column config showing the frame's Date columns as dates (YYYY-MM-DD), not timestamps."""
+    return {c: st.column_config.DateColumn(c.replace("_", " ").capitalize(), format="YYYY-MM-DD")
+            for c, t in frame.schema.items() if t == pl.Date}
+
+
+def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
+    """st.dataframe with readable headers, dates shown as dates, no index, full width."""
+    config = {c: st.column_config.Column(c.replace("_", " ").capitalize()) for c in frame.columns}
+    config.update(date_columns(frame))
+    config.update(column_config or {})
+    return st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config, **kw)
+
+
+def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text: list[list], customdata: list[list],
+                  hovertemplate: str, *, zmin: float | None = None, zmax: float | None = None,
+                  tickformat: str = "", cell: int = 30) -> Any:
+    """A heatmap drawn as square markers, so a click on a cell is a point selection (plotly heatmaps
+    cannot be selected). Cells with z None are left empty."""
+    import plotly.graph_objects as go
+    xs, ys, zs, ts, cs = [], [], [], [], []
+    for i, y in enumerate(y_labels):
+        for j, x in enumerate(x_labels):
+            if z[i][j] is None:
+                continue
+            xs.append(x)
+            ys.append(y)
+            zs.append(z[i][j])
+            ts.append(text[i][j])
+            cs.append(customdata[i][j])
+    top = zmax if zmax is not None else (max(zs) if zs else 1)
+    colours = ["white" if top and v > 0.55 * top else "#1f2328" for v in zs]
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=ts, customdata=cs, hovertemplate=hovertemplate,
+        textfont={"size": 10, "color": colours},
+        marker={"symbol": "square", "size": cell, "color": zs, "colorscale": "Reds", "cmin": zmin, "cmax": zmax,
+                "showscale": True, "colorbar": {"tickformat": tickformat, "thickness": 12},
+                "line": {"width": 0}}))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, side="top", showgrid=False,
+                     tickangle=-35)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False)
+    fig.update_layout(template=_brief.TEMPLATE, height=max(220, 110 + (cell + 6) * len(y_labels)),
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def export_workbook(frames: dict[str, pl.DataFrame], name: str, key: str, label: str = "Download all (Excel)") -> None:
+    """One Excel workbook with a sheet per table (e.g. every table of a claim's detail)."""
+    import xlsxwriter
+    buf = io.BytesIO()
+    with xlsxwriter.Workbook(buf) as wb:
+        for sheet, frame in frames.items():
+            for_export(frame).write_excel(wb, worksheet=sheet[:31])
+    st.download_button(label, buf.getvalue(), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key)

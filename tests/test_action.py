@@ -68,3 +68,11 @@ def test_data_quality(core_db):
     assert fresh["PAYA"]["last_remit"] == dt.date(2026, 5, 21) and fresh["PAYA"]["days_quiet"] == 40
     assert fresh["PAYA"]["gone_quiet"] and fresh["PAYB"]["gone_quiet"]
     assert not any(r["gone_quiet"] for r in quality.freshness(con, scope=ALL, as_of=dt.date(2026, 5, 22)).to_dicts())
+
+
+def test_filter_choices_are_scoped(core_db):
+    from warehouse import catalog
+    con = connect(core_db)
+    assert [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="site")] == ["S2"]
+    assert "authorization" in [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="root_cause")]
+    assert [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="provider")] == ["1234567901"]

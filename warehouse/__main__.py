@@ -194,6 +194,48 @@ def _queue(args) -> int:
     return 0
 
 
+def _brief(args) -> int:
+    """python -m warehouse brief --week 2026-W20 --out brief.html: the one-page weekly brief."""
+    from pathlib import Path
+    from warehouse.brief import build
+    from warehouse.dimensions import UnknownDimension
+    from warehouse.query import Filters
+    from warehouse.schema import SchemaTooNew, SchemaTooOld
+    from warehouse.scope import Scope
+    from warehouse.store import WarehouseMissing, open_snapshot
+    db = resolve_db_path(args.db)
+    try:
+        con, _ = open_snapshot(db)
+    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    scope = Scope.all()
+    if args.user:
+        from warehouse.access import AccessStore
+        user = AccessStore(db).user(args.user)
+        if user is None:
+            print(f"error: no active user {args.user!r}", file=sys.stderr)
+            return 2
+        scope = user.scope
+    filters = {}
+    for f in args.filter or []:
+        key, _, values = f.partition("=")
+        filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    try:
+        flt = Filters.make(filters, basis=args.basis)
+        text = "; ".join(f"{k}: {', '.join(v)}" for k, v in flt.values)
+        html, review = build(con, scope=scope, week=args.week, filters=flt, rework_cost=args.rework_cost,
+                             filter_text=text)
+    except (UnknownDimension, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    print(f"wrote the brief for week {review.week} to {out} ({len(html) // 1024:,} KiB)")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -242,13 +284,22 @@ def main(argv=None) -> int:
     rs = sub.add_parser("restore", help="replace the warehouse with a backup made by `backup`")
     rs.add_argument("--db")
     rs.add_argument("backup", help="the .duckdb file written by `backup`")
+    bf = sub.add_parser("brief", help="the one-page weekly brief as a self-contained HTML file")
+    bf.add_argument("--db")
+    bf.add_argument("--week", help="ISO week, e.g. 2026-W20 (default: the last complete week)")
+    bf.add_argument("--out", required=True, help="HTML file to write")
+    bf.add_argument("--filter", action="append", metavar="DIM=V1,V2", help="keep only these values (repeatable)")
+    bf.add_argument("--basis", choices=("adjudication", "service"), default="adjudication")
+    bf.add_argument("--rework-cost", dest="rework_cost", type=float, default=25.0,
+                    help="cost per reworked claim for the point estimate (default $25)")
+    bf.add_argument("--user", help="within this user's access scope")
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 2 if exc.code else 0
     return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
             "migrate": _migrate, "users": _users,
-            "queue": _queue}[args.command](args)
+            "queue": _queue, "brief": _brief}[args.command](args)
 
 
 if __name__ == "__main__":

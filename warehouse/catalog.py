@@ -29,9 +29,11 @@ def choices(con: duckdb.DuckDBPyConnection, *, scope: Scope, dim: str) -> list[t
     """(value, label) pairs a filter on `dim` may offer; only values inside the scope."""
     if dim not in _CHOICES:
         raise ValueError(f"no choice list for {dim}; known: {', '.join(_CHOICES)}")
-    frag, params = scope.sql("c.site_id" if "FROM m_claim c" in _CHOICES[dim] else "site_id")
-    sql = _CHOICES[dim].format(scope=frag)
-    return [(str(v), str(label)) for v, label in con.sql(sql, params=params or None).fetchall()]
+    template = _CHOICES[dim]
+    if "{scope}" not in template:          # taxonomy lists: the same for every scope
+        return [(str(v), str(label)) for v, label in con.sql(template).fetchall()]
+    frag, params = scope.sql("c.site_id" if "FROM m_claim c" in template else "site_id")
+    return [(str(v), str(label)) for v, label in con.sql(template.format(scope=frag), params=params or None).fetchall()]
 
 
 def data_span(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> tuple[dt.date | None, dt.date | None]:

@@ -1,0 +1,349 @@
+"""Payer drill-down (the analyst): payer scorecard, payer × root cause, the payers' top CARC and RARC
+codes, payer × procedure (with modifiers), the claims behind any selection, and one claim's story."""
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from pages import ui
+from warehouse import brief
+from warehouse.claims import CLAIM_STATUS, GROUP_CODES
+from warehouse.metrics import KPIS
+from warehouse.query import Filters
+
+SCORE_KPIS = ["claims_adjudicated", "denial_rate", "denied_dollars", "denial_rate_dollars", "clean_claim_rate",
+              "ar_days", "appeal_win_ratio", "recovered_dollars", "open_denied_dollars"]
+PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
+MATRIX_MAX = 20          # procedure/modifier columns shown in the matrix (by denied dollars)
+LIST_LIMIT = 5000
+
+
+def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.DataFrame) -> None:
+    """The claims behind the selection and one claim's story (claim-level scopes only)."""
+    # ------------------------------------------------------------ the claim list
+    st.subheader("Claims")
+    f1, f2, f3, f4, f5 = st.columns([1.2, 1, 1, 1.2, 0.8])
+    proc = f1.multiselect("Procedure code", procedures, key="procedure", bind="query-params", placeholder="All")
+    mods = f2.multiselect("Modifier", modifiers, key="modifier", bind="query-params", placeholder="All")
+    carc_opts = sorted(set(carcs["code"].to_list())) if carcs.height else []
+    carc = f3.multiselect("Denial CARC", carc_opts, key="carc", bind="query-params", placeholder="All",
+                          help="The reason code of a denied line's largest denial adjustment.")
+    search = f4.text_input("Search", key="q", bind="query-params", placeholder="claim id, patient pseudonym, CARC")
+    denied_only = f5.toggle("Denied only", value=True, key="denied_only", bind="query-params")
+    values = dict(ctx.filters.as_dict())
+    for key, picked in (("procedure_code", proc), ("modifier", mods), ("carc", carc)):
+        if picked:
+            values[key] = picked
+    list_filters = Filters.make(values, ctx.filters.date_from, ctx.filters.date_to, ctx.filters.basis)
+    with st.spinner("Listing claims ..."):
+        claims = ui.call(ctx, "claims.claim_list", filters=list_filters, limit=LIST_LIMIT,
+                         denied_only=denied_only, search=search or None)
+        total = ui.call(ctx, "claims.claim_count", filters=list_filters, denied_only=denied_only) \
+            if not search else claims.height
+    if claims.height == 0:
+        ui.empty_note("claims" + (" matching the search" if search else "") +
+                      (" (only denied claims are listed: switch off 'Denied only')" if denied_only else ""))
+    else:
+        st.caption(f"{claims.height:,} of {total:,} claims" + (f" (the first {LIST_LIMIT:,} by denied dollars)"
+                                                                 if total > claims.height else "")
+                   + ". Sort by clicking a column header; select a row to open the claim below.")
+        claim_ids = claims["claim_id"].to_list()
+
+        def _open_claim(ids=claim_ids):
+            rows = st.session_state.get("pd-claims", {}).get("selection", {}).get("rows", [])
+            if rows:
+                st.session_state["claim"] = ids[rows[0]]
+
+        ui.table(claims, key="pd-claims", on_select=_open_claim,
+                     selection_mode="single-row", column_config={
+                         "claim_id": st.column_config.TextColumn("Claim", pinned=True),
+                         "site": None, "payer": None, "provider_npi": None,
+                         "billed": st.column_config.NumberColumn("Billed", format="dollar"),
+                         "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar",
+                                                                         help=KPIS["denied_dollars"].definition),
+                         "recovered_dollars": st.column_config.NumberColumn("Recovered", format="dollar"),
+                         "written_off_dollars": st.column_config.NumberColumn("Written off", format="dollar"),
+                         "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar"),
+                         "days_to_adjudicate": st.column_config.NumberColumn(
+                             "Days to pay", help="Initial remit date − submitted date."),
+                         "carc_description": st.column_config.TextColumn("CARC description", width="medium")})
+        ui.export_buttons(claims, "claims", "pd-claims-x")
+
+    # ------------------------------------------------------------ one claim
+    st.subheader("Claim detail")
+    claim_id = st.text_input("Claim id", key="claim", bind="query-params",
+                             placeholder="select a row above, or type a claim id")
+    if claim_id:
+        with st.spinner("Loading the claim ..."):
+            d = ui.call(ctx, "claims.claim_detail", claim_id=claim_id.strip())
+        if d is None:
+            st.warning(f"No claim {claim_id!r} within your access scope ({ctx.scope.label}).")
+        else:
+            c = d["claim"]
+            st.markdown(f"#### Claim {c['claim_id']}" + (" · known only from its remit" if c["known_from_remit"] else ""))
+            st.markdown(
+                f"**Patient** {c['patient_pseudonym'] or '—'} · **member id** {c['member_id_masked'] or '—'} · "
+                f"**site** {c['site_name'] or c['site_id'] or '—'} · **payer** {c['payer_name'] or c['payer_id']} "
+                f"({c['payer_class'] or '—'}) · **rendering provider** {c['provider_name'] or c['rendering_npi'] or '—'} · "
+                f"**date of service** {c['dos']} · **submitted** {c['submitted_date'] or '—'} · "
+                f"**initial adjudication** {c['initial_adjudication_date'] or '—'}")
+            m = st.columns(6)
+            m[0].metric("Billed", f"${c['billed'] or 0:,.2f}")
+            m[1].metric("Denied", f"${c['denied_dollars'] or 0:,.2f}", help=KPIS["denied_dollars"].definition)
+            m[2].metric("Recovered", f"${c['recovered_dollars'] or 0:,.2f}", help=KPIS["recovered_dollars"].definition)
+            m[3].metric("Written off", f"${c['written_off_dollars'] or 0:,.2f}")
+            m[4].metric("Open denied", f"${c['open_denied_dollars'] or 0:,.2f}", help=KPIS["open_denied_dollars"].definition)
+            bal = d["balance"]
+            m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}")
+            if c["initially_denied"]:
+                st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause **{c['root_cause']}**"
+                            f"{' / ' + c['sub_cause'] if c['sub_cause'] else ''} ({c['stage']}, {c['soft_hard']}), "
+                            f"{c['denial_group_code']}-{c['carc']}: {c['carc_description'] or 'code not in the CARC list'}.")
+            else:
+                st.markdown("Not denied on its initial adjudication." if c["initial_adjudication_date"]
+                            else "Not adjudicated yet.")
+            t1, t2, t3, t4 = st.tabs(["Submissions and lines", "Adjudications", "Rejections, appeals, write-offs",
+                                      "Balance over time"])
+            with t1:
+                ui.table(d["submissions"])
+                ui.table(d["lines"])
+            with t2:
+                if d["adjudications"].height == 0:
+                    st.info("No remit for this claim yet.")
+                for a in d["adjudications"].to_dicts():
+                    aid = a["adjudication_id"]
+                    tag = " · **initial adjudication**" if a["is_initial"] else (" · reversal" if a["is_reversal"] else "")
+                    with st.container(border=True):
+                        st.markdown(f"**{a['remit_date']}** · status {a['claim_status']} "
+                                    f"({CLAIM_STATUS.get(a['claim_status'], 'other')}){tag} · charge "
+                                    f"${a['claim_charge']:,.2f} · paid ${a['claim_paid']:,.2f} · patient "
+                                    f"${a['patient_responsibility'] or 0:,.2f} · payer claim {a['payer_claim_number'] or '—'}")
+                        lines = d["adjudication_lines"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
+                        adj = d["adjustments"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
+                        rem = d["remarks"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
+                        ui.table(lines)
+                        if adj.height:
+                            ui.table(adj, column_config={
+                                "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
+                                "group_code": st.column_config.TextColumn(
+                                    "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
+                                "carc": "CARC", "carc_description": st.column_config.TextColumn("Description", width="large"),
+                                "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+                                "root_cause": "Root cause"})
+                        if rem.height:
+                            ui.table(rem, column_config={
+                                "rarc": "RARC", "rarc_description": st.column_config.TextColumn("Description", width="large")})
+            with t3:
+                for name, frame in (("Rejections", d["rejections"]), ("Appeals", d["appeals"]),
+                                    ("Write-offs", d["write_offs"])):
+                    st.markdown(f"**{name}**")
+                    if frame.height:
+                        ui.table(frame)
+                    else:
+                        st.caption(f"No {name.lower()}.")
+            with t4:
+                if bal.height:
+                    fig = go.Figure(go.Scatter(x=bal["date"].to_list(), y=bal["balance"].to_list(), mode="lines+markers",
+                                               line={"shape": "hv", "color": "#0969da"},
+                                               customdata=bal["change"].to_list(),
+                                               hovertemplate="%{x}: balance %{y:$,.2f} (change %{customdata:$,.2f})"
+                                                             "<extra></extra>"))
+                    fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
+                                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+                    ui.chart(fig, key="pd-balance")
+                    ui.table(bal)
+                    st.caption("Insurance balance: charges − payer payments − patient responsibility − "
+                               "non-denial adjustments − write-offs (a denied balance stays until paid or written off).")
+                else:
+                    st.caption("No balance events.")
+            detail_export = d["adjustments"].join(d["adjudications"].select("adjudication_id", "remit_date", "claim_status"),
+                                                  on="adjudication_id", how="left")
+            ui.export_buttons(detail_export, f"claim-{c['claim_id'].replace(':', '_')}-adjustments", "pd-detail-x")
+            ui.export_workbook({k: v for k, v in d.items() if k != "claim"} | {"claim": pl.DataFrame([c])},
+                               f"claim-{c['claim_id'].replace(':', '_')}", "pd-detail-all",
+                               "Download the whole claim (Excel, a sheet per table)")
+
+
+ui.follow_goto()
+ctx = ui.start("Payer drill-down", "Which payers deny what, why, and on which codes — down to the claims and "
+                                   "one claim's full story. Click a chart to narrow the view.")
+if ctx:
+    with st.spinner("Computing the payer scorecard ..."):
+        score = ctx.kpis(by=("payer",), kpi_keys=SCORE_KPIS)
+        dtp = ui.call(ctx, "claims.days_to_pay", filters=ctx.filters, by="payer")
+    score = score.filter(pl.col("payer").is_not_null())
+    if score.height == 0 or not score["claims_adjudicated"].fill_null(0).sum():
+        ui.empty_note("payers in this date range")
+    else:
+        payer_names = dict(zip(score["payer"], score["payer_name"].fill_null(score["payer"])))
+        # ------------------------------------------------------------ scorecard
+        st.subheader("Payer scorecard")
+        card = (score.join(dtp, on="payer", how="left")
+                .with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
+                .pipe(ui.with_bands, SCORE_KPIS).pipe(ui.with_parts, PARTS)
+                .sort("denied_dollars", descending=True, nulls_last=True))
+        cols = ["payer", "payer_name"]
+        for k in SCORE_KPIS:
+            cols += [k] + ([f"{k}_band"] if f"{k}_band" in card.columns else []) + ([f"{k}_parts"] if k in PARTS else [])
+            if k == "clean_claim_rate":
+                cols += ["days_to_pay_median", "days_to_pay_p90", "claims_paid_timed"]
+        card = card.select(cols)
+        config = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
+                  "days_to_pay_median": st.column_config.NumberColumn(
+                      "Days to pay (median)", format="%.0f",
+                      help="Initial remit date − submitted date, median over the payer's adjudicated claims in the "
+                           "period (claims known only from a remit have no submitted date and are left out)."),
+                  "days_to_pay_p90": st.column_config.NumberColumn(
+                      "Days to pay (90th pct)", format="%.0f",
+                      help="Initial remit date − submitted date: 9 in 10 claims were paid (adjudicated) within this."),
+                  "claims_paid_timed": st.column_config.NumberColumn(
+                      "Claims timed", help="Claims the days to pay are measured over.")}
+        for k in SCORE_KPIS:
+            config[k] = ui.kpi_column(k)
+            if f"{k}_band" in card.columns:
+                config[f"{k}_band"] = ui.band_column(k)
+            if k in PARTS:
+                config[f"{k}_parts"] = ui.parts_column(k)
+        order = list(card["payer"])
+
+        def _pick_payer(order=order):
+            rows = st.session_state.get("pd-card", {}).get("selection", {}).get("rows", [])
+            if rows:
+                ui.carry_filters()
+                ui.set_filter("payer", [order[rows[0]]])
+
+        st.dataframe(card, hide_index=True, width="stretch", column_config=config, key="pd-card",
+                     on_select=_pick_payer, selection_mode="single-row")
+        st.caption("Select a row to narrow every view to that payer. Coloured pills: benchmark bands.")
+        ui.export_buttons(ui.for_export(card), "payer-scorecard", "pd-card-x")
+
+        # ------------------------------------------------------------ payer × root cause
+        st.subheader("Payer × root cause")
+        with st.spinner("Payer × root cause ..."):
+            pc = ctx.kpis(by=("payer", "root_cause"), kpi_keys=["denied_dollars", "denial_rate", "claims_denied"])
+        pc = pc.filter(pl.col("payer").is_not_null() & pl.col("root_cause").is_not_null())
+        if pc.height == 0:
+            ui.empty_note("denials by root cause")
+        else:
+            measure = st.segmented_control("Show", ["denied_dollars", "denial_rate"], default="denied_dollars",
+                                           format_func={"denied_dollars": "Denied dollars",
+                                                        "denial_rate": "Denial rate"}.get, key="pd_hm",
+                                           bind="query-params") or "denied_dollars"
+            cause_names = dict(ui.cached_choices(ctx.version, ctx.scope.cache_key, "root_cause"))
+            payers = [p for p in order if p in set(pc["payer"])]
+            causes = (pc.group_by("root_cause").agg(pl.col("denied_dollars").sum())
+                      .sort("denied_dollars", descending=True)["root_cause"].to_list())
+            cell = {(r["payer"], r["root_cause"]): r for r in pc.to_dicts()}
+            z, text, custom = [], [], []
+            for p in payers:
+                zr, tr, cr = [], [], []
+                for c in causes:
+                    r = cell.get((p, c))
+                    zr.append(r[measure] if r else None)
+                    tr.append((f"{r[measure]:.0%}" if measure == "denial_rate" else ui.fmt(measure, r[measure]))
+                              if r and r[measure] is not None else "")
+                    cr.append([p, c, ui.fmt("denied_dollars", r["denied_dollars"]) if r else "$0",
+                               ui.parts_text("denial_rate", r) if r else ""])
+                z.append(zr)
+                text.append(tr)
+                custom.append(cr)
+            fig = ui.matrix_figure(
+                [cause_names.get(c, c) for c in causes], [payer_names.get(p, p) for p in payers], z, text, custom,
+                "%{y} · %{x}<br>denied %{customdata[2]}<br>denial rate: %{customdata[3]}<extra></extra>",
+                zmin=0, tickformat=".0%" if measure == "denial_rate" else "$,.0f", cell=34)
+            ui.chart(fig, key="pd-heat", on_select=ui.narrow_many("pd-heat", [("payer", 0), ("root_cause", 1)]))
+            st.caption(f"{KPIS[measure].label} per payer and root cause; the denial rate's denominator is all the "
+                       "payer's adjudicated claims, so a payer's row adds up to its denial rate. Click a cell to "
+                       "narrow to that payer and root cause.")
+            ui.export_buttons(pc, "payer-root-cause", "pd-heat-x")
+
+        # ------------------------------------------------------------ top CARC / RARC
+        st.subheader("Top denial codes per payer")
+        with st.spinner("Top CARC and RARC codes ..."):
+            carcs = ui.call(ctx, "claims.top_codes", filters=ctx.filters, kind="carc", by="payer", limit=5)
+            rarcs = ui.call(ctx, "claims.top_codes", filters=ctx.filters, kind="rarc", by="payer", limit=5)
+        c1, c2 = st.columns(2)
+        with c1:
+            st.markdown("**CARC** (claim adjustment reason codes) on denied lines")
+            if carcs.height == 0:
+                ui.empty_note("denial CARCs")
+            else:
+                st.dataframe(carcs, hide_index=True, width="stretch", column_config={
+                    "payer": None, "payer_name": "Payer", "group_code": st.column_config.TextColumn(
+                        "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
+                    "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
+                    "claims": st.column_config.NumberColumn("Claims", help="Claims whose initial adjudication "
+                                                            "carries this denial adjustment."),
+                    "dollars": st.column_config.NumberColumn("Adjusted $", format="dollar",
+                                                             help="Sum of the adjustment amounts with this code.")})
+                ui.export_buttons(carcs, "top-carc", "pd-carc-x")
+        with c2:
+            st.markdown("**RARC** (remittance advice remark codes) on denied claims")
+            if rarcs.height == 0:
+                ui.empty_note("remark codes on denied claims")
+            else:
+                st.dataframe(rarcs, hide_index=True, width="stretch", column_config={
+                    "payer": None, "payer_name": "Payer", "code": "RARC",
+                    "description": st.column_config.TextColumn("Description", width="large"),
+                    "claims": st.column_config.NumberColumn("Claims", help="Initially denied claims with this remark."),
+                    "dollars": st.column_config.NumberColumn("Denied $", format="dollar",
+                                                             help="Denied dollars of those claims.")})
+                ui.export_buttons(rarcs, "top-rarc", "pd-rarc-x")
+
+        # ------------------------------------------------------------ payer × procedure (with modifiers)
+        st.subheader("Payer × procedure code (with modifiers)")
+        with st.spinner("Payer × procedure ..."):
+            pm = ctx.kpis(by=("payer", "procedure_code", "modifier"),
+                          kpi_keys=["claims_adjudicated", "claims_denied", "denial_rate", "denied_dollars"])
+        pm = pm.filter(pl.col("payer").is_not_null() & pl.col("procedure_code").is_not_null())
+        procedures = sorted(set(pm["procedure_code"].to_list())) if pm.height else []
+        modifiers = sorted(set(pm["modifier"].drop_nulls().to_list())) if pm.height else []
+        if pm.height == 0:
+            ui.empty_note("procedure codes")
+        else:
+            pm = pm.with_columns(pl.when(pl.col("modifier") == "(none)").then(pl.col("procedure_code"))
+                                 .otherwise(pl.col("procedure_code") + "-" + pl.col("modifier")).alias("code"))
+            top = (pm.group_by("code").agg(pl.col("denied_dollars").sum(), pl.col("claims_adjudicated").sum())
+                   .sort(["denied_dollars", "claims_adjudicated", "code"], descending=[True, True, False])
+                   .head(MATRIX_MAX)["code"].to_list())
+            mp = [p for p in order if p in set(pm["payer"])]
+            cell = {(r["payer"], r["code"]): r for r in pm.to_dicts()}
+            z, text, custom = [], [], []
+            for p in mp:
+                zr, tr, cr = [], [], []
+                for c in top:
+                    r = cell.get((p, c))
+                    zr.append(r["denial_rate"] if r else None)
+                    tr.append(f"{r['denial_rate']:.0%}" if r and r["denial_rate"] else "")
+                    cr.append([p, r["procedure_code"] if r else c.split("-")[0], r["modifier"] if r else "",
+                               ui.parts_text("denial_rate", r) if r else "",
+                               ui.fmt("denied_dollars", r["denied_dollars"]) if r else "",
+                               ui.fmt("denial_rate", r["denial_rate"]) if r else ""])
+                z.append(zr)
+                text.append(tr)
+                custom.append(cr)
+            fig = ui.matrix_figure(
+                top, [payer_names.get(p, p) for p in mp], z, text, custom,
+                "%{y} · %{x}<br>denial rate %{customdata[5]}: %{customdata[3]}<br>denied %{customdata[4]}"
+                "<extra></extra>", zmin=0, zmax=1, tickformat=".0%", cell=30)
+
+            def _pick_code():
+                pts = st.session_state.get("pd-proc", {}).get("selection", {}).get("points", [])
+                if not pts:
+                    return
+                ui.carry_filters()
+                ui.set_filter("payer", sorted({p["customdata"][0] for p in pts}))
+                st.session_state["procedure"] = sorted({p["customdata"][1] for p in pts})
+                mods = sorted({p["customdata"][2] for p in pts if p["customdata"][2]})
+                st.session_state["modifier"] = mods
+
+            ui.chart(fig, key="pd-proc", on_select=_pick_code)
+            st.caption(f"Denial rate per payer and procedure code with modifier (a line with several modifiers counts "
+                       f"under each); the {min(MATRIX_MAX, len(top))} codes with the most denied dollars. Click a cell "
+                       "to list its claims below.")
+            ui.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
+
+        if ctx.scope.claim_level:
+            claim_sections(ctx, procedures, modifiers, carcs)
+        else:
+            st.info("Your role shows totals only: the claim list, claim detail and claim-level exports "
+                    "are not available.")

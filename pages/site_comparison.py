@@ -1,0 +1,196 @@
+"""Site comparison (the MSO leader): every site on every KPI with benchmark colours, rank and volume;
+funnel plots that tell a real outlier from a small site's chance variation; where each site's denied
+dollars arise (stage); each site's weekly denial rate. A click on a site opens its weekly review."""
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages import ui
+from warehouse import brief, compare
+from warehouse.metrics import KPI_FIELDS, KPIS, MEASURES
+
+TABLE_KPIS = [k for k in KPI_FIELDS if k not in ("claims_adjudicated",)] + ["open_denied_dollars"]
+PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
+SIGNAL_COLOURS = {"within limits": "#57606a", "better (95%)": "#2da44e", "better (99.8%)": "#1a7f37",
+                  "worse (95%)": "#d4a72c", "worse (99.8%)": "#cf222e", "no volume": "#afb8c1"}
+
+ui.follow_goto()
+ctx = ui.start("Site comparison", "Every site on every KPI over the date range, with benchmark bands, rank and "
+                                  "volume. Click a site (table row, funnel point, bar or trend) to open its weekly review.")
+if ctx:
+    with st.spinner("Computing KPIs per site ..."):
+        sites = ctx.kpis(by=("site",), kpi_keys=["claims_adjudicated"] + TABLE_KPIS)
+    sites = sites.filter(pl.col("site").is_not_null())
+    if sites.height == 0 or not sites["claims_adjudicated"].fill_null(0).sum():
+        ui.empty_note("the sites in this date range")
+    else:
+        site_ids = sites["site"].to_list()
+
+        # ------------------------------------------------------------ the table
+        st.subheader("Sites × KPIs")
+        table = (sites.with_columns(compare.rank(sites, "denial_rate").alias("rank"),
+                                    pl.col("site_name").fill_null(pl.col("site")))
+                 .pipe(ui.with_bands, TABLE_KPIS).pipe(ui.with_parts, PARTS)
+                 .sort(["rank", "site"], nulls_last=True))
+        cols = ["rank", "site_name", "claims_adjudicated"]
+        for k in TABLE_KPIS:
+            cols.append(k)
+            if f"{k}_band" in table.columns:
+                cols.append(f"{k}_band")
+            if k in PARTS:
+                cols.append(f"{k}_parts")
+        show = table.select(["site"] + cols)
+        config = {"site": None,
+                  "rank": st.column_config.NumberColumn("Rank", help="Rank by denial rate, 1 = lowest (best). "
+                                                        "Ties share a rank; a site without adjudicated claims has none."),
+                  "site_name": st.column_config.TextColumn("Site", pinned=True),
+                  "claims_adjudicated": ui.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
+        for k in TABLE_KPIS:
+            config[k] = ui.kpi_column(k)
+            if f"{k}_band" in show.columns:
+                config[f"{k}_band"] = ui.band_column(k)
+            if k in PARTS:
+                config[f"{k}_parts"] = ui.parts_column(k)
+        order = list(show["site"])
+
+        def _open_site(order=order):
+            rows = st.session_state.get("sc-table", {}).get("selection", {}).get("rows", [])
+            if rows:
+                ui.carry_filters()
+                ui.set_filter("site", [order[rows[0]]])
+                st.session_state[ui._GOTO] = "weekly_review"
+
+        st.dataframe(show, hide_index=True, width="stretch", column_config=config, key="sc-table",
+                     on_select=_open_site, selection_mode="single-row")
+        st.caption("Coloured pills: benchmark band of the KPI to their left (hover the column header for the band "
+                   "and its source). Select a row to open that site's weekly review.")
+        ui.export_buttons(ui.for_export(show), "site-comparison", "sc-table-x")
+
+        # ------------------------------------------------------------ funnel plots
+        st.subheader("Funnel plots: outlier or chance?")
+        st.caption(f"Each site's rate against its volume. The lines are the group rate and its 95% (z = "
+                   f"{compare.Z95}) and 99.8% (z = {compare.Z998}) binomial control limits, p ± z·√(p(1−p)/n): "
+                   "they widen as volume falls, so a small site outside 95% but inside 99.8% may be chance; "
+                   "outside 99.8% is a signal.")
+        fcols = st.columns(2)
+        for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
+            k = KPIS[kpi]
+            f = compare.funnel(sites, kpi)
+            p = f["group_rate"][0]
+            with col:
+                if p is None:
+                    ui.empty_note(f"{k.label.lower()} in this date range")
+                    continue
+                n_lo = max(1.0, (f.filter(pl.col("n") > 0)["n"].min() or 1) * 0.6)
+                n_hi = max(f["n"].max() * 1.1, n_lo + 1)
+                curve = compare.funnel_curve(p, n_hi, n_min=n_lo)
+                fig = go.Figure()
+                for lim, dash, colour, name in (("95", "dot", "#d4a72c", "95% limits"),
+                                                ("998", "dash", "#cf222e", "99.8% limits")):
+                    for side in ("lo", "hi"):
+                        fig.add_trace(go.Scatter(x=curve["n"].to_list(), y=curve[f"{side}{lim}"].to_list(), mode="lines",
+                                                 line={"color": colour, "dash": dash, "width": 1.5}, name=name,
+                                                 legendgroup=name, showlegend=side == "lo", hoverinfo="skip"))
+                fig.add_trace(go.Scatter(x=[n_lo, n_hi], y=[p, p], mode="lines", name=f"group rate {p:.1%}",
+                                         line={"color": "#0969da", "width": 1}, hoverinfo="skip"))
+                for signal, colour in SIGNAL_COLOURS.items():
+                    part = f.filter(pl.col("signal") == signal)
+                    if part.height == 0:
+                        continue
+                    names_ = part["site_name"].fill_null(part["site"]).to_list()
+                    fig.add_trace(go.Scatter(
+                        x=part["n"].to_list(), y=part["rate"].to_list(),
+                        mode="markers" if signal == "within limits" else "markers+text", name=signal,
+                        text=names_, textposition="top center", textfont={"size": 10},
+                        customdata=[[s, lo, hi] for s, lo, hi in zip(part["site"], part["lo998"], part["hi998"])],
+                        marker={"size": 12, "color": colour, "line": {"color": "white", "width": 1}},
+                        hovertemplate="%{text}<br>" + k.label + " %{y:.1%} of %{x:,.0f}<br>99.8% limits "
+                                      "%{customdata[1]:.1%} – %{customdata[2]:.1%}<extra>" + signal + "</extra>"))
+                lo_y = min(curve["lo998"].min(), f["rate"].min() or 0)
+                hi_y = max(curve["hi998"].max(), f["rate"].max() or 0)
+                pad = (hi_y - lo_y) * 0.08
+                fig.update_layout(template=brief.TEMPLATE, title={"text": f"{k.label} vs volume", "font": {"size": 14}},
+                                  height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                                  xaxis_title=f"Volume: {MEASURES[k.denominator].label.lower()}",
+                                  yaxis={"tickformat": ".0%", "range": [max(0, lo_y - pad), min(1, hi_y + pad)]},
+                                  legend={"orientation": "h", "y": -0.25})
+                ui.chart(fig, key=f"sc-funnel-{kpi}",
+                         on_select=ui.narrow(f"sc-funnel-{kpi}", "site", goto="weekly_review"))
+                flagged = f.filter(pl.col("signal").str.contains("99.8"))
+                st.caption(f"{k.label}: group rate {p:.1%}. " + (
+                    "Outside the 99.8% limits: " + ", ".join(
+                        f"{r['site_name'] or r['site']} ({r['rate']:.1%} of {r['n']:,.0f}, {r['signal']})"
+                        for r in flagged.to_dicts()) if flagged.height else "No site outside the 99.8% limits."))
+
+        # ------------------------------------------------------------ stage split
+        st.subheader("Where each site's denied dollars arise")
+        with st.spinner("Splitting denied dollars by stage ..."):
+            stages = ctx.kpis(by=("site", "stage"), kpi_keys=["denied_dollars", "claims_denied"])
+        stages = stages.filter(pl.col("site").is_not_null())
+        if stages.height == 0:
+            ui.empty_note("denied dollars by stage")
+        else:
+            names = dict(zip(sites["site"], sites["site_name"].fill_null(sites["site"])))
+            fig = go.Figure()
+            for stage in brief.STAGES + sorted(set(stages["stage"]) - set(brief.STAGES)):
+                part = stages.filter(pl.col("stage") == stage)
+                values = dict(zip(part["site"], part["denied_dollars"]))
+                fig.add_trace(go.Bar(y=[names.get(s, s) for s in site_ids], x=[values.get(s, 0) for s in site_ids],
+                                     orientation="h", name=brief.STAGE_LABELS.get(stage, stage),
+                                     customdata=[[s, stage] for s in site_ids],
+                                     marker_color=brief.STAGE_COLOURS.get(stage, "#57606a"),
+                                     hovertemplate="%{y}<br>" + brief.STAGE_LABELS.get(stage, stage)
+                                                   + ": %{x:$,.0f} denied<extra></extra>"))
+            fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=90 + 34 * len(site_ids),
+                              xaxis_tickformat="$,.0f", yaxis={"autorange": "reversed"},
+                              margin={"l": 10, "r": 10, "t": 80, "b": 10},
+                              legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+                              title={"text": "Denied dollars by stage (front end, back end, clinical, payer)",
+                                     "font": {"size": 14}})
+            ui.chart(fig, key="sc-stage", on_select=ui.narrow("sc-stage", "site", goto="weekly_review"))
+            st.caption("Click a bar to open that site's weekly review.")
+            split = stages.select("site", "site_name", "stage", "denied_dollars", "claims_denied")
+            ui.export_buttons(split, "site-stage-split", "sc-stage-x")
+
+        # ------------------------------------------------------------ small multiples
+        st.subheader("Denial rate by week, per site")
+        with st.spinner("Computing weekly trends ..."):
+            weekly = ctx.kpis(by=("site", "week"), kpi_keys=["denial_rate"])
+        weekly = weekly.filter(pl.col("site").is_not_null() & pl.col("week").is_not_null())
+        if weekly.height == 0:
+            ui.empty_note("weekly denial rates")
+        else:
+            n = len(site_ids)
+            ncols = min(4, n)
+            nrows = -(-n // ncols)
+            names = dict(zip(sites["site"], sites["site_name"].fill_null(sites["site"])))
+            fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[names[s] for s in site_ids],
+                                shared_yaxes=True, vertical_spacing=0.25 / max(nrows, 1) + 0.05)
+            weeks = sorted(weekly["week"].unique().to_list())
+            y_max = max(0.12, (weekly["denial_rate"].max() or 0) * 1.15)
+            for i, s in enumerate(site_ids):
+                r, c = i // ncols + 1, i % ncols + 1
+                for name, lo, hi in brief._band_ranges("denial_rate", y_max):
+                    fig.add_hrect(y0=lo, y1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below",
+                                  row=r, col=c, exclude_empty_subplots=False)
+                part = weekly.filter(pl.col("site") == s)
+                vals = dict(zip(part["week"], part["denial_rate"]))
+                fig.add_trace(go.Scatter(x=weeks, y=[vals.get(w) for w in weeks], mode="lines+markers",
+                                         customdata=[[s] for _ in weeks], line={"color": "#0969da", "width": 2},
+                                         marker={"size": 4}, showlegend=False,
+                                         hovertemplate=names[s] + " %{x}: %{y:.1%}<extra></extra>"), row=r, col=c)
+            fig.update_yaxes(tickformat=".0%", range=[0, y_max])
+            fig.update_xaxes(showticklabels=False)
+            fig.update_layout(template=brief.TEMPLATE, height=190 * nrows + 40, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+            fig.update_annotations(font_size=12)
+            ui.chart(fig, key="sc-weekly", on_select=ui.narrow("sc-weekly", "site", goto="weekly_review"))
+            st.caption("Shaded: the denial-rate benchmark bands. Click a line to open that site's weekly review.")
+            ui.export_buttons(weekly.select("site", "site_name", "week", "denial_rate", "denial_rate__num",
+                                            "denial_rate__den"), "site-weekly-denial-rate", "sc-weekly-x")
+
+        st.markdown("**Open a site's weekly review**")
+        lc = st.columns(min(4, len(site_ids)))
+        names = dict(zip(sites["site"], sites["site_name"].fill_null(sites["site"])))
+        for i, s in enumerate(site_ids):
+            ui.page_link("weekly_review", names[s], ctx, container=lc[i % len(lc)], site=[s])

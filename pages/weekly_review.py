@@ -1,0 +1,137 @@
+"""Weekly review (the practice owner): the last complete week against the week before and the
+13-week average, where the money leaks, what it costs to rework, what changed, and the brief."""
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from pages import ui
+from warehouse import brief, compare, periods
+
+PICKER_WEEKS = 104
+
+ui.follow_goto()
+ctx = ui.start("Weekly review", "One week against the week before and the 13-week average. Hover a number for "
+                                "its definition and benchmark; click a chart to narrow the view.")
+if ctx:
+    ui.band_css()
+    # the week under review: a picker bound to the URL; by default the last complete week of the range
+    latest, _ = periods.last_complete_week(ctx.as_of)
+    weeks = [periods.week_label(latest - dt.timedelta(weeks=i)) for i in range(PICKER_WEEKS)]
+    default = periods.week_label(periods.last_complete_week(min(ctx.filters.date_to or ctx.as_of, ctx.as_of))[0])
+    week = st.selectbox("Week under review", weeks, index=weeks.index(default) if default in weeks else 0,
+                        key="week", bind="query-params", width=220,
+                        help="By default the last complete Monday–Sunday week ending on or before the end of the "
+                             "sidebar's date range. Clicking a week on a trend picks it.")
+    week_start, week_end = periods.iso_week(week)
+    with st.spinner("Computing the week ..."):
+        review = ui.call(ctx, "brief.weekly_review", filters=ctx.filters, week_start=week_start, as_of=ctx.as_of)
+    st.subheader(f"Week {review.week} ({week_start:%d %b} – {week_end:%d %b %Y})")
+    base_note = (f"13-week average: {len(review.baseline_weeks)} week(s), {review.baseline_weeks[0]} – "
+                 f"{review.baseline_weeks[-1]}" if review.baseline_weeks
+                 else "No earlier weeks in the warehouse yet, so no 13-week average")
+    st.caption(f"{base_note}. Tile border and badge: benchmark band. The sidebar filters apply; the week replaces "
+               "the date range.")
+
+    if not review.has_data:
+        ui.empty_note(f"week {review.week} with these filters")
+    else:
+        # ------------------------------------------------------------ the week in numbers
+        for i, key in enumerate(brief.REVIEW_KPIS):
+            if i % 4 == 0:
+                cols = st.columns(4)
+            ui.kpi_tile(cols[i % 4], key, review.this, previous=review.previous, baseline=review.baseline,
+                        trend=review.trend[key].to_list(), key=f"wr-{key}")
+        st.caption(f"{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, "
+                   f"{review.this.get('claims_denied') or 0:,} denied, "
+                   f"{ui.fmt('billed_dollars', review.this.get('billed_dollars'))} billed this week.")
+
+        # ------------------------------------------------------------ 13-week trends
+        st.subheader("13-week trends")
+        st.caption("Shaded: the benchmark bands (green good, amber typical, red concern); dashed: the 13-week "
+                   "average. Click a week to make it the week under review.")
+        for i, key in enumerate(brief.REVIEW_KPIS):
+            if i % 4 == 0:
+                tcols = st.columns(4)
+            with tcols[i % 4]:
+                ui.chart(brief.trend_figure(review, key), key=f"wr-trend-{key}",
+                         on_select=ui.narrow_week(f"wr-trend-{key}", weeks))
+
+        # ------------------------------------------------------------ where the money leaks
+        st.subheader("Where the money leaks")
+        left, mid, right = st.columns([2, 2, 1.3])
+        with left:
+            ui.chart(brief.stage_figure(review), key="wr-stage", on_select=ui.narrow("wr-stage", "stage"))
+            ui.chart(brief.stage_trend_figure(review), key="wr-stage-trend",
+                     on_select=ui.narrow("wr-stage-trend", "stage"))
+        with mid:
+            if review.by_cause.height:
+                ui.chart(brief.cause_figure(review), key="wr-cause", on_select=ui.narrow("wr-cause", "root_cause"))
+                ui.chart(brief.cause_trend_figure(review), key="wr-cause-trend",
+                         on_select=ui.narrow("wr-cause-trend", "root_cause"))
+            else:
+                st.info(f"No denied dollars in week {review.week} with these filters.")
+        with right:
+            with st.container(border=True):
+                st.markdown("**Cost of reworking this week's denials**")
+                cost = st.number_input("Cost per reworked claim ($)", min_value=0.0, max_value=10_000.0,
+                                       value=compare.REWORK_COST_DEFAULT, step=1.0, key="rework_cost",
+                                       bind="query-params", help=compare.REWORK_COST_SOURCE)
+                with st.expander("Range"):
+                    low = st.number_input("Low ($ per claim)", min_value=0.0, value=compare.REWORK_COST_LOW,
+                                          step=1.0, key="rework_low")
+                    high = st.number_input("High ($ per claim)", min_value=0.0, value=compare.REWORK_COST_HIGH,
+                                           step=1.0, key="rework_high")
+                est = compare.rework_cost(review.this.get("claims_denied"), cost=cost, low=low, high=high)
+                st.metric("Point estimate", f"${est['point']:,.0f}",
+                          help=f"{est['claims']:,} denied claims × ${cost:,.2f} per reworked claim. "
+                               + compare.REWORK_COST_SOURCE)
+                st.caption(f"Range ${est['low']:,.0f} – ${est['high']:,.0f}: {est['claims']:,} denied claims × "
+                           f"${low:,.0f} – ${high:,.0f} per claim.")
+
+        # ------------------------------------------------------------ what changed
+        st.subheader("What changed")
+        st.caption("The five biggest movers in denied dollars this week against their 13-week weekly average, "
+                   "across payer, site and root cause. Each link opens the view that explains it.")
+        if review.movers.height == 0:
+            st.info("No movers: " + ("no earlier weeks to compare with." if not review.baseline_weeks
+                                     else "denied dollars did not move against the 13-week average."))
+        else:
+            for r in review.movers.to_dicts():
+                change = brief.format_delta("denied_dollars", r["change"], 0)
+                text = (f"**{r['dim_label']}: {r['label']}** {change} "
+                        f"({ui.fmt('denied_dollars', r['this_week'])} this week vs "
+                        f"{ui.fmt('denied_dollars', r['baseline_avg'])} a week on average)")
+                c1, c2 = st.columns([3, 1])
+                c1.markdown((":red[:material/trending_up:] " if r["change"] > 0 else ":green[:material/trending_down:] ")
+                            + text)
+                if r["dim"] == "payer":
+                    ui.page_link("payer_drilldown", "Open payer drill-down", ctx, container=c2,
+                                 date_from=week_start, date_to=week_end, payer=[r["value"]])
+                elif r["dim"] == "site":
+                    ui.page_link("weekly_review", "Open this site's review", ctx, container=c2, site=[r["value"]],
+                                 extra={"week": review.week})
+                else:
+                    ui.page_link("payer_drilldown", "Open the payers behind it", ctx, container=c2,
+                                 date_from=week_start, date_to=week_end, root_cause=[r["value"]])
+            show = review.movers.select("dim_label", "label", "this_week", "baseline_avg", "change")
+            ui.export_buttons(show, f"movers-{review.week}", "wr-movers")
+
+        # ------------------------------------------------------------ the weekly table and the brief
+        st.subheader("The 13 weeks")
+        table = review.trend.drop("week_start").select(
+            ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"week": st.column_config.TextColumn("Week", pinned=True)}
+                     | {k: ui.kpi_column(k) for k in brief.REVIEW_KPIS + ["claims_adjudicated", "claims_denied",
+                                                                          "billed_dollars"]})
+        ui.export_buttons(table, f"weekly-review-{review.week}", "wr-weeks")
+
+        def _brief_html(version=ctx.version, scope_key=ctx.scope.cache_key, filters=ctx.filters,
+                        week=review.week, rework=cost, text=ui.filters_text(ctx)) -> bytes:
+            return ui.cached_brief_html(version, scope_key, filters, week, rework, text)
+
+        st.download_button("Download the one-page brief (HTML)", _brief_html, f"weekly-brief-{review.week}.html",
+                           "text/html", key="wr-brief", icon=":material/description:",
+                           help="The same numbers and charts as this page, in one self-contained HTML file "
+                                "(also: `python -m warehouse brief --week " + review.week + "`).")

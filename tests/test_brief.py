@@ -1,0 +1,91 @@
+"""The weekly review numbers and the one-page brief (`python -m warehouse brief`)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from conftest import connect, run_cli
+from warehouse import brief
+from warehouse.query import Filters
+from warehouse.scope import Scope
+
+
+@pytest.fixture(scope="module")
+def con(core_db):
+    return connect(core_db)
+
+
+def test_week_numbers_by_hand(con):
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    t = r.this
+    assert r.week == "2026-W20" and r.week_end == dt.date(2026, 5, 17)
+    assert (t["claims_adjudicated"], t["claims_denied"], t["billed_dollars"], t["denied_dollars"]) == (11, 5, 1650, 870)
+    assert (t["clean_claim_rate__num"], t["clean_claim_rate__den"]) == (5, 10)
+    assert (t["recovered_dollars"], t["ar_days__num"]) == (350, 960)
+    assert t["ar_days"] == pytest.approx(960 / (1740 / 90))              # 49.655
+    # C2 100 + C7 120 open; C1 recovered, C6 written off, C9 paid on its corrected claim
+    assert t["open_denied_dollars"] == 220
+    assert r.previous["week"] == "2026-W19" and r.previous["ar_days__num"] == 1690
+    assert r.baseline_weeks == [] and r.movers.height == 0                # nothing adjudicated before W20
+    assert {s["stage"]: s["denied_dollars"] for s in r.by_stage.to_dicts()} == \
+        {"front_end": 200, "back_end": 550, "clinical": 0, "payer": 120}   # auth; missing info+timely+coding; other
+    assert r.by_cause["root_cause"].to_list()[0] == "timely_filing" and r.by_cause["denied_dollars"].sum() == 870
+    assert r.trend.height == brief.TREND_WEEKS and r.trend["week"].to_list()[-1] == "2026-W20"
+
+
+def test_baseline_and_movers_by_hand(con):
+    # W21 against W20 (the only earlier week ending after the first adjudication, 05-12)
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 18))
+    assert r.baseline_weeks == ["2026-W20"]
+    b = r.baseline
+    assert b["denial_rate"] == pytest.approx(5 / 11) and (b["denial_rate__num"], b["denial_rate__den"]) == (5, 11)
+    assert b["denied_dollars"] == 870 and b["ar_days"] == pytest.approx(960 * 90 / 1740)
+    assert (r.this["appeal_win_ratio__num"], r.this["appeal_win_ratio__den"]) == (1, 2)   # A1 won, A3 lost
+    mv = {(m["dim"], m["value"]): m["change"] for m in r.movers.to_dicts()}
+    # nothing adjudicated in W21: each mover is minus its W20 denied dollars
+    assert mv[("payer", "PAYA")] == -670 and mv[("site", "S1")] == -620
+    assert list(mv.values())[0] == -670 and r.movers.height == 5
+
+
+def test_filters_narrow_the_review(con):
+    r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"site": ["S2"]}),
+                            week_start=dt.date(2026, 5, 11))
+    assert (r.this["claims_adjudicated"], r.this["claims_denied"], r.this["denied_dollars"]) == (4, 1, 250)
+    scoped = brief.weekly_review(con, scope=Scope.sites({"S1"}), filters=None, week_start=dt.date(2026, 5, 11))
+    assert (scoped.this["claims_adjudicated"], scoped.this["denied_dollars"]) == (7, 620)
+
+
+def test_brief_cli_writes_self_contained_html(core_db, tmp_path):
+    out = tmp_path / "brief.html"
+    res = run_cli("warehouse", "brief", "--db", str(core_db), "--week", "2026-W20", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "week 2026-W20" in html
+    # self-contained: plotly.js inlined once, nothing fetched from elsewhere
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", html, re.I)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", html, re.I)
+    assert html.count("<script") >= 5 and "Plotly.newPlot" in html
+    # the week's numbers, formatted as on the page
+    for text in ("45.5%", "5 of 11 claims", "52.7%", "$870 of $1,650", "50.0%", "5 of 10 claims", "49.7 days",
+                 "$870", "$350", "$220", "11 claims adjudicated, 5 denied", "$1,650 billed"):
+        assert text in html, text
+    # rework cost: 5 denied claims × $25–$118, point at $25
+    assert "$125 – $590" in html and "<b>$125</b>" in html
+
+
+def test_brief_cli_filters_default_week_and_errors(core_db, empty_db, tmp_path):
+    out = tmp_path / "s2.html"
+    res = run_cli("warehouse", "brief", "--db", str(core_db), "--out", str(out), "--filter", "site=S2",
+                  "--rework-cost", "40")
+    assert res.returncode == 0, res.stderr
+    html = out.read_text()
+    assert "week 2026-W20" in html                        # the last complete week before the latest remit (05-21)
+    assert "4 claims adjudicated, 1 denied" in html and "site: S2" in html and "<b>$40</b>" in html
+    bad = run_cli("warehouse", "brief", "--db", str(core_db), "--out", str(out), "--filter", "colour=red")
+    assert bad.returncode == 2 and "unknown dimension" in bad.stderr
+    empty = run_cli("warehouse", "brief", "--db", str(empty_db), "--out", str(tmp_path / "e.html"))
+    assert empty.returncode == 2 and "no adjudicated claims" in empty.stderr
+    # the other commands are still there
+    assert run_cli("warehouse", "kpi", "--db", str(core_db), "--format", "json").returncode == 0

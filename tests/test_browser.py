@@ -1,0 +1,271 @@
+"""The pages in a real browser (headless Debian chromium through Playwright) against a real
+`streamlit run`: every page opens without an error, a filter changes a number, a chart click narrows
+the view, a claim's detail opens, a reload keeps the filters from the URL, exports download.
+Screenshots of each page go to screenshots/ (git-ignored) for a human to look at."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import SCREENSHOTS, connect, run_cli, streamlit_server
+
+PAGES = {"overview": "", "weekly_review": "weekly-review", "site_comparison": "site-comparison",
+         "payer_drilldown": "payer-drilldown"}
+TITLES = {"overview": "Overview", "weekly_review": "Weekly review", "site_comparison": "Site comparison",
+          "payer_drilldown": "Payer drill-down"}
+
+
+@pytest.fixture(scope="module")
+def db(request):
+    """The demo warehouse when its generator is importable, else the hand-made fixture."""
+    try:
+        import etl.demo  # noqa: F401
+    except ImportError:
+        return request.getfixturevalue("core_db")
+    return request.getfixturevalue("demo_db")
+
+
+@pytest.fixture(scope="module")
+def server(db):
+    with streamlit_server(db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    """One browser tab for the module; every test starts by loading its page from a URL."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.goto(server + "/")
+    settle(pg)
+    yield pg
+    ctx.close()
+
+
+def settle(pg, timeout: float = 60) -> None:
+    """Wait until the script run has finished and the page shows its title."""
+    pg.wait_for_selector("[data-testid=stMain] h1", timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    quiet = 0
+    while time.time() < deadline:
+        running = pg.locator("[data-testid=stStatusWidget]").count() > 0
+        quiet = 0 if running else quiet + 1
+        if quiet >= 3:
+            break
+        time.sleep(0.25)
+    time.sleep(0.3)
+
+
+def no_exception(pg) -> None:
+    errors = pg.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def metric(pg, label: str) -> str:
+    box = pg.locator("[data-testid=stMetric]").filter(
+        has=pg.locator("[data-testid=stMetricLabel]", has_text=re.compile(rf"^\W*{re.escape(label)}\W*$")))
+    return box.first.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def wait_metric_change(pg, label: str, before: str, timeout: float = 30) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            now = metric(pg, label)
+            if now != before:
+                return now
+        except Exception:
+            pass
+        time.sleep(0.3)
+    return metric(pg, label)
+
+
+def query(pg) -> dict[str, list[str]]:
+    return parse_qs(urlparse(pg.evaluate("location.href")).query)
+
+
+def shoot(pg, name: str, height: int = 4200) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the viewport is made tall."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    size = pg.viewport_size
+    pg.set_viewport_size({"width": 1500, "height": height})
+    time.sleep(1.5)
+    pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    pg.set_viewport_size(size)
+
+
+def open_page(pg, server: str, name: str, query_string: str = "") -> None:
+    pg.goto(f"{server}/{PAGES[name]}" + (f"?{query_string}" if query_string else ""))
+    settle(pg)
+    assert pg.locator("[data-testid=stMain] h1").first.inner_text().strip() == TITLES[name]
+    no_exception(pg)
+
+
+def pick(pg, label: str, option: str) -> None:
+    """Choose `option` in the sidebar multiselect `label`."""
+    box = pg.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text=label).first
+    box.locator("input").click()
+    box.locator("input").fill(option)
+    pg.get_by_role("option", name=option).first.click()
+    pg.keyboard.press("Escape")
+
+
+def kpi(db, *args) -> list[dict]:
+    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", *args)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_every_page_opens_and_is_photographed(page, server):
+    for name in PAGES:
+        open_page(page, server, name)
+        shoot(page, name)
+
+
+def test_filter_changes_a_number_and_survives_reload(page, server, db):
+    from warehouse import periods
+    from warehouse.query import latest_remit_date
+    con = connect(db)
+    mon, sun = periods.last_complete_week(latest_remit_date(con))
+    by_site = {r["site_name"]: r for r in kpi(db, "--by", "site", "--from", str(mon), "--to", str(sun))}
+    total = kpi(db, "--from", str(mon), "--to", str(sun))[0]
+    from pages.ui import fmt
+    # a site whose denial rate differs from the total's, so the change shows
+    name = next(n for n, r in sorted(by_site.items()) if fmt("denial_rate", r["denial_rate"]) !=
+                fmt("denial_rate", total["denial_rate"]) and r["claims_adjudicated"])
+    open_page(page, server, "weekly_review")
+    before = metric(page, "Denial rate")
+    assert before == fmt("denial_rate", total["denial_rate"])
+    pick(page, "Site", name)
+    after = wait_metric_change(page, "Denial rate", before)
+    settle(page)
+    assert after == fmt("denial_rate", by_site[name]["denial_rate"])
+    assert metric(page, "Denied dollars") == fmt("denied_dollars", by_site[name]["denied_dollars"])
+    assert query(page).get("site") == [name]                   # the filter is in the URL
+    shoot(page, "weekly_review_filtered")
+    page.reload()
+    settle(page)
+    assert query(page).get("site") == [name]
+    assert metric(page, "Denial rate") == after                # same filters after a reload
+    chips = page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="Site").first
+    assert name in chips.inner_text()
+    # a shared link opens the same view in a fresh tab
+    other = page.context.new_page()
+    other.goto(page.evaluate("location.href"))
+    settle(other)
+    assert metric(other, "Denial rate") == after
+    other.close()
+
+
+def test_chart_click_narrows_the_view(page, server):
+    open_page(page, server, "weekly_review")
+    assert "stage" not in query(page)
+    bars = page.locator(".st-key-wr-stage .js-plotly-plot .bars path")
+    assert bars.count() >= 1
+    heights = [b.bounding_box()["height"] if b.bounding_box() else 0 for b in bars.all()]
+    bars.nth(max(range(len(heights)), key=heights.__getitem__)).click(force=True)   # the biggest stage
+    deadline = time.time() + 30
+    while time.time() < deadline and "stage" not in query(page):
+        time.sleep(0.3)
+    settle(page)
+    assert query(page).get("stage"), "a click on a stage bar sets the stage filter (and the URL)"
+    stage_box = page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="Stage").first
+    assert any(s in stage_box.inner_text() for s in ("front_end", "back_end", "clinical", "payer"))
+    no_exception(page)
+    # a week on a trend becomes the week under review (kept in the URL)
+    before = re.search(r"Week (\d{4}-W\d\d)", page.locator("[data-testid=stMain]").inner_text()).group(1)
+    page.locator(".st-key-wr-trend-denied_dollars .js-plotly-plot .scatterlayer .trace:first-child .points path") \
+        .nth(2).click(force=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and "week" not in query(page):
+        time.sleep(0.3)
+    settle(page)
+    after = re.search(r"Week (\d{4}-W\d\d)", page.locator("[data-testid=stMain]").inner_text()).group(1)
+    assert query(page).get("week") == [after] and after != before
+    # a payer × root cause cell narrows to that payer and that root cause
+    open_page(page, server, "payer_drilldown")
+    page.locator(".st-key-pd-heat .js-plotly-plot .scatterlayer .points path").first.click(force=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and "root_cause" not in query(page):
+        time.sleep(0.3)
+    settle(page)
+    assert query(page).get("payer") and query(page).get("root_cause")
+    no_exception(page)
+
+
+def test_site_click_opens_its_weekly_review(page, server):
+    open_page(page, server, "site_comparison")
+    points = page.locator(".st-key-sc-funnel-denial_rate .js-plotly-plot .scatterlayer .trace:last-child .points path")
+    if points.count() == 0:
+        pytest.skip("no site point on the funnel")
+    points.first.click(force=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and "weekly-review" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    assert "weekly-review" in page.evaluate("location.href")
+    assert query(page).get("site"), "the weekly review opens filtered to the clicked site"
+    no_exception(page)
+
+
+def test_claim_detail_and_exports(page, server, db):
+    from warehouse import claims
+    from warehouse.scope import Scope
+    con = connect(db)
+    denied = claims.claim_list(con, scope=Scope.all(), denied_only=True, limit=50)
+    with_appeal = denied.filter(denied["appeals"] > 0)
+    claim_id = (with_appeal if with_appeal.height else denied)["claim_id"][0]
+    open_page(page, server, "payer_drilldown")
+    box = page.get_by_label("Claim id")
+    box.fill(claim_id)
+    box.press("Enter")
+    page.wait_for_selector(f"text=Claim {claim_id}", timeout=30000)
+    settle(page)
+    no_exception(page)
+    body = page.locator("[data-testid=stMain]").inner_text()
+    assert "Patient PT-" in body and "member id" in body
+    assert query(page).get("claim") == [claim_id]             # a claim's detail is a shareable link
+    page.get_by_role("tab", name="Adjudications").click()
+    time.sleep(1)
+    assert "initial adjudication" in page.locator("[data-testid=stMain]").inner_text()
+    shoot(page, "payer_drilldown_claim", 5200)
+    # the claim list downloads exactly as shown
+    caption = page.locator("[data-testid=stCaptionContainer]").filter(has_text=re.compile(r"of [\d,]+ claims")).first
+    shown = int(re.search(r"([\d,]+) of [\d,]+ claims", caption.inner_text()).group(1).replace(",", ""))
+    button = page.locator(".st-key-pd-claims-x-csv button")
+    with page.expect_download() as dl:
+        button.click()
+    rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
+    assert len(rows) == shown and all(r["initially_denied"] == "true" for r in rows)
+
+
+def test_weekly_brief_downloads(page, server):
+    open_page(page, server, "weekly_review")
+    week = re.search(r"Week (\d{4}-W\d\d)", page.locator("[data-testid=stMain]").inner_text()).group(1)
+    with page.expect_download(timeout=60000) as dl:
+        page.get_by_role("button", name=re.compile("Download the one-page brief")).click()
+    html = open(dl.value.path(), encoding="utf-8").read()
+    assert html.startswith("<!DOCTYPE html>") and f"week {week}" in html
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", html, re.I)
+
+
+def test_deep_link_as_the_first_request_after_a_restart(browser, db):
+    """A shared link is often the first thing a fresh server is asked for (pages.serve makes sure
+    Streamlit routes it with st.navigation, not its old pages/ folder mode)."""
+    with streamlit_server(db) as url:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
+        pg.goto(url + "/weekly-review?range=last_4_weeks")
+        settle(pg)
+        assert pg.locator("[data-testid=stMain] h1").first.inner_text().strip() == "Weekly review"
+        assert "Page not found" not in pg.content()
+        nav = pg.locator("[data-testid=stSidebarNav]").inner_text()
+        assert "ui" not in nav.split() and "serve" not in nav.split()
+        no_exception(pg)
+        ctx.close()

@@ -1,0 +1,182 @@
+"""warehouse.claims on the hand-made fixture (tests/fixtures/core): the claim list behind a selection,
+one claim's story, days to pay and top codes, with contents checked by hand."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import connect
+from warehouse import claims
+from warehouse.query import Filters
+from warehouse.scope import Scope
+
+ALL = Scope.all()
+W20 = dict(date_from="2026-05-11", date_to="2026-05-17")
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def con(core_db):
+    return connect(core_db)
+
+
+def ids(frame) -> list[str]:
+    return frame["claim_id"].to_list()
+
+
+# ------------------------------------------------------------------ claim list
+def test_list_of_the_week(con):
+    frame = claims.claim_list(con, scope=ALL, filters=Filters.make(**W20))
+    assert sorted(ids(frame)) == sorted(["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "REMIT:X11"])
+    denied = claims.claim_list(con, scope=ALL, filters=Filters.make(**W20), denied_only=True)
+    # by denied dollars, then claim id: C6 250, C1 200, C9 200, C7 120, C2 100 (= $870)
+    assert ids(denied) == ["C6", "C1", "C9", "C7", "C2"]
+    assert denied["denied_dollars"].sum() == 870
+    assert claims.claim_count(con, scope=ALL, filters=Filters.make(**W20), denied_only=True) == 5
+    row = denied.row(1, named=True)
+    assert (row["site_name"], row["payer_name"], row["root_cause"], row["carc"]) == \
+        ("Alpha Orthopedics", "Acme Health", "authorization", "197")
+    assert row["carc_description"].startswith("Prior authorization")
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"site": ["S2"]}, ["C4", "C5", "C6", "C8"]),
+    ({"payer": ["PAYB"]}, ["C3", "C5", "C8", "C9"]),
+    ({"root_cause": ["authorization"]}, ["C1"]),                 # denial attribute: the claim's own cause
+    ({"stage": ["back_end"]}, ["C2", "C6", "C9"]),               # missing info, timely filing, coding
+    ({"procedure_code": ["20610"]}, ["C1"]),                     # line attribute: any line of the initial remit
+    ({"modifier": ["25"]}, ["C1", "C9"]),                        # 99213-25 on C1, 99214-25 on C9
+    ({"carc": ["197"]}, ["C1"]),                                 # a denied line's largest denial CARC
+    ({"site": ["S1"], "payer": ["PAYB"]}, ["C3", "C9"]),
+])
+def test_list_filters_mean_what_they_mean_for_kpis(con, values, expected):
+    frame = claims.claim_list(con, scope=ALL, filters=Filters.make(values, **W20))
+    assert sorted(ids(frame)) == expected
+
+
+def test_list_search_sort_basis_and_scope(con):
+    assert sorted(ids(claims.claim_list(con, scope=ALL, search="c1"))) == ["C1", "C10", "C12"]
+    assert ids(claims.claim_list(con, scope=ALL, search="197")) == ["C1"]          # the denial CARC
+    pseudonym = claims.claim_detail(con, scope=ALL, claim_id="C7")["claim"]["patient_pseudonym"]
+    assert ids(claims.claim_list(con, scope=ALL, search=pseudonym.lower())) == ["C7"]
+    by_billed = claims.claim_list(con, scope=ALL, filters=Filters.make(**W20), sort="billed", descending=False, limit=3)
+    assert ids(by_billed) == ["REMIT:X11", "C10", "C2"]          # $50, $80, $100 (C2 before C5, same $100)
+    service = claims.claim_list(con, scope=ALL, filters=Filters.make(date_from="2026-05-04", date_to="2026-05-04",
+                                                                      basis="service"))
+    assert sorted(ids(service)) == ["C1", "C2", "C8"]            # date of service 05-04
+    s2 = claims.claim_list(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20))
+    assert sorted(ids(s2)) == ["C4", "C5", "C6", "C8"]
+    assert claims.claim_list(con, scope=Scope.sites(set())).height == 0
+    with pytest.raises(ValueError):
+        claims.claim_list(con, scope=ALL, sort="1; DROP TABLE claim")
+
+
+# ------------------------------------------------------------------ one claim
+def test_claim_c1(con):
+    d = claims.claim_detail(con, scope=ALL, claim_id="C1")
+    c = d["claim"]
+    assert (c["site_id"], c["payer_id"], c["billed"], c["denied_dollars"], c["recovered_dollars"]) == \
+        ("S1", "PAYA", 300, 200, 200)
+    assert c["patient_pseudonym"].startswith("PT-") and c["member_id_masked"] == "****6789"
+    assert not any(k for k in c if "name" in k and k not in ("site_name", "payer_name", "provider_name"))
+    assert d["lines"].select("line_number", "procedure_code", "modifiers", "line_charge").rows() == \
+        [(1, "99213", "25", 100.0), (2, "20610", "RT", 200.0)]
+    adj = d["adjudications"]
+    assert adj["remit_date"].to_list() == [D(2026, 5, 12), D(2026, 5, 21)]
+    assert adj["is_initial"].to_list() == [True, False] and adj["claim_paid"].to_list() == [80.0, 200.0]
+    r1 = adj["adjudication_id"][0]
+    cas = d["adjustments"].filter(d["adjustments"]["adjudication_id"] == r1)
+    assert cas.select("line_number", "group_code", "carc", "amount", "root_cause").rows() == \
+        [(1, "CO", "45", 20.0, "not_denial"), (2, "CO", "197", 200.0, "authorization")]
+    assert cas["carc_description"].to_list()[1].startswith("Prior authorization")
+    lines = d["adjudication_lines"].filter(d["adjudication_lines"]["adjudication_id"] == r1)
+    assert lines.select("line_number", "is_denied").rows() == [(1, False), (2, True)]     # a partial denial
+    assert d["appeals"].select("appeal_id", "outcome", "recovered_amount").rows() == [("A1", "won", 200.0)]
+    assert d["rejections"].height == 0 and d["write_offs"].height == 0 and d["remarks"].height == 0
+    # balance: +300 charges (05-04), −80 paid −20 CO-45 (05-12), −200 paid after the appeal (05-21)
+    assert d["balance"].rows() == [(D(2026, 5, 4), 300.0, 300.0), (D(2026, 5, 12), -100.0, 200.0),
+                                   (D(2026, 5, 21), -200.0, 0.0)]
+
+
+def test_claim_c8_reversal(con):
+    d = claims.claim_detail(con, scope=ALL, claim_id="C8")
+    adj = d["adjudications"]
+    # paid (05-12), reversed (status 22, 05-19), re-adjudicated and denied CO-50 (05-19)
+    assert adj.select("remit_date", "claim_status", "claim_paid", "is_reversal").rows() == [
+        (D(2026, 5, 12), "1", 100.0, False), (D(2026, 5, 19), "22", -100.0, True), (D(2026, 5, 19), "1", 0.0, False)]
+    assert adj["status"].to_list()[1] == "reversal of previous payment"
+    assert adj["is_initial"].to_list() == [True, False, False]
+    assert not d["claim"]["initially_denied"] and d["claim"]["adjudications"] == 2
+    assert d["adjustments"].select("group_code", "carc", "amount").rows() == [("CO", "50", 100.0)]
+    # the reversal puts the balance back; the denial does not move it
+    assert d["balance"].rows() == [(D(2026, 5, 4), 100.0, 100.0), (D(2026, 5, 12), -100.0, 0.0),
+                                   (D(2026, 5, 19), 100.0, 100.0)]
+
+
+def test_corrected_claim_opens_its_family(con):
+    d = claims.claim_detail(con, scope=ALL, claim_id="C9-C1")
+    assert d["claim"]["claim_id"] == "C9"
+    assert d["submissions"].select("claim_id", "kind").rows() == [("C9", "original"), ("C9-C1", "replacement")]
+    assert d["remarks"].select("rarc").to_series().to_list() == ["N519"]
+    assert d["remarks"]["rarc_description"][0]
+
+
+def test_rejection_write_off_claim_level_and_remit_only(con):
+    c10 = claims.claim_detail(con, scope=ALL, claim_id="C10")
+    assert c10["rejections"].select("rejected_date", "status_code").rows() == [(D(2026, 5, 8), "A7:21")]
+    c6 = claims.claim_detail(con, scope=ALL, claim_id="C6")
+    assert c6["write_offs"].select("amount", "reason").rows() == [(250.0, "timely_filing")]
+    assert c6["appeals"]["outcome"].to_list() == ["lost"]
+    assert c6["adjustments"].select("line_number", "carc", "root_cause").rows() == [(None, "29", "timely_filing")]
+    x11 = claims.claim_detail(con, scope=ALL, claim_id="REMIT:X11")
+    assert x11["claim"]["known_from_remit"] and x11["submissions"].height == 0
+
+
+def test_claim_outside_scope_is_none(con):
+    assert claims.claim_detail(con, scope=Scope.sites({"S2"}), claim_id="C1") is None      # C1 is S1's
+    assert claims.claim_detail(con, scope=Scope.sites({"S2"}), claim_id="C4") is not None
+    assert claims.claim_detail(con, scope=Scope.sites(set()), claim_id="C4") is None
+    assert claims.claim_detail(con, scope=ALL, claim_id="NO-SUCH-CLAIM") is None
+    assert claims.claim_detail(con, scope=ALL, claim_id="' OR 1=1 --") is None
+
+
+def test_totals_only_scope_gets_no_claims(con):
+    from warehouse.scope import ClaimLevelDenied
+    viewer = Scope.sites({"S1", "S2"}, claim_level=False)
+    for call in (lambda: claims.claim_list(con, scope=viewer), lambda: claims.claim_count(con, scope=viewer),
+                 lambda: claims.claim_detail(con, scope=viewer, claim_id="C1")):
+        with pytest.raises(ClaimLevelDenied):
+            call()
+    assert claims.top_codes(con, scope=viewer, kind="carc").height > 0       # totals stay available
+
+
+# ------------------------------------------------------------------ days to pay, top codes
+def test_days_to_pay(con):
+    rows = {r["payer"]: r for r in claims.days_to_pay(con, scope=ALL, filters=Filters.make(**W20)).to_dicts()}
+    # PAYA: C1 7, C2 7, C4 7, C6 7, C7 6, C10 7 days (X11 has no submitted date); PAYB: C3 7, C5 6, C8 7, C9 7
+    assert rows["PAYA"]["claims_paid_timed"] == 6 and rows["PAYB"]["claims_paid_timed"] == 4
+    assert rows["PAYA"]["days_to_pay_median"] == 7 and rows["PAYB"]["days_to_pay_median"] == 7
+    # 90th percentile of [6, 7, 7, 7] (interpolated at position 2.7) = 7
+    assert rows["PAYB"]["days_to_pay_p90"] == 7
+    total = claims.days_to_pay(con, scope=ALL, filters=Filters.make({"site": ["S2"]}, **W20), by=None).to_dicts()[0]
+    assert total["claims_paid_timed"] == 4                       # C4, C5, C6, C8
+    with pytest.raises(ValueError):
+        claims.days_to_pay(con, scope=ALL, by="root_cause")
+
+
+def test_top_codes(con):
+    carc = claims.top_codes(con, scope=ALL, filters=Filters.make(**W20), kind="carc")
+    assert carc.filter(carc["payer"] == "PAYA").select("group_code", "code", "claims", "dollars").rows() == [
+        ("CO", "29", 1, 250.0), ("CO", "197", 1, 200.0), ("CO", "999", 1, 120.0), ("CO", "16", 1, 60.0),
+        ("CO", "50", 1, 40.0)]
+    assert carc.filter(carc["payer"] == "PAYB").select("code", "dollars").rows() == [("4", 200.0)]
+    assert carc.filter(carc["code"] == "999")["description"][0] is None      # a code in no list
+    top2 = claims.top_codes(con, scope=ALL, filters=Filters.make(**W20), kind="carc", limit=2)
+    assert top2.filter(top2["payer"] == "PAYA")["code"].to_list() == ["29", "197"]
+    rarc = claims.top_codes(con, scope=ALL, filters=Filters.make(**W20), kind="rarc")
+    assert rarc.select("payer", "code", "claims", "dollars").rows() == [("PAYA", "M127", 1, 100.0),
+                                                                        ("PAYB", "N519", 1, 200.0)]
+    assert rarc["payer_name"].to_list() == ["Acme Health", "Medicare Part B"]
+    s2 = claims.top_codes(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20), kind="carc")
+    assert s2["code"].to_list() == ["29"]                        # C6 only: scope applies

@@ -1,0 +1,115 @@
+"""warehouse.compare: funnel-plot limits, ranks, movers and rework cost, with numbers worked out by hand."""
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from warehouse import compare
+
+
+def test_limits_by_hand():
+    # p = 0.2, n = 100: standard error sqrt(0.2 * 0.8 / 100) = 0.04
+    lo, hi = compare.control_limits(0.2, 100, compare.Z95)
+    assert (lo, hi) == pytest.approx((0.2 - 1.96 * 0.04, 0.2 + 1.96 * 0.04))       # 0.1216, 0.2784
+    assert (lo, hi) == pytest.approx((0.1216, 0.2784))
+    lo, hi = compare.control_limits(0.2, 100, compare.Z998)
+    assert (lo, hi) == pytest.approx((0.0764, 0.3236))                                 # ± 3.09 * 0.04
+    # p = 0.5, n = 4: se = 0.25; 95% ± 0.49; 99.8% ± 0.7725 is clipped to [0, 1]
+    assert compare.control_limits(0.5, 4, compare.Z95) == pytest.approx((0.01, 0.99))
+    assert compare.control_limits(0.5, 4, compare.Z998) == (0.0, 1.0)
+    assert compare.control_limits(0.2, 0, compare.Z95) == (None, None)
+    assert compare.control_limits(None, 10, compare.Z95) == (None, None)
+
+
+def _sites() -> pl.DataFrame:
+    # group: 60 denied of 300 adjudicated = 20%
+    return pl.DataFrame({
+        "site": ["A", "B", "C", "D", "E"],
+        "denial_rate__num": [30.0, 10.0, 14.0, 4.0, 2.0],
+        "denial_rate__den": [100.0, 100.0, 91.0, 5.0, 4.0],
+    }).with_columns((pl.col("denial_rate__num") / pl.col("denial_rate__den")).alias("denial_rate"))
+
+
+def test_group_rate_is_sum_over_sum():
+    assert compare.group_rate(_sites(), "denial_rate") == pytest.approx(0.2)      # not the mean of rates (0.33)
+
+
+def test_funnel_signals_by_hand():
+    f = {r["site"]: r for r in compare.funnel(_sites(), "denial_rate").to_dicts()}
+    # A: 30% of 100; 95% upper limit 27.84%, 99.8% upper 32.36% -> worse at 95% only
+    assert f["A"]["hi95"] == pytest.approx(0.2784) and f["A"]["hi998"] == pytest.approx(0.3236)
+    assert f["A"]["signal"] == "worse (95%)"
+    # B: 10% of 100; 95% lower limit 12.16%, 99.8% lower 7.64% -> better at 95% only
+    assert f["B"]["signal"] == "better (95%)"
+    # C: 14 of 91 = 15.4%; se = sqrt(.16/91) = 0.04193, 95% lower 0.2 - 0.08219 = 11.78% -> within
+    assert f["C"]["lo95"] == pytest.approx(0.2 - 1.96 * math.sqrt(0.16 / 91))
+    assert f["C"]["signal"] == "within limits"
+    # D: 4 of 5 = 80%; se = sqrt(.16/5) = 0.17889, 99.8% upper 0.2 + 3.09 * 0.17889 = 75.28% -> a real outlier
+    assert f["D"]["hi998"] == pytest.approx(0.75275, abs=1e-4)
+    assert f["D"]["signal"] == "worse (99.8%)"
+    # E: 2 of 4 = 50%, 2.5 times the group rate, but se = 0.2 and the 95% upper limit is 59.2%:
+    # a small site is not called an outlier by chance
+    assert f["E"]["hi95"] == pytest.approx(0.592)
+    assert f["E"]["signal"] == "within limits"
+    assert all(r["group_rate"] == pytest.approx(0.2) for r in f.values())
+
+
+def test_funnel_direction_follows_the_kpi():
+    # for a KPI where higher is better, the same position above the limits is "better"
+    frame = _sites().rename({"denial_rate__num": "clean_claim_rate__num", "denial_rate__den": "clean_claim_rate__den",
+                             "denial_rate": "clean_claim_rate"})
+    f = {r["site"]: r for r in compare.funnel(frame, "clean_claim_rate").to_dicts()}
+    assert f["A"]["signal"] == "better (95%)" and f["D"]["signal"] == "better (99.8%)"
+    assert f["B"]["signal"] == "worse (95%)"
+
+
+def test_funnel_no_volume_and_non_ratio():
+    frame = pl.DataFrame({"site": ["A", "Z"], "denial_rate__num": [1.0, 0.0], "denial_rate__den": [10.0, 0.0],
+                          "denial_rate": [0.1, None]})
+    f = {r["site"]: r for r in compare.funnel(frame, "denial_rate").to_dicts()}
+    assert f["Z"]["signal"] == "no volume" and f["Z"]["lo95"] is None
+    with pytest.raises(ValueError):
+        compare.funnel(frame, "denied_dollars")
+
+
+def test_funnel_curve_narrows_with_volume():
+    c = compare.funnel_curve(0.2, 400, n_min=4, points=5)
+    assert c["n"].to_list() == pytest.approx([4, 12.649, 40, 126.49, 400], rel=1e-3)   # log-spaced
+    widths = (c["hi95"] - c["lo95"]).to_list()
+    assert widths == sorted(widths, reverse=True)
+    assert c.row(2, named=True)["hi95"] == pytest.approx(0.2 + 1.96 * math.sqrt(0.16 / 40))
+    assert (c["hi998"] >= c["hi95"]).all()
+
+
+def test_rank_follows_good_direction():
+    frame = pl.DataFrame({"denial_rate": [0.3, 0.1, None, 0.1], "clean_claim_rate": [0.9, 0.95, 0.8, None]})
+    assert compare.rank(frame, "denial_rate").to_list() == [3, 1, None, 1]
+    assert compare.rank(frame, "clean_claim_rate").to_list() == [2, 1, 3, None]
+
+
+def test_movers_by_hand():
+    weeks = ["W1", "W2", "W3", "W4"]          # W4 is the week; W1-W3 the baseline
+    payer = pl.DataFrame({"payer": ["P1"] * 4 + ["P2"] * 2, "payer_name": ["Acme"] * 4 + ["Beta"] * 2,
+                          "week": weeks + ["W1", "W4"], "denied_dollars": [100, 200, 300, 500, 90, 0]})
+    site = pl.DataFrame({"site": ["S1", "S1"], "site_name": ["Alpha", "Alpha"], "week": ["W2", "W4"],
+                         "denied_dollars": [60, 50]})
+    cause = pl.DataFrame({"root_cause": ["authorization"], "week": ["W4"], "denied_dollars": [10.0]})
+    mv = compare.movers({"payer": payer, "site": site, "root_cause": cause}, week="W4", baseline_weeks=weeks[:3],
+                        names={"authorization": "Authorization"}, top=3)
+    rows = mv.to_dicts()
+    # P1: 500 vs (100+200+300)/3 = 200 -> +300; P2: 0 vs 90/3 = 30 -> -30; S1: 50 vs 60/3 = 20 -> +30;
+    # authorization: 10 vs 0 -> +10 (no baseline: change_pct None)
+    assert [(r["dim"], r["value"], r["change"]) for r in rows] == [("payer", "P1", 300.0), ("payer", "P2", -30.0),
+                                                                   ("site", "S1", 30.0)]
+    assert rows[0]["label"] == "Acme" and rows[0]["baseline_avg"] == 200 and rows[0]["change_pct"] == pytest.approx(1.5)
+    full = compare.movers({"root_cause": cause}, week="W4", baseline_weeks=weeks[:3], names={"authorization": "Authorization"})
+    assert full.to_dicts()[0]["label"] == "Authorization" and full.to_dicts()[0]["change_pct"] is None
+    assert compare.movers({"payer": payer}, week="W4", baseline_weeks=[]).height == 0
+
+
+def test_rework_cost():
+    est = compare.rework_cost(12, cost=40.0)
+    assert (est["low"], est["high"], est["point"]) == (12 * 25.0, 12 * 118.0, 480.0)
+    assert compare.rework_cost(None)["point"] == 0

@@ -1,0 +1,182 @@
+"""Every page through Streamlit's AppTest: renders on the hand-made, demo and empty warehouses, and the
+numbers it shows equal `python -m warehouse kpi` for the same date range and filters."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, run_cli
+from warehouse import periods
+
+PAGES = ["pages/overview.py", "pages/weekly_review.py", "pages/site_comparison.py", "pages/payer_drilldown.py"]
+AS_OF = dt.date(2026, 5, 21)                      # the core fixture's latest remit
+W20 = ("2026-05-11", "2026-05-17")               # its last complete week
+RANGE = periods.preset_range("last_13_weeks", AS_OF)     # the pages' default date range
+
+
+@pytest.fixture(scope="module")
+def demo(request):
+    pytest.importorskip("etl.demo", reason="etl/demo.py (the demo generator) is not importable yet")
+    return request.getfixturevalue("demo_db")
+
+
+def app(monkeypatch, db, page: str | None = None) -> AppTest:
+    monkeypatch.setenv("DENIALS_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def kpi_cli(db, *args) -> list[dict]:
+    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def fmt(key, value):
+    from pages.ui import fmt as ui_fmt
+    return ui_fmt(key, value)
+
+
+def tiles(at) -> dict[str, object]:
+    """label (without the band dot the Overview puts in front) -> metric element."""
+    return {m.label.split(" ", 1)[-1] if m.label[:1] in "🟢🟡🔴⚪" else m.label: m for m in at.metric}
+
+
+def texts(at) -> str:
+    return "\n".join([c.value for c in at.caption] + [m.value for m in at.markdown])
+
+
+# ------------------------------------------------------------------ every page renders
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_core(monkeypatch, core_db, page):
+    at = app(monkeypatch, core_db, page)
+    assert at.title and not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_demo(monkeypatch, demo, page):
+    at = app(monkeypatch, demo, page)
+    assert at.title and not at.error
+    assert at.metric or at.dataframe
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_empty_and_say_why(monkeypatch, empty_db, page):
+    at = app(monkeypatch, empty_db, page)
+    assert not at.metric and not at.dataframe
+    assert any("no adjudicated claims" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------ numbers equal the kpi command
+TILE_KPIS = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_ratio", "ar_days",
+             "denied_dollars", "recovered_dollars"]
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/weekly_review.py"])
+def test_week_tiles_equal_kpi_command(monkeypatch, core_db, page):
+    from warehouse.metrics import KPIS
+    at = app(monkeypatch, core_db, page)
+    expected = kpi_cli(core_db, "--from", W20[0], "--to", W20[1])[0]
+    shown = tiles(at)
+    for key in TILE_KPIS:
+        assert shown[KPIS[key].label].value == fmt(key, expected[key]), key
+    # the hand numbers of the fixture (week 2026-W20)
+    assert shown["Denial rate"].value == "45.5%" and shown["Denied dollars"].value == "$870"
+    assert shown["Days in A/R"].value == "49.7 days" and shown["Recovered dollars"].value == "$350"
+    words = texts(at)
+    for parts in ("5 of 11 claims", "$870 of $1,650", "5 of 10 claims", "$960 A/R ÷ ($1,740 charges in 90 days ÷ 90)"):
+        assert parts in words
+    # each number carries its definition
+    assert "Initially denied claims / claims whose initial adjudication" in shown["Denial rate"].help
+
+
+def test_weekly_review_follows_a_filter(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/weekly_review.py")
+    at.sidebar.multiselect(key="site").set_value(["S1"]).run()
+    assert not at.exception
+    expected = kpi_cli(core_db, "--from", W20[0], "--to", W20[1], "--filter", "site=S1")[0]
+    shown = tiles(at)
+    for key, label in (("denial_rate", "Denial rate"), ("denied_dollars", "Denied dollars"),
+                       ("denial_rate_dollars", "Denial rate ($)"), ("ar_days", "Days in A/R")):
+        assert shown[label].value == fmt(key, expected[key])
+    assert shown["Denial rate"].value == "57.1%" and shown["Denied dollars"].value == "$620"   # 4 of 7; $620
+    assert "4 of 7 claims" in texts(at)
+    # rework cost: 4 denied claims × $25 (point) and $25–$118 (range)
+    assert shown["Point estimate"].value == "$100" and "Range $100 – $472" in texts(at)
+    at.number_input(key="rework_cost").set_value(40.0).run()
+    assert tiles(at)["Point estimate"].value == "$160"
+
+
+def test_site_table_equals_kpi_command(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/site_comparison.py")
+    table = at.dataframe[0].value
+    rows = {r["site"]: r for r in table.to_dict("records")}
+    expected = {r["site"]: r for r in kpi_cli(core_db, "--by", "site", "--from", str(RANGE[0]), "--to", str(RANGE[1]))}
+    assert set(rows) == set(expected) == {"S1", "S2"}
+    for site, exp in expected.items():
+        for key in ("claims_adjudicated", "claims_denied", "denial_rate", "denied_dollars", "billed_dollars",
+                    "clean_claim_rate", "recovered_dollars", "ar_balance", "ar_days", "denial_rate_dollars"):
+            got = rows[site][key]
+            assert (got is None and exp[key] is None) or got == pytest.approx(exp[key]), (site, key)
+    # hand numbers: S1 7 adjudicated, 4 denied, $1,000 billed, $620 denied; S2 4 / 1 / $650 / $250
+    assert [rows["S1"][k] for k in ("claims_adjudicated", "claims_denied", "billed_dollars", "denied_dollars")] == \
+        [7, 4, 1000, 620]
+    assert [rows["S2"][k] for k in ("claims_adjudicated", "claims_denied", "billed_dollars", "denied_dollars")] == \
+        [4, 1, 650, 250]
+    # rank by denial rate (S2 25% before S1 57.1%), bands and parts beside the numbers
+    assert (rows["S2"]["rank"], rows["S1"]["rank"]) == (1, 2)
+    assert list(rows["S1"]["denial_rate_band"]) == ["concern"] and rows["S1"]["denial_rate_parts"] == "4 of 7 claims"
+    assert "No site outside the 99.8% limits." in texts(at)
+
+
+def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    card = {r["payer"]: r for r in at.dataframe[0].value.to_dict("records")}
+    expected = {r["payer"]: r for r in kpi_cli(core_db, "--by", "payer", "--from", str(RANGE[0]), "--to", str(RANGE[1]))}
+    assert set(card) == set(expected) == {"PAYA", "PAYB"}
+    for payer, exp in expected.items():
+        for key in ("claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate", "ar_days",
+                    "denial_rate_dollars"):
+            assert card[payer][key] == pytest.approx(exp[key]), (payer, key)
+        assert card[payer]["days_to_pay_median"] == 7
+    assert (card["PAYA"]["claims_adjudicated"], card["PAYA"]["denied_dollars"]) == (7, 670)
+    assert (card["PAYB"]["claims_adjudicated"], card["PAYB"]["denied_dollars"]) == (4, 200)
+
+
+def test_claim_list_and_detail(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
+    assert sorted(listed["claim_id"]) == ["C1", "C2", "C6", "C7", "C9"]          # denied only (default)
+    assert "5 of 5 claims" in texts(at)
+    at.toggle(key="denied_only").set_value(False).run()
+    listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
+    assert len(listed) == 11                  # C1-C10 and X11: initial adjudication in the range (C12 has none)
+    at.text_input(key="claim").input("C1").run()
+    assert not at.exception
+    words = texts(at)
+    assert "#### Claim C1" in words and "****6789" in words and "PT-" in words
+    adjustments = [df.value for df in at.dataframe if "carc_description" in df.value.columns
+                   and "amount" in df.value.columns]
+    assert any(set(a["carc"]) == {"45", "197"} for a in adjustments)
+    appeals = [df.value for df in at.dataframe if "appeal_id" in df.value.columns]
+    assert appeals and appeals[0]["outcome"].tolist() == ["won"]
+    at.text_input(key="claim").input("NOPE").run()
+    assert any("No claim 'NOPE'" in w.value for w in at.warning)
+
+
+def test_url_filters_seed_the_view(monkeypatch, core_db):
+    """The sidebar filters live in the URL: a link with ?site=<name> opens the view narrowed."""
+    monkeypatch.setenv("DENIALS_DB", str(core_db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["site"] = "Beta Family Medicine"
+    at.query_params["range"] = "Last complete week"
+    at.run()
+    assert at.sidebar.multiselect(key="site").value == ["S2"]
+    assert tiles(at)["Denial rate"].value == "25.0%"            # S2: 1 of 4

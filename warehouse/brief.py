@@ -1,0 +1,447 @@
+"""The weekly review: one week's numbers against the week before and the 13-week average, where
+the money leaks (denied dollars by stage and root cause), the biggest movers, and the same as a
+one-page self-contained HTML brief (`python -m warehouse brief`).
+
+The weekly-review page and the brief both call `weekly_review()` and draw the figures made here,
+so the page and the brief always show the same numbers and charts. No streamlit; plotly only for
+figures. Every number comes from warehouse.query.kpis (within the caller's scope).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+
+import duckdb
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from warehouse import catalog, compare, periods
+from warehouse.metrics import KPIS, band
+from warehouse.query import Filters, kpis
+from warehouse.scope import Scope
+
+REVIEW_KPIS = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_ratio", "ar_days",
+               "denied_dollars", "recovered_dollars", "open_denied_dollars"]
+_QUERY_KPIS = REVIEW_KPIS + ["claims_adjudicated", "claims_denied", "billed_dollars"]
+_POINT_IN_TIME = {"ar_days", "ar_balance", "ar_over_90_pct"}      # measured at a date, not summed
+STAGES = ["front_end", "back_end", "clinical", "payer"]
+STAGE_LABELS = {"front_end": "Front end", "back_end": "Back end", "clinical": "Clinical", "payer": "Payer"}
+STAGE_COLOURS = {"front_end": "#0969da", "back_end": "#8250df", "clinical": "#bf3989", "payer": "#9a6700"}
+BAND_FILL = {"good": "rgba(26,127,55,0.13)", "typical": "rgba(212,167,44,0.16)", "concern": "rgba(207,34,46,0.10)"}
+TEMPLATE = "plotly_white"
+BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", None: "#57606a"}
+TREND_WEEKS = 13
+BASELINE_WEEKS = 13
+MOVER_DIMS = ("payer", "site", "root_cause")
+
+
+@dataclass
+class WeeklyReview:
+    """Everything the weekly review shows for one week (see weekly_review)."""
+    week: str
+    week_start: dt.date
+    week_end: dt.date
+    filters: Filters
+    this: dict                    # kpis() row of the week (REVIEW_KPIS with parts, counts)
+    previous: dict | None         # the week before
+    baseline: dict                # kpi -> 13-week average (see docs/pages.md), with parts for ratios
+    baseline_weeks: list[str]     # the weeks the average is taken over
+    trend: pl.DataFrame           # one row per week of the 13 ending with this week (missing weeks: nulls)
+    by_stage: pl.DataFrame        # stage, label, denied_dollars, claims_denied: this week, every stage
+    by_stage_trend: pl.DataFrame  # week, stage, denied_dollars
+    by_cause: pl.DataFrame        # root_cause, label, denied_dollars, claims_denied: this week
+    by_cause_trend: pl.DataFrame  # week, root_cause, label, denied_dollars
+    movers: pl.DataFrame          # compare.movers() output
+    cause_labels: dict = field(default_factory=dict)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.this.get("claims_adjudicated")) or bool(self.this.get("clean_claim_rate__den"))
+
+
+def week_labels(last_monday: dt.date, n: int) -> list[tuple[str, dt.date]]:
+    """The n ISO weeks ending with the week starting `last_monday`, oldest first."""
+    return [(periods.week_label(m), m) for m in (last_monday - dt.timedelta(weeks=i) for i in range(n - 1, -1, -1))]
+
+
+def _range(filters: Filters, start: dt.date, end: dt.date) -> Filters:
+    return Filters(filters.values, start, end, filters.basis)
+
+
+def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None, week_start: dt.date,
+                  as_of: dt.date | None = None) -> WeeklyReview:
+    """The week starting `week_start` (a Monday) under `filters` (their date range is ignored).
+
+    Baseline = the 13 complete weeks before the week, counting only weeks that end on or after the
+    first adjudication visible in the scope (a young warehouse is not averaged over empty weeks):
+    ratios are sum(numerator) / sum(denominator) over those weeks; dollars and counts are the total
+    divided by the number of weeks; days in A/R is the mean of the weekly values (it is measured at
+    each week's end)."""
+    filters = filters or Filters()
+    week_end = week_start + dt.timedelta(days=6)
+    label = periods.week_label(week_start)
+    base = week_labels(week_start - dt.timedelta(weeks=1), BASELINE_WEEKS)
+    first, last = catalog.data_span(con, scope=scope)
+    base = [(w, m) for w, m in base if first is not None and m + dt.timedelta(days=6) >= first]
+    window_start = week_start - dt.timedelta(weeks=BASELINE_WEEKS)
+    window = _range(filters, window_start, week_end)
+    as_of = as_of or last
+
+    weekly = kpis(con, scope=scope, by=("week",), filters=window, kpi_keys=_QUERY_KPIS, as_of=as_of)
+    rows = {r["week"]: r for r in weekly.to_dicts()}
+    this = rows.get(label) or _empty_row(label)
+    previous = rows.get(periods.week_label(week_start - dt.timedelta(weeks=1)))
+
+    baseline: dict = {}
+    base_labels = [w for w, _ in base]
+    if base:
+        total = kpis(con, scope=scope, filters=_range(filters, base[0][1], week_start - dt.timedelta(days=1)),
+                     kpi_keys=_QUERY_KPIS, as_of=as_of).to_dicts()[0]
+        n = len(base)
+        for key in _QUERY_KPIS:
+            k = KPIS[key]
+            if key in _POINT_IN_TIME:
+                vals = [rows[w][key] for w in base_labels if w in rows and rows[w].get(key) is not None]
+                baseline[key] = sum(vals) / len(vals) if vals else None
+            elif k.denominator is not None:
+                baseline[key] = total.get(key)
+                baseline[f"{key}__num"] = total.get(f"{key}__num")
+                baseline[f"{key}__den"] = total.get(f"{key}__den")
+            else:
+                baseline[key] = (total.get(key) or 0) / n
+    else:
+        baseline = {key: None for key in _QUERY_KPIS}
+
+    trend_weeks = week_labels(week_start, TREND_WEEKS)
+    trend = pl.DataFrame({"week": [w for w, _ in trend_weeks], "week_start": [m for _, m in trend_weeks]})
+    trend = trend.join(weekly, on="week", how="left")
+
+    # root-cause labels come from the taxonomy table (no site data), so the unrestricted scope is safe
+    # here; catalog.choices(dim="root_cause") with a site scope currently fails (bound parameter
+    # without a marker), reported to the lead
+    cause_labels = dict(catalog.choices(con, scope=Scope.all(), dim="root_cause"))
+    denial_keys = ["denied_dollars", "claims_denied"]
+    stage_w = kpis(con, scope=scope, by=("week", "stage"), filters=window, kpi_keys=denial_keys, as_of=as_of)
+    cause_w = kpis(con, scope=scope, by=("week", "root_cause"), filters=window, kpi_keys=denial_keys, as_of=as_of)
+    trend_set = {w for w, _ in trend_weeks}
+
+    this_stage = stage_w.filter(pl.col("week") == label)
+    by_stage = (pl.DataFrame({"stage": STAGES, "label": [STAGE_LABELS[s] for s in STAGES]})
+                .join(this_stage.select("stage", *denial_keys), on="stage", how="left")
+                .with_columns(pl.col("denied_dollars").fill_null(0.0), pl.col("claims_denied").fill_null(0)))
+    extra = this_stage.filter(~pl.col("stage").is_in(STAGES))
+    if extra.height:    # a stage outside the four (a taxonomy change): shown, never dropped
+        by_stage = pl.concat([by_stage, extra.select("stage", pl.col("stage").alias("label"), *denial_keys)],
+                             how="vertical_relaxed")
+    by_stage_trend = stage_w.filter(pl.col("week").is_in(list(trend_set))).select("week", "stage", "denied_dollars")
+
+    this_cause = cause_w.filter(pl.col("week") == label)
+    by_cause = (this_cause.select("root_cause", *denial_keys)
+                .with_columns(pl.col("root_cause").replace_strict(cause_labels, default=pl.col("root_cause")).alias("label"))
+                .select("root_cause", "label", *denial_keys)
+                .sort(["denied_dollars", "root_cause"], descending=[True, False]))
+    by_cause_trend = (cause_w.filter(pl.col("week").is_in(list(trend_set))).select("week", "root_cause", "denied_dollars")
+                      .with_columns(pl.col("root_cause").replace_strict(cause_labels, default=pl.col("root_cause"))
+                                    .alias("label")))
+
+    frames = {"root_cause": cause_w}
+    for dim in ("payer", "site"):
+        frames[dim] = kpis(con, scope=scope, by=(dim, "week"), filters=window, kpi_keys=["denied_dollars"], as_of=as_of)
+    mv = compare.movers({d: frames[d] for d in MOVER_DIMS}, week=label, baseline_weeks=base_labels,
+                        names=cause_labels)
+    return WeeklyReview(label, week_start, week_end, filters, this, previous, baseline, base_labels, trend,
+                        by_stage, by_stage_trend, by_cause, by_cause_trend, mv, cause_labels)
+
+
+def _empty_row(label: str) -> dict:
+    row: dict = {"week": label}
+    for key in _QUERY_KPIS:
+        k = KPIS[key]
+        row[key] = None if k.denominator is not None else 0
+        if k.denominator is not None:
+            row[f"{key}__num"] = 0.0
+            row[f"{key}__den"] = 0.0
+    return row
+
+
+# ------------------------------------------------------------------ formats (same as pages/ui.fmt)
+def format_value(kpi_key: str, value) -> str:
+    if value is None:
+        return "—"
+    unit = KPIS[kpi_key].unit
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "dollars":
+        return f"${value:,.0f}"
+    if unit == "days":
+        return f"{value:.1f} days"
+    return f"{value:,.0f}"
+
+
+def format_delta(kpi_key: str, value, other) -> str:
+    """this − other in the KPI's unit ('+2.1 pts', '−$120', '+3.0 days')."""
+    if value is None or other is None:
+        return "—"
+    d = value - other
+    unit = KPIS[kpi_key].unit
+    sign = "+" if d >= 0 else "−"
+    if unit == "ratio":
+        return f"{sign}{abs(d) * 100:.1f} pts"
+    if unit == "dollars":
+        return f"{sign}${abs(d):,.0f}"
+    if unit == "days":
+        return f"{sign}{abs(d):.1f} days"
+    return f"{sign}{abs(d):,.0f}"
+
+
+def parts(kpi_key: str, row: dict | None) -> str:
+    """'5 of 11 claims' / '$870 of $1,650' for a ratio; '' otherwise."""
+    k = KPIS[kpi_key]
+    if row is None or k.denominator is None:
+        return ""
+    num, den = row.get(f"{kpi_key}__num"), row.get(f"{kpi_key}__den")
+    if num is None or den is None:
+        return ""
+    money = k.parts_unit == "dollars"
+    f = (lambda x: f"${x:,.0f}") if money else (lambda x: f"{x:,.0f}")
+    if kpi_key == "ar_days":
+        return f"{f(num)} A/R ÷ ({f(den)} charges in 90 days ÷ 90)"
+    return f"{f(num)} of {f(den)}" + ("" if money else f" {k.parts_unit}")
+
+
+def is_better(kpi_key: str, value, other) -> bool | None:
+    if value is None or other is None or value == other:
+        return None
+    return (value > other) == (KPIS[kpi_key].good_direction == "up")
+
+
+# ------------------------------------------------------------------ figures (page and brief)
+def _band_ranges(kpi_key: str, y_max: float) -> list[tuple[str, float, float]]:
+    b = KPIS[kpi_key].benchmark
+    if b is None:
+        return []
+    top = y_max
+    out = []
+    for name, (lo, hi) in (("good", b.good), ("typical", b.typical)):
+        out.append((name, 0.0 if lo is None else lo, top if hi is None else hi))
+    good_lo, good_hi = b.good
+    typ_lo, typ_hi = b.typical
+    if KPIS[kpi_key].good_direction == "down":
+        out.append(("concern", typ_hi if typ_hi is not None else top, top))
+    else:
+        out.append(("concern", 0.0, typ_lo if typ_lo is not None else 0.0))
+    return [(n, lo, hi) for n, lo, hi in out if hi > lo]
+
+
+def _y_max(kpi_key: str, values: list) -> float:
+    vals = [v for v in values if v is not None]
+    k = KPIS[kpi_key]
+    cap = max(vals) if vals else 0.0
+    if k.benchmark:
+        edges = [x for pair in (k.benchmark.good, k.benchmark.typical) for x in pair if x is not None]
+        cap = max([cap] + edges)
+    if k.unit == "ratio":
+        return min(1.0, cap * 1.15) if cap > 0 else 1.0
+    return cap * 1.15 if cap > 0 else 1.0
+
+
+def add_trend(fig: go.Figure, review: WeeklyReview, kpi_key: str, row: int | None = None, col: int | None = None,
+              show_legend: bool = False) -> None:
+    """Weekly values of one KPI, its benchmark bands (hrect) and its 13-week average (dashed)."""
+    k = KPIS[kpi_key]
+    weeks = review.trend["week"].to_list()
+    values = review.trend[kpi_key].to_list() if kpi_key in review.trend.columns else [None] * len(weeks)
+    y_max = _y_max(kpi_key, values + [review.baseline.get(kpi_key)])
+    where = {"row": row, "col": col} if row else {}
+    band_where = dict(where, exclude_empty_subplots=False) if row else {}
+    for name, lo, hi in _band_ranges(kpi_key, y_max):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_FILL[name], line_width=0, layer="below", **band_where)
+    tick = ".0%" if k.unit == "ratio" else ("$,.0f" if k.unit == "dollars" else ",.0f")
+    custom = [[w] for w in weeks]
+    fig.add_trace(go.Scatter(x=weeks, y=values, mode="lines+markers", name=k.label, customdata=custom,
+                             line={"color": "#0969da", "width": 2}, marker={"size": 6},
+                             hovertemplate=f"%{{x}}<br>{k.label}: %{{y:{tick}}}<extra></extra>",
+                             showlegend=show_legend), **where)
+    base = review.baseline.get(kpi_key)
+    if base is not None:
+        fig.add_trace(go.Scatter(x=[weeks[0], weeks[-1]], y=[base, base], mode="lines", name="13-week average",
+                                 line={"color": "#57606a", "dash": "dash", "width": 1}, hoverinfo="skip",
+                                 showlegend=show_legend), **where)
+    fig.update_yaxes(tickformat=tick, range=[0, y_max], **where)
+
+
+def trend_figure(review: WeeklyReview, kpi_key: str, height: int = 220) -> go.Figure:
+    fig = go.Figure()
+    add_trend(fig, review, kpi_key)
+    fig.update_layout(template=TEMPLATE, title={"text": KPIS[kpi_key].label, "font": {"size": 14}}, height=height,
+                      margin={"l": 10, "r": 10, "t": 36, "b": 10}, showlegend=False, clickmode="event+select")
+    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    return fig
+
+
+def trends_grid(review: WeeklyReview, cols: int = 4) -> go.Figure:
+    rows = -(-len(REVIEW_KPIS) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[KPIS[k].label for k in REVIEW_KPIS],
+                        vertical_spacing=0.22, horizontal_spacing=0.06)
+    for i, key in enumerate(REVIEW_KPIS):
+        add_trend(fig, review, key, row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(template=TEMPLATE, height=260 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
+    fig.update_xaxes(tickangle=-45, tickfont={"size": 8})
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def stage_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
+    s = review.by_stage
+    fig = go.Figure(go.Bar(x=s["label"].to_list(), y=s["denied_dollars"].to_list(),
+                           customdata=[[v] for v in s["stage"].to_list()],
+                           marker_color=[STAGE_COLOURS.get(v, "#57606a") for v in s["stage"].to_list()],
+                           text=[format_value("denied_dollars", v) for v in s["denied_dollars"].to_list()],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{x}: %{y:$,.0f} denied<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, title={"text": f"Denied dollars by stage, {review.week}", "font": {"size": 14}},
+                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f")
+    return fig
+
+
+def stage_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
+    weeks = review.trend["week"].to_list()
+    fig = go.Figure()
+    t = review.by_stage_trend
+    for stage in STAGES + sorted(set(t["stage"].to_list()) - set(STAGES)):
+        sub = t.filter(pl.col("stage") == stage)
+        part = dict(zip(sub["week"].to_list(), sub["denied_dollars"].to_list()))
+        fig.add_trace(go.Bar(x=weeks, y=[part.get(w, 0) for w in weeks], name=STAGE_LABELS.get(stage, stage),
+                             customdata=[[stage] for _ in weeks], marker_color=STAGE_COLOURS.get(stage, "#57606a"),
+                             hovertemplate=f"%{{x}} {STAGE_LABELS.get(stage, stage)}: %{{y:$,.0f}}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by stage, 13 weeks", "font": {"size": 14}},
+                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
+                      legend={"orientation": "h", "y": -0.3, "traceorder": "normal"})
+    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    return fig
+
+
+def cause_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
+    c = review.by_cause.sort("denied_dollars")
+    fig = go.Figure(go.Bar(y=c["label"].to_list(), x=c["denied_dollars"].to_list(), orientation="h",
+                           customdata=[[v] for v in c["root_cause"].to_list()], marker_color="#cf222e",
+                           text=[format_value("denied_dollars", v) for v in c["denied_dollars"].to_list()],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: %{x:$,.0f} denied<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, title={"text": f"Denied dollars by root cause, {review.week}", "font": {"size": 14}},
+                      height=max(height, 40 + 28 * c.height), margin={"l": 10, "r": 40, "t": 40, "b": 10},
+                      xaxis_tickformat="$,.0f")
+    return fig
+
+
+def cause_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
+    weeks = review.trend["week"].to_list()
+    t = review.by_cause_trend
+    fig = go.Figure()
+    order = (t.group_by("root_cause").agg(pl.col("denied_dollars").sum()).sort("denied_dollars", descending=True)
+             ["root_cause"].to_list())
+    for cause in order:
+        part = t.filter(pl.col("root_cause") == cause)
+        values = dict(zip(part["week"].to_list(), part["denied_dollars"].to_list()))
+        label = review.cause_labels.get(cause, cause)
+        fig.add_trace(go.Bar(x=weeks, y=[values.get(w, 0) for w in weeks], name=label,
+                             customdata=[[cause] for _ in weeks],
+                             hovertemplate=f"%{{x}} {label}: %{{y:$,.0f}}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by root cause, 13 weeks", "font": {"size": 14}},
+                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
+                      legend={"orientation": "h", "y": -0.3, "font": {"size": 9}})
+    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    return fig
+
+
+# ------------------------------------------------------------------ the HTML brief
+_CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;margin:24px;max-width:1100px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:18px 0 6px;border-bottom:1px solid #d0d7de;padding-bottom:3px}
+.sub{color:#57606a;font-size:12px;margin-bottom:10px}
+table{border-collapse:collapse;font-size:12px;width:100%} th,td{padding:4px 6px;border-bottom:1px solid #eaeef2;text-align:right}
+th:first-child,td:first-child{text-align:left} th{background:#f6f8fa}
+.band{display:inline-block;padding:1px 6px;border-radius:8px;color:#fff;font-size:11px}
+.good{color:#1a7f37}.bad{color:#cf222e}.note{color:#57606a;font-size:11px}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+@media print{body{margin:8mm}.pb{page-break-inside:avoid}}
+"""
+
+
+def _band_badge(kpi_key: str, value) -> str:
+    b = band(kpi_key, value)
+    if b is None:
+        return ""
+    return f'<span class="band" style="background:{BAND_COLOURS[b]}">{b}</span>'
+
+
+def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", scope_label: str = "all sites",
+                filter_text: str = "", rework_cost: float = compare.REWORK_COST_DEFAULT) -> str:
+    """A self-contained HTML page (plotly.js inlined once, no external resources)."""
+    e = html.escape
+    rows = []
+    for key in REVIEW_KPIS:
+        k = KPIS[key]
+        v, p, b = review.this.get(key), (review.previous or {}).get(key), review.baseline.get(key)
+        cls = {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
+        rows.append(
+            f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
+            f"{_band_badge(key, v)}<div class='note'>{e(parts(key, review.this))}</div></td>"
+            f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
+            f"<td>{format_value(key, b)}<div class='note {cls}'>{format_delta(key, v, b)}</div></td></tr>")
+    mv_rows = "".join(
+        f"<tr><td>{e(r['dim_label'])}: {e(r['label'])}</td><td>{format_value('denied_dollars', r['this_week'])}</td>"
+        f"<td>{format_value('denied_dollars', r['baseline_avg'])}</td>"
+        f"<td class='{'bad' if r['change'] > 0 else 'good'}'>{format_delta('denied_dollars', r['change'], 0)}</td></tr>"
+        for r in review.movers.to_dicts()) or "<tr><td colspan=4>No movement against the 13-week average.</td></tr>"
+    cost = compare.rework_cost(review.this.get("claims_denied"), cost=rework_cost)
+    figs = [trends_grid(review), stage_figure(review, 280), cause_figure(review, 280),
+            stage_trend_figure(review, 280), cause_trend_figure(review, 280)]
+    divs = [f.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displayModeBar": False,
+                                                                          "staticPlot": False})
+            for i, f in enumerate(figs)]
+    sources = "".join(f"<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].benchmark.source)}</li>"
+                      for k in REVIEW_KPIS if KPIS[k].benchmark)
+    base_note = (f"13-week average over {len(review.baseline_weeks)} week(s) "
+                 f"({review.baseline_weeks[0]} – {review.baseline_weeks[-1]})" if review.baseline_weeks
+                 else "no earlier weeks in the warehouse: no 13-week average yet")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(title)} {e(review.week)}</title>
+<style>{_CSS}</style></head><body>
+<h1>{e(title)} — week {e(review.week)}</h1>
+<div class="sub">{review.week_start:%a %d %b} – {review.week_end:%a %d %b %Y} · scope: {e(scope_label)}
+{(' · ' + e(filter_text)) if filter_text else ''} · {e(base_note)} · generated {dt.date.today():%d %b %Y}</div>
+<h2>The week in numbers</h2>
+<table><tr><th>KPI</th><th>This week</th><th>Week before</th><th>13-week average</th></tr>{''.join(rows)}</table>
+<p class="note">{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, {review.this.get('claims_denied') or 0:,} denied,
+{format_value('billed_dollars', review.this.get('billed_dollars') or 0)} billed. Bands: good / typical / concern against the benchmarks listed below.</p>
+<div class="pb">{divs[0]}</div>
+<h2>Where the money leaks</h2>
+<div class="grid pb"><div>{divs[1]}</div><div>{divs[2]}</div><div>{divs[3]}</div><div>{divs[4]}</div></div>
+<p><b>Estimated cost of reworking this week's {cost['claims']:,} denied claims:</b>
+{format_value('denied_dollars', cost['low'])} – {format_value('denied_dollars', cost['high'])}
+(at ${cost['cost_low']:,.0f}–${cost['cost_high']:,.0f} per claim); point estimate
+<b>{format_value('denied_dollars', cost['point'])}</b> at ${cost['cost']:,.2f} per claim.</p>
+<p class="note">{e(compare.REWORK_COST_SOURCE)}</p>
+<h2>What changed: the five biggest movers in denied dollars</h2>
+<table><tr><th>Where</th><th>This week</th><th>13-week weekly average</th><th>Change</th></tr>{mv_rows}</table>
+<h2>Definitions and benchmark sources</h2>
+<ul class="note">{''.join(f'<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].definition)}</li>' for k in REVIEW_KPIS)}</ul>
+<ul class="note">{sources}</ul>
+</body></html>"""
+
+
+def build(con: duckdb.DuckDBPyConnection, *, scope: Scope, week: str | None = None, filters: Filters | None = None,
+          rework_cost: float = compare.REWORK_COST_DEFAULT, filter_text: str = "") -> tuple[str, WeeklyReview]:
+    """(HTML, review) for an ISO week label ('2026-W20'); default: the last complete week."""
+    if week:
+        monday, _ = periods.iso_week(week)
+    else:
+        _, last = catalog.data_span(con, scope=scope)
+        if last is None:
+            raise ValueError("the warehouse holds no adjudicated claims yet")
+        monday, _ = periods.last_complete_week(last)
+    review = weekly_review(con, scope=scope, filters=filters, week_start=monday)
+    return render_html(review, scope_label=scope.label, filter_text=filter_text, rework_cost=rework_cost), review

@@ -1,0 +1,169 @@
+"""Comparisons over `kpis()` output: funnel-plot control limits, ranks, the week's biggest movers,
+and the estimated cost of reworking denials. Pure functions (no SQL, no streamlit), so the pages,
+the weekly brief and the tests share one set of arithmetic (docs/pages.md explains each).
+"""
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from warehouse.metrics import KPIS
+
+# Two-sided normal quantiles of the funnel plot's limits (Spiegelhalter 2005, "Funnel plots for
+# comparing institutional performance"): 95% ≈ 2 standard errors, 99.8% ≈ 3.
+Z95 = 1.96
+Z998 = 3.09
+
+# Cost of reworking one denied claim: the range quoted across the industry, from MGMA's figure for
+# physician practices ($25) to the Change Healthcare Denials Index figure for hospitals ($118).
+REWORK_COST_LOW = 25.0
+REWORK_COST_HIGH = 118.0
+REWORK_COST_DEFAULT = 25.0
+REWORK_COST_SOURCE = ("Range of industry estimates of the cost to rework one denied claim: about $25 for a "
+                      "physician practice (MGMA) up to about $118 for a hospital (Change Healthcare "
+                      "Healthcare Denials Index). Set your own cost per reworked claim: staff time × loaded "
+                      "hourly rate + clearinghouse fees.")
+
+
+# ------------------------------------------------------------------ funnel plots
+def control_limits(p: float | None, n: float | None, z: float) -> tuple[float | None, float | None]:
+    """Binomial control limits p ± z·sqrt(p(1−p)/n), clipped to [0, 1]; (None, None) when n ≤ 0 or p unknown."""
+    if p is None or n is None or n <= 0:
+        return None, None
+    half = z * math.sqrt(p * (1 - p) / n)
+    return max(0.0, p - half), min(1.0, p + half)
+
+
+def group_rate(frame: pl.DataFrame, kpi: str) -> float | None:
+    """The group's rate as sum of numerators / sum of denominators (never a mean of rates)."""
+    if frame.height == 0 or f"{kpi}__num" not in frame.columns:
+        return None
+    num = frame[f"{kpi}__num"].fill_null(0).sum()
+    den = frame[f"{kpi}__den"].fill_null(0).sum()
+    return float(num) / float(den) if den else None
+
+
+def funnel(frame: pl.DataFrame, kpi: str) -> pl.DataFrame:
+    """Each row of a kpis() frame (e.g. one per site) placed on the funnel of `kpi` (a ratio KPI).
+
+    Adds: n (the denominator), rate, group_rate, lo95/hi95, lo998/hi998 (limits at that n around the
+    group rate) and signal: 'within limits', 'better (95%)', 'better (99.8%)', 'worse (95%)' or
+    'worse (99.8%)' — better/worse by the KPI's good direction. Rows with n = 0 get no limits and
+    signal 'no volume'."""
+    k = KPIS[kpi]
+    if k.denominator is None or k.unit != "ratio":
+        raise ValueError(f"{kpi} is not a ratio KPI")
+    p = group_rate(frame, kpi)
+    rows = []
+    for r in frame.iter_rows(named=True):
+        n = float(r.get(f"{kpi}__den") or 0)
+        x = float(r.get(f"{kpi}__num") or 0)
+        rate = x / n if n else None
+        lo95, hi95 = control_limits(p, n, Z95)
+        lo998, hi998 = control_limits(p, n, Z998)
+        rows.append({"n": n, "rate": rate, "group_rate": p, "lo95": lo95, "hi95": hi95, "lo998": lo998,
+                     "hi998": hi998, "signal": _signal(rate, lo95, hi95, lo998, hi998, k.good_direction)})
+    extra = pl.DataFrame(rows, schema={"n": pl.Float64, "rate": pl.Float64, "group_rate": pl.Float64,
+                                       "lo95": pl.Float64, "hi95": pl.Float64, "lo998": pl.Float64,
+                                       "hi998": pl.Float64, "signal": pl.String})
+    return pl.concat([frame, extra], how="horizontal")
+
+
+def _signal(rate, lo95, hi95, lo998, hi998, good_direction: str) -> str:
+    if rate is None or lo95 is None:
+        return "no volume"
+    high, low = ("worse", "better") if good_direction == "down" else ("better", "worse")
+    if rate > hi998:
+        return f"{high} (99.8%)"
+    if rate < lo998:
+        return f"{low} (99.8%)"
+    if rate > hi95:
+        return f"{high} (95%)"
+    if rate < lo95:
+        return f"{low} (95%)"
+    return "within limits"
+
+
+def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int = 80) -> pl.DataFrame:
+    """The funnel's limit lines: n from n_min to n_max (log-spaced) with lo95/hi95/lo998/hi998."""
+    if p is None or n_max <= 0:
+        return pl.DataFrame(schema={"n": pl.Float64, "lo95": pl.Float64, "hi95": pl.Float64,
+                                    "lo998": pl.Float64, "hi998": pl.Float64})
+    n_min = max(min(n_min, n_max), 1.0)
+    ns = sorted({n_min * (n_max / n_min) ** (i / (points - 1)) for i in range(points)}) if n_max > n_min else [n_min]
+    rows = []
+    for n in ns:
+        lo95, hi95 = control_limits(p, n, Z95)
+        lo998, hi998 = control_limits(p, n, Z998)
+        rows.append({"n": n, "lo95": lo95, "hi95": hi95, "lo998": lo998, "hi998": hi998})
+    return pl.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ ranks
+def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
+    """1 = best by the KPI's good direction; ties share the best rank; rows without a value rank last (null)."""
+    desc = KPIS[kpi].good_direction == "up"
+    return frame[kpi].rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
+
+
+# ------------------------------------------------------------------ movers
+def movers(frames: dict[str, pl.DataFrame], *, week: str, baseline_weeks: list[str], kpi: str = "denied_dollars",
+           top: int = 5, names: dict[str, str] | None = None) -> pl.DataFrame:
+    """The biggest movers of an additive KPI (default denied dollars) this week against its weekly
+    average over the baseline weeks, across several dimensions.
+
+    frames: dimension key -> kpis(by=(dim, "week")) covering the week and the baseline weeks; the
+    dimension's output column is the value, and its name field (e.g. payer_name) if present gives
+    the label. Baseline average = sum over baseline weeks / len(baseline_weeks) (a week without
+    rows counts as 0). Returns the `top` rows by absolute change: dim, value, label, this_week,
+    baseline_avg, change, change_pct (None when the baseline is 0)."""
+    from warehouse.dimensions import DIMENSIONS
+    if not baseline_weeks:
+        return pl.DataFrame(schema=_MOVER_SCHEMA)
+    n = len(baseline_weeks)
+    base_set = set(baseline_weeks)
+    out = []
+    for dim, frame in frames.items():
+        d = DIMENSIONS[dim]
+        col, name_col = d.output, d.name_field
+        if frame.height == 0:
+            continue
+        acc: dict[str, dict] = {}
+        for r in frame.iter_rows(named=True):
+            v = r.get(col)
+            if v is None:
+                continue
+            a = acc.setdefault(v, {"this": 0.0, "base": 0.0, "label": r.get(name_col) if name_col else None})
+            val = float(r.get(kpi) or 0)
+            if r["week"] == week:
+                a["this"] += val
+            elif r["week"] in base_set:
+                a["base"] += val
+        for v, a in acc.items():
+            avg = a["base"] / n
+            change = a["this"] - avg
+            label = a["label"] or (names or {}).get(str(v)) or str(v)
+            out.append({"dim": dim, "dim_label": d.label, "value": str(v), "label": str(label),
+                        "this_week": round(a["this"], 2), "baseline_avg": round(avg, 2),
+                        "change": round(change, 2), "change_pct": (change / avg) if avg else None})
+    if not out:
+        return pl.DataFrame(schema=_MOVER_SCHEMA)
+    frame = pl.DataFrame(out, schema=_MOVER_SCHEMA)
+    frame = frame.filter(pl.col("change") != 0)
+    return (frame.with_columns(pl.col("change").abs().alias("_abs"))
+            .sort(["_abs", "dim", "value"], descending=[True, False, False]).head(top).drop("_abs"))
+
+
+_MOVER_SCHEMA = {"dim": pl.String, "dim_label": pl.String, "value": pl.String, "label": pl.String,
+                 "this_week": pl.Float64, "baseline_avg": pl.Float64, "change": pl.Float64, "change_pct": pl.Float64}
+
+
+# ------------------------------------------------------------------ rework cost
+def rework_cost(denied_claims: int | None, *, cost: float = REWORK_COST_DEFAULT, low: float = REWORK_COST_LOW,
+                high: float = REWORK_COST_HIGH) -> dict[str, float]:
+    """Estimated cost of reworking the denied claims: claims × cost per reworked claim, at the low
+    and high ends of the range and at the chosen point cost."""
+    n = int(denied_claims or 0)
+    return {"claims": n, "low": n * low, "high": n * high, "point": n * cost, "cost": cost,
+            "cost_low": low, "cost_high": high}
