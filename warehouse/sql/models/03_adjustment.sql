@@ -9,48 +9,51 @@ CREATE OR REPLACE TABLE m_adjustment AS
 WITH fam_auth AS (
     SELECT f.family_id, bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
-claim_remarks AS (
-    SELECT adjudication_id, list(DISTINCT rarc) AS rarcs FROM remark WHERE line_number IS NULL GROUP BY 1),
-line_remarks AS (
-    SELECT adjudication_id, line_number, list(DISTINCT rarc) AS rarcs FROM remark WHERE line_number IS NOT NULL GROUP BY 1, 2),
+-- remark codes as one sorted string per claim (line_number NULL) and per line: joins stay on strings
+remarks AS (
+    SELECT adjudication_id, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
+    FROM remark GROUP BY 1, 2),
 adj AS (
     SELECT j.*, a.family_id, fa.has_auth,
-           list_sort(list_distinct(list_concat(coalesce(cr.rarcs, []),
-                     CASE WHEN j.line_number IS NULL THEN [] ELSE coalesce(lr.rarcs, []) END))) AS rarcs
+           CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
+                ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
     FROM adjustment j
     JOIN m_adjudication a USING (adjudication_id)
     LEFT JOIN fam_auth fa ON fa.family_id = a.family_id
-    LEFT JOIN claim_remarks cr ON cr.adjudication_id = j.adjudication_id
-    LEFT JOIN line_remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number),
-combo AS (SELECT DISTINCT group_code, carc, has_auth, rarcs FROM adj),
+    LEFT JOIN remarks cr ON cr.adjudication_id = j.adjudication_id AND cr.line_number IS NULL
+    LEFT JOIN remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number),
+combo AS (   -- the few distinct classification keys; the RARC set as a sorted list for rule matching
+    SELECT group_code, carc, has_auth, rarc_key,
+           list_sort(list_distinct(list_filter(string_split(rarc_key, ','), lambda r: r <> ''))) AS rarcs
+    FROM (SELECT DISTINCT group_code, carc, has_auth, rarc_key FROM adj)),
 ruled AS (
-    SELECT c.group_code, c.carc, c.has_auth, c.rarcs, r.category, r.sub_cause, r.soft_hard
+    SELECT c.group_code, c.carc, c.has_auth, c.rarc_key, r.category, r.sub_cause, r.soft_hard
     FROM combo c JOIN root_cause_rule r
       ON (r.group_code = '*' OR r.group_code = c.group_code)
      AND (r.carc = '*' OR r.carc = c.carc)
      AND (r.rarc = '*' OR list_contains(c.rarcs, r.rarc))
      AND (r.claim_has_auth = '*' OR r.claim_has_auth = CASE WHEN c.has_auth THEN 'true' WHEN NOT c.has_auth THEN 'false' END)
     QUALIFY row_number() OVER (
-        PARTITION BY c.group_code, c.carc, c.has_auth, c.rarcs
+        PARTITION BY c.group_code, c.carc, c.has_auth, c.rarc_key
         ORDER BY (r.group_code <> '*')::INT + (r.carc <> '*')::INT + (r.rarc <> '*')::INT + (r.claim_has_auth <> '*')::INT DESC,
                  r.rarc <> '*' DESC, r.carc <> '*' DESC, r.group_code <> '*' DESC, r.claim_has_auth <> '*' DESC,
                  r.rarc, r.carc, r.group_code) = 1),
 classified AS (
-    SELECT c.group_code, c.carc, c.has_auth, c.rarcs,
+    SELECT c.group_code, c.carc, c.has_auth, c.rarc_key, c.rarcs,
            coalesce(nullif(r.category, ''), k.category, 'other') AS category,
            nullif(r.sub_cause, '') AS sub_cause,
            coalesce(nullif(r.soft_hard, ''), k.soft_hard, 'soft') AS soft_hard,
            k.carc IS NOT NULL AS carc_known
     FROM combo c
     LEFT JOIN ruled r ON r.group_code = c.group_code AND r.carc = c.carc
-        AND r.has_auth IS NOT DISTINCT FROM c.has_auth AND r.rarcs = c.rarcs
+        AND r.has_auth IS NOT DISTINCT FROM c.has_auth AND r.rarc_key = c.rarc_key
     LEFT JOIN carc k ON k.carc = c.carc)
 SELECT adj.adjudication_id, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
-       adj.family_id, adj.rarcs, cl.category, cl.sub_cause,
+       adj.family_id, cl.rarcs, cl.category, cl.sub_cause,
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,
        cl.carc_known, cl.category <> 'not_denial' AS is_denial_class
 FROM adj
 JOIN classified cl ON cl.group_code = adj.group_code AND cl.carc = adj.carc
-    AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarcs = adj.rarcs
+    AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarc_key = adj.rarc_key
 LEFT JOIN root_cause_category cat ON cat.category = cl.category;
