@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages import ui
 from warehouse import periods
+from warehouse.metrics import KPIS
 
 TILES = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_ratio", "ar_days",
          "denied_dollars", "recovered_dollars"]
@@ -35,7 +36,7 @@ if ctx:
     st.subheader("13 weeks")
     if weekly.height:
         show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
-        st.dataframe(show, hide_index=True, width="stretch")
+        st.dataframe(show, hide_index=True, width="stretch", column_config={k: ui.kpi_column(k) for k in show.columns if k in KPIS})
         ui.export_buttons(show, f"overview-{label}", "overview")
     else:
         ui.empty_note()
