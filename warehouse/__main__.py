@@ -1,4 +1,4 @@
-"""python -m warehouse kpi|refresh — the warehouse's own commands (see README)."""
+"""python -m warehouse kpi|queue|brief|refresh|migrate|backup|restore|users — the warehouse's commands (README)."""
 from __future__ import annotations
 
 import argparse
@@ -10,60 +10,83 @@ from pathlib import Path
 from warehouse.store import resolve_db_path
 
 
-def _kpi(args) -> int:
-    from warehouse.dimensions import UnknownDimension
-    from warehouse.query import Filters, kpis
-    from warehouse.scope import Scope
-    from warehouse.store import WarehouseMissing, open_snapshot
-    from warehouse.metrics import KPI_FIELDS
+class CommandError(Exception):
+    """A refusal with a message for the user (exit status 2)."""
 
-    by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
-    filters = {}
-    for f in args.filter or []:
-        key, _, values = f.partition("=")
-        filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+
+def _open(args):
+    """(a read-only snapshot connection, the warehouse path), or CommandError saying why not."""
     from warehouse.schema import SchemaTooNew, SchemaTooOld
+    from warehouse.store import WarehouseMissing, open_snapshot
+    db = resolve_db_path(args.db)
     try:
-        con, _ = open_snapshot(resolve_db_path(args.db))
+        con, _ = open_snapshot(db)
     except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    scope = Scope.all()
-    if args.user:
-        from warehouse.access import AccessStore
-        user = AccessStore(resolve_db_path(args.db)).user(args.user)
-        if user is None:
-            print(f"error: no active user {args.user!r}", file=sys.stderr)
-            return 2
-        scope = user.scope
-    try:
-        flt = Filters.make(filters, args.date_from, args.date_to, args.basis)
-        frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of)
-    except (UnknownDimension, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    parts = [c for c in frame.columns if "__" in c]
-    if not args.with_parts:
-        frame = frame.drop(parts)
-    if args.format == "json":
-        rows = frame.to_dicts()
-        print(json.dumps(rows, indent=1, default=str))
-    elif args.format == "csv":
+        raise CommandError(str(exc)) from None
+    return con, db
+
+
+def _existing(args) -> Path:
+    db = resolve_db_path(args.db)
+    if not db.exists():
+        raise CommandError(f"no warehouse at {db}")
+    return db
+
+
+def _scope(args, db):
+    """All sites, or the access scope of `--user`."""
+    from warehouse.scope import Scope
+    if not getattr(args, "user", None):
+        return Scope.all()
+    from warehouse.access import AccessStore
+    user = AccessStore(db).user(args.user)
+    if user is None:
+        raise CommandError(f"no active user {args.user!r}")
+    return user.scope
+
+
+def _filter_values(args) -> dict[str, list[str]]:
+    """--filter DIM=V1,V2 (repeatable) -> {DIM: [V1, V2]}."""
+    values = {}
+    for f in args.filter or []:
+        key, _, vals = f.partition("=")
+        values[key.strip()] = [v.strip() for v in vals.split(",") if v.strip()]
+    return values
+
+
+def _emit(frame, fmt: str, rows: int = 200) -> None:
+    if fmt == "json":
+        print(json.dumps(frame.to_dicts(), indent=1, default=str))
+    elif fmt == "csv":
         sys.stdout.write(frame.write_csv())
     else:
         import polars as pl
-        with pl.Config(tbl_rows=200, tbl_cols=40, tbl_width_chars=250, fmt_str_lengths=40):
+        with pl.Config(tbl_rows=rows, tbl_cols=40, tbl_width_chars=250, fmt_str_lengths=40):
             print(frame)
+
+
+def _kpi(args) -> int:
+    from warehouse.dimensions import UnknownDimension
+    from warehouse.query import Filters, kpis
+
+    by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    con, db = _open(args)
+    scope = _scope(args, db)
+    try:
+        flt = Filters.make(_filter_values(args), args.date_from, args.date_to, args.basis)
+        frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of)
+    except (UnknownDimension, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    if not args.with_parts:
+        frame = frame.drop([c for c in frame.columns if "__" in c])
+    _emit(frame, args.format)
     return 0
 
 
 def _refresh(args) -> int:
     from warehouse.refresh import refresh
     from warehouse.store import WriteSession
-    db = resolve_db_path(args.db)
-    if not db.exists():
-        print(f"error: no warehouse at {db}", file=sys.stderr)
-        return 2
+    db = _existing(args)
     with WriteSession(db) as ws:
         refresh(ws.con, db)
         ws.publish()
@@ -73,10 +96,7 @@ def _refresh(args) -> int:
 
 def _backup(args) -> int:
     from warehouse.maintenance import backup
-    db = resolve_db_path(args.db)
-    if not db.exists():
-        print(f"error: no warehouse at {db}", file=sys.stderr)
-        return 2
+    db = _existing(args)
     target = backup(db, Path(args.to))
     print(f"backed up {db} to {target}")
     return 0
@@ -97,10 +117,7 @@ def _migrate(args) -> int:
     from warehouse import schema
     from warehouse.refresh import refresh
     from warehouse.store import WriteSession
-    db = resolve_db_path(args.db)
-    if not db.exists():
-        print(f"error: no warehouse at {db}", file=sys.stderr)
-        return 2
+    db = _existing(args)
     ws = WriteSession(db)
     try:
         ws.open(migrating=True)
@@ -160,69 +177,27 @@ def _users(args) -> int:
 def _queue(args) -> int:
     from warehouse.queue import work_queue
     from warehouse.query import latest_remit_date
-    from warehouse.schema import SchemaTooNew, SchemaTooOld
-    from warehouse.scope import ClaimLevelDenied, Scope
-    from warehouse.store import WarehouseMissing, open_snapshot
-    db = resolve_db_path(args.db)
-    try:
-        con, _ = open_snapshot(db)
-    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    scope = Scope.all()
-    if args.user:
-        from warehouse.access import AccessStore
-        user = AccessStore(db).user(args.user)
-        if user is None:
-            print(f"error: no active user {args.user!r}", file=sys.stderr)
-            return 2
-        scope = user.scope
+    from warehouse.scope import ClaimLevelDenied
+    con, db = _open(args)
+    scope = _scope(args, db)
     try:
         frame = work_queue(con, scope=scope, as_of=args.as_of or latest_remit_date(con) or dt.date.today(),
                            teams=args.team, sites=args.site, payers=args.payer, statuses=args.status)
     except ClaimLevelDenied as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.format == "json":
-        print(json.dumps(frame.to_dicts(), indent=1, default=str))
-    elif args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    else:
-        import polars as pl
-        with pl.Config(tbl_rows=100, tbl_cols=30, tbl_width_chars=250):
-            print(frame)
+        raise CommandError(str(exc)) from None
+    _emit(frame, args.format, rows=100)
     return 0
 
 
 def _brief(args) -> int:
     """python -m warehouse brief --week 2026-W20 --out brief.html: the one-page weekly brief."""
-    from pathlib import Path
     from warehouse.brief import build
     from warehouse.dimensions import UnknownDimension
     from warehouse.query import Filters
-    from warehouse.schema import SchemaTooNew, SchemaTooOld
-    from warehouse.scope import Scope
-    from warehouse.store import WarehouseMissing, open_snapshot
-    db = resolve_db_path(args.db)
+    con, db = _open(args)
+    scope = _scope(args, db)
     try:
-        con, _ = open_snapshot(db)
-    except (WarehouseMissing, SchemaTooOld, SchemaTooNew) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    scope = Scope.all()
-    if args.user:
-        from warehouse.access import AccessStore
-        user = AccessStore(db).user(args.user)
-        if user is None:
-            print(f"error: no active user {args.user!r}", file=sys.stderr)
-            return 2
-        scope = user.scope
-    filters = {}
-    for f in args.filter or []:
-        key, _, values = f.partition("=")
-        filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
-    try:
-        flt = Filters.make(filters, basis=args.basis)
+        flt = Filters.make(_filter_values(args), basis=args.basis)
         text = "; ".join(f"{k}: {', '.join(v)}" for k, v in flt.values)
         html, review = build(con, scope=scope, week=args.week, filters=flt, rework_cost=args.rework_cost,
                              filter_text=text)
@@ -297,9 +272,13 @@ def main(argv=None) -> int:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 2 if exc.code else 0
-    return {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
-            "migrate": _migrate, "users": _users,
-            "queue": _queue, "brief": _brief}[args.command](args)
+    command = {"kpi": _kpi, "refresh": _refresh, "backup": _backup, "restore": _restore,
+               "migrate": _migrate, "users": _users, "queue": _queue, "brief": _brief}[args.command]
+    try:
+        return command(args)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
