@@ -75,6 +75,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
     if claim_id:
         with st.spinner("Loading the claim ..."):
             d = ui.call(ctx, "claims.claim_detail", claim_id=claim_id.strip())
+        ui.audit_once("claim_view", f"{claim_id.strip()}|{d is not None}",
+                      {"claim_id": claim_id.strip(), "found": d is not None, "filters": ui.filter_state()})
         if d is None:
             st.warning(f"No claim {claim_id!r} within your access scope ({ctx.scope.label}).")
         else:

@@ -133,5 +133,6 @@ if ctx:
 
         st.download_button("Download the one-page brief (HTML)", _brief_html, f"weekly-brief-{review.week}.html",
                            "text/html", key="wr-brief", icon=":material/description:",
+                           on_click=ui.audit_export(f"weekly-brief-{review.week}", "html", 1),
                            help="The same numbers and charts as this page, in one self-contained HTML file "
                                 "(also: `python -m warehouse brief --week " + review.week + "`).")

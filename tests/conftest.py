@@ -25,16 +25,17 @@ DEMO_SEED = 11
 sys.path.insert(0, str(ROOT))
 
 
-def load(db: Path, *paths) -> "object":
+def load(db: Path, *paths, command: str = "load") -> "object":
     from etl.load import load_paths
-    return load_paths(db, [str(p) for p in paths], progress=None)
+    return load_paths(db, [str(p) for p in paths], progress=None, command=command)
 
 
 @pytest.fixture(scope="session")
 def core_db(tmp_path_factory) -> Path:
-    """The hand-made fixture of docs/metrics.md (tests/fixtures/core), loaded once."""
+    """The hand-made fixture of docs/metrics.md (tests/fixtures/core), loaded once. Recorded as a demo
+    load: like the local demo, the app opens it without sign-in (docs/access.md)."""
     db = tmp_path_factory.mktemp("core") / "core.duckdb"
-    load(db, FIXTURES / "core")
+    load(db, FIXTURES / "core", command="demo")
     return db
 
 
@@ -57,7 +58,7 @@ def demo_db(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("demo")
     files = demo.generate(base / "input", claims=DEMO_CLAIMS, seed=DEMO_SEED, end=DEMO_END)
     db = base / "demo.duckdb"
-    load(db, *files)
+    load(db, *files, command="demo")
     return db
 
 

@@ -303,3 +303,29 @@ def _now() -> str:
 
 def session_expired(signed_in_at: dt.datetime, now: dt.datetime | None = None) -> bool:
     return (now or _utcnow()) - signed_in_at > SESSION_TTL
+
+
+# ================================================================== issue 7: what the app needs to decide who is looking
+DEMO_USER = User("demo", "demo administrator", "administrator", frozenset())
+
+
+def has_users(db_path: Path) -> bool:
+    """Whether any account was ever created for this warehouse (active or removed). Does not create
+    the access store when there is none."""
+    path = store_path(Path(db_path))
+    if not path.exists():
+        return False
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'user_account'").fetchone():
+            return False
+        return con.execute("SELECT count(*) FROM user_account").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
+def only_demo_loads(con) -> bool:
+    """True when every load run of the warehouse was the demo generator's (`python -m etl demo`,
+    load_run.command = 'demo'), or there was no load at all: nothing real to protect."""
+    from warehouse.schema import scalar
+    return not scalar(con, "SELECT count(*) FROM load_run WHERE command IS DISTINCT FROM 'demo'")

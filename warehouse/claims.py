@@ -149,6 +149,7 @@ def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
 def resolve_claim(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_ref: str) -> str | None:
     """The claim family id for a claim id, a corrected claim's id or a patient control number; None when
     unknown or outside the scope."""
+    scope.require_claim_level()
     frag, params = scope.sql("c.site_id")
     # grain: one row per matching claim family (at most one)
     rows = con.sql(f"""
