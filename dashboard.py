@@ -3,12 +3,28 @@ import streamlit as st
 
 st.set_page_config(page_title="Denial analytics", page_icon="📉", layout="wide")
 
+from pages import ui  # noqa: E402
+
+# Sign-in gate (docs/access.md): nothing below runs until someone is signed in (or in demo mode).
+if ui.gate() is None:
+    st.stop()
+
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview", default=True),
     st.Page("pages/weekly_review.py", title="Weekly review", icon=":material/event_note:", url_path="weekly-review"),
     st.Page("pages/site_comparison.py", title="Site comparison", icon=":material/compare:", url_path="site-comparison"),
     st.Page("pages/payer_drilldown.py", title="Payer drill-down", icon=":material/account_balance:",
             url_path="payer-drilldown"),
+    st.Page("pages/root_causes.py", title="Root causes", icon=":material/troubleshoot:", url_path="root-causes"),
+    st.Page("pages/providers.py", title="Providers", icon=":material/stethoscope:", url_path="providers"),
+    st.Page("pages/appeals.py", title="Appeals", icon=":material/gavel:", url_path="appeals"),
+    st.Page("pages/ar.py", title="A/R", icon=":material/hourglass_bottom:", url_path="ar"),
+    st.Page("pages/work_queue.py", title="Work queue", icon=":material/checklist:", url_path="work-queue"),
+    st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:", url_path="data-quality"),
 ]
+
+if ui.is_admin():                          # the audit log and the users: administrators only
+    PAGES.append(st.Page("pages/admin.py", title="Admin: users and audit log", icon=":material/shield_person:",
+                         url_path="admin"))
 
 st.navigation(PAGES).run()

@@ -76,3 +76,13 @@ def test_filter_choices_are_scoped(core_db):
     assert [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="site")] == ["S2"]
     assert "authorization" in [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="root_cause")]
     assert [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="provider")] == ["1234567901"]
+
+
+def test_unmatched_remit_list_is_claim_level(core_db):
+    import pytest
+    from warehouse import quality
+    from warehouse.scope import ClaimLevelDenied
+    viewer = Scope.sites({"S1"}, claim_level=False)
+    assert quality.unmatched_remit_count(connect(core_db), scope=viewer) == 1
+    with pytest.raises(ClaimLevelDenied):
+        quality.unmatched_remits(connect(core_db), scope=viewer)

@@ -181,3 +181,13 @@ def test_open_denied_dollars(con):
         {"C1": 0, "C2": 100, "C6": 0, "C7": 120, "C9": 0}   # C9: corrected claim paid 150 + CO-45 50
     r = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=["open_denied_dollars"]).to_dicts()[0]
     assert r["open_denied_dollars"] == 220
+
+
+def test_ar_kpis_alone_by_week_and_site(con):
+    by_week = {r["week"]: r for r in kpis(con, scope=Scope.all(), by=["week"], kpi_keys=["ar_balance", "ar_days"],
+                                          filters=Filters.make(date_from="2026-05-04", date_to="2026-05-21")).to_dicts()}
+    assert {w: r["ar_balance"] for w, r in by_week.items()} == {"2026-W19": 1690, "2026-W20": 960, "2026-W21": 410}
+    rows = kpis(con, scope=Scope.all(), by=["week", "site"], kpi_keys=["ar_balance"],
+                filters=Filters.make(date_from="2026-05-11", date_to="2026-05-21")).to_dicts()
+    got = {(r["week"], r["site"]): r["ar_balance"] for r in rows}
+    assert got[("2026-W21", "S1")] == 220 and got[("2026-W21", "S2")] == 190

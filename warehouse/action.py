@@ -151,3 +151,19 @@ def change_week(weekly: pl.DataFrame, value: str = "denial_rate", week: str = "w
     if se > 0 and abs(mb - ma) < 2 * se:
         return None
     return series[week][best_k]
+
+
+def ar_denied_share(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date,
+                    filters: Filters | None = None) -> pl.DataFrame:
+    """The share of insurance A/R at `as_of` that is denied balances (balances of claims whose initial
+    adjudication denied something): one row with ar_balance, denied_balance and denied_share
+    (denied_balance / ar_balance, null when the A/R is 0). Same ledger and filters as ar_aging."""
+    q = _where(scope, filters, "ar")
+    sql = f"""
+        SELECT coalesce(sum(amount), 0)::DOUBLE AS ar_balance,
+               coalesce(sum(amount) FILTER (WHERE initially_denied), 0)::DOUBLE AS denied_balance
+        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}"""
+    frame = con.sql(sql, params=[as_of, as_of] + q.params).pl()
+    return frame.with_columns(pl.when(pl.col("ar_balance") != 0)
+                              .then(pl.col("denied_balance") / pl.col("ar_balance"))
+                              .otherwise(None).alias("denied_share"))

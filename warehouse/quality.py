@@ -30,8 +30,16 @@ def quarantined(con: duckdb.DuckDBPyConnection, limit: int = 1000, load_id: int 
                        ORDER BY load_id DESC, path, row_number LIMIT ?""", params=params + [limit]).pl()
 
 
+def unmatched_remit_count(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> int:
+    """How many claims are known only from their remit (a total: every role may see it)."""
+    frag, params = scope.sql("site_id")
+    return con.sql(f"SELECT count(*) FROM m_claim WHERE known_from_remit AND {frag}", params=params or None).fetchall()[0][0]
+
+
 def unmatched_remits(con: duckdb.DuckDBPyConnection, *, scope: Scope, limit: int = 1000) -> pl.DataFrame:
-    """Claims known only from their remit (no claim file matched them). Grain: claim family."""
+    """Claims known only from their remit (no claim file matched them). Grain: claim family.
+    Claim level: refused to a totals-only scope."""
+    scope.require_claim_level()
     frag, params = scope.sql("site_id")
     return con.sql(f"""SELECT claim_id, site_id AS site, payer_id AS payer, rendering_npi, dos, billed::DOUBLE AS billed,
                               initial_adjudication_date, initially_denied
@@ -86,3 +94,17 @@ def freshness(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, b
     return frame.with_columns(
         ((pl.col("days_quiet") > 7) & (pl.col("days_quiet") > 2 * pl.col("usual_gap_p90").fill_null(7)))
         .alias("gone_quiet"))
+
+
+def payer_rules(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFrame:
+    """The appeal window and timely-filing limit per payer and where each came from (m_payer_rule:
+    override file > payers list > class default). Grain: one row per payer; within a site scope, only
+    the payers that have claims in it."""
+    frag, params = scope.sql("c.site_id")
+    visible = "true" if scope.site_ids is None else \
+        f"r.payer_id IN (SELECT DISTINCT c.payer_id FROM m_claim c WHERE {frag})"
+    return con.sql(f"""
+        SELECT r.payer_id AS payer, p.payer_name, p.payer_class, r.appeal_window_days, r.timely_filing_days,
+               r.rule_source
+        FROM m_payer_rule r LEFT JOIN payer p USING (payer_id)
+        WHERE {visible} ORDER BY r.payer_id""", params=params if scope.site_ids is not None else None).pl()

@@ -225,6 +225,10 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
         pk = next((k for k in dims if k in PERIOD_KEYS), None)
         if pk and full is not None and DIMENSIONS[pk].output in full.columns:
             periods = [(pk, s) for s in full[DIMENSIONS[pk].output].drop_nulls().unique().sort()]
+        if pk and not periods and as_of_eff is not None:
+            # only A/R asked for: every period from the range's start (or the first service) to the as-of
+            first = filters.date_from or scalar(con, "SELECT min(dos) FROM m_claim")
+            periods = [(pk, s) for s in _period_starts(pk, first, as_of_eff)] if first else []
         if as_of_eff is not None and (not pk or periods):
             arf = _ar(con, dims, scope, filters, as_of_eff, periods, ar_measures)
             outs_all = [DIMENSIONS[k].output for k in dims]
@@ -257,6 +261,24 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
         if m not in full.columns:
             full = full.with_columns(pl.lit(None).alias(m))
     return _finish(con, full, dims, kpi_keys, set(unavailable), scope, names)
+
+
+def _period_starts(key: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """Start dates of every period (day, ISO week, month, quarter) from the one holding `first`
+    to the one holding `last`."""
+    if key == "day":
+        start = first
+    elif key == "week":
+        start = first - dt.timedelta(days=first.weekday())
+    elif key == "month":
+        start = first.replace(day=1)
+    else:
+        start = dt.date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
+    out = []
+    while start <= last:
+        out.append(start)
+        start = period_end(key, start) + dt.timedelta(days=1)
+    return out
 
 
 def _outer(a: pl.DataFrame, b: pl.DataFrame, on: list[str]) -> pl.DataFrame:

@@ -1,0 +1,145 @@
+"""Appeals (where to act): how often denials are appealed, how often appeals win — by payer, root
+cause and level — what they recover and how long they take; the leakage (denials nobody worked) by
+site and payer; and the denials written off, and why."""
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from pages import ui, ui_action as ua
+from warehouse import brief
+from warehouse.metrics import KPIS
+
+TILE_KPIS = ["appeal_rate", "appeal_win_ratio", "appeals_decided", "recovered_dollars"]
+BY = {"payer": "Payer", "root_cause": "Root cause", "appeal_level": "Appeal level"}
+
+ui.follow_goto()
+ctx = ui.start("Appeals", "Are denials appealed, do appeals win, what do they recover and how fast — and how many "
+                          "dollars of denials nobody worked. Hover a number for its definition.")
+if ctx:
+    ui.band_css()
+    with st.spinner("Computing appeals ..."):
+        tot = ctx.kpis(kpi_keys=TILE_KPIS + ["denied_dollars"]).to_dicts()[0]
+        timing = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=None)
+    t = timing.to_dicts()[0] if timing.height else {}
+    cols = st.columns(6)
+    for i, key in enumerate(TILE_KPIS):
+        ui.kpi_tile(cols[i], key, tot, key=f"ap-{key}")
+    ua.tile(cols[4], "Days to appeal", "—" if t.get("median_days_denial_to_appeal") is None
+            else f"{t['median_days_denial_to_appeal']:.0f} days", key="ap-to-appeal",
+            help="Median over the appeals filed in the date range of (appeal filed date − the claim's initial "
+                 "adjudication date).", caption=f"median; {t.get('appeals_filed') or 0:,} appeals filed in the range")
+    ua.tile(cols[5], "Days to decision", "—" if t.get("median_days_to_decision") is None
+            else f"{t['median_days_to_decision']:.0f} days", key="ap-to-decision",
+            help="Median over the decided appeals filed in the date range of (decision date − filed date).",
+            caption=f"median; {t.get('appeals_pending') or 0:,} still pending")
+    st.caption("Appeal rate and recovered dollars: claims initially denied in the range. Appeal win ratio and appeals "
+               "decided: appeals decided in the range. The tables below follow the appeals filed in the range "
+               "(their outcome so far), so a recent range can show wins the tiles place in a later week.")
+
+    # ------------------------------------------------------------ win ratio by payer, cause, level
+    st.subheader("Who wins appeals, for what")
+    tabs = st.tabs(list(BY.values()))
+    for tab, (by, label) in zip(tabs, BY.items()):
+        with tab:
+            frame = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=by)
+            if frame.height == 0:
+                ui.empty_note(f"appeals filed in this date range by {label.lower()}")
+                continue
+            if by in ("payer", "root_cause"):
+                rates = ctx.kpis(by=(by,), kpi_keys=["appeal_rate", "claims_denied"])
+                keep = [c for c in (by, "payer_name", "appeal_rate", "appeal_rate__num", "appeal_rate__den")
+                        if c in rates.columns]
+                frame = frame.join(rates.select(keep), on=by, how="left")
+            frame = frame.sort("appeals_filed", descending=True)
+            names = frame["payer_name"].fill_null(frame["payer"]).to_list() if "payer_name" in frame.columns \
+                else [str(v) for v in frame[by].to_list()]
+            c1, c2 = st.columns([2, 3])
+            with c1:
+                fig = go.Figure(go.Bar(
+                    y=names, x=frame["appeal_win_ratio"].to_list(), orientation="h", marker_color="#1a7f37",
+                    customdata=[[str(v), w, d] for v, w, d in zip(frame[by], frame["appeals_won"],
+                                                                  frame["appeals_decided"])],
+                    hovertemplate="%{y}: %{x:.0%} (%{customdata[1]} of %{customdata[2]} decided)<extra></extra>"))
+                for name, lo, hi in brief._band_ranges("appeal_win_ratio", 1.0):
+                    fig.add_vrect(x0=lo, x1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below")
+                fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 28 * len(names)),
+                                  xaxis={"tickformat": ".0%", "range": [0, 1]}, yaxis={"autorange": "reversed",
+                                                                                       "type": "category"},
+                                  margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                                  title={"text": f"Appeal win ratio by {label.lower()}", "font": {"size": 14}})
+                dim = {"payer": "payer", "root_cause": "root_cause"}.get(by)
+                ui.chart(fig, key=f"ap-win-{by}", on_select=ui.narrow(f"ap-win-{by}", dim) if dim else None)
+            with c2:
+                cfg = {"appeal_win_ratio": ui.kpi_column("appeal_win_ratio"),
+                       "appeal_rate": ui.kpi_column("appeal_rate"),
+                       "recovered_on_appeal": st.column_config.NumberColumn(
+                           "Recovered on appeal", format="dollar", help="Amounts recovered by the appeals won."),
+                       "median_days_denial_to_appeal": st.column_config.NumberColumn("Median days to appeal"),
+                       "median_days_to_decision": st.column_config.NumberColumn("Median days to decision")}
+                ui.table(frame, key=f"ap-table-{by}", column_config=cfg)
+                ui.export_buttons(frame, f"appeals-by-{by}", f"ap-table-{by}-x")
+    st.caption("Shaded: the appeal-win-ratio benchmark bands (" + ui.band_words("appeal_win_ratio") + "). Click a "
+               "payer or root-cause bar to narrow every view to it.")
+
+    # ------------------------------------------------------------ leakage
+    st.subheader("Leakage: denials nobody worked")
+    days = st.number_input("Not worked within (days of the denial)", min_value=1, max_value=365, value=30, step=1,
+                           key="lk_days", bind="query-params", width=260,
+                           help="A denial is leakage when, within this many days of its initial adjudication, it got "
+                                "no appeal, no corrected claim and no write-off. Denials younger than this are not "
+                                "counted yet.")
+    by_site = ua.call(ctx, "action.leakage", as_of=ctx.as_of, days=int(days), filters=ctx.filters, by="site")
+    by_payer = ua.call(ctx, "action.leakage", as_of=ctx.as_of, days=int(days), filters=ctx.filters, by="payer")
+    lost_dollars = by_site["never_worked_dollars"].sum() if by_site.height else 0.0
+    lost_claims = by_site["never_worked_claims"].sum() if by_site.height else 0
+    denied_old = by_site["denied_dollars"].sum() if by_site.height else 0.0
+    st.markdown(f"### {ua.money(lost_dollars)} of denials nobody worked")
+    st.caption(f"{lost_claims:,} denied claims of the date range got no appeal, corrected claim or write-off within "
+               f"{int(days)} days of the denial (as of {ctx.as_of:%d %b %Y}), out of {ua.money(denied_old)} denied on "
+               f"claims denied at least {int(days)} days ago.")
+    if by_site.height == 0:
+        ui.empty_note(f"denials at least {int(days)} days old")
+    else:
+        c1, c2 = st.columns(2)
+        for col, frame, by, label in ((c1, by_site, "site", "Site"), (c2, by_payer, "payer", "Payer")):
+            with col:
+                frame = frame.sort("never_worked_dollars", descending=True)
+                fig = go.Figure(go.Bar(x=[str(v) for v in frame[by].to_list()],
+                                       y=frame["never_worked_dollars"].to_list(), marker_color="#cf222e",
+                                       customdata=[[str(v)] for v in frame[by]],
+                                       hovertemplate="%{x}: %{y:$,.0f} never worked<extra></extra>"))
+                fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
+                                  xaxis={"type": "category"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                                  title={"text": f"Never-worked dollars by {label.lower()}", "font": {"size": 14}})
+                ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
+                ui.table(frame, key=f"lk-table-{by}", column_config={
+                    "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar"),
+                    "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar"),
+                    "never_worked_share": st.column_config.NumberColumn("Share of claims never worked",
+                                                                        format="percent")})
+                ui.export_buttons(frame, f"leakage-by-{by}", f"lk-table-{by}-x")
+
+    # ------------------------------------------------------------ write-offs
+    st.subheader("Denials written off, and why")
+    wo = ua.call(ctx, "action.write_offs", filters=ctx.filters)
+    if wo.height == 0:
+        ui.empty_note("write-offs of denied claims")
+    else:
+        st.markdown(f"**{ua.money(wo['written_off_dollars'].sum())}** written off on {wo['claims'].sum():,} "
+                    "initially denied claims of the date range.")
+        c1, c2 = st.columns([2, 3])
+        with c1:
+            agg = wo.group_by("write_off_reason").agg(pl.col("written_off_dollars").sum()) \
+                .sort("written_off_dollars", descending=True)
+            fig = go.Figure(go.Bar(y=[str(v) for v in agg["write_off_reason"]], x=agg["written_off_dollars"].to_list(),
+                                   orientation="h", marker_color="#57606a",
+                                   hovertemplate="%{y}: %{x:$,.0f}<extra></extra>"))
+            fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 30 * agg.height),
+                              xaxis_tickformat="$,.0f", yaxis={"autorange": "reversed", "type": "category"},
+                              margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                              title={"text": "Written off by reason", "font": {"size": 14}})
+            ui.chart(fig, key="wo-reason")
+        with c2:
+            ui.table(wo, key="wo-table", column_config={
+                "written_off_dollars": st.column_config.NumberColumn("Written off", format="dollar")})
+            ui.export_buttons(wo, "write-offs", "wo-table-x")

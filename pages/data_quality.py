@@ -1,0 +1,131 @@
+"""Data quality: can the numbers be trusted? Load history with each file's accounting (rows read =
+loaded + duplicates + quarantined), quarantined rows and why, remits that matched no claim, codes
+outside the taxonomy, unmapped NPIs and payers, freshness per payer and site, and where each
+payer's deadline rule came from."""
+import polars as pl
+import streamlit as st
+
+from pages import ui, ui_action as ua
+
+ui.follow_goto()
+ctx = ui.start("Data quality", "Can the numbers be trusted? What was loaded, what was set aside and why, what "
+                               "matched nothing, and whether every payer is still sending remits.")
+
+
+def _is_admin(context) -> bool:
+    """The ledger (loads, files, quarantine) is installation-wide: administrators only."""
+    check = getattr(ui, "is_admin", None)
+    if callable(check):
+        try:
+            return bool(check())
+        except Exception:       # noqa: BLE001 - a page without the sign-in gate: fall back to the scope
+            pass
+    return context.scope.site_ids is None
+
+
+if ctx:
+    admin = _is_admin(ctx)
+    # ------------------------------------------------------------ freshness
+    st.subheader("Freshness: is every payer still sending remits?")
+    fresh_payer = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="payer")
+    fresh_site = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="site")
+    quiet = fresh_payer.filter(pl.col("gone_quiet")) if fresh_payer.height else fresh_payer
+    if quiet.height:
+        st.warning("Gone quiet longer than usual: " + ", ".join(
+            f"**{r['payer']}** (last remit {r['last_remit']}, {r['days_quiet']} days ago; usually every "
+            f"{(r['usual_gap_p90'] or 0):.0f} days or less)" for r in quiet.to_dicts())
+            + ". Check the clearinghouse feed before trusting this payer's recent numbers.")
+    else:
+        st.success(f"Every payer has sent remits within its usual rhythm as of {ctx.as_of:%d %b %Y}.")
+    st.caption("Quiet: more than 7 days without a remit and more than twice the payer's usual gap (90th percentile "
+               "of the days between its remit dates). Measured at the latest remit date.")
+    c1, c2 = st.columns(2)
+    fcfg = {"usual_gap_p90": st.column_config.NumberColumn("Usual gap (p90, days)", format="%.0f"),
+            "days_quiet": st.column_config.NumberColumn("Days since last remit"),
+            "gone_quiet": st.column_config.CheckboxColumn("Gone quiet")}
+    with c1:
+        st.markdown("**Per payer**")
+        ui.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)
+        ui.export_buttons(fresh_payer, "freshness-payer", "dq-fresh-payer-x")
+    with c2:
+        st.markdown("**Per site**")
+        ui.table(fresh_site, key="dq-fresh-site", column_config=fcfg)
+        ui.export_buttons(fresh_site, "freshness-site", "dq-fresh-site-x")
+
+    # ------------------------------------------------------------ matching and codes
+    st.subheader("Remits that matched no claim")
+    n_unmatched = ua.call(ctx, "quality.unmatched_remit_count")
+    st.caption(f"{n_unmatched:,} claim(s) known only from their remit: they count in every KPI with the remit's "
+               "payer, provider and dates, and join their claim when its file arrives.")
+    unmatched = ua.call(ctx, "quality.unmatched_remits") if n_unmatched and ctx.scope.claim_level else None
+    if n_unmatched and not ctx.scope.claim_level:
+        st.caption("Your role shows totals only: the claims themselves are not listed.")
+    elif unmatched is not None and unmatched.height:
+        ui.table(unmatched, key="dq-unmatched", column_config={
+            "billed": st.column_config.NumberColumn("Billed", format="dollar")})
+        ui.export_buttons(unmatched, "unmatched-remits", "dq-unmatched-x")
+
+    st.subheader("Codes not in the taxonomy")
+    codes = ua.call(ctx, "quality.unknown_codes")
+    if codes.height == 0:
+        st.success("Every CARC and RARC met on the remits is in the code lists.")
+    else:
+        st.caption("Counted with their dollars, never dropped: an unknown denial CARC falls under root cause "
+                   "'other' until warehouse/taxonomy maps it (then `python -m warehouse refresh`).")
+        ui.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars",
+                                                                                                format="dollar")})
+        ui.export_buttons(codes, "unknown-codes", "dq-codes-x")
+
+    st.subheader("Payer rules: appeal window and timely filing")
+    rules = ua.call(ctx, "quality.payer_rules")
+    st.caption("The windows the work queue's deadlines use, and where each came from: the practice's override file "
+               "(config/payer_rules.csv), the payers list, or the payer-class default (warehouse/rules).")
+    ui.table(rules, key="dq-rules", column_config={
+        "appeal_window_days": st.column_config.NumberColumn("Appeal window (days)"),
+        "timely_filing_days": st.column_config.NumberColumn("Timely filing (days)"),
+        "rule_source": st.column_config.TextColumn("Source")})
+    ui.export_buttons(rules, "payer-rules", "dq-rules-x")
+
+    # ------------------------------------------------------------ the ledger (administrators)
+    if admin:
+        st.subheader("Unmapped NPIs, payers and sites")
+        unmapped = ua.call(ctx, "quality.unmapped")
+        if unmapped.height == 0:
+            st.success("Every site, payer and rendering NPI is in a mapping or reference list.")
+        else:
+            ui.table(unmapped, key="dq-unmapped")
+            ui.export_buttons(unmapped, "unmapped", "dq-unmapped-x")
+
+        st.subheader("Load history")
+        hist = ua.call(ctx, "quality.load_history")
+        unbalanced = hist.filter(~pl.col("balanced")) if hist.height else hist
+        t = st.columns(4)
+        t[0].metric("Loads", f"{hist['load_id'].n_unique() if hist.height else 0:,}", border=True)
+        t[1].metric("Files", f"{hist.height:,}", border=True)
+        t[2].metric("Rows read", f"{hist['rows_read'].sum() if hist.height else 0:,}", border=True,
+                    help="Every row read = loaded + duplicates + quarantined, file by file.")
+        t[3].metric("Rows quarantined", f"{hist['quarantined'].sum() if hist.height else 0:,}", border=True)
+        if unbalanced.height:
+            st.error(f"{unbalanced.height} file(s) do not balance (rows read ≠ loaded + duplicates + quarantined).")
+        elif hist.height:
+            st.caption("Every file balances: rows read = rows loaded + duplicates + quarantined.")
+        hist = hist.select(["load_id", "finished_at", "kinds", "rows_read", "rows_loaded", "duplicates", "quarantined",
+                            "balanced"] + [c for c in hist.columns if c not in (
+                                "load_id", "finished_at", "kinds", "rows_read", "rows_loaded", "duplicates",
+                                "quarantined", "balanced")])
+        ui.table(hist, key="dq-history", column_config={
+            "balanced": st.column_config.CheckboxColumn("Balanced", help="rows read = loaded + duplicates + quarantined"),
+            "finished_at": st.column_config.DatetimeColumn("Finished", format="YYYY-MM-DD HH:mm")})
+        ui.export_buttons(hist, "load-history", "dq-history-x")
+
+        st.subheader("Quarantined rows, and why")
+        quarantine = ua.call(ctx, "quality.quarantined")
+        if quarantine.height == 0:
+            st.success("No row was quarantined.")
+        else:
+            reasons = quarantine.group_by("rule").agg(pl.len().alias("rows")).sort("rows", descending=True)
+            st.caption("By rule: " + ", ".join(f"{r['rule']} {r['rows']:,}" for r in reasons.to_dicts()))
+            ui.table(quarantine, key="dq-quarantine")
+            ui.export_buttons(quarantine, "quarantine", "dq-quarantine-x")
+    else:
+        st.info("The load history, quarantine and unmapped entries cover every site: administrators see them.")

@@ -1,0 +1,266 @@
+"""The "where to act" pages (issue 5) through Streamlit's AppTest: each renders on the hand-made, demo
+and empty warehouses, and what it shows equals the KPI command / the warehouse function for the same
+filters, with the hand values of tests/fixtures/core.md and docs/work-queue.md.
+
+Core fixture, default range (last 13 complete weeks through Sun 2026-05-17), latest remit 2026-05-21."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, connect, run_cli
+from warehouse import action, claims, periods, quality
+from warehouse.query import Filters
+from warehouse.queue import work_queue
+from warehouse.scope import Scope
+
+PAGES = ["pages/root_causes.py", "pages/providers.py", "pages/appeals.py", "pages/ar.py", "pages/work_queue.py",
+         "pages/data_quality.py"]
+AS_OF = dt.date(2026, 5, 21)
+RANGE = periods.preset_range("last_13_weeks", AS_OF)          # 2026-02-16 .. 2026-05-17
+ALL = Scope.all()
+
+
+@pytest.fixture(scope="module")
+def demo(request):
+    pytest.importorskip("etl.demo", reason="etl/demo.py (the demo generator) is not importable yet")
+    return request.getfixturevalue("demo_db")
+
+
+def app(monkeypatch, db, page: str, **query) -> AppTest:
+    monkeypatch.setenv("DENIALS_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at) -> str:
+    return "\n".join([c.value for c in at.caption] + [m.value for m in at.markdown])
+
+
+def frame_with(at, *cols):
+    """The first dataframe shown that has all these columns (as pandas)."""
+    for df in at.dataframe:
+        if all(c in df.value.columns for c in cols):
+            return df.value
+    raise AssertionError(f"no table with {cols}")
+
+
+def kpi_cli(db, *args) -> list[dict]:
+    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def core_filters(**values) -> Filters:
+    return Filters.make(values, RANGE[0], RANGE[1])
+
+
+# ------------------------------------------------------------------ every page renders
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_core(monkeypatch, core_db, page):
+    at = app(monkeypatch, core_db, page)
+    assert at.title and not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_demo(monkeypatch, demo, page):
+    at = app(monkeypatch, demo, page)
+    assert at.title and not at.error
+    assert at.metric or at.dataframe
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_render_on_empty_and_say_why(monkeypatch, empty_db, page):
+    at = app(monkeypatch, empty_db, page)
+    assert not at.metric and not at.dataframe
+    assert any("no adjudicated claims" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------ the new warehouse functions, by hand
+def test_ar_denied_share_by_hand(core_db):
+    con = connect(core_db)
+    # 05-17: C1 200 + C2 100 + C6 250 + C7 120 + C9 200 = 870 denied of 960 (C12 90 is not denied)
+    r = action.ar_denied_share(con, scope=ALL, as_of=dt.date(2026, 5, 17)).to_dicts()[0]
+    assert (r["ar_balance"], r["denied_balance"]) == (960.0, 870.0) and r["denied_share"] == pytest.approx(870 / 960)
+    # 05-21: C2 100 + C7 120 of 410 (C8's balance is denied on a re-adjudication, not initially)
+    r = action.ar_denied_share(con, scope=ALL, as_of=AS_OF).to_dicts()[0]
+    assert (r["ar_balance"], r["denied_balance"]) == (410.0, 220.0)
+    r = action.ar_denied_share(con, scope=Scope.sites({"S2"}), as_of=AS_OF).to_dicts()[0]
+    assert (r["ar_balance"], r["denied_balance"]) == (190.0, 0.0)        # C8 100 + C12 90
+
+
+def test_payer_rules_by_hand(core_db):
+    con = connect(core_db)
+    rules = quality.payer_rules(con, scope=ALL).to_dicts()
+    assert [(r["payer"], r["appeal_window_days"], r["timely_filing_days"], r["rule_source"]) for r in rules] == \
+        [("PAYA", 90, 180, "payers list"), ("PAYB", 120, 365, "payers list")]
+    assert quality.payer_rules(con, scope=Scope.sites({"NOPE"})).height == 0
+
+
+# ------------------------------------------------------------------ root causes
+def test_root_causes_equal_kpi_command(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/root_causes.py")
+    m = metrics(at)
+    # W20 denials: C1 auth 200, C2 missing_information 100, C6 timely_filing 250 (hard), C7 other 120 (payer
+    # stage), C9 coding_modifier 200 -> $870; practice stages 870 - 120 = 750; soft 870 - 250 = 620
+    assert (m["Denied dollars"], m["Practice-controlled"], m["Soft (workable)"], m["Hard (usually written off)"]) == \
+        ("$870", "$750", "$620", "$250")
+    table = frame_with(at, "root_cause", "owner_team", "cum_share")
+    expected = {r["root_cause"]: r for r in kpi_cli(core_db, "--by", "root_cause", "--from", str(RANGE[0]),
+                                                    "--to", str(RANGE[1]))}
+    assert table["root_cause"].tolist() == ["timely_filing", "authorization", "coding_modifier", "other",
+                                            "missing_information"]           # Pareto order (ties by name)
+    for r in table.to_dict("records"):
+        assert r["denied_dollars"] == pytest.approx(expected[r["root_cause"]]["denied_dollars"])
+        assert r["denial_rate"] == pytest.approx(expected[r["root_cause"]]["denial_rate"])   # 1 of 11 each
+    assert table["cum_share"].tolist() == pytest.approx([250 / 870, 450 / 870, 650 / 870, 770 / 870, 1.0])
+    teams = dict(zip(table["root_cause"], table["owner_team"]))
+    assert teams["authorization"] == "authorization" and teams["coding_modifier"] == "coding"
+    # CARCs within the chosen cause (default: the largest) and the claims behind it
+    carcs = frame_with(at, "carc", "carc_description")
+    assert carcs[["carc", "denied_dollars"]].values.tolist() == [["29", 250.0]]
+    listed = frame_with(at, "claim_id", "root_cause")
+    assert listed["claim_id"].tolist() == ["C6"]
+    at.selectbox(key="rc_cause").set_value("missing_information").run()
+    assert frame_with(at, "carc", "carc_description")[["carc", "denied_dollars"]].values.tolist() == [["16", 100.0]]
+    assert frame_with(at, "claim_id", "root_cause")["claim_id"].tolist() == ["C2"]
+    assert at.selectbox(key="rc_week").options == ["(whole range)", "2026-W20"]    # weeks with claims
+    at.selectbox(key="rc_week").set_value("2026-W20").run()
+    assert frame_with(at, "claim_id", "root_cause")["claim_id"].tolist() == ["C2"]
+    assert "Claims denied for missing_information, week 2026-W20" in texts(at)
+
+
+def test_root_causes_follow_a_filter(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/root_causes.py")
+    at.sidebar.multiselect(key="site").set_value(["S2"]).run()
+    m = metrics(at)
+    assert m["Denied dollars"] == "$250" and m["Hard (usually written off)"] == "$250"   # C6 only
+
+
+# ------------------------------------------------------------------ providers
+def test_provider_scorecard_equals_kpi_command(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/providers.py")
+    card = {r["provider_npi"]: r for r in frame_with(at, "provider_npi", "medical_necessity_per_100").to_dict("records")}
+    expected = {r["provider_npi"]: r for r in kpi_cli(core_db, "--by", "provider", "--from", str(RANGE[0]),
+                                                      "--to", str(RANGE[1]))}
+    doc = {r["provider_npi"]: r for r in kpi_cli(core_db, "--by", "provider", "--from", str(RANGE[0]), "--to",
+                                                 str(RANGE[1]), "--filter", "root_cause=missing_information")}
+    assert set(card) == set(expected) == {"1234567893", "1234567901"}
+    for npi, exp in expected.items():
+        for key in ("claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate"):
+            assert card[npi][key] == pytest.approx(exp[key]), (npi, key)
+        assert card[npi]["missing_information_per_100"] == pytest.approx(100 * doc[npi]["denial_rate"])
+    # Ortho (S1): 4 of 7 denied, C2 missing_information -> 100/7 = 14.3 per 100; no medical-necessity denial
+    ann = card["1234567893"]
+    assert (ann["claims_adjudicated"], ann["denied_dollars"]) == (7, 620)
+    assert ann["missing_information_per_100"] == pytest.approx(100 / 7) and ann["medical_necessity_per_100"] == 0
+    assert card["1234567901"]["missing_information_per_100"] == 0
+    # the claims behind a modifier: equal to the claim list for the same filters
+    mod = at.selectbox(key="pv_mod").value
+    listed = frame_with(at, "claim_id", "denied_dollars")["claim_id"].tolist()
+    want = claims.claim_list(connect(core_db), scope=ALL, filters=core_filters(modifier=[mod]), denied_only=True)
+    assert listed == want["claim_id"].to_list() and listed
+
+
+# ------------------------------------------------------------------ appeals
+def test_appeals_equal_kpis_and_functions(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/appeals.py")
+    m = metrics(at)
+    exp = kpi_cli(core_db, "--from", str(RANGE[0]), "--to", str(RANGE[1]))[0]
+    assert m["Appeal rate"] == "60.0%" == f"{exp['appeal_rate']:.1%}"              # C1, C2, C6 of 5 denied
+    assert m["Appeal win ratio"] == "—" and m["Appeals decided"] == "0"          # A1, A3 decided in W21
+    assert m["Recovered dollars"] == "$350"                                      # C1 200 + C9 150
+    assert m["Days to appeal"] == "3 days" and m["Days to decision"] == "4 days"
+    by_payer = frame_with(at, "payer", "appeals_filed", "appeal_win_ratio")
+    want = action.appeal_timing(connect(core_db), scope=ALL, filters=core_filters(), by="payer")
+    assert sorted(by_payer["appeals_filed"]) == sorted(want["appeals_filed"].to_list())
+    # leakage: no denial is 30 days old on 05-21; with 5 days C7 ($120, never worked) is
+    assert "$0 of denials nobody worked" in texts(at)
+    at.number_input(key="lk_days").set_value(5).run()
+    assert not at.exception
+    leak = action.leakage(connect(core_db), scope=ALL, as_of=AS_OF, days=5, filters=core_filters())
+    assert leak["never_worked_dollars"].sum() == 120
+    assert "$120 of denials nobody worked" in texts(at)
+    sites = frame_with(at, "site", "never_worked_dollars")
+    assert dict(zip(sites["site"], sites["never_worked_dollars"])) == {"S1": 120.0, "S2": 0.0}
+    # write-offs and why: C6 timely filing $250
+    wo = frame_with(at, "write_off_reason", "written_off_dollars")
+    assert wo.values.tolist() == [["timely_filing", "timely_filing", 1, 250.0]]
+
+
+# ------------------------------------------------------------------ A/R
+def test_ar_equals_kpis_and_functions(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/ar.py")
+    m = metrics(at)
+    assert (m["Insurance A/R"], m["Days in A/R"]) == ("$960", "49.7 days")        # at 05-17 (core.md)
+    assert m["Denied share of A/R"] == "90.6%" and "$870 of $960" in texts(at)
+    aging = frame_with(at, "bucket", "ar_balance", "denied_balance")
+    want = {r["bucket"]: r for r in action.ar_aging(connect(core_db), scope=ALL, as_of=RANGE[1]).to_dicts()}
+    assert dict(zip(aging["bucket"], aging["ar_balance"])) == \
+        {"0-30": 960.0, "31-60": 0.0, "61-90": 0.0, "91-120": 0.0, "over 120": 0.0}
+    assert want["0-30"]["ar_balance"] == 960 and want["0-30"]["denied_balance"] == 870
+    oldest = frame_with(at, "claim_id", "age_days", "balance")
+    want = action.oldest_open_claims(connect(core_db), scope=ALL, as_of=RANGE[1], limit=50)
+    assert oldest["claim_id"].tolist() == want["claim_id"].to_list()
+    # the whole history: A/R at the latest remit (core.md: $410)
+    at.sidebar.selectbox(key="range").set_value("all").run()
+    assert metrics(at)["Insurance A/R"] == "$410" and metrics(at)["Denied share of A/R"] == "53.7%"
+
+
+# ------------------------------------------------------------------ work queue
+def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/work_queue.py")
+    m = metrics(at)
+    q = frame_with(at, "rank", "claim_id", "expected_recovery")
+    assert q["claim_id"].tolist() == ["C7", "C2"] and q["expected_recovery"].tolist() == [60.0, 50.0]
+    assert q["days_left"].tolist() == [83, 163]
+    want = work_queue(connect(core_db), scope=ALL, as_of=AS_OF)
+    assert q["claim_id"].tolist() == want["claim_id"].to_list()
+    assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
+            m["Lost (deadline passed)"]) == ("$220", "$110", "$0", "$0")
+    assert "expected recovery ÷ days left" in texts(at)
+    at.multiselect(key="wq_team").set_value(["coding"]).run()
+    assert metrics(at)["Open denied dollars in the queue"] == "$0" and not at.exception
+    at.multiselect(key="wq_team").set_value([]).run()
+    at.multiselect(key="wq_status").set_value(["new"]).run()
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+
+
+def test_work_queue_viewer_sees_a_message(monkeypatch, core_db):
+    from pages import ui
+    viewer_scope = Scope.sites({"S1", "S2"}, claim_level=False)
+    monkeypatch.setattr(ui, "current_scope", lambda *a, **k: viewer_scope)
+    if hasattr(ui, "viewer"):                  # with sign-in (docs/access.md): a signed-in viewer
+        from warehouse.access import User
+        monkeypatch.setattr(ui, "viewer", lambda *a, **k: User("vic", "Vic", "viewer", frozenset({"S1", "S2"})))
+    at = app(monkeypatch, core_db, "pages/work_queue.py")
+    assert not at.exception and not at.dataframe
+    assert any("totals only" in w.value for w in at.warning)
+
+
+# ------------------------------------------------------------------ data quality
+def test_data_quality_equals_functions(monkeypatch, core_db):
+    at = app(monkeypatch, core_db, "pages/data_quality.py")
+    m = metrics(at)
+    assert (m["Files"], m["Rows read"], m["Rows quarantined"]) == ("12", "80", "0")
+    hist = frame_with(at, "rows_read", "rows_loaded", "balanced")
+    assert hist["balanced"].all() and len(hist) == 12
+    assert frame_with(at, "claim_id", "initially_denied")["claim_id"].tolist() == ["REMIT:X11"]
+    assert frame_with(at, "code_type", "code")[["code", "dollars"]].values.tolist() == [["999", 120.0]]
+    rules = frame_with(at, "rule_source")
+    assert rules[["payer", "appeal_window_days", "rule_source"]].values.tolist() == \
+        [["PAYA", 90, "payers list"], ["PAYB", 120, "payers list"]]
+    fresh = frame_with(at, "payer", "last_remit", "gone_quiet")
+    assert not fresh["gone_quiet"].any() and any("within its usual rhythm" in s.value for s in at.success)
