@@ -151,16 +151,7 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
 
 # ------------------------------------------------------------------ formats and tiles
 def fmt(kpi_key: str, value) -> str:
-    if value is None:
-        return "—"
-    unit = KPIS[kpi_key].unit
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "dollars":
-        return f"${value:,.0f}"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:,.0f}"
+    return metrics.format_value(kpi_key, value)
 
 
 def parts_text(kpi_key: str, row: dict) -> str:

@@ -18,7 +18,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from warehouse import catalog, compare, periods
-from warehouse.metrics import KPIS, band
+from warehouse.metrics import KPIS, band, format_value
 from warehouse.query import Filters, kpis
 from warehouse.scope import Scope
 
@@ -166,18 +166,7 @@ def _empty_row(label: str) -> dict:
     return row
 
 
-# ------------------------------------------------------------------ formats (same as pages/ui.fmt)
-def format_value(kpi_key: str, value) -> str:
-    if value is None:
-        return "—"
-    unit = KPIS[kpi_key].unit
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "dollars":
-        return f"${value:,.0f}"
-    if unit == "days":
-        return f"{value:.1f} days"
-    return f"{value:,.0f}"
+# ------------------------------------------------------------------ formats (values: metrics.format_value)
 
 
 def format_delta(kpi_key: str, value, other) -> str:

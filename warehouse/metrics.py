@@ -168,6 +168,20 @@ KPI_FIELDS = [
 ]
 
 
+def format_value(kpi_key: str, value) -> str:
+    """A KPI's value in its unit, the one way every page, export and brief writes it."""
+    if value is None:
+        return "—"
+    unit = KPIS[kpi_key].unit
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "dollars":
+        return f"${value:,.0f}"
+    if unit == "days":
+        return f"{value:.1f} days"
+    return f"{value:,.0f}"
+
+
 def band(kpi_key: str, value: float | None) -> str | None:
     """'good' | 'typical' | 'concern' for a value against the KPI's benchmark, None if no band."""
     k = KPIS[kpi_key]
