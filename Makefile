@@ -6,7 +6,7 @@ DB     ?= data/warehouse.duckdb
 PORT   ?= 8501
 SIZE   ?= 1m
 
-.PHONY: run test install demo dashboard clean-demo fuzz
+.PHONY: run test install demo dashboard clean-demo fuzz bench load-test
 
 install: $(VENV)/.installed
 
@@ -36,3 +36,15 @@ fuzz: install
 clean-demo:
 	rm -f $(DB) $(DB).key
 	rm -rf data/demo-input
+
+# Measurements (issue 6): `make bench SIZE=tiny|1m|10m|1m,10m`; table on stdout, JSON in bench-results/.
+bench: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	nice -n 19 $(BIN)/python scripts/bench.py --size $(SIZE)
+
+# Many users (issue 8): N concurrent dashboard sessions for LOAD_SECONDS each against the demo warehouse
+# (loopback only); p50/p95 page times, errors and the server's memory per N. docs/reliability.md.
+LOAD_USERS   ?= 1,5,20
+LOAD_SECONDS ?= 30
+load-test: install $(DB)
+	$(BIN)/python scripts/load_test.py --db $(DB) --users $(LOAD_USERS) --duration $(LOAD_SECONDS)

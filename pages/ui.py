@@ -480,8 +480,8 @@ def with_bands(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
     for key in kpi_keys:
         if KPIS[key].benchmark is None or key not in frame.columns:
             continue
-        exprs.append(pl.col(key).map_elements(lambda v, _k=key: [metrics.band(_k, v)] if metrics.band(_k, v) else [],
-                                              return_dtype=pl.List(pl.String)).alias(f"{key}_band"))
+        exprs.append(pl.Series(f"{key}_band", [[metrics.band(key, v)] if metrics.band(key, v) else []
+                                                for v in frame[key].to_list()], dtype=pl.List(pl.String)))
     return frame.with_columns(exprs) if exprs else frame
 
 
@@ -512,8 +512,8 @@ def with_parts(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
     for key in kpi_keys:
         if KPIS[key].denominator is None or f"{key}__num" not in frame.columns:
             continue
-        exprs.append(pl.struct([f"{key}__num", f"{key}__den"]).map_elements(
-            lambda s, _k=key: parts_text(_k, s), return_dtype=pl.String).alias(f"{key}_parts"))
+        exprs.append(pl.Series(f"{key}_parts", [parts_text(key, r) for r in
+                                                 frame.select(f"{key}__num", f"{key}__den").to_dicts()], dtype=pl.String))
     return frame.with_columns(exprs) if exprs else frame
 
 

@@ -320,8 +320,8 @@ def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, na
     for k in dims:
         d = DIMENSIONS[k]
         if d.kind == "period":
-            df = df.with_columns(pl.col(d.output).map_elements(lambda s, _k=k: period_label(_k, s),
-                                                               return_dtype=pl.String).alias(d.output))
+            df = df.with_columns(pl.Series(d.output, [None if s is None else period_label(k, s)
+                                                      for s in df[d.output].to_list()], dtype=pl.String))
     if names:
         for k in dims:
             d = DIMENSIONS[k]

@@ -1,0 +1,47 @@
+"""Inputs the hostile-input fuzzers (tests/test_fuzz_tabular.py, tests/test_fuzz_x12.py) found, kept as
+regression tests with the minimized input.
+
+1. `make fuzz FUZZ_EXAMPLES=600` (2026-11-23): the public tigershark 4010 835 sample with its ST..SE
+   block repeated ~3,000 times (one file of 3,000 small transaction sets, ~4 MB) took more than the
+   30 s per-example limit in the reader. Not a hang: the 835 reader costs ~10 ms per transaction set
+   (it runs ~130 polars queries per transaction), so the time is linear in the number of
+   transactions. Pinned here: linear (twice the transactions take about twice the time, never
+   quadratic), every transaction comes back as its own batch (here each is quarantined with its
+   reason: the repeated block keeps its original BPR/GE totals), nothing raised."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from etl.mapping import Mapping
+from etl.x12 import read_x12
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "x12-samples"
+TIGERSHARK = SAMPLES / "835" / "tigershark__4010_835-example.txt"
+
+
+def repeated_transactions(n: int) -> bytes:
+    seed = TIGERSHARK.read_bytes()
+    a = seed.index(b"ST|835|")
+    b = seed.index(b"~", seed.index(b"\n~SE|", a) + 1) + 1       # after the SE segment's terminator
+    return seed[:a] + seed[a:b] * n + seed[b:]
+
+
+def timed_read(data: bytes):
+    t0 = time.perf_counter()
+    out = list(read_x12("repeated.835", data=data, mapping=Mapping(), lenient=""))
+    return out, time.perf_counter() - t0
+
+
+@pytest.mark.skipif(not TIGERSHARK.exists(), reason="public samples not present")
+def test_many_small_transactions_cost_linear_time():
+    small, t_small = timed_read(repeated_transactions(100))
+    large, t_large = timed_read(repeated_transactions(200))
+    assert len(small) == 100 and len(large) == 200
+    for b in large:
+        assert (b.error is None) != (b.frames == {}) and b.rows_read >= 1
+        assert "could not be read (" not in (b.error or "")
+    assert t_large < 30
+    assert t_large < 4 * t_small + 1, (t_small, t_large)         # linear, with room for a busy machine
