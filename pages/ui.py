@@ -222,12 +222,9 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
     c1, c2 = st.columns(2)
     c1.download_button("Download CSV", frame.write_csv().encode(), f"{name}.csv", "text/csv", key=f"{key}-csv",
                        on_click=audit_export(name, "csv", frame.height))
-
-    def xlsx() -> bytes:                  # built when someone downloads, not on every rerun
-        buf = io.BytesIO()
-        frame.write_excel(buf, worksheet=name[:31])
-        return buf.getvalue()
-    c2.download_button("Download Excel", xlsx, f"{name}.xlsx",
+    buf = io.BytesIO()                    # built eagerly: a deferred (on-click) build raced the audit
+    frame.write_excel(buf, worksheet=name[:31])   # rerun and sometimes never downloaded (docs/performance.md)
+    c2.download_button("Download Excel", buf.getvalue(), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
                        on_click=audit_export(name, "xlsx", frame.height))
 
@@ -582,14 +579,11 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
 def export_workbook(frames: dict[str, pl.DataFrame], name: str, key: str, label: str = "Download all (Excel)") -> None:
     """One Excel workbook with a sheet per table (e.g. every table of a claim's detail)."""
     import xlsxwriter
-
-    def xlsx() -> bytes:                  # built when someone downloads, not on every rerun
-        buf = io.BytesIO()
-        with xlsxwriter.Workbook(buf) as wb:
-            for sheet, frame in frames.items():
-                for_export(frame).write_excel(wb, worksheet=sheet[:31])
-        return buf.getvalue()
-    st.download_button(label, xlsx, f"{name}.xlsx",
+    buf = io.BytesIO()
+    with xlsxwriter.Workbook(buf) as wb:
+        for sheet, frame in frames.items():
+            for_export(frame).write_excel(wb, worksheet=sheet[:31])
+    st.download_button(label, buf.getvalue(), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
                        on_click=audit_export(name, "xlsx", sum(f.height for f in frames.values()),
                                              sheets=list(frames)))
