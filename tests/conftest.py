@@ -124,3 +124,32 @@ def browser():
 
 
 SCREENSHOTS = ROOT / "screenshots"
+
+
+# ------------------------------------------------------------------ browser helpers (Playwright pages)
+def settle(pg, timeout: float = 60) -> None:
+    """Wait until the script run has finished and the page shows its title."""
+    import time
+    pg.wait_for_selector("[data-testid=stMain] h1", timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    quiet = 0
+    while time.time() < deadline:
+        running = pg.locator("[data-testid=stStatusWidget]").count() > 0
+        quiet = 0 if running else quiet + 1
+        if quiet >= 3:
+            break
+        time.sleep(0.25)
+    time.sleep(0.3)
+
+
+def no_exception(pg) -> None:
+    errors = pg.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def metric(pg, label: str) -> str:
+    """The value of the st.metric whose label is `label` (band markers around it ignored)."""
+    import re
+    box = pg.locator("[data-testid=stMetric]").filter(
+        has=pg.locator("[data-testid=stMetricLabel]", has_text=re.compile(rf"^\W*{re.escape(label)}\W*$")))
+    return box.first.locator("[data-testid=stMetricValue]").inner_text().strip()

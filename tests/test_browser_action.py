@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import SCREENSHOTS, connect, streamlit_server
+from conftest import SCREENSHOTS, connect, streamlit_server, metric, no_exception, settle
 
 PAGES = {"root_causes": ("root-causes", "Root causes"), "providers": ("providers", "Providers"),
          "appeals": ("appeals", "Appeals"), "ar": ("ar", "A/R"), "work_queue": ("work-queue", "Work queue"),
@@ -42,28 +42,7 @@ def page(browser, server):
     ctx.close()
 
 
-def settle(pg, timeout: float = 60) -> None:
-    pg.wait_for_selector("[data-testid=stMain] h1", timeout=timeout * 1000)
-    deadline = time.time() + timeout
-    quiet = 0
-    while time.time() < deadline:
-        running = pg.locator("[data-testid=stStatusWidget]").count() > 0
-        quiet = 0 if running else quiet + 1
-        if quiet >= 3:
-            break
-        time.sleep(0.25)
-    time.sleep(0.3)
 
-
-def no_exception(pg) -> None:
-    errors = pg.locator("[data-testid=stException]")
-    assert errors.count() == 0, errors.first.inner_text()
-
-
-def metric(pg, label: str) -> str:
-    box = pg.locator("[data-testid=stMetric]").filter(
-        has=pg.locator("[data-testid=stMetricLabel]", has_text=re.compile(rf"^\W*{re.escape(label)}\W*$")))
-    return box.first.locator("[data-testid=stMetricValue]").inner_text().strip()
 
 
 def wait_change(read, before: str, timeout: float = 30) -> str:
