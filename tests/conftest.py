@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -153,3 +154,38 @@ def metric(pg, label: str) -> str:
     box = pg.locator("[data-testid=stMetric]").filter(
         has=pg.locator("[data-testid=stMetricLabel]", has_text=re.compile(rf"^\W*{re.escape(label)}\W*$")))
     return box.first.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+# ------------------------------------------------------------------ AppTest helpers (every page test)
+def registered_pages() -> list[str]:
+    """The page files of dashboard.py's PAGES list (the pages every user gets), in menu order."""
+    text = (ROOT / "dashboard.py").read_text()
+    block = text[text.index("PAGES = ["):text.index("]", text.index("PAGES = ["))]
+    return re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', block)
+
+
+@pytest.fixture(scope="module")
+def demo(request):
+    return request.getfixturevalue("demo_db")
+
+
+def app(monkeypatch, db, page: str | None = None, **query):
+    """The dashboard in AppTest on `db`, switched to `page`, with URL query parameters; no exception."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("DENIALS_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def kpi_cli(db, *args) -> list[dict]:
+    """`python -m warehouse kpi ... --format json --with-parts` as rows."""
+    import json
+    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)

@@ -1,44 +1,24 @@
-"""The "where to act" pages (issue 5) through Streamlit's AppTest: each renders on the hand-made, demo
-and empty warehouses, and what it shows equals the KPI command / the warehouse function for the same
+"""The "where to act" pages (issue 5) through Streamlit's AppTest (rendering on every warehouse is in
+test_pages_apptest.py, for every page): what each shows equals the KPI command / the warehouse function for the same
 filters, with the hand values of tests/fixtures/core.md and docs/work-queue.md.
 
 Core fixture, default range (last 13 complete weeks through Sun 2026-05-17), latest remit 2026-05-21."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, connect, run_cli
+from conftest import app, connect, kpi_cli
 from warehouse import action, claims, periods, quality
 from warehouse.query import Filters
 from warehouse.queue import work_queue
 from warehouse.scope import Scope
 
-PAGES = ["pages/root_causes.py", "pages/providers.py", "pages/appeals.py", "pages/ar.py", "pages/work_queue.py",
-         "pages/data_quality.py"]
 AS_OF = dt.date(2026, 5, 21)
 RANGE = periods.preset_range("last_13_weeks", AS_OF)          # 2026-02-16 .. 2026-05-17
 ALL = Scope.all()
-
-
-@pytest.fixture(scope="module")
-def demo(request):
-    pytest.importorskip("etl.demo", reason="etl/demo.py (the demo generator) is not importable yet")
-    return request.getfixturevalue("demo_db")
-
-
-def app(monkeypatch, db, page: str, **query) -> AppTest:
-    monkeypatch.setenv("DENIALS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metrics(at) -> dict[str, str]:
@@ -57,35 +37,8 @@ def frame_with(at, *cols):
     raise AssertionError(f"no table with {cols}")
 
 
-def kpi_cli(db, *args) -> list[dict]:
-    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
-    assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
-
-
 def core_filters(**values) -> Filters:
     return Filters.make(values, RANGE[0], RANGE[1])
-
-
-# ------------------------------------------------------------------ every page renders
-@pytest.mark.parametrize("page", PAGES)
-def test_pages_render_on_core(monkeypatch, core_db, page):
-    at = app(monkeypatch, core_db, page)
-    assert at.title and not at.error
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_pages_render_on_demo(monkeypatch, demo, page):
-    at = app(monkeypatch, demo, page)
-    assert at.title and not at.error
-    assert at.metric or at.dataframe
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_pages_render_on_empty_and_say_why(monkeypatch, empty_db, page):
-    at = app(monkeypatch, empty_db, page)
-    assert not at.metric and not at.dataframe
-    assert any("no adjudicated claims" in i.value for i in at.info)
 
 
 # ------------------------------------------------------------------ the new warehouse functions, by hand

@@ -3,40 +3,17 @@ numbers it shows equal `python -m warehouse kpi` for the same date range and fil
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, app, kpi_cli, registered_pages, run_cli
 from warehouse import periods
 
-PAGES = ["pages/overview.py", "pages/weekly_review.py", "pages/site_comparison.py", "pages/payer_drilldown.py"]
+PAGES = registered_pages()                       # every page of the menu: each renders everywhere
 AS_OF = dt.date(2026, 5, 21)                      # the core fixture's latest remit
 W20 = ("2026-05-11", "2026-05-17")               # its last complete week
 RANGE = periods.preset_range("last_13_weeks", AS_OF)     # the pages' default date range
-
-
-@pytest.fixture(scope="module")
-def demo(request):
-    pytest.importorskip("etl.demo", reason="etl/demo.py (the demo generator) is not importable yet")
-    return request.getfixturevalue("demo_db")
-
-
-def app(monkeypatch, db, page: str | None = None) -> AppTest:
-    monkeypatch.setenv("DENIALS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def kpi_cli(db, *args) -> list[dict]:
-    res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
-    assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
 
 
 def fmt(key, value):
