@@ -263,11 +263,6 @@ def detect_kind(header: list[str]) -> str | None:
     return best
 
 
-def empty_frame(kind: str) -> pl.DataFrame:
-    """An all-string frame with the kind's columns: what readers fill."""
-    return pl.DataFrame(schema={name: pl.String for name in columns(kind)})
-
-
 # "blank = ..." rules of the contract, applied to good rows after validation:
 # kind -> column -> a literal value, or ("column", name) to copy another column of the row.
 DEFAULTS: dict[str, dict[str, object]] = {

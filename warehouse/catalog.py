@@ -44,9 +44,5 @@ def data_span(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> tuple[dt.date 
     return first, last
 
 
-def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
-    return not scalar(con, "SELECT count(*) FROM m_claim")
-
-
 def state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.sql("SELECT key, value FROM meta").fetchall())
