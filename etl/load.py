@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import sys
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from etl.pseudonym import load_secret, pseudonymise
 from etl.readers import expand, read_file
 from etl.validate import validate
 from warehouse import faults, ingest, ledger
-from warehouse.refresh import refresh
+from warehouse.refresh import FullRefreshNeeded, refresh
 from warehouse.store import WriteSession
 
 
@@ -90,6 +91,18 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+IN_PLACE_SHARE = 0.02        # a load whose input is at most this share of the warehouse file writes in place
+SMALL_WAREHOUSE = 256 << 20  # below this size a full model rebuild in place is only a short wait
+
+
+def writes_in_place(db_path: Path, files: list[Path]) -> bool:
+    """A small load into a big warehouse writes the published file in one transaction instead of
+    copying it (warehouse/store.py); DENIALS_IN_PLACE=0 turns this off."""
+    if os.environ.get("DENIALS_IN_PLACE", "1") == "0" or not Path(db_path).exists():
+        return False
+    return sum(f.stat().st_size for f in files) <= IN_PLACE_SHARE * Path(db_path).stat().st_size
+
+
 def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _stderr,
                command: str = "load") -> LoadSummary:
     files = expand(paths)
@@ -99,11 +112,22 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
     if not files:
         raise LoadArgumentError("no input files found in " + ", ".join(map(str, paths)))
     progress = progress or (lambda _m: None)
+    if writes_in_place(Path(db_path), files):
+        try:
+            return _load(db_path, files, progress, command, in_place=True)
+        except FullRefreshNeeded:
+            progress("this load needs every model rebuilt: loading it again on a copy of the warehouse, "
+                     "so the dashboard keeps reading meanwhile")
+    return _load(db_path, files, progress, command, in_place=False)
+
+
+def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], command: str,
+          in_place: bool) -> LoadSummary:
     started = dt.datetime.now()
     key = load_secret(Path(db_path))
     from etl.mapping import default_mapping
     mapping = default_mapping(Path(db_path))
-    with WriteSession(Path(db_path)) as ws:
+    with WriteSession(Path(db_path), in_place=in_place) as ws:
         con = ws.con
         load_id = ledger.next_load_id(con)
         ingest.create_stage(con)
@@ -168,7 +192,9 @@ def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _s
                     f"{res.duplicates} + quarantined {res.quarantined}; nothing was loaded")
         messages.extend(ledger.merge_messages(con, load_id))
         faults.point("write")
-        refresh(con, Path(db_path))
+        mode = refresh(con, Path(db_path), load_id=load_id,
+                       full_allowed=not ws.in_place or Path(db_path).stat().st_size < SMALL_WAREHOUSE)
+        progress(f"models refreshed ({mode})")
         ledger.record(con, load_id, started, command, results)
         ws.publish()
     return LoadSummary(load_id, results, counts.per_kind, transactions, messages)

@@ -101,7 +101,7 @@ def test_failed_load_leaves_the_warehouse_as_it_was(fresh, tmp_path, monkeypatch
     before = sha(fresh)
     import etl.load as loader
 
-    def boom(*_args):
+    def boom(*_args, **_kwargs):
         raise RuntimeError("disk on fire")
     monkeypatch.setattr(loader, "refresh", boom)
     f = tmp_path / "lines.csv"

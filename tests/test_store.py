@@ -61,3 +61,68 @@ def test_schema_version_recorded_and_newer_refused(tmp_path):
         with WriteSession(db):
             pass
     assert duckdb.connect(str(db), read_only=True).sql("SELECT value FROM meta WHERE key='schema_version'").fetchall() == [("999",)]
+
+
+def test_small_load_commits_in_place_while_an_idle_reader_waits(tmp_path):
+    """A small load writes the published file itself (no copy): the idle reader process lets go of
+    the file when the writer raises its marker and follows the commit on its next query."""
+    import os
+    import time
+    from warehouse.store import marker_path
+    db = tmp_path / "w.duckdb"
+    core = FIXTURES / "core"
+    load(db, *[core / f for f in ("sites.csv", "providers.csv", "payers.csv", "claims.csv", "claim_lines.csv",
+                                  "remits.csv", "remit_lines.csv", "remit_adjustments.csv", "remit_remarks.csv")])
+    inode = os.stat(db).st_ino
+    rejected = "SELECT count(*) FROM m_claim WHERE rejections > 0"
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from warehouse.store import Snapshot
+        snap = Snapshot(__import__('pathlib').Path({str(db)!r}))
+        print(snap.cursor().sql({rejected!r}).fetchall()[0][0], flush=True)
+        sys.stdin.readline()
+        print(snap.cursor().sql({rejected!r}).fetchall()[0][0], flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "0"
+        t0 = time.monotonic()
+        summary = load(db, core / "rejections.csv")
+        took = time.monotonic() - t0
+        assert summary.per_kind["rejections"] > 0
+        assert os.stat(db).st_ino == inode          # written in place, not a renamed copy
+        assert took < 5                              # the reader let go: no handoff time-out
+        assert not marker_path(db).exists()
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert int(reader.stdout.readline().strip()) > 0
+        assert reader.wait(timeout=30) == 0
+    finally:
+        reader.kill()
+
+
+def test_a_failed_in_place_load_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
+    import os
+    import etl.load as loader
+    db = tmp_path / "w.duckdb"
+    core = FIXTURES / "core"
+    load(db, core)
+    before = duckdb.connect(str(db), read_only=True)
+    counts = before.sql("SELECT (SELECT count(*) FROM write_off), (SELECT count(*) FROM m_claim), "
+                        "(SELECT max(load_id) FROM load_run)").fetchall()
+    before.close()
+    inode = os.stat(db).st_ino
+
+    def boom(*_a, **_k):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(loader, "refresh", boom)
+    extra = tmp_path / "write_offs.csv"
+    extra.write_text("claim_id,write_off_date,amount,reason\nC1001,2026-04-01,10.00,small balance\n")
+    assert loader.writes_in_place(db, [extra])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        load(db, extra)
+    assert os.stat(db).st_ino == inode
+    after = duckdb.connect(str(db), read_only=True)
+    assert after.sql("SELECT (SELECT count(*) FROM write_off), (SELECT count(*) FROM m_claim), "
+                     "(SELECT max(load_id) FROM load_run)").fetchall() == counts
+    after.close()

@@ -6,13 +6,16 @@ another category) reaches every number without reloading any file."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from warehouse import taxonomy
-from warehouse.schema import SQL_DIR
+from warehouse.schema import SQL_DIR, scalar
 
 MODEL_FILES = sorted((SQL_DIR / "models").glob("*.sql"))
 TAXONOMY_TABLES = {  # warehouse table -> taxonomy frame key
@@ -79,14 +82,233 @@ def load_payer_rules(con: duckdb.DuckDBPyConnection, db_path: Path | None = None
         con.unregister("_o")
 
 
-def run_models(con: duckdb.DuckDBPyConnection) -> None:
+# ------------------------------------------------------------------------------------------ models
+
+REFRESH_KINDS = ("special", "family", "additive", "full")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model file: its table, how a load refreshes it, and its SQL."""
+    path: Path
+    table: str
+    kind: str                     # special | family | additive | full
+    key: str | None = None        # family: the column holding the family id
+    measures: tuple[str, ...] = ()  # additive: the summed columns
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+
+_HEADER = re.compile(r"^-- refresh:\s*(\w+)\s*([^\s(]*)", re.M)
+_CREATE = re.compile(r"CREATE OR REPLACE TABLE (m_\w+) AS", re.I)
+
+
+def models() -> list[Model]:
+    """Every model file in run order, with the refresh contract its header declares."""
+    out = []
     for path in MODEL_FILES:
-        con.execute(path.read_text())
+        text = path.read_text()
+        head = _HEADER.search(text)
+        tables = _CREATE.findall(text)
+        if not head or head.group(1) not in REFRESH_KINDS or not tables:
+            raise ValueError(f"{path.name}: every model declares `-- refresh: special|family <column>|"
+                             f"additive <measures>|full` and creates its table")
+        kind, arg = head.group(1), head.group(2)
+        out.append(Model(path, tables[-1] if kind == "special" else tables[0], kind,
+                         key=arg if kind == "family" else None,
+                         measures=tuple(m for m in arg.split(",") if m) if kind == "additive" else ()))
+    return out
+
+
+def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """What every model row depends on besides the facts: the model SQL, the taxonomy and the
+    reference lists. A load may refresh incrementally only while this is unchanged."""
+    h = hashlib.sha256()
+    for path in MODEL_FILES:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for table in (*TAXONOMY_TABLES, "site", "rendering_provider", "payer"):
+        h.update(table.encode())
+        h.update(str(scalar(con, f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
+                                 f"FROM {table} t")).encode())
+    return h.hexdigest()
+
+
+def run_models(con: duckdb.DuckDBPyConnection) -> None:
+    for model in models():
+        con.execute(model.sql)
+    _stamp(con)
+
+
+def _stamp(con, mode: str = "full") -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('refreshed_at', ?)",
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_inputs', ?)", [inputs_digest(con)])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('refresh_mode', ?)", [mode])
 
 
-def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None) -> None:
+class FullRefreshNeeded(RuntimeError):
+    """Raised instead of a full rebuild the caller did not allow (an in-place load)."""
+
+
+def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id: int | None = None,
+            full_allowed: bool = True) -> str:
+    """Bring the models up to date with the facts. With `load_id` (a load's write session, its
+    staged rows still in the stage tables) only the claim families the load touched are rebuilt
+    when that is exact (see `incremental`); otherwise, and for `python -m warehouse refresh`,
+    every model is rebuilt. Returns 'incremental' or 'full'."""
+    stored = scalar(con, "SELECT value FROM meta WHERE key = 'model_inputs'")
     load_taxonomy(con)
     load_payer_rules(con, db_path)
+    if load_id is not None and stored is not None and stored == inputs_digest(con):
+        if incremental(con, load_id):
+            _stamp(con, "incremental")
+            return "incremental"
+    if not full_allowed:
+        raise FullRefreshNeeded("the models need a full rebuild")
     run_models(con)
+    return "full"
+
+
+# ------------------------------------------------------------------------------------ incremental
+# A load touches few claim families (a day of remits: ~1% of them). Every family-keyed model row
+# depends only on its own family's facts, so the refresh rebuilds those families' rows with the
+# model files' own SQL, its table references narrowed to the touched families, and deletes and
+# re-inserts them; additive models take back the old rows' sums and add the new ones. What could
+# move a claim from one family to another in ways the narrowing cannot see — replacement or void
+# claims, a new claim whose CLM01 or PCN is already known, a taxonomy, reference-list or model
+# change — falls back to the full rebuild, as does a load touching more than MAX_TOUCHED of the
+# families. tests/test_incremental.py checks that both ways give the same tables.
+
+MAX_TOUCHED = 0.2
+BASE_TABLES = ("claim", "adjudication", "adjudication_line", "adjustment", "remark",
+               "rejection", "write_off", "appeal")
+
+
+def _narrow(sql: str, names: dict[str, str]) -> str:
+    """Point `FROM t` / `JOIN t` at the narrowed tables; create into a temp table."""
+    for name, repl in names.items():
+        sql = re.sub(rf"\b(FROM|JOIN)(\s+){name}\b", rf"\1\2{repl}", sql)
+    return _CREATE.sub(lambda m: f"CREATE OR REPLACE TEMP TABLE {names.get(m.group(1), '_n_' + m.group(1))} AS", sql)
+
+
+def _has_stage(con, kind: str) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                       [f"stage_{kind}"]))
+
+
+def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
+    """Rebuild only the families the load `load_id` touched. False (nothing changed) when the
+    load is not one an incremental refresh reproduces exactly; the caller then rebuilds all."""
+    if not scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'm_claim' AND NOT temporary"):
+        return False
+    q = lambda sql, p=None: scalar(con, sql, p or [])   # noqa: E731
+    # new claims: originals only, with a CLM01 and PCN nobody has referred to yet
+    con.execute("CREATE OR REPLACE TEMP TABLE _new_claim AS SELECT * FROM claim WHERE load_id = ?", [load_id])
+    con.execute("""CREATE OR REPLACE TEMP TABLE _new_ref AS
+        SELECT claim_id AS ref FROM _new_claim UNION SELECT patient_control_number FROM _new_claim""")
+    if q("SELECT count(*) FROM _new_claim WHERE frequency_code IN ('7', '8')") \
+            or q("SELECT count(*) FROM m_claim_ref WHERE ref IN (SELECT ref FROM _new_ref)") \
+            or q("SELECT count(*) FROM claim WHERE original_claim_id IN (SELECT ref FROM _new_ref)"):
+        return False
+    # new remits whose payer claim number a replacement claim names would change its family
+    con.execute("CREATE OR REPLACE TEMP TABLE _new_adj AS SELECT adjudication_id, patient_control_number, "
+                "payer_claim_number FROM adjudication WHERE load_id = ?", [load_id])
+    if q("""SELECT count(*) FROM claim WHERE frequency_code IN ('7', '8')
+            AND original_claim_id IN (SELECT payer_claim_number FROM _new_adj)"""):
+        return False
+    # 1. families of the new claims (model 01 on the new claims alone)
+    ms = {m.table: m for m in models()}
+    con.execute("CREATE OR REPLACE TEMP TABLE _no_adjudication AS SELECT * FROM adjudication LIMIT 0")
+    narrow = {"claim": "_new_claim", "adjudication": "_no_adjudication",     # originals have no parent
+              "m_claim_family": "_n_m_claim_family", "m_claim_ref": "_n_m_claim_ref"}
+    con.execute(_narrow(ms["m_claim_ref"].sql, narrow))
+    con.execute("INSERT INTO m_claim_family SELECT * FROM _n_m_claim_family")
+    con.execute("INSERT INTO m_claim_ref SELECT * FROM _n_m_claim_ref")
+    # 2. remits to (re)match: the new ones, those a new claim now matches, and every remit sharing
+    #    their PCN or payer claim number (the matching looks across those, model 02)
+    con.execute("""CREATE OR REPLACE TEMP TABLE _a0 AS
+        SELECT patient_control_number AS pcn, payer_claim_number AS pcl FROM _new_adj
+        UNION SELECT patient_control_number, payer_claim_number FROM adjudication
+        WHERE patient_control_number IN (SELECT ref FROM _new_ref)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _a_adjudication AS
+        SELECT * FROM adjudication
+        WHERE patient_control_number IN (SELECT pcn FROM _a0)
+           OR payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL)""")
+    con.execute(_narrow(ms["m_adjudication"].sql, {"adjudication": "_a_adjudication", "m_adjudication": "_n_m_adjudication"}))
+    # 3. the touched families
+    refs = " UNION ".join(f"SELECT claim_id FROM stage_{k}" for k in ("appeals", "write_offs", "rejections")
+                          if _has_stage(con, k))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f AS
+        SELECT DISTINCT family_id FROM (
+            SELECT family_id FROM m_adjudication WHERE adjudication_id IN (SELECT adjudication_id FROM _a_adjudication)
+            UNION ALL SELECT family_id FROM _n_m_adjudication
+            UNION ALL SELECT family_id FROM _n_m_claim_family
+            {"UNION ALL SELECT family_id FROM m_claim_ref WHERE ref IN (" + refs + ")" if refs else ""})""")
+    touched = q("SELECT count(*) FROM _f")
+    if touched > MAX_TOUCHED * max(1, q("SELECT count(*) FROM m_claim")):
+        return False
+    sources_of_additive = {t for m in ms.values() if m.kind == "additive"
+                           for t in re.findall(r"\b(?:FROM|JOIN)\s+(m_\w+)", m.sql)}
+    in_f = "IN (SELECT family_id FROM _f)"
+    if "m_adjudication" in sources_of_additive:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _o_m_adjudication AS SELECT * FROM m_adjudication WHERE family_id {in_f}")
+    con.execute("DELETE FROM m_adjudication WHERE adjudication_id IN (SELECT adjudication_id FROM _a_adjudication)")
+    con.execute("INSERT INTO m_adjudication SELECT * FROM _n_m_adjudication")
+    # 4. the touched families' facts
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS SELECT * FROM m_adjudication WHERE family_id {in_f}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_claim_family AS SELECT * FROM m_claim_family WHERE family_id {in_f}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _r_claim AS SELECT * FROM claim "
+                "WHERE claim_id IN (SELECT claim_id FROM _r_m_claim_family)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _r_adjudication AS SELECT * FROM adjudication "
+                "WHERE adjudication_id IN (SELECT adjudication_id FROM _r_m_adjudication)")
+    for t in ("adjudication_line", "adjustment", "remark"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{t} AS SELECT * FROM {t} "
+                    f"WHERE adjudication_id IN (SELECT adjudication_id FROM _r_adjudication)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_ref AS SELECT ref FROM m_claim_ref WHERE family_id {in_f}")
+    for t in ("rejection", "write_off", "appeal"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{t} AS SELECT * FROM {t} WHERE claim_ref IN (SELECT ref FROM _r_ref)")
+    names = {t: f"_r_{t}" for t in BASE_TABLES}
+    names |= {"m_adjudication": "_r_m_adjudication", "m_claim_family": "_r_m_claim_family"}
+    # 5. the models after 02, in order
+    for m in ms.values():
+        if m.kind == "special":
+            continue
+        if m.kind == "family":
+            if m.table in sources_of_additive:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _o_{m.table} AS SELECT * FROM {m.table} WHERE {m.key} {in_f}")
+            names[m.table] = f"_r_{m.table}"
+            con.execute(_narrow(m.sql, names))
+            con.execute(f"DELETE FROM {m.table} WHERE {m.key} {in_f}")
+            con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
+        elif m.kind == "additive":
+            _additive(con, m, names)
+        elif m.kind == "full":
+            con.execute(m.sql)
+    return True
+
+
+def _additive(con, m: Model, names: dict[str, str]) -> None:
+    """m = m + sums over the touched families' new rows − sums over their old rows."""
+    sources = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", m.sql))
+    if not all(s.startswith("m_") for s in sources):
+        raise ValueError(f"{m.path.name}: an additive model reads family-keyed models only, not {sorted(sources)}")
+    new_sql = _narrow(m.sql, {**names, m.table: "_d_new"})
+    old_sql = _narrow(m.sql, {**{k: "_o_" + k for k in names if k.startswith("m_")}, **{
+        k: v for k, v in names.items() if not k.startswith("m_")}, m.table: "_d_old"})
+    con.execute(new_sql)
+    con.execute(old_sql)
+    cols = [r[0] for r in con.sql(f"DESCRIBE {m.table}").fetchall()]
+    dims = [c for c in cols if c not in m.measures]
+    neg = ", ".join([*dims, *(f"-{c}" for c in m.measures)])
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _d AS
+        SELECT {', '.join(dims)}, {', '.join(f'sum({c}) AS {c}' for c in m.measures)}
+        FROM (SELECT {', '.join(cols)} FROM _d_new UNION ALL SELECT {neg} FROM _d_old) GROUP BY ALL""")
+    same = " AND ".join(f"t.{d} IS NOT DISTINCT FROM d.{d}" for d in dims) or "true"
+    con.execute(f"UPDATE {m.table} AS t SET {', '.join(f'{c} = coalesce(t.{c}, 0) + coalesce(d.{c}, 0)' for c in m.measures)} "
+                f"FROM _d AS d WHERE {same}")
+    con.execute(f"INSERT INTO {m.table} BY NAME SELECT d.* FROM _d d "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {m.table} t WHERE {same})")
+    # a group whose every row left is gone, as in a full build (additive models carry a count)
+    con.execute(f"DELETE FROM {m.table} WHERE {' AND '.join(f'coalesce({c}, 0) = 0' for c in m.measures)}")

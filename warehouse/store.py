@@ -9,6 +9,16 @@ they notice the file changed (`Snapshot.version`). So:
   - the dashboard never sees half a load (the rename is the commit point);
   - a killed or failed load leaves the published file untouched (the private copy is discarded);
   - two writers are serialised by an advisory lock on `<db>.lock`.
+
+Copying the file costs seconds per GB, more than a morning's day of remits takes to merge and
+refresh at MSO scale. So a small load (WriteSession(in_place=True)) writes the published file
+itself, in one DuckDB transaction: it raises the `<db>.committing` marker, every reader in every
+process drops its snapshot and waits (Snapshot's watcher), the writer opens the file read-write
+once the readers' locks are gone, and the marker falls when the transaction is committed or rolled
+back. Readers wait for the few seconds of that load instead of reading a copy; a crash leaves the
+last committed state (DuckDB's write-ahead log); if the readers do not let go within
+DENIALS_HANDOFF_S seconds (default 5), or a Snapshot of this very process is open (file locks do
+not separate threads of one process), the writer copies as before.
 """
 from __future__ import annotations
 
@@ -16,7 +26,9 @@ import contextlib
 import fcntl
 import os
 import shutil
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +63,57 @@ def published_version(db_path: Path) -> Version | None:
     return Version(st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def marker_path(db_path: Path) -> Path:
+    return Path(db_path).with_name(Path(db_path).name + ".committing")
+
+
+def committing(db_path: Path) -> bool:
+    """A writer is writing the published file in place: its marker is up and it holds the writer
+    lock (a marker left by a killed writer, whose lock died with it, does not count)."""
+    marker = marker_path(db_path)
+    if not marker.exists():
+        return False
+    try:
+        fd = os.open(Path(db_path).with_name(Path(db_path).name + ".lock"), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+HANDOFF_WAIT_S = 600.0          # how long a reader waits for an in-place commit before giving up
+_live_snapshots: "weakref.WeakSet[Snapshot]" = weakref.WeakSet()
+
+
+_watcher: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def _watch() -> None:
+    """Every open Snapshot of this process lets go of its file as soon as a writer raises the
+    marker, even when no page is running (an idle dashboard must not keep a commit waiting)."""
+    while not _stop.wait(0.05):
+        for snap in list(_live_snapshots):
+            if snap._con is not None and committing(snap.db_path):
+                snap._con = None     # dropped, not closed: a query running on a cursor finishes first
+
+
+def _start_watcher() -> None:
+    global _watcher
+    if _watcher is None:
+        import atexit
+        _watcher = threading.Thread(target=_watch, daemon=True, name="snapshot-watch")
+        _watcher.start()
+        atexit.register(lambda: (_stop.set(), _watcher.join(1)))
+
+
 class WarehouseMissing(FileNotFoundError):
     pass
 
@@ -79,14 +142,24 @@ class Snapshot:
         self.db_path = Path(db_path)
         self._con: duckdb.DuckDBPyConnection | None = None
         self.version: Version | None = None
+        _live_snapshots.add(self)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
+        if committing(self.db_path):
+            self._con = None
+            deadline = time.monotonic() + HANDOFF_WAIT_S
+            while committing(self.db_path):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"a load has been committing to {self.db_path} for "
+                                       f"{HANDOFF_WAIT_S:.0f}s")
+                time.sleep(0.05)
         current = published_version(self.db_path)
         if self._con is None or current != self.version:
             # the previous state's connection is dropped, not closed: a query still running on a
             # cursor of it in another thread finishes on the old state; the file is freed when the
             # last cursor goes
             self._con, self.version = open_snapshot(self.db_path)
+            _start_watcher()
         return self._con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -107,9 +180,10 @@ class WriteSession:
 
     Leaving the block without publish() (an exception, a return) discards every change."""
 
-    def __init__(self, db_path: Path, lock_timeout_s: float = 600.0):
+    def __init__(self, db_path: Path, lock_timeout_s: float = 600.0, in_place: bool = False):
         self.db_path = Path(db_path)
         self.lock_timeout_s = lock_timeout_s
+        self.in_place = in_place
         self.work_path = self.db_path.with_name(f"{self.db_path.name}.loading-{os.getpid()}")
         self.con: duckdb.DuckDBPyConnection | None = None
         self._lock_fd: int | None = None
@@ -122,19 +196,52 @@ class WriteSession:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         self._remove_stale_work_files()
-        if self.db_path.exists():
-            shutil.copyfile(self.db_path, self.work_path)
-        self.con = duckdb.connect(str(self.work_path))
+        if self.in_place:
+            self.in_place = self._open_in_place()
+        if not self.in_place:
+            if self.db_path.exists():
+                shutil.copyfile(self.db_path, self.work_path)
+            self.con = duckdb.connect(str(self.work_path))
         # bounded memory: DuckDB spills staging and model builds to disk beyond this
         self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
         self.con.execute("SET temp_directory = ?", [str(self.db_path.parent / ".duckdb-tmp")])
+        if self.in_place:
+            self.con.execute("BEGIN TRANSACTION")
         if not migrating:
             from warehouse import schema
             schema.ensure(self.con)
         return self
 
+    def _open_in_place(self) -> bool:
+        """Raise the marker and open the published file read-write once readers let go."""
+        if not self.db_path.exists() or any(s._con is not None and s.db_path.resolve() == self.db_path.resolve()
+                                            for s in list(_live_snapshots)):
+            return False
+        marker = marker_path(self.db_path)
+        marker.write_text(str(os.getpid()))
+        deadline = time.monotonic() + float(os.environ.get("DENIALS_HANDOFF_S", "5"))
+        while True:
+            try:
+                self.con = duckdb.connect(str(self.db_path))
+                return True
+            except duckdb.IOException:
+                if time.monotonic() > deadline:
+                    marker.unlink(missing_ok=True)
+                    return False
+                time.sleep(0.05)
+
     def publish(self) -> None:
         assert self.con is not None
+        if self.in_place:
+            from warehouse import faults
+            faults.point("commit")
+            self.con.execute("COMMIT")
+            self.con.execute("CHECKPOINT")
+            self.con.close()
+            self.con = None
+            self.published = True
+            marker_path(self.db_path).unlink(missing_ok=True)
+            return
         self.con.execute("CHECKPOINT")
         self.con.close()
         self.con = None
@@ -156,10 +263,15 @@ class WriteSession:
     def __exit__(self, *exc) -> None:
         try:
             if self.con is not None:
+                if self.in_place:
+                    with contextlib.suppress(Exception):
+                        self.con.execute("ROLLBACK")
                 with contextlib.suppress(Exception):
                     self.con.close()
                 self.con = None
-            if not self.published:
+            if self.in_place:
+                marker_path(self.db_path).unlink(missing_ok=True)
+            if not self.published and not self.in_place:
                 for p in (self.work_path, Path(str(self.work_path) + ".wal")):
                     with contextlib.suppress(FileNotFoundError):
                         p.unlink()

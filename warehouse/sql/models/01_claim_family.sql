@@ -1,4 +1,5 @@
 -- m_claim_family
+-- refresh: special (incremental: new original claims are appended; see warehouse/refresh.py)
 -- grain: one row per submitted claim, with the family (the original claim) it belongs to.
 -- A replacement (7) or void (8) joins the family of the claim it names in original_claim_id
 -- (a claim_id, or a payer claim number seen on a remit), else of the earliest original claim

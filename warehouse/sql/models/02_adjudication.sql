@@ -1,4 +1,5 @@
 -- m_adjudication
+-- refresh: special (incremental: the load's remits and the remits sharing their PCN or payer claim number)
 -- grain: one row per remit claim event (835 CLP), resolved to its claim family.
 -- Matching: patient control number (CLP01) to a claim_id or CLM01; else the payer claim number
 -- (CLP07) of another remit that matched; else the remit stands for a claim known only from its

@@ -1,4 +1,5 @@
 -- m_adjustment
+-- refresh: family family_id
 -- grain: one row per adjustment (group code + CARC + amount), classified by the taxonomy.
 -- Classification key: (group code, CARC, the RARCs on the same line and on the claim, whether the
 -- claim carried a prior-authorization number). The most specific matching rule of

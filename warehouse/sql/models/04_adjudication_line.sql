@@ -1,4 +1,5 @@
 -- m_adjudication_line
+-- refresh: family family_id
 -- grain: one row per service line of each remit claim event; an event that carries no service
 -- lines (claim-level only remit) gets one pseudo line, line_number 0, holding the whole claim.
 -- A line is denied (on an adjudication, never on a reversal or predetermination) when

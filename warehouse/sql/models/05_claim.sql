@@ -1,4 +1,5 @@
 -- m_claim  (the claim lifecycle)
+-- refresh: family claim_id
 -- grain: one row per claim family: an original claim with its replacements and voids, or a claim
 -- known only from its remit (known_from_remit). Everything a KPI counts per claim lives here.
 --   initial adjudication: the family's first adjudication by remit date, then load order;

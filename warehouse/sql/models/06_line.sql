@@ -1,4 +1,5 @@
 -- m_line
+-- refresh: family claim_id
 -- grain: one row per line of each claim's initial adjudication (the pseudo line 0 for a
 -- claim-level remit), carrying the claim's slicing attributes. Used when a KPI is sliced by a
 -- line attribute (procedure code, modifier, CARC); the line's own root cause is that of its largest

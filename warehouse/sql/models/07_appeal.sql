@@ -1,4 +1,5 @@
 -- m_appeal
+-- refresh: family claim_id
 -- grain: one row per appeal, with its claim's slicing attributes and root cause.
 -- Decided = won, partially_won or lost; pending and withdrawn appeals are in neither side of the
 -- win ratio.

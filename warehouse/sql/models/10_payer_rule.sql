@@ -1,4 +1,5 @@
 -- m_payer_rule
+-- refresh: full
 -- grain: one row per payer: the appeal window and timely-filing limit the work queue uses.
 -- Precedence: the practice's override file (config/payer_rules.csv, loaded into payer_rule_override
 -- at refresh) > the payer's own values in the payers list > the payer-class default

@@ -1,17 +1,14 @@
 -- m_ar_daily
+-- refresh: full (from m_ar_move: days × sites × payers, small)
 -- grain: one row per day × site × payer, from the first date of service to the latest event:
 -- the insurance A/R balance at the end of that day and that day's charges (by date of service).
 -- Same rule as m_ar_event (the balance at D sums events dated on or before D of claims with date
 -- of service on or before D); used for A/R trends and aging over time.
 CREATE OR REPLACE TABLE m_ar_daily AS
-WITH bounds AS (SELECT min(dos) AS d0, max(event_date) AS d1 FROM m_ar_event),
+WITH bounds AS (SELECT min(day) AS d0, max(day) AS d1 FROM m_ar_move),
 days AS (SELECT unnest(generate_series(d0, d1, INTERVAL 1 DAY))::DATE AS day FROM bounds WHERE d0 IS NOT NULL),
-keys AS (SELECT DISTINCT site_id, payer_id FROM m_ar_event),
--- an event counts from the later of its own date and its claim's date of service
-moves AS (
-    SELECT site_id, payer_id, greatest(event_date, dos) AS day, sum(amount) AS amount,
-           sum(amount) FILTER (WHERE event = 'charge') AS charges
-    FROM m_ar_event GROUP BY ALL),
+keys AS (SELECT DISTINCT site_id, payer_id FROM m_ar_move),
+moves AS (SELECT site_id, payer_id, day, sum(amount) AS amount, sum(charges) AS charges FROM m_ar_move GROUP BY ALL),
 grid AS (
     SELECT d.day, k.site_id, k.payer_id, coalesce(m.amount, 0) AS amount, coalesce(m.charges, 0) AS charges
     FROM days d CROSS JOIN keys k
