@@ -267,12 +267,25 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id)
         SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?
         FROM _rm2 WHERE NOT _exists AND _rank = 1""", [base_seq, load_id])
-    # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then earlier loads
-    con.execute("""CREATE OR REPLACE TEMP TABLE _rmap AS
-        SELECT remit_claim_id, adjudication_id FROM _rm
-        UNION ALL
-        SELECT remit_claim_id, adjudication_id FROM adjudication
-        WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rm)
+    # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then
+    # earlier loads — looked up only for the ids the staged children name and this load lacks
+    # (a remit's lines sent in a later file); _new: the remit was inserted by this load, so none
+    # of its children can be in the warehouse yet
+    con.execute("""CREATE OR REPLACE TEMP TABLE _wanted AS
+        SELECT remit_claim_id FROM (SELECT remit_claim_id FROM stage_remit_lines
+                                    UNION SELECT remit_claim_id FROM stage_remit_adjustments
+                                    UNION SELECT remit_claim_id FROM stage_remit_remarks)
+        WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rm)""")
+    earlier = ""
+    if scalar(con, "SELECT count(*) FROM _wanted"):
+        earlier = """UNION ALL
+            SELECT remit_claim_id, adjudication_id, false FROM adjudication
+            WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)"""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
+        SELECT remit_claim_id, adjudication_id, _new FROM (
+            SELECT r.remit_claim_id, r.adjudication_id, n.adjudication_id IS NOT NULL AS _new FROM _rm r
+            LEFT JOIN (SELECT adjudication_id FROM _rm2 WHERE NOT _exists AND _rank = 1) n USING (adjudication_id)
+            {earlier})
         QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1""")
     for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
                              ("remit_adjustments", "adjustment", ["line_number", "seq"]),
@@ -286,11 +299,18 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         seq = (", row_number() OVER (PARTITION BY s.remit_claim_id, s._file ORDER BY s._row) AS seq"
                if kind == "remit_adjustments" else "")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch AS
-            SELECT m.adjudication_id, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
+            SELECT m.adjudication_id, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
+        # children already loaded: only remits that existed before this load can have them
+        exists = "false"
+        if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
+                SELECT adjudication_id, {', '.join(key)} FROM {table}
+                WHERE adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
+            exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
             SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
-                   EXISTS (SELECT 1 FROM {table} t WHERE t.adjudication_id = c.adjudication_id AND {on}) AS _exists
+                   {exists} AS _exists
             FROM _ch c""")
         _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
         n = con.sql("SELECT _file, count(*) FROM _ch2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()

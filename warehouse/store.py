@@ -224,11 +224,14 @@ class WriteSession:
             try:
                 self.con = duckdb.connect(str(self.db_path))
                 return True
-            except duckdb.IOException:
+            except duckdb.IOException:           # another process still holds it: wait a little
                 if time.monotonic() > deadline:
                     marker.unlink(missing_ok=True)
                     return False
                 time.sleep(0.05)
+            except duckdb.Error:                 # attached elsewhere in this process: copy instead
+                marker.unlink(missing_ok=True)
+                return False
 
     def publish(self) -> None:
         assert self.con is not None
