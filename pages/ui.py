@@ -5,6 +5,7 @@ No SQL here: every number comes from warehouse/ functions; this module only cach
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import threading
@@ -217,14 +218,30 @@ def empty_note(what: str = "these filters") -> None:
 
 
 # ------------------------------------------------------------------ exports
+def _fingerprint(frame: pl.DataFrame) -> str:
+    """The table's content in a few bytes: shape, columns, types and a hash of every row."""
+    h = hashlib.blake2b(repr((frame.shape, frame.columns, [str(d) for d in frame.dtypes])).encode(), digest_size=16)
+    if frame.height:
+        h.update(frame.hash_rows(seed=7).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
+def _workbook(name: str, fingerprint: str, _frame: pl.DataFrame) -> bytes:
+    """The .xlsx of a table, cached by its content (writing Excel was most of a rerun's time)."""
+    buf = io.BytesIO()
+    _frame.write_excel(buf, worksheet=name[:31])
+    return buf.getvalue()
+
+
 def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
     """CSV and Excel downloads of exactly the table shown (same rows, same filters)."""
     c1, c2 = st.columns(2)
     c1.download_button("Download CSV", frame.write_csv().encode(), f"{name}.csv", "text/csv", key=f"{key}-csv",
                        on_click=audit_export(name, "csv", frame.height))
-    buf = io.BytesIO()                    # built eagerly: a deferred (on-click) build raced the audit
-    frame.write_excel(buf, worksheet=name[:31])   # rerun and sometimes never downloaded (docs/performance.md)
-    c2.download_button("Download Excel", buf.getvalue(), f"{name}.xlsx",
+    # built before the click (an on-click build raced the audit rerun and sometimes never downloaded,
+    # docs/performance.md) but once per table content: a rerun showing the same rows reuses it
+    c2.download_button("Download Excel", _workbook(name, _fingerprint(frame), frame), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
                        on_click=audit_export(name, "xlsx", frame.height))
 
