@@ -138,7 +138,16 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
     for model in models():
         con.execute(model.sql)
+        if model.kind == "additive":
+            _drop_empty_groups(con, model)
     _stamp(con)
+
+
+def _drop_empty_groups(con, m: "Model") -> None:
+    """An additive model keeps no group whose measures are all 0 (a payment and its reversal on one
+    day): they add nothing to any sum, and the incremental refresh cannot tell them from a group
+    whose rows all left, so neither refresh keeps them."""
+    con.execute(f"DELETE FROM {m.table} WHERE {' AND '.join(f'coalesce({c}, 0) = 0' for c in m.measures)}")
 
 
 def _stamp(con, mode: str = "full") -> None:
@@ -310,5 +319,4 @@ def _additive(con, m: Model, names: dict[str, str]) -> None:
                 f"FROM _d AS d WHERE {same}")
     con.execute(f"INSERT INTO {m.table} BY NAME SELECT d.* FROM _d d "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {m.table} t WHERE {same})")
-    # a group whose every row left is gone, as in a full build (additive models carry a count)
-    con.execute(f"DELETE FROM {m.table} WHERE {' AND '.join(f'coalesce({c}, 0) = 0' for c in m.measures)}")
+    _drop_empty_groups(con, m)

@@ -1,5 +1,5 @@
 -- m_ar_daily
--- refresh: full (from m_ar_move: days × sites × payers, small)
+-- refresh: full (from m_ar_move, model 11: days × sites × payers, small)
 -- grain: one row per day × site × payer, from the first date of service to the latest event:
 -- the insurance A/R balance at the end of that day and that day's charges (by date of service).
 -- Same rule as m_ar_event (the balance at D sums events dated on or before D of claims with date
