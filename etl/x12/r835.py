@@ -95,7 +95,9 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     rowpos = np.arange(total_n, dtype=np.int64) + np.repeat(starts - offsets, lens)
     first = np.zeros(total_n, dtype=bool)
     first[offsets[lens > 0]] = True
-    src = pl.concat([t.frame for t in txs], rechunk=False) if m > 1 else tx0.frame
+    # one contiguous column: polars pays per chunk in every operation, and a group of small transactions
+    # would otherwise be hundreds of chunks
+    src = pl.concat([t.frame for t in txs], rechunk=True) if m > 1 else tx0.frame.rechunk()
 
     k = pl.col("k")
     # segment ids as small integers: 1 CLP, 2 LX, 3 PLB, 4 TS3, 5 TS2 end or start claims; 6 SVC starts a line;
