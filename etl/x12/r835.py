@@ -104,30 +104,36 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     # the others are the segments rows are read from (0: everything else)
     codes = {"CLP": 1, T_LX: 2, "PLB": 3, "TS3": 4, "TS2": 5, "SVC": 6, "CAS": 7, "DTM": 8, "REF": 9, "NM1": 10,
              "MIA": 11, "MOA": 12, T_LQ: 13, "BPR": 14, "TRN": 15, T_N1: 16}
-    code = pl.col("_code")
-    fst = pl.col("_first")
-    df = (src.lazy()
-          .with_columns(_row=pl.Series(rowpos), _tx=pl.Series(tx_idx), _first=pl.Series(first),
-                        _code=k.replace_strict(codes, default=0, return_dtype=pl.Int8))
-          # loop state restarts at each transaction's first segment (its ST)
-          .with_columns(_open=pl.when((code > 0) & (code < 6)).then(code == 1).when(fst).then(False)
-                        .forward_fill().fill_null(False),
-                        _hdr=pl.when((code > 0) & (code < 7)).then(False).when(fst).then(True)
-                        .forward_fill().fill_null(True),
-                        _svl=pl.when((code > 0) & (code < 7)).then(code == 6).when(fst).then(False)
-                        .forward_fill().fill_null(False),
-                        _clp=(code == 1).cum_sum().cast(pl.Int64),
-                        _svcn=(code == 6).cum_sum().cast(pl.Int64))
-          .with_columns(_claim=pl.when(pl.col("_open")).then(pl.col("_clp")),
-                        _lid=pl.when(pl.col("_open") & pl.col("_svl")).then(pl.col("_svcn")))
-          .with_columns(_ord=pl.col("_lid") - pl.when(code == 1).then(pl.col("_svcn")).forward_fill())
-          .drop("_open", "_svl", "_svcn", "_first")
-          .collect())
+    c = src.select(k.replace_strict(codes, default=0, return_dtype=pl.Int8))["k"].to_numpy()
+    # loop state, computed on the integer codes with numpy; it restarts at each transaction's first
+    # segment (its ST). A state is "forward filled" from the last row that sets it: idx = that row.
+    at = np.arange(total_n)
+    ends = (c >= 1) & (c <= 5)            # CLP, LX, PLB, TS3, TS2: a claim starts (CLP) or ends
+    loops = ends | (c == 6)               # ... or a service line starts (SVC)
+    idx = np.maximum.accumulate(np.where(ends | first, at, 0))
+    in_claim_np = np.where(ends, c == 1, False)[idx]
+    idx = np.maximum.accumulate(np.where(loops | first, at, 0))
+    hdr_np = np.where(loops, False, True)[idx]                 # before the first CLP/LX/.../SVC
+    svl_np = np.where(loops, c == 6, False)[idx]
+    clp_n = np.cumsum(c == 1, dtype=np.int64)                   # claim ids, unique in the group
+    svc_n = np.cumsum(c == 6, dtype=np.int64)                   # line ids, unique in the group
+    in_line_np = in_claim_np & svl_np
+    # a line's order in its claim: its id minus the line count at its claim's CLP
+    at_clp = svc_n[np.maximum.accumulate(np.where(c == 1, at, 0))]
+    df = src.with_columns(
+        _row=pl.Series(rowpos), _tx=pl.Series(tx_idx), _hdr=pl.Series(hdr_np),
+        _claim=pl.when(pl.Series(in_claim_np)).then(pl.Series(clp_n)),
+        _lid=pl.when(pl.Series(in_line_np)).then(pl.Series(svc_n)),
+        _ord=pl.when(pl.Series(in_line_np)).then(pl.Series(svc_n - at_clp)))
     in_claim = pl.col("_claim").is_not_null()
     in_line = pl.col("_lid").is_not_null()
-    # one pass splits the segments by kind
-    by_code = df.filter(code > 0).drop("k").partition_by("_code", as_dict=True, include_key=False)
-    empty = df.clear().drop("k", "_code")
+    # the rows of each segment kind, gathered once
+    body = df.drop("k")
+    by_code = {}
+    for v in np.unique(c).tolist():
+        if v:
+            by_code[(v,)] = body[np.flatnonzero(c == v)]
+    empty = body.clear()
 
     def tag(t: str) -> pl.DataFrame:
         return by_code.get((codes[t],), empty)
@@ -154,7 +160,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
         for t, (p, raw) in firsts.items():
             more = f" (and {nbad[t] - 1} more)" if nbad[t] > 1 else ""
             results[t].errors.append(Problem("garbage", p, f"segment {p}: not an X12 segment: {show(raw)}{more}"))
-    stray = _per_tx(df.filter(code.is_in([6, 7, 11, 12, 13]) & ~in_claim)["_tx"], m)
+    stray = np.bincount(tx_idx[np.isin(c, (6, 7, 11, 12, 13)) & ~in_claim_np], minlength=m)
 
     # ------------------------------------------------------------------ header (few segments: Python)
     hdr: list[dict] = [{"payer_row": t.start, "loop": ""} for t in txs]
@@ -211,7 +217,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
         return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_tx"))
 
     # ------------------------------------------------------------------ claims (CLP)
-    clp = tag("CLP").select("_tx", _claim="_clp", _row="_row", e=_S.str.split(es))
+    clp = tag("CLP").select("_tx", "_claim", "_row", e=_S.str.split(es))
     nclaims = _per_tx(clp["_tx"], m)
     # claim n of a transaction: its global claim id minus the claims of the transactions before it
     cbase = (np.cumsum(nclaims) - nclaims).tolist()
