@@ -35,10 +35,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             values[key] = picked
     list_filters = Filters.make(values, ctx.filters.date_from, ctx.filters.date_to, ctx.filters.basis)
     with st.spinner("Listing claims ..."):
-        claims = ui.call(ctx, "claims.claim_list", filters=list_filters, limit=LIST_LIMIT,
-                         denied_only=denied_only, search=search or None)
-        total = ui.call(ctx, "claims.claim_count", filters=list_filters, denied_only=denied_only) \
-            if not search else claims.height
+        claims, total = ui.call(ctx, "claims.claim_page", filters=list_filters, limit=LIST_LIMIT,
+                                denied_only=denied_only, search=search or None)
+        if search:
+            total = claims.height
     if claims.height == 0:
         ui.empty_note("claims" + (" matching the search" if search else "") +
                       (" (only denied claims are listed: switch off 'Denied only')" if denied_only else ""))

@@ -266,6 +266,7 @@ _CARRY = FILTER_KEYS + ["range", "from", "to", "basis"]
 WAREHOUSE_CALLS: dict[str, Callable] = {
     "claims.claim_list": _claims.claim_list,
     "claims.claim_count": _claims.claim_count,
+    "claims.claim_page": _claims.claim_page,
     "claims.claim_detail": _claims.claim_detail,
     "claims.days_to_pay": _claims.days_to_pay,
     "claims.top_codes": _claims.top_codes,

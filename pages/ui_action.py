@@ -46,6 +46,7 @@ CALLS: dict[str, Callable] = {
     "queue.work_queue": queue.work_queue,
     "claims.claim_list": claims.claim_list,
     "claims.claim_count": claims.claim_count,
+    "claims.claim_page": claims.claim_page,
 }
 
 
@@ -127,8 +128,7 @@ def claim_table(ctx: ui.Context, filters: Filters, key: str, title: str, denied_
     gets a message instead. Returns the frame shown (None when not allowed)."""
     st.markdown(f"**{title}**")
     try:
-        frame = call(ctx, "claims.claim_list", filters=filters, limit=limit, denied_only=denied_only)
-        total = call(ctx, "claims.claim_count", filters=filters, denied_only=denied_only)
+        frame, total = call(ctx, "claims.claim_page", filters=filters, limit=limit, denied_only=denied_only)
     except ClaimLevelDenied as exc:
         claim_level_note(exc)
         return None

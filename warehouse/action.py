@@ -14,6 +14,23 @@ from warehouse.scope import Scope
 AGING_BUCKETS = [("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120), ("over 120", 121, None)]
 
 
+# Per-claim insurance balance at a date D (the sum of the claim's A/R events dated on or before D, for
+# claims with date of service on or before D), from m_ar_claim: its final balance when its last move
+# is on or before D, else the sum of its moves dated on or before D. {cols} are columns of m_ar_claim,
+# {where} the filter on them; the bound values are _balance_params.
+_AT = "list_sum(list_transform(list_filter(moves, lambda m: m.day <= ?::DATE), lambda m: m.amount))"
+_BALANCES = f"""
+    SELECT claim_id, {{cols}}, balance FROM m_ar_claim
+    WHERE last_day <= ? AND {{where}}
+    UNION ALL
+    SELECT claim_id, {{cols}}, {_AT} AS balance FROM m_ar_claim
+    WHERE last_day > ? AND first_day <= ? AND {{where}}"""
+
+
+def _balance_params(as_of: dt.date, q: _Sql) -> list:
+    return [as_of] + q.params + [as_of, as_of, as_of] + q.params
+
+
 def _where(scope: Scope, filters: Filters | None, mart: str = "claim") -> _Sql:
     q = _Sql()
     _filter_sql(q, scope, (filters or Filters()).without({"procedure_code", "modifier", "carc"}), mart)
@@ -95,17 +112,21 @@ def ar_aging(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, fi
     q = _where(scope, filters, "ar")
     cases = " ".join(f"WHEN age BETWEEN {lo} AND {hi} THEN '{name}'" if hi is not None else f"WHEN age >= {lo} THEN '{name}'"
                      for name, lo, hi in AGING_BUCKETS)
+    # per (date of service, slice): the claims' final state (m_ar_open), then, for the claims that moved
+    # after as_of, their state at as_of instead of their final one
     sql = f"""
-        WITH bal AS (
-            SELECT claim_id, {col} AS slice, any_value(initially_denied) AS denied, ?::DATE - any_value(dos) AS age,
-                   sum(amount) AS balance
-            FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
-            GROUP BY claim_id, {col})
-        SELECT slice AS {by or 'slice'}, CASE {cases} END AS bucket, count(*) FILTER (WHERE balance <> 0) AS claims,
+        WITH s AS (
+            SELECT {col} AS slice, dos, initially_denied AS denied, claims AS n, open_claims AS nz, balance
+            FROM m_ar_open WHERE first_day <= ? AND {q.clause()}
+            UNION ALL
+            SELECT {col}, dos, initially_denied, 0,
+                   (CASE WHEN bal_at <> 0 THEN 1 ELSE 0 END) - (CASE WHEN balance <> 0 THEN 1 ELSE 0 END), bal_at - balance
+            FROM (SELECT *, {_AT} AS bal_at FROM m_ar_claim WHERE last_day > ? AND first_day <= ? AND {q.clause()}))
+        SELECT slice AS {by or 'slice'}, CASE {cases} END AS bucket, sum(nz)::BIGINT AS claims,
                sum(balance)::DOUBLE AS ar_balance,
                coalesce(sum(balance) FILTER (WHERE denied), 0)::DOUBLE AS denied_balance
-        FROM bal GROUP BY ALL"""
-    frame = con.sql(sql, params=[as_of, as_of, as_of] + q.params).pl()
+        FROM (SELECT *, ?::DATE - dos AS age FROM s) GROUP BY ALL HAVING sum(n) > 0"""
+    frame = con.sql(sql, params=[as_of] + q.params + [as_of, as_of, as_of] + q.params + [as_of]).pl()
     order = {name: i for i, (name, _, _) in enumerate(AGING_BUCKETS)}
     return frame.with_columns(pl.col("bucket").replace_strict(order, return_dtype=pl.Int64).alias("_o")) \
         .sort([by or "slice", "_o"]).drop("_o")
@@ -117,12 +138,11 @@ def oldest_open_claims(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: d
     scope.require_claim_level()
     q = _where(scope, filters, "ar")
     sql = f"""
-        SELECT claim_id, any_value(site_id) AS site, any_value(payer_id) AS payer, any_value(dos) AS dos,
-               ?::DATE - any_value(dos) AS age_days, sum(amount)::DOUBLE AS balance,
-               any_value(initially_denied) AS denied, any_value(root_cause) AS root_cause
-        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
-        GROUP BY claim_id HAVING sum(amount) > 0 ORDER BY dos, claim_id LIMIT ?"""
-    return con.sql(sql, params=[as_of, as_of, as_of] + q.params + [limit]).pl()
+        WITH bal AS ({_BALANCES.format(cols="site_id AS site, payer_id AS payer, dos, initially_denied AS denied, "
+                                           "root_cause", where=q.clause())})
+        SELECT claim_id, site, payer, dos, ?::DATE - dos AS age_days, balance::DOUBLE AS balance, denied, root_cause
+        FROM bal WHERE balance > 0 ORDER BY dos, claim_id LIMIT ?"""
+    return con.sql(sql, params=_balance_params(as_of, q) + [as_of, limit]).pl()
 
 
 def change_week(weekly: pl.DataFrame, value: str = "denial_rate", week: str = "week",
@@ -162,8 +182,8 @@ def ar_denied_share(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.d
     sql = f"""
         SELECT coalesce(sum(amount), 0)::DOUBLE AS ar_balance,
                coalesce(sum(amount) FILTER (WHERE initially_denied), 0)::DOUBLE AS denied_balance
-        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}"""
-    frame = con.sql(sql, params=[as_of, as_of] + q.params).pl()
+        FROM m_ar_move WHERE day <= ? AND {q.clause()}"""
+    frame = con.sql(sql, params=[as_of] + q.params).pl()
     return frame.with_columns(pl.when(pl.col("ar_balance") != 0)
                               .then(pl.col("denied_balance") / pl.col("ar_balance"))
                               .otherwise(None).alias("denied_share"))

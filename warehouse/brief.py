@@ -97,8 +97,9 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
     baseline: dict = {}
     base_labels = [w for w, _ in base]
     if base:
+        # point-in-time KPIs (days in A/R) average the weekly values above: not asked for over the range
         total = kpis(con, scope=scope, filters=_range(filters, base[0][1], week_start - dt.timedelta(days=1)),
-                     kpi_keys=_QUERY_KPIS, as_of=as_of).to_dicts()[0]
+                     kpi_keys=[k for k in _QUERY_KPIS if k not in _POINT_IN_TIME], as_of=as_of).to_dicts()[0]
         n = len(base)
         for key in _QUERY_KPIS:
             k = KPIS[key]

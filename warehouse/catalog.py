@@ -5,20 +5,23 @@ import datetime as dt
 
 import duckdb
 
-from warehouse.schema import scalar
 from warehouse.scope import Scope
 
 # dimension -> SQL listing (value, label) within a scope; the scope fragment is appended. Fixed text.
+# Claim attributes come from m_catalog (one row per site x provider x payer x payer class x
+# specialty combination with its claim count, a few hundred rows), not from a scan of the claims.
 _CHOICES = {
-    "site": "SELECT DISTINCT c.site_id, coalesce(s.site_name, c.site_id) FROM m_claim c "
-            "LEFT JOIN site s USING (site_id) WHERE c.site_id IS NOT NULL AND {scope} ORDER BY 2",
-    "provider": "SELECT DISTINCT c.rendering_npi, coalesce(p.provider_name, c.rendering_npi) FROM m_claim c "
+    "site": "SELECT DISTINCT c.site_id, coalesce(s.site_name, c.site_id) FROM m_catalog c "
+            "LEFT JOIN site s USING (site_id) WHERE c.site_id IS NOT NULL AND c.claims > 0 AND {scope} ORDER BY 2",
+    "provider": "SELECT DISTINCT c.rendering_npi, coalesce(p.provider_name, c.rendering_npi) FROM m_catalog c "
                 "LEFT JOIN rendering_provider p ON p.provider_npi = c.rendering_npi "
-                "WHERE c.rendering_npi IS NOT NULL AND {scope} ORDER BY 2",
-    "payer": "SELECT DISTINCT c.payer_id, coalesce(p.payer_name, c.payer_id) FROM m_claim c "
-             "LEFT JOIN payer p USING (payer_id) WHERE c.payer_id IS NOT NULL AND {scope} ORDER BY 2",
-    "payer_class": "SELECT DISTINCT payer_class, payer_class FROM m_claim WHERE payer_class IS NOT NULL AND {scope} ORDER BY 1",
-    "specialty": "SELECT DISTINCT specialty, specialty FROM m_claim WHERE specialty IS NOT NULL AND {scope} ORDER BY 1",
+                "WHERE c.rendering_npi IS NOT NULL AND c.claims > 0 AND {scope} ORDER BY 2",
+    "payer": "SELECT DISTINCT c.payer_id, coalesce(p.payer_name, c.payer_id) FROM m_catalog c "
+             "LEFT JOIN payer p USING (payer_id) WHERE c.payer_id IS NOT NULL AND c.claims > 0 AND {scope} ORDER BY 2",
+    "payer_class": "SELECT DISTINCT payer_class, payer_class FROM m_catalog c "
+                   "WHERE payer_class IS NOT NULL AND c.claims > 0 AND {scope} ORDER BY 1",
+    "specialty": "SELECT DISTINCT specialty, specialty FROM m_catalog c "
+                 "WHERE specialty IS NOT NULL AND c.claims > 0 AND {scope} ORDER BY 1",
     "root_cause": "SELECT category, label FROM root_cause_category WHERE category <> 'not_denial' ORDER BY 1",
     "stage": "SELECT DISTINCT stage, stage FROM root_cause_category WHERE stage <> 'none' ORDER BY 1",
     "owner_team": "SELECT DISTINCT owner_team, owner_team FROM root_cause_category WHERE owner_team <> 'none' ORDER BY 1",
@@ -32,15 +35,17 @@ def choices(con: duckdb.DuckDBPyConnection, *, scope: Scope, dim: str) -> list[t
     template = _CHOICES[dim]
     if "{scope}" not in template:          # taxonomy lists: the same for every scope
         return [(str(v), str(label)) for v, label in con.sql(template).fetchall()]
-    frag, params = scope.sql("c.site_id" if "FROM m_claim c" in template else "site_id")
+    frag, params = scope.sql("c.site_id")
     return [(str(v), str(label)) for v, label in con.sql(template.format(scope=frag), params=params or None).fetchall()]
 
 
 def data_span(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
     """First initial-adjudication date and latest remit date visible in the scope."""
     frag, params = scope.sql("site_id")
-    first = scalar(con, f"SELECT min(initial_adjudication_date) FROM m_claim WHERE {frag}", params or None)
-    last = scalar(con, f"SELECT max(last_adjudication_date) FROM m_claim WHERE {frag}", params or None)
+    # grain: one row (both dates in one scan)
+    rows = con.sql(f"SELECT min(initial_adjudication_date), max(last_adjudication_date) FROM m_claim WHERE {frag}",
+                   params=params or None).fetchall()
+    first, last = rows[0] if rows else (None, None)
     return first, last
 
 

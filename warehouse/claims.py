@@ -65,16 +65,13 @@ def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c",
     """Scope, filters and the date range on m_claim (aliased `alias`)."""
     frag, params = scope.sql(f"{alias}.site_id")
     w.add(frag, *params)
+    line_filters = []
     for key, values in filters.values:
         dim = DIMENSIONS[key]
         if dim.kind == "period":
             continue
         if key in LINE_KEYS:
-            if key == "modifier":
-                cond = "list_has_any(l.modifiers, ?::VARCHAR[])"
-            else:
-                cond = f"list_contains(?::VARCHAR[], l.{dim.column})"
-            w.add(f"EXISTS (SELECT 1 FROM m_line l WHERE l.claim_id = {alias}.claim_id AND {cond})", list(values))
+            line_filters.append((key, values))
         else:
             w.add(f"list_contains(?::VARCHAR[], {alias}.{dim.column})", list(values))
     if dates:
@@ -85,16 +82,43 @@ def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c",
             w.add(f"{col} <= ?", filters.date_to)
         if filters.date_from or filters.date_to:
             w.add(f"{col} IS NOT NULL")
+    # a line attribute keeps the claims with at least one line of the initial adjudication that has it.
+    # m_line carries its claim's site, provider, payer, payer class, specialty and dates, so the
+    # claim's own scope, claim filters and date range are applied to the lines too: the same claims,
+    # far fewer lines to match.
+    claim_only = filters.without({k for k, d in DIMENSIONS.items() if d.kind != "claim"})
+    for key, values in line_filters:
+        sub = _Where()
+        if key == "modifier":      # one list_contains per value: much faster than list_has_any
+            sub.add("(" + " OR ".join("list_contains(l.modifiers, ?)" for _ in values) + ")" if values else "false",
+                    *[str(v) for v in values])
+        else:
+            sub.add(f"list_contains(?::VARCHAR[], l.{DIMENSIONS[key].column})", list(values))
+        _claim_where(sub, scope=scope, filters=claim_only, alias="l", dates=dates)
+        w.add(f"{alias}.claim_id IN (SELECT l.claim_id FROM m_line l WHERE {sub.sql()})", *sub.params)
 
 
 # ------------------------------------------------------------------ claim list
-def claim_list(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
-               limit: int | None = 5000, denied_only: bool = False, search: str | None = None,
-               sort: str = "denied_dollars", descending: bool = True) -> pl.DataFrame:
-    """The claims of a selection, one row per claim family (grain of m_claim), with names.
+_LIST_COLUMNS = """c.claim_id, c.site_id AS site, s.site_name, c.payer_id AS payer, p.payer_name, c.payer_class,
+               c.rendering_npi AS provider_npi, rp.provider_name AS provider, c.patient_pseudonym,
+               c.dos, c.submitted_date, c.initial_adjudication_date, c.days_to_adjudicate,
+               c.billed::DOUBLE AS billed, c.initially_denied, c.denied_dollars::DOUBLE AS denied_dollars,
+               c.root_cause, c.stage, c.denial_group_code, c.carc, k.description AS carc_description,
+               c.recovered_dollars::DOUBLE AS recovered_dollars, c.written_off_dollars::DOUBLE AS written_off_dollars,
+               c.open_denied_dollars::DOUBLE AS open_denied_dollars, c.appeals, c.rejections, c.corrected_claims,
+               c.known_from_remit"""
+_SELECTED = ("claim_id, site_id, payer_id, payer_class, rendering_npi, patient_pseudonym, dos, submitted_date, "
+             "initial_adjudication_date, days_to_adjudicate, billed, initially_denied, denied_dollars, root_cause, "
+             "stage, denial_group_code, carc, recovered_dollars, written_off_dollars, open_denied_dollars, appeals, "
+             "rejections, corrected_claims, known_from_remit")
 
-    denied_only keeps initially denied claims; search matches part of the claim id, or the whole patient
-    pseudonym, or the denial CARC. Sorted by `sort` (one of SORTS), then claim id."""
+
+def claim_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
+               limit: int | None = 5000, denied_only: bool = False, search: str | None = None,
+               sort: str = "denied_dollars", descending: bool = True) -> tuple[pl.DataFrame, int]:
+    """(claim_list(...), how many claims the selection holds before the limit) in one scan of the claims.
+
+    Same arguments and rows as claim_list; the count is claim_count's (with the search applied)."""
     scope.require_claim_level()
     filters = filters or Filters()
     if sort not in SORTS:
@@ -113,24 +137,40 @@ def claim_list(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
     if limit is not None:
         lim = " LIMIT ?"
         params.append(int(limit))
-    # grain: one row per claim family in the selection
+    # grain: one row per claim family in the selection (the first `limit` by the sort), each with the
+    # selection's size; the selection is scanned once, names are joined to the listed rows only
     sql = f"""
-        SELECT c.claim_id, c.site_id AS site, s.site_name, c.payer_id AS payer, p.payer_name, c.payer_class,
-               c.rendering_npi AS provider_npi, rp.provider_name AS provider, c.patient_pseudonym,
-               c.dos, c.submitted_date, c.initial_adjudication_date, c.days_to_adjudicate,
-               c.billed::DOUBLE AS billed, c.initially_denied, c.denied_dollars::DOUBLE AS denied_dollars,
-               c.root_cause, c.stage, c.denial_group_code, c.carc, k.description AS carc_description,
-               c.recovered_dollars::DOUBLE AS recovered_dollars, c.written_off_dollars::DOUBLE AS written_off_dollars,
-               c.open_denied_dollars::DOUBLE AS open_denied_dollars, c.appeals, c.rejections, c.corrected_claims,
-               c.known_from_remit
-        FROM m_claim c
+        WITH sel AS MATERIALIZED (SELECT {_SELECTED} FROM m_claim c WHERE {w.sql()}),
+        n AS (SELECT count(*) AS total FROM sel)
+        SELECT {_LIST_COLUMNS}, n.total AS _total
+        FROM (SELECT * FROM sel c ORDER BY {order}{lim}) c
+        CROSS JOIN n
         LEFT JOIN site s ON s.site_id = c.site_id
         LEFT JOIN payer p ON p.payer_id = c.payer_id
         LEFT JOIN rendering_provider rp ON rp.provider_npi = c.rendering_npi
         LEFT JOIN carc k ON k.carc = c.carc
-        WHERE {w.sql()}
-        ORDER BY {order}{lim}"""
-    return con.sql(sql, params=params).pl()
+        ORDER BY {order}"""
+    frame = con.sql(sql, params=params).pl()
+    if frame.height:
+        total = int(frame["_total"][0])
+    elif limit is not None and limit <= 0:      # nothing listed: count without a list
+        total = con.sql(f"SELECT count(*) FROM m_claim c WHERE {w.sql()}", params=w.params).fetchall()[0][0]
+    else:
+        total = 0
+    return frame.drop("_total"), total
+
+
+def claim_list(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
+               limit: int | None = 5000, denied_only: bool = False, search: str | None = None,
+               sort: str = "denied_dollars", descending: bool = True) -> pl.DataFrame:
+    """The claims of a selection, one row per claim family (grain of m_claim), with names.
+
+    denied_only keeps initially denied claims; search matches part of the claim id, or the whole patient
+    pseudonym, or the denial CARC. Sorted by `sort` (one of SORTS), then claim id. claim_page gives the
+    same rows and the selection's size in one scan."""
+    frame, _ = claim_page(con, scope=scope, filters=filters, limit=limit, denied_only=denied_only, search=search,
+                          sort=sort, descending=descending)
+    return frame
 
 
 def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
@@ -322,28 +362,28 @@ def top_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters 
     _claim_where(w, scope=scope, filters=filters.without({"carc"}) if kind == "carc" else filters)
     dim = DIMENSIONS[by] if by else None
     by_sel = f"c.{dim.column}" if dim else "'all'"
+    # m_claim_code: one row per claim x denial code of its initial adjudication, carrying the claim's
+    # attributes and dates, so `claims` (distinct claims carrying the code) is a row count
     if kind == "carc":
         if carc_filter:
-            w.add("list_contains(?::VARCHAR[], j.carc)", list(carc_filter))
+            w.add("list_contains(?::VARCHAR[], c.code)", list(carc_filter))
         # grain: one row per (by value, group code, CARC)
         sql = f"""
-            SELECT {by_sel} AS by_value, j.group_code, j.carc AS code, any_value(k.description) AS description,
-                   count(DISTINCT c.claim_id) AS claims, sum(j.amount)::DOUBLE AS dollars
-            FROM m_claim c
-            JOIN m_adjustment j ON j.adjudication_id = c.initial_adjudication_id
-            LEFT JOIN carc k ON k.carc = j.carc
-            WHERE j.is_denial_class AND j.amount > 0 AND {w.sql()}
+            SELECT {by_sel} AS by_value, c.group_code, c.code, any_value(k.description) AS description,
+                   count(*) AS claims, sum(c.amount)::DOUBLE AS dollars
+            FROM m_claim_code c
+            LEFT JOIN carc k ON k.carc = c.code
+            WHERE c.kind = 'carc' AND {w.sql()}
             GROUP BY 1, 2, 3"""
         cols = ["group_code", "code"]
     else:
-        # grain: one row per (by value, RARC)
+        # grain: one row per (by value, RARC); amount = the denied dollars of the (initially denied) claim
         sql = f"""
-            SELECT {by_sel} AS by_value, r.rarc AS code, any_value(d.description) AS description,
-                   count(DISTINCT c.claim_id) AS claims, sum(c.denied_dollars)::DOUBLE AS dollars
-            FROM m_claim c
-            JOIN (SELECT DISTINCT adjudication_id, rarc FROM remark) r ON r.adjudication_id = c.initial_adjudication_id
-            LEFT JOIN rarc d ON d.rarc = r.rarc
-            WHERE c.initially_denied AND {w.sql()}
+            SELECT {by_sel} AS by_value, c.code, any_value(d.description) AS description,
+                   count(*) AS claims, sum(c.amount)::DOUBLE AS dollars
+            FROM m_claim_code c
+            LEFT JOIN rarc d ON d.rarc = c.code
+            WHERE c.kind = 'rarc' AND {w.sql()}
             GROUP BY 1, 2"""
         cols = ["code"]
     ranked = f"""

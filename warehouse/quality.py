@@ -50,14 +50,17 @@ def unmatched_remits(con: duckdb.DuckDBPyConnection, *, scope: Scope, limit: int
 def unknown_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFrame:
     """CARCs and RARCs met on remits that are in no code list: counted with their dollars, never dropped."""
     frag, params = scope.sql("c.site_id")
+    # the unknown codes are few: select them first, then join their claims (never the other way round)
     return con.sql(f"""
+        WITH j AS MATERIALIZED (SELECT family_id, carc, amount FROM m_adjustment WHERE NOT carc_known),
+        r AS MATERIALIZED (SELECT adjudication_id, rarc FROM remark WHERE rarc NOT IN (SELECT rarc FROM rarc))
         SELECT 'CARC' AS code_type, j.carc AS code, count(*) AS occurrences, sum(j.amount)::DOUBLE AS dollars
-        FROM m_adjustment j JOIN m_claim c ON c.claim_id = j.family_id
-        WHERE NOT j.carc_known AND {frag} GROUP BY ALL
+        FROM j JOIN m_claim c ON c.claim_id = j.family_id
+        WHERE {frag} GROUP BY ALL
         UNION ALL
         SELECT 'RARC', r.rarc, count(*), NULL
-        FROM remark r JOIN m_adjudication a USING (adjudication_id) JOIN m_claim c ON c.claim_id = a.family_id
-        WHERE r.rarc NOT IN (SELECT rarc FROM rarc) AND {frag} GROUP BY ALL
+        FROM r JOIN m_adjudication a USING (adjudication_id) JOIN m_claim c ON c.claim_id = a.family_id
+        WHERE {frag} GROUP BY ALL
         ORDER BY occurrences DESC""", params=params + params).pl()
 
 
@@ -80,13 +83,14 @@ def freshness(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, b
     """Last remit date per payer (or site), the usual gap between remit dates, and a warning when
     the silence is longer than usual: more than twice the 90th-percentile gap and more than 7 days.
     Grain: one row per payer or site."""
-    col = {"payer": "a.payer_id", "site": "c.site_id"}[by]
+    col = {"payer": "c.payer_id", "site": "c.site_id"}[by]
     frag, params = scope.sql("c.site_id")
+    # m_remit_day: one row per site x payer x remit date (thousands of rows, not the remits)
     frame = con.sql(f"""
         WITH dates AS (
-            SELECT DISTINCT {col} AS key, a.remit_date
-            FROM m_adjudication a JOIN m_claim c ON c.claim_id = a.family_id
-            WHERE a.remit_date <= ? AND {frag}),
+            SELECT DISTINCT {col} AS key, c.remit_date
+            FROM m_remit_day c
+            WHERE c.remits > 0 AND c.remit_date <= ? AND {frag}),
         gaps AS (SELECT key, remit_date, remit_date - lag(remit_date) OVER (PARTITION BY key ORDER BY remit_date) AS gap FROM dates)
         SELECT key AS {by}, max(remit_date) AS last_remit, count(*) AS remit_days,
                quantile_cont(gap, 0.9) AS usual_gap_p90, ?::DATE - max(remit_date) AS days_quiet

@@ -120,12 +120,38 @@ def _aggregate(con, mart: str, measures: list[str], dims: list[str], scope: Scop
     return con.sql(sql, params=q.params).pl()
 
 
+def _buckets(points: list[dt.date]) -> tuple[list[dt.date], list[int]]:
+    """Day -> bucket map for sorted distinct `points`: bucket i holds the days in (points[i-1],
+    points[i]], so "day <= points[i]" is "bucket <= i". Returned for the days after the first point
+    only (every day up to the first point is bucket 0), as two parallel lists for SQL."""
+    days, idx = [], []
+    for i in range(1, len(points)):
+        d = points[i - 1] + dt.timedelta(days=1)
+        while d <= points[i]:
+            days.append(d)
+            idx.append(i)
+            d += dt.timedelta(days=1)
+    return days, idx
+
+
+# rows of an A/R mart (m_ar_move, m_ar_move_90: additive by day) with their bucket; {src}, {cols},
+# {where} are filled from fixed names, the dates and values are bound
+_BUCKETED = """
+    SELECT coalesce(bm.b, 0) AS b{cols}
+    FROM {src} LEFT JOIN (SELECT unnest(?::DATE[]) AS day, unnest(?::INTEGER[]) AS b) bm USING (day)
+    WHERE day <= ? AND {where}"""
+
+
 def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
         periods: list[tuple[str, dt.date | None]], measures: list[str]) -> dict[str, pl.DataFrame]:
     """A/R measures at one or several as-of dates.
 
     periods: [(period key, period start)] or [(None, None)] for a single as-of; each period is
-    measured at its last day, but never after `as_of`."""
+    measured at its last day, but never after `as_of`.
+
+    One pass over the day-grain marts (m_ar_move, m_ar_move_90): each row goes to the bucket of the
+    first measuring date on or after its day, rows are summed per bucket and slice, and a balance at
+    a date is the sum of the buckets up to it (no events x dates join)."""
     period_key = next((k for k in dims if k in PERIOD_KEYS), None)
     if period_key:
         starts = [s for _, s in periods]
@@ -134,35 +160,57 @@ def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
         starts, ends = [None], [as_of]
     plain = [k for k in dims if k not in PERIOD_KEYS]
     out_period = [DIMENSIONS[period_key].output] if period_key else []
-    dates = "SELECT unnest(?::DATE[]) AS period_start, unnest(?::DATE[]) AS as_of"
     frames: dict[str, pl.DataFrame] = {}
     # balances (denial attributes narrow them)
     if {"ar_balance", "ar_over_90"} & set(measures):
+        points = sorted(set(ends))
+        pos = {p: i for i, p in enumerate(points)}
+        days, idx = _buckets(points)
         q = _Sql()
         _filter_sql(q, scope, filters.without({"procedure_code", "modifier", "carc"}), AR)
-        sel = ", ".join(f"{DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in plain)
         for k in plain:
             if k in DENIAL_KEYS:
                 q.add(f"{DIMENSIONS[k].column} IS NOT NULL")
+        cols = "".join(f", {DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in plain)
+        names = "".join(f", {DIMENSIONS[k].output}" for k in plain)
+        outs = "".join(f", u.{DIMENSIONS[k].output}" for k in plain)
+        bal = _BUCKETED.format(src="m_ar_move", cols=cols + ", amount AS bal, NULL AS o90, 1 AS has",
+                               where=q.clause())
+        o90 = _BUCKETED.format(src="m_ar_move_90", cols=cols + ", NULL AS bal, amount_90 AS o90, 0 AS has",
+                               where=q.clause())
         sql = f"""
-            WITH d AS ({dates})
-            SELECT d.period_start{', ' + sel if plain else ''},
-                   sum(e.amount) AS ar_balance,
-                   coalesce(sum(e.amount) FILTER (WHERE d.as_of - e.dos > 90), 0) AS ar_over_90
-            FROM m_ar_event e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
-            WHERE {q.clause()} GROUP BY ALL"""
-        frames["balance"] = con.sql(sql, params=[starts, ends] + q.params).pl()
+            WITH u AS (SELECT b{names}, sum(bal) AS bal, sum(o90) AS o90, max(has) AS has
+                       FROM ({bal} UNION ALL {o90}) GROUP BY ALL),
+            p AS (SELECT unnest(?::DATE[]) AS period_start, unnest(?::INTEGER[]) AS i)
+            SELECT p.period_start{outs}, sum(u.bal) AS ar_balance, coalesce(sum(u.o90), 0) AS ar_over_90
+            FROM u JOIN p ON u.b <= p.i
+            GROUP BY ALL HAVING max(u.has) = 1"""
+        params = ([days, idx, points[-1]] + q.params + [days, idx, points[-1]] + q.params
+                  + [starts, [pos[e] for e in ends]])
+        frames["balance"] = con.sql(sql, params=params).pl()
     if "daily_charges_90" in measures:
+        # charges with date of service in (D - 90, D]: buckets in (bucket of D - 90, bucket of D]
         base_dims = [k for k in plain if k not in DENIAL_KEYS]
+        lows = [e - dt.timedelta(days=90) for e in ends]
+        points = sorted(set(ends) | set(lows))
+        pos = {p: i for i, p in enumerate(points)}
+        days, idx = _buckets(points)
         q = _Sql()
         _filter_sql(q, scope, filters.without(DENIAL_KEYS | LINE_KEYS), CLAIM)
-        sel = ", ".join(f"{DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in base_dims)
+        q.add("charge_events > 0")
+        cols = "".join(f", {DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in base_dims)
+        names = "".join(f", {DIMENSIONS[k].output}" for k in base_dims)
+        outs = "".join(f", u.{DIMENSIONS[k].output}" for k in base_dims)
+        src = _BUCKETED.format(src="m_ar_move", cols=cols + ", charges", where=q.clause())
         sql = f"""
-            WITH d AS ({dates})
-            SELECT d.period_start{', ' + sel if base_dims else ''}, sum(c.billed) AS daily_charges_90
-            FROM m_claim c JOIN d ON c.dos > d.as_of - 90 AND c.dos <= d.as_of
-            WHERE {q.clause()} GROUP BY ALL"""
-        frames["charges"] = con.sql(sql, params=[starts, ends] + q.params).pl()
+            WITH u AS (SELECT b{names}, sum(charges) AS charges FROM ({src}) GROUP BY ALL),
+            p AS (SELECT unnest(?::DATE[]) AS period_start, unnest(?::INTEGER[]) AS lo,
+                         unnest(?::INTEGER[]) AS hi)
+            SELECT p.period_start{outs}, sum(u.charges) AS daily_charges_90
+            FROM u JOIN p ON u.b > p.lo AND u.b <= p.hi
+            GROUP BY ALL"""
+        params = [days, idx, points[-1]] + q.params + [starts, [pos[x] for x in lows], [pos[e] for e in ends]]
+        frames["charges"] = con.sql(sql, params=params).pl()
     for name, f in frames.items():
         frames[name] = f.rename({"period_start": out_period[0]}) if period_key else f.drop("period_start")
     return frames

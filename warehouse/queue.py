@@ -44,7 +44,7 @@ appeal_state AS (
     FROM m_appeal GROUP BY 1),
 q AS (
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
-           c.carc, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
+           c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
            CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
            CASE WHEN a.latest_outcome = 'pending' THEN 'appeal pending'
                 WHEN a.latest_outcome = 'lost' THEN 'appeal lost'
@@ -60,8 +60,7 @@ q AS (
     CROSS JOIN overall o
     WHERE c.open_denied_dollars > 0 AND {scope}),
 dated AS (
-    SELECT *, CASE WHEN action = 'corrected claim' THEN (SELECT dos FROM m_claim m WHERE m.claim_id = q.claim_id)
-                     + coalesce(timely_filing_days, 365)
+    SELECT *, CASE WHEN action = 'corrected claim' THEN dos + coalesce(timely_filing_days, 365)
                    ELSE denied_on + coalesce(appeal_window_days, 90) END AS deadline
     FROM q)
 SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rendering_npi AS provider_npi,

@@ -24,7 +24,7 @@ from etl.batch import Batch
 from etl.mapping import Mapping, default_mapping
 from etl.x12.common import ReadContext, Result
 from etl.x12.r277 import read_277
-from etl.x12.r835 import read_835
+from etl.x12.r835 import read_835, read_835_many
 from etl.x12.r837 import read_837
 from etl.x12.tokenizer import CHUNK, FileProblem, Problem, Trailer, Transaction, is_x12, walk
 
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 ENV_LENIENT = "DENIALS_X12_LENIENT"
 # Checks that quarantine by default and that a practice may turn into warnings.
 LENIENT_CHECKS = ("se_count", "balance")
+# consecutive 835 transactions are read together until they hold this many segments (a group is
+# held in memory; one transaction bigger than this is read alone)
+GROUP_SEGMENTS = 200_000
 _ORDER = {"truncated": 0, "garbage": 1, "unsupported": 2, "se_count": 3, "balance": 4}
 READERS = {"835": read_835, "837": read_837, "277": read_277}
 
@@ -82,20 +85,41 @@ class _Hasher(threading.Thread):
         return self.result
 
 
-def _batch(tx: Transaction, ctx: ReadContext) -> Batch:
+def _read(tx: Transaction, ctx: ReadContext) -> Result:
     reader = READERS.get(tx.st_id)
     if reader is None:
         res = Result()
         res.errors.append(Problem("unsupported", tx.start, (
             f"segment {tx.start}: transaction set {tx.st_id or '(none)'} is not read here (only 835, 837 and 277)")))
-    else:
+        return res
+    try:
+        return reader(tx, ctx)
+    except Exception as exc:   # a reader bug on odd data must not stop the other transactions
+        log.exception("%s: %s: reader failed", ctx.name, tx.unit)
+        res = Result()
+        res.errors.append(Problem("garbage", tx.start, (
+            f"segment {tx.start}: the transaction could not be read ({type(exc).__name__}: {exc})")))
+        return res
+
+
+def _batch(tx: Transaction, ctx: ReadContext) -> Batch:
+    return _finish(tx, _read(tx, ctx), ctx)
+
+
+def _batches_835(group: list[Transaction], ctx: ReadContext) -> list[Batch]:
+    """One Batch per transaction of a group of consecutive 835s read in one pass (read_835_many);
+    if that pass fails, each transaction is read on its own, so a bad one cannot take the others."""
+    if len(group) > 1 and READERS.get("835") is read_835:
         try:
-            res = reader(tx, ctx)
-        except Exception as exc:   # a reader bug on odd data must not stop the other transactions
-            log.exception("%s: %s: reader failed", ctx.name, tx.unit)
-            res = Result()
-            res.errors.append(Problem("garbage", tx.start, (
-                f"segment {tx.start}: the transaction could not be read ({type(exc).__name__}: {exc})")))
+            results = read_835_many(group, ctx)
+        except Exception:
+            log.debug("%s: grouped 835 read failed; reading the transactions one by one", ctx.name, exc_info=True)
+        else:
+            return [_finish(tx, res, ctx) for tx, res in zip(group, results)]
+    return [_batch(tx, ctx) for tx in group]
+
+
+def _finish(tx: Transaction, res: Result, ctx: ReadContext) -> Batch:
     hard: list[Problem] = []
     warnings: list[Problem] = list(tx.warnings) + list(res.warnings)
     for e in tx.errors + res.errors:
@@ -148,8 +172,14 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
     ctx = ReadContext(file=src, name=name, hasher=hasher.digest, mapping=mapping,
                       lenient=_lenient(lenient if lenient is not None else os.environ.get(ENV_LENIENT)))
     seen = 0
+    group: list[Transaction] = []     # consecutive 835s with the same separators, read in one pass
+    size = 0
     try:
         for unit in walk(path, data):
+            if group and not (isinstance(unit, Transaction) and unit.st_id == "835"
+                              and unit.delims == group[0].delims and size + unit.frame.height <= GROUP_SEGMENTS):
+                yield from _batches_835(group, ctx)
+                group, size = [], 0
             if isinstance(unit, FileProblem):
                 hasher.cancelled = True          # not X12: no ids to make, stop reading the file
                 seen += 1
@@ -158,9 +188,15 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
             elif isinstance(unit, Trailer):
                 for w in unit.warnings:
                     log.warning("%s: %s", name, w.message)
+            elif unit.st_id == "835":
+                seen += 1
+                group.append(unit)
+                size += unit.frame.height
             else:
                 seen += 1
                 yield _batch(unit, ctx)
+        if group:
+            yield from _batches_835(group, ctx)
     except Exception as exc:       # never raise out for bad data
         log.exception("%s: reading stopped", name)
         seen += 1

@@ -345,7 +345,14 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
     tb = term.encode("latin-1")
     pos = 0                       # segments before the current chunk
     cur: Transaction | None = None
-    parts: list[pl.DataFrame] = []   # pieces of the open transaction
+    parts: list[list] = []   # pieces of the open transaction: [chunk frame, offset, length]
+
+    def add(chunk_: pl.DataFrame, off: int, length: int) -> None:
+        """A piece of the open transaction; one that continues the last piece extends it."""
+        if parts and parts[-1][0] is chunk_ and parts[-1][1] + parts[-1][2] == off:
+            parts[-1][2] += length
+        else:
+            parts.append([chunk_, off, length])
     pending: Transaction | None = None
     trailer = Trailer()
     outside = outside_first = 0
@@ -366,7 +373,8 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
 
     def close(t: Transaction, p: int, what: str | None) -> Transaction:
         """Finish the open transaction: glue its pieces; `what` cut it off before its SE."""
-        t.frame = pl.concat(parts, rechunk=False) if len(parts) != 1 else parts[0]
+        pieces = [c.slice(o, n) for c, o, n in parts]
+        t.frame = pl.concat(pieces, rechunk=False) if len(pieces) != 1 else pieces[0]
         if what is not None:
             t.end = p - 1
             t.errors.append(Problem("truncated", p, f"segment {p}: {what} before the SE of this transaction "
@@ -452,7 +460,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                                               f"characters: {show(seg[b])}"))
             if j > cursor:
                 if cur is not None:
-                    parts.append(chunk.slice(cursor, j - cursor))
+                    add(chunk, cursor, j - cursor)
                 else:
                     outside += j - cursor
                     outside_first = outside_first or pos + cursor + 1
@@ -499,14 +507,15 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                 version = (f[3].strip() if len(f) > 3 else "") or (gs_version or "")
                 cur = Transaction(f[1].strip() if len(f) > 1 else "", f[2].strip() if len(f) > 2 else "",
                                   version, p, d, gs_date, gs_version)
-                parts = [chunk.slice(j, 1)]
+                parts = []
+                add(chunk, j, 1)
                 gs_count += 1
             elif tag == "SE":
                 if cur is None:
                     outside += 1
                     outside_first = outside_first or p
                     continue
-                parts.append(chunk.slice(j, 1))
+                add(chunk, j, 1)
                 cur.end = p
                 close(cur, p, None)
                 count = cur.frame.height
@@ -569,7 +578,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                 in_isa = False
             else:           # e.g. "STX...": not an envelope segment after all
                 if cur is not None:
-                    parts.append(chunk.slice(j, 1))
+                    add(chunk, j, 1)
                 else:
                     outside += 1
                     outside_first = outside_first or p

@@ -1,0 +1,76 @@
+"""The page marts (models 15-19) hold what the on-the-fly queries they replace computed: checked on
+the demo warehouse (tests/conftest.py demo_db) against the plain SQL over m_claim, m_adjudication,
+m_adjustment and remark, and claim_page against claim_list + claim_count."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from conftest import connect
+from warehouse import claims
+from warehouse.query import Filters
+from warehouse.refresh import MODEL_FILES
+from warehouse.scope import Scope
+
+ALL = Scope.all()
+
+
+@pytest.fixture(scope="module")
+def con(demo_db):
+    return connect(demo_db)
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return sorted(con.sql(sql).fetchall(), key=repr)
+
+
+def test_model_headers_follow_the_refresh_contract():
+    for path in MODEL_FILES:
+        if not re.match(r"1[5-9]_", path.name):
+            continue
+        lines = path.read_text().splitlines()
+        name = lines[0].removeprefix("-- ").strip()
+        assert re.fullmatch(r"m_\w+", name), path.name
+        assert lines[1].startswith("-- grain: "), path.name
+        refresh = [ln for ln in lines if ln.startswith("-- refresh: ")]
+        assert len(refresh) == 1 and re.fullmatch(r"-- refresh: (family \w+|additive \w+(,\w+)*|full)", refresh[0])
+        body = "\n".join(ln for ln in lines if not ln.startswith("--"))
+        assert body.count(";") == 1 and body.strip().startswith(f"CREATE OR REPLACE TABLE {name} AS"), path.name
+
+
+def test_catalog_holds_every_claim_attribute_combination(con):
+    assert rows(con, "SELECT site_id, rendering_npi, payer_id, payer_class, specialty, claims FROM m_catalog") == \
+        rows(con, "SELECT site_id, rendering_npi, payer_id, payer_class, specialty, count(*) FROM m_claim GROUP BY ALL")
+
+
+def test_remit_days_are_the_distinct_remit_dates(con):
+    assert rows(con, "SELECT site_id, payer_id, remit_date, remits FROM m_remit_day") == rows(con, """
+        SELECT c.site_id, a.payer_id, a.remit_date, count(*) FROM m_adjudication a
+        JOIN m_claim c ON c.claim_id = a.family_id GROUP BY ALL""")
+
+
+def test_claim_codes_are_the_initial_adjudications_codes(con):
+    assert rows(con, "SELECT claim_id, group_code, code, amount FROM m_claim_code WHERE kind = 'carc'") == rows(con, """
+        SELECT c.claim_id, j.group_code, j.carc, sum(j.amount) FROM m_claim c
+        JOIN m_adjustment j ON j.adjudication_id = c.initial_adjudication_id
+        WHERE j.is_denial_class AND j.amount > 0 GROUP BY ALL""")
+    assert rows(con, "SELECT claim_id, code, amount FROM m_claim_code WHERE kind = 'rarc'") == rows(con, """
+        SELECT DISTINCT c.claim_id, r.rarc, c.denied_dollars FROM m_claim c
+        JOIN remark r ON r.adjudication_id = c.initial_adjudication_id WHERE c.initially_denied""")
+    assert con.sql("SELECT count(*) FROM m_claim_code").fetchall()[0][0] > 0
+
+
+@pytest.mark.parametrize("values", [{}, {"modifier": ["25", "59"]}, {"procedure_code": ["99213"], "modifier": ["25"]},
+                                    {"root_cause": ["eligibility"]}, {"carc": ["16", "197"]}])
+@pytest.mark.parametrize("denied_only", [True, False])
+def test_claim_page_is_the_list_and_its_count(con, values, denied_only):
+    f = Filters.make(values, dt.date(2026, 3, 1), dt.date(2026, 5, 31))
+    frame, total = claims.claim_page(con, scope=ALL, filters=f, limit=25, denied_only=denied_only)
+    assert frame.equals(claims.claim_list(con, scope=ALL, filters=f, limit=25, denied_only=denied_only))
+    assert total == claims.claim_count(con, scope=ALL, filters=f, denied_only=denied_only)
+    assert total >= frame.height
+    site = Scope.sites([con.sql("SELECT min(site_id) FROM m_claim").fetchall()[0][0]])
+    frame, total = claims.claim_page(con, scope=site, filters=f, limit=0, denied_only=denied_only)
+    assert frame.height == 0 and total == claims.claim_count(con, scope=site, filters=f, denied_only=denied_only)
