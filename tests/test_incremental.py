@@ -24,10 +24,20 @@ def model_tables() -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _canon(value):
+    """Lists whose order a model leaves open (e.g. m_ar_claim.moves) compared as sorted."""
+    if isinstance(value, list):
+        return sorted((_canon(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {k: _canon(v) for k, v in value.items()}
+    return value
+
+
 def rows(db: Path) -> dict[str, list]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.sql(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in model_tables()}
+        return {t: sorted((tuple(_canon(v) for v in r) for r in con.sql(f"SELECT * FROM {t}").fetchall()), key=repr)
+                for t in model_tables()}
     finally:
         con.close()
 

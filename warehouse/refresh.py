@@ -146,8 +146,11 @@ def run_models(con: duckdb.DuckDBPyConnection) -> None:
 def _drop_empty_groups(con, m: "Model") -> None:
     """An additive model keeps no group whose measures are all 0 (a payment and its reversal on one
     day): they add nothing to any sum, and the incremental refresh cannot tell them from a group
-    whose rows all left, so neither refresh keeps them."""
+    whose rows all left, so neither refresh keeps them; a NULL measure is stored as 0."""
     con.execute(f"DELETE FROM {m.table} WHERE {' AND '.join(f'coalesce({c}, 0) = 0' for c in m.measures)}")
+    # and no measure is NULL (a sum over no rows of that kind is 0), as the incremental sums give
+    for c in m.measures:
+        con.execute(f"UPDATE {m.table} SET {c} = 0 WHERE {c} IS NULL")
 
 
 def _stamp(con, mode: str = "full") -> None:
