@@ -29,7 +29,7 @@ def test_previous_release_warehouse_migrates(tmp_path):
     assert refused_load.returncode == 2 and "migrate" in refused_load.stderr
     out = run_cli("warehouse", "migrate", "--db", str(db))
     assert out.returncode == 0, out.stderr
-    assert "schema 1 -> 2 (001_to_002.sql)" in out.stdout
+    assert "schema 1 -> 3 (001_to_002.sql, 002_to_003.sql)" in out.stdout
     con = duckdb.connect(str(db), read_only=True)
     assert schema.stored_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM payment").fetchall() == [(0,)]

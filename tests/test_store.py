@@ -67,7 +67,6 @@ def test_small_load_commits_in_place_while_an_idle_reader_waits(tmp_path):
     """A small load writes the published file itself (no copy): the idle reader process lets go of
     the file when the writer raises its marker and follows the commit on its next query."""
     import os
-    import time
     from warehouse.store import marker_path
     db = tmp_path / "w.duckdb"
     core = FIXTURES / "core"
@@ -86,12 +85,11 @@ def test_small_load_commits_in_place_while_an_idle_reader_waits(tmp_path):
     """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().strip() == "0"
-        t0 = time.monotonic()
         summary = load(db, core / "rejections.csv")
-        took = time.monotonic() - t0
         assert summary.per_kind["rejections"] > 0
-        assert os.stat(db).st_ino == inode          # written in place, not a renamed copy
-        assert took < 5                              # the reader let go: no handoff time-out
+        # written in place, not a renamed copy: the idle reader let go (else the writer falls back
+        # to a copy after DENIALS_HANDOFF_S and the inode changes)
+        assert os.stat(db).st_ino == inode
         assert not marker_path(db).exists()
         reader.stdin.write("\n")
         reader.stdin.flush()

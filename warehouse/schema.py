@@ -6,9 +6,9 @@ from pathlib import Path
 import duckdb
 
 SQL_DIR = Path(__file__).with_name("sql")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # version n -> the script that takes a warehouse from n to n + 1 (sql/migrations/)
-MIGRATIONS = {1: "001_to_002.sql"}
+MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql"}
 
 
 class SchemaTooNew(RuntimeError):

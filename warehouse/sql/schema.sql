@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS root_cause_rule (
 -- ------------------------------------------------------------------ facts
 -- grain: one row per submitted claim (original, replacement or void)
 CREATE TABLE IF NOT EXISTS claim (
-    claim_id VARCHAR PRIMARY KEY, patient_control_number VARCHAR NOT NULL, frequency_code VARCHAR NOT NULL,
+    claim_id VARCHAR NOT NULL, patient_control_number VARCHAR NOT NULL, frequency_code VARCHAR NOT NULL,
     original_claim_id VARCHAR, site_id VARCHAR NOT NULL, rendering_npi VARCHAR NOT NULL,
     billing_npi VARCHAR, payer_id VARCHAR NOT NULL, patient_pseudonym VARCHAR NOT NULL,
     member_id_masked VARCHAR, service_date_from DATE NOT NULL, service_date_to DATE,
@@ -64,10 +64,9 @@ CREATE TABLE IF NOT EXISTS claim (
     load_id INTEGER, source_row BIGINT);
 -- grain: one row per service line of a submitted claim
 CREATE TABLE IF NOT EXISTS claim_line (
-    claim_id VARCHAR, line_number INTEGER, procedure_code VARCHAR, modifier_1 VARCHAR,
+    claim_id VARCHAR NOT NULL, line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
     modifier_2 VARCHAR, modifier_3 VARCHAR, modifier_4 VARCHAR, revenue_code VARCHAR,
-    units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, service_date DATE, load_id INTEGER,
-    PRIMARY KEY (claim_id, line_number));
+    units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, service_date DATE, load_id INTEGER);
 -- grain: one row per rejection before adjudication
 CREATE TABLE IF NOT EXISTS rejection (
     claim_ref VARCHAR NOT NULL, rejected_date DATE NOT NULL, status_code VARCHAR NOT NULL,
@@ -75,7 +74,7 @@ CREATE TABLE IF NOT EXISTS rejection (
     PRIMARY KEY (claim_ref, rejected_date, status_code));
 -- grain: one row per remit claim event (835 CLP): an adjudication, reversal or predetermination
 CREATE TABLE IF NOT EXISTS adjudication (
-    adjudication_id VARCHAR PRIMARY KEY, remit_claim_id VARCHAR, payer_id VARCHAR NOT NULL,
+    adjudication_id VARCHAR NOT NULL, remit_claim_id VARCHAR, payer_id VARCHAR NOT NULL,
     trace_number VARCHAR NOT NULL, remit_date DATE NOT NULL, patient_control_number VARCHAR NOT NULL,
     claim_status VARCHAR NOT NULL, claim_charge DECIMAL(18,2) NOT NULL, claim_paid DECIMAL(18,2) NOT NULL,
     patient_responsibility DECIMAL(18,2), payer_claim_number VARCHAR, filing_indicator VARCHAR,
@@ -83,10 +82,10 @@ CREATE TABLE IF NOT EXISTS adjudication (
     payment_method VARCHAR, event_seq BIGINT NOT NULL, load_id INTEGER);
 -- grain: one row per service line of a remit claim event (835 SVC)
 CREATE TABLE IF NOT EXISTS adjudication_line (
-    adjudication_id VARCHAR, line_number INTEGER, procedure_code VARCHAR, modifier_1 VARCHAR,
+    adjudication_id VARCHAR NOT NULL, line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
     modifier_2 VARCHAR, modifier_3 VARCHAR, modifier_4 VARCHAR, original_procedure_code VARCHAR,
     units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, line_paid DECIMAL(18,2) NOT NULL,
-    service_date DATE, PRIMARY KEY (adjudication_id, line_number));
+    service_date DATE);
 -- grain: one row per adjustment (one group/CARC/amount of a CAS segment); line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS adjustment (
     adjudication_id VARCHAR NOT NULL, line_number INTEGER, seq INTEGER NOT NULL, group_code VARCHAR NOT NULL,
