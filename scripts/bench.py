@@ -462,36 +462,58 @@ def step_peer(argv):
     print(json.dumps(out))
 
 
-def step_incremental(argv):
-    """A day of remits into the size's warehouse, until the overview shows it: load + Snapshot
-    reopen + the overview's first query (data span, then the 13-week KPIs by week)."""
-    db, day_dir, day = Path(argv[0]), Path(argv[1]), argv[2]
-    from etl.load import load_paths
+def _overview(cur, scope):
+    """The overview's first query: the data span, then the 13-week KPIs by week."""
     from warehouse import catalog, periods
     from warehouse.query import Filters, kpis
+    first, as_of = catalog.data_span(cur, scope=scope)
+    ws, we = periods.last_complete_week(as_of)
+    kpis(cur, scope=scope, by=("week",), filters=Filters.make({}, ws - dt.timedelta(weeks=12), we), as_of=as_of)
+    return as_of
+
+
+def step_reader(argv):
+    """A dashboard stand-in in its own process: holds a Snapshot of the warehouse (idle, as between
+    two page views), and on a line from stdin shows the overview again: reopen + first query."""
     from warehouse.scope import Scope
     from warehouse.store import Snapshot
-    scope = Scope.all()
-    snap = Snapshot(db)
-
-    def overview(cur):
-        first, as_of = catalog.data_span(cur, scope=scope)
-        ws, we = periods.last_complete_week(as_of)
-        kpis(cur, scope=scope, by=("week",), filters=Filters.make({}, ws - dt.timedelta(weeks=12), we),
-             as_of=as_of)
-        return as_of
-
-    before = overview(snap.cursor())
+    snap, scope = Snapshot(Path(argv[0])), Scope.all()
+    print(json.dumps({"as_of": str(_overview(snap.cursor(), scope))}), flush=True)
+    sys.stdin.readline()
     t0 = time.perf_counter()
-    s = load_paths(db, [day_dir], progress=None, command="demo")
-    t1 = time.perf_counter()
     cur = snap.cursor()
+    t1 = time.perf_counter()
+    as_of = _overview(cur, scope)
     t2 = time.perf_counter()
-    after = overview(cur)
-    t3 = time.perf_counter()
-    print(json.dumps({"load": t1 - t0, "reopen": t2 - t1, "query": t3 - t2, "total": t3 - t0,
-                      "loaded": s.total("loaded"), "as_of_before": str(before), "as_of_after": str(after),
-                      "shows_day": str(after) == day, "rss_mb": maxrss_mb()}))
+    print(json.dumps({"as_of": str(as_of), "reopen": t1 - t0, "query": t2 - t1}), flush=True)
+
+
+def step_incremental(argv):
+    """A day of remits into the size's warehouse while a dashboard process holds it open, until that
+    process shows them: the load (this process, as `python -m etl load` runs) + the dashboard's
+    reopen + the overview's first query."""
+    db, day_dir, day = Path(argv[0]), Path(argv[1]), argv[2]
+    from etl.load import load_paths
+    reader = subprocess.Popen([PY, str(Path(__file__).resolve()), "_reader", str(db)], cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        before = json.loads(reader.stdout.readline())["as_of"]
+        inode = os.stat(db).st_ino
+        t0 = time.perf_counter()
+        s = load_paths(db, [day_dir], progress=None, command="demo")
+        t1 = time.perf_counter()
+        in_place = os.stat(db).st_ino == inode
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        shown = json.loads(reader.stdout.readline())
+        reader.wait(timeout=600)
+    finally:
+        reader.kill()
+    print(json.dumps({"load": t1 - t0, "reopen": shown["reopen"], "query": shown["query"],
+                      "total": t1 - t0 + shown["reopen"] + shown["query"], "in_place": in_place,
+                      "loaded": s.total("loaded"), "as_of_before": before, "as_of_after": shown["as_of"],
+                      "shows_day": shown["as_of"] == day, "rss_mb": maxrss_mb()}))
 
 
 def step_kpi(argv):
@@ -655,7 +677,8 @@ def run_size(size: str, reps: dict, skip: set) -> dict:
                             "load": median([x["load"] for x in runs]),
                             "reopen": median([x["reopen"] for x in runs]),
                             "query": median([x["query"] for x in runs]), "loaded": runs[0]["loaded"],
-                            "shows_day": all(x["shows_day"] for x in runs)}
+                            "shows_day": all(x["shows_day"] for x in runs),
+                            "in_place": all(x.get("in_place") for x in runs)}
     return r
 
 
@@ -747,7 +770,8 @@ def rows_of(r: dict) -> list[dict]:
         I = r["incremental"]
         row("incremental", f"one day of remits ({I['loaded']:,} rows) file -> dashboard", I["total"], "s",
             I["total"] / 10, "x the 10 s target", "< 10 s", I["total"] < 10 and I["shows_day"])
-        row("incremental", "  of which load", I["load"], "s", I["load"] / I["total"], "of total")
+        row("incremental", "  of which load" + (" (committed in place)" if I.get("in_place") else " (on a copy)"),
+            I["load"], "s", I["load"] / I["total"], "of total")
         row("incremental", "  of which snapshot reopen", I["reopen"], "s", I["reopen"] / I["total"], "of total")
         row("incremental", "  of which overview first query", I["query"], "s", I["query"] / I["total"], "of total")
     return out

@@ -217,6 +217,8 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
 
 def _orphans(con, load_id, paths, counts, kind: str, column: str, parents_sql: str, message: str) -> None:
     st = _stage_table(kind)
+    if not scalar(con, f"SELECT count(*) FROM {st}"):
+        return                                  # nothing staged: no scan of the parents
     pk = TABLE_COLUMNS[kind][1][0]
     cond = f"{column} NOT IN ({parents_sql})"
     _quarantine(con, load_id, paths, kind, f"SELECT _file, _row, _unit, {column} FROM {st} WHERE {cond}", [],

@@ -264,12 +264,14 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     sources_of_additive = {t for m in ms.values() if m.kind == "additive"
                            for t in re.findall(r"\b(?:FROM|JOIN)\s+(m_\w+)", m.sql)}
     in_f = "IN (SELECT family_id FROM _f)"
-    if "m_adjudication" in sources_of_additive:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _o_m_adjudication AS SELECT * FROM m_adjudication WHERE family_id {in_f}")
-    con.execute("DELETE FROM m_adjudication WHERE adjudication_id IN (SELECT adjudication_id FROM _a_adjudication)")
-    con.execute("INSERT INTO m_adjudication SELECT * FROM _n_m_adjudication")
+    # the touched families' remits: their old rows out (kept for the additive models), the
+    # re-matched ones replaced, the rest unchanged
+    _delete_into(con, "m_adjudication", "family_id", "_o_m_adjudication")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS
+        SELECT * FROM _o_m_adjudication WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _a_adjudication)
+        UNION ALL BY NAME SELECT * FROM _n_m_adjudication""")
+    con.execute("INSERT INTO m_adjudication BY NAME SELECT * FROM _r_m_adjudication")
     # 4. the touched families' facts
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS SELECT * FROM m_adjudication WHERE family_id {in_f}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_claim_family AS SELECT * FROM m_claim_family WHERE family_id {in_f}")
     con.execute("CREATE OR REPLACE TEMP TABLE _r_claim AS SELECT * FROM claim "
                 "WHERE claim_id IN (SELECT claim_id FROM _r_m_claim_family)")
@@ -288,17 +290,28 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         if m.kind == "special":
             continue
         if m.kind == "family":
-            if m.table in sources_of_additive:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _o_{m.table} AS SELECT * FROM {m.table} WHERE {m.key} {in_f}")
+            if m.table in sources_of_additive:      # one scan: the old rows out, kept for the sums
+                _delete_into(con, m.table, m.key, f"_o_{m.table}")
+            else:
+                con.execute(f"DELETE FROM {m.table} WHERE {m.key} {in_f}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
-            con.execute(f"DELETE FROM {m.table} WHERE {m.key} {in_f}")
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
         elif m.kind == "additive":
             _additive(con, m, names)
         elif m.kind == "full":
             con.execute(m.sql)
     return True
+
+
+def _delete_into(con, table: str, key: str, into: str) -> None:
+    """Delete the touched families' rows of `table` and keep them in temp table `into`."""
+    old = con.sql(f"DELETE FROM {table} WHERE {key} IN (SELECT family_id FROM _f) RETURNING *").to_arrow_table()
+    con.register("_deleted", old)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM _deleted")
+    finally:
+        con.unregister("_deleted")
 
 
 def _additive(con, m: Model, names: dict[str, str]) -> None:
