@@ -153,7 +153,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
         pat = r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)"
         # the id check of every segment is made in the transactions that have a wrong start (as
         # when each transaction is read alone), not in their whole group
-        wrong_tx = df.filter(k.is_in(wrong))["_tx"].unique()
+        wrong_tx = df.filter(k.is_in(wrong))["_tx"].unique().to_list()
         bad = (df.filter(k.is_in(wrong) | (pl.col("_tx").is_in(wrong_tx) & ~_S.str.slice(0, 4).str.contains(pat)))
                .select("_tx", "_row", "s"))
         firsts: dict[int, tuple[int, str]] = {}
