@@ -293,8 +293,8 @@ def speed(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     names = [n for n in args.only if n in PARSERS and not available(n)]
-    lines = [f"Side by side in one process, round-robin, median of {args.runs} runs; claims/second, and each "
-             "parser's time as a multiple of ours (below 1: faster than ours).\n",
+    lines = [f"Side by side in one process, round-robin, median of {args.runs} runs; claims/second; "
+             "'ours / X' is our time divided by X's (below 1: ours is faster).\n",
              "| file | MB | segments | " + " | ".join(names) + " | ours / oxedi (time) | ours / floor (elements) "
              "| ours / floor (segments) |",
              "|---|---:|---:|" + "---:|" * (len(names) + 3)]

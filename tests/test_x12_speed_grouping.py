@@ -144,3 +144,14 @@ def test_frames_are_plain_polars_frames():
     b = read("gen.835", data=many_small(30, 7))[2]
     assert isinstance(b.frames["remits"], pl.DataFrame) and b.frames["remits"]["_row"].dtype == pl.Int64
     assert b.frames["payers"].height == 1
+
+
+def test_segment_id_check_stays_inside_its_transaction(monkeypatch):
+    """A wrong segment start in one transaction makes its own segments be checked one by one,
+    never those of the other transactions read in the same group."""
+    data = spoil(many_small(), "0002", b"DTM*232*", b"D!M*232*")
+    data = spoil(data, "0004", b"REF*6R*", b"REF56R*")
+    grouped = read("gen.835", data=data)
+    same(grouped, one_by_one(monkeypatch, "gen.835", data))
+    assert [b.unit.split(" ")[0] for b in grouped if b.error] == ["ST*835*0002"]
+    assert "not an X12 segment: 'D!M*232*" in [b for b in grouped if b.error][0].error

@@ -174,20 +174,24 @@ def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
         cols = "".join(f", {DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in plain)
         names = "".join(f", {DIMENSIONS[k].output}" for k in plain)
         outs = "".join(f", u.{DIMENSIONS[k].output}" for k in plain)
-        bal = _BUCKETED.format(src="m_ar_move", cols=cols + ", amount AS bal, NULL AS o90, 1 AS has",
+        bal = _BUCKETED.format(src="m_ar_move", cols=cols + ", amount AS bal, NULL::DECIMAL(38,2) AS o90, 1 AS has",
                                where=q.clause())
-        o90 = _BUCKETED.format(src="m_ar_move_90", cols=cols + ", NULL AS bal, amount_90 AS o90, 0 AS has",
-                               where=q.clause())
+        params = [days, idx, points[-1]] + q.params
+        if "ar_over_90" in measures:     # ar_days needs only the balance: m_ar_move_90 is not read
+            bal += " UNION ALL " + _BUCKETED.format(
+                src="m_ar_move_90", cols=cols + ", NULL AS bal, amount_90 AS o90, 0 AS has", where=q.clause())
+            params += [days, idx, points[-1]] + q.params
         sql = f"""
             WITH u AS (SELECT b{names}, sum(bal) AS bal, sum(o90) AS o90, max(has) AS has
-                       FROM ({bal} UNION ALL {o90}) GROUP BY ALL),
+                       FROM ({bal}) GROUP BY ALL),
             p AS (SELECT unnest(?::DATE[]) AS period_start, unnest(?::INTEGER[]) AS i)
             SELECT p.period_start{outs}, sum(u.bal) AS ar_balance, coalesce(sum(u.o90), 0) AS ar_over_90
             FROM u JOIN p ON u.b <= p.i
             GROUP BY ALL HAVING max(u.has) = 1"""
-        params = ([days, idx, points[-1]] + q.params + [days, idx, points[-1]] + q.params
-                  + [starts, [pos[e] for e in ends]])
+        params += [starts, [pos[e] for e in ends]]
         frames["balance"] = con.sql(sql, params=params).pl()
+        if "ar_over_90" not in measures:
+            frames["balance"] = frames["balance"].drop("ar_over_90")
     if "daily_charges_90" in measures:
         # charges with date of service in (D - 90, D]: buckets in (bucket of D - 90, bucket of D]
         base_dims = [k for k in plain if k not in DENIAL_KEYS]

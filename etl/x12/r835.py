@@ -151,7 +151,11 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     wrong = [t for t in starts_k if not valid.match(t)]
     if wrong:
         pat = r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)"
-        bad = df.filter(k.is_in(wrong) | ~_S.str.slice(0, 4).str.contains(pat)).select("_tx", "_row", "s")
+        # the id check of every segment is made in the transactions that have a wrong start (as
+        # when each transaction is read alone), not in their whole group
+        wrong_tx = df.filter(k.is_in(wrong))["_tx"].unique().to_list()
+        bad = (df.filter(k.is_in(wrong) | (pl.col("_tx").is_in(wrong_tx) & ~_S.str.slice(0, 4).str.contains(pat)))
+               .select("_tx", "_row", "s"))
         firsts: dict[int, tuple[int, str]] = {}
         nbad: dict[int, int] = {}
         for t, p, raw in bad.iter_rows():
