@@ -233,3 +233,22 @@ def test_marts_add_up_to_the_ledger(demo_db):
     assert con.sql("SELECT sum(balance) FROM m_ar_claim").fetchall()[0][0] == total
     assert con.sql("SELECT sum(balance) FROM m_ar_open").fetchall()[0][0] == total
     assert con.sql("SELECT count(*) FROM m_ar_claim WHERE first_day <> dos").fetchall()[0][0] == 0
+
+
+def test_a_group_emptied_by_an_incremental_refresh_counts_as_no_row(core_db, tmp_path):
+    """An additive refresh that subtracts a family can leave a group with events = 0 (and 0 amounts):
+    it must not show up as a slice with a 0 balance."""
+    import shutil
+
+    import duckdb
+    db = tmp_path / "w.duckdb"
+    shutil.copy(core_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("""INSERT INTO m_ar_move (day, site_id, events, amount, charges, charge_events)
+                   VALUES ('2026-05-01', 'ZZ', 0, 0, 0, 0)""")
+    con.execute("INSERT INTO m_ar_move_90 (day, site_id, events, amount_90) VALUES ('2026-05-01', 'ZZ', 0, 0)")
+    as_of = dt.date(2026, 5, 21)
+    got = query._ar(con, ["site"], ALL, Filters(), as_of, [(None, None)], ["ar_balance", "ar_over_90", "daily_charges_90"])
+    assert "ZZ" not in got["balance"]["site"].to_list() and "ZZ" not in got["charges"]["site"].to_list()
+    want = ref_ar(con, ["site"], ALL, Filters(), as_of, [(None, None)], ["ar_balance", "ar_over_90", "daily_charges_90"])
+    same(got["balance"], want["balance"].drop("period_start"), ["site"])

@@ -182,7 +182,7 @@ def ar_denied_share(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.d
     sql = f"""
         SELECT coalesce(sum(amount), 0)::DOUBLE AS ar_balance,
                coalesce(sum(amount) FILTER (WHERE initially_denied), 0)::DOUBLE AS denied_balance
-        FROM m_ar_move WHERE day <= ? AND {q.clause()}"""
+        FROM m_ar_move WHERE day <= ? AND events > 0 AND {q.clause()}"""
     frame = con.sql(sql, params=[as_of] + q.params).pl()
     return frame.with_columns(pl.when(pl.col("ar_balance") != 0)
                               .then(pl.col("denied_balance") / pl.col("ar_balance"))

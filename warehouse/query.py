@@ -134,12 +134,12 @@ def _buckets(points: list[dt.date]) -> tuple[list[dt.date], list[int]]:
     return days, idx
 
 
-# rows of an A/R mart (m_ar_move, m_ar_move_90: additive by day) with their bucket; {src}, {cols},
-# {where} are filled from fixed names, the dates and values are bound
+# rows of an A/R mart (m_ar_move, m_ar_move_90: additive by day; a row of no events is no row) with
+# their bucket; {src}, {cols}, {where} are filled from fixed names, the dates and values are bound
 _BUCKETED = """
     SELECT coalesce(bm.b, 0) AS b{cols}
     FROM {src} LEFT JOIN (SELECT unnest(?::DATE[]) AS day, unnest(?::INTEGER[]) AS b) bm USING (day)
-    WHERE day <= ? AND {where}"""
+    WHERE day <= ? AND events > 0 AND {where}"""
 
 
 def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,

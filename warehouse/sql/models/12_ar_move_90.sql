@@ -3,12 +3,14 @@
 --   (m_ar_event) that enter the over-90 balance on that day, the day being the later of the event's
 --   date and its claim's date of service + 91 (an event counts in "A/R over 90 days" at D when it is
 --   dated on or before D and D − date of service > 90; NULL when either date is missing).
---   The A/R over 90 days at D is the sum of amount_90 over days <= D.
--- refresh: additive amount_90
+--   events: how many events (a row with events = 0, left by an incremental refresh, counts as no
+--   row); amount_90: what they move. The A/R over 90 days at D is the sum of amount_90 over days <= D.
+-- refresh: additive events,amount_90
 CREATE OR REPLACE TABLE m_ar_move_90 AS
 SELECT CASE WHEN event_date IS NOT NULL AND dos IS NOT NULL THEN greatest(event_date, dos + 91) END AS day,
        site_id, rendering_npi, specialty, payer_id, payer_class,
        root_cause, sub_cause, stage, owner_team, soft_hard, initially_denied,
+       count(*) AS events,
        sum(amount) AS amount_90
 FROM m_ar_event
 GROUP BY CASE WHEN event_date IS NOT NULL AND dos IS NOT NULL THEN greatest(event_date, dos + 91) END,
