@@ -136,10 +136,17 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
+    import os
+    import sys
+    import time
+    trace = os.environ.get("DENIALS_REFRESH_TRACE") == "1"      # seconds per model on stderr
     for model in models():
+        t0 = time.perf_counter()
         con.execute(model.sql)
         if model.kind == "additive":
             _drop_empty_groups(con, model)
+        if trace:
+            print(f"refresh: {model.path.name} {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     _stamp(con)
 
 
