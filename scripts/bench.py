@@ -267,6 +267,8 @@ def instrument(rec: Recorder) -> None:
             continue
         short = m.split(".")[1]
         for attr, val in list(vars(mod).items()):
+            if attr == "_workbook":           # an export being written, not the page's data
+                continue
             if _is_cached(val) and callable(val) or (m == "pages.ui" and attr == "connection"):
                 targets[id(val)] = (f"ui.{short}.{attr}", rec.wrap(f"ui.{short}.{attr}", val))
     for modname, mod in list(sys.modules.items()):

@@ -217,3 +217,24 @@ def test_data_quality_equals_functions(monkeypatch, core_db):
         [["PAYA", 90, "payers list"], ["PAYB", 120, "payers list"]]
     fresh = frame_with(at, "payer", "last_remit", "gone_quiet")
     assert not fresh["gone_quiet"].any() and any("within its usual rhythm" in s.value for s in at.success)
+
+
+def test_large_table_prepares_excel_on_request(monkeypatch, core_db):
+    """Above EAGER_EXCEL_ROWS the page shows "Prepare Excel" instead of writing the workbook on
+    every view; its click builds it for exactly these rows and the Excel download appears."""
+    from pages import ui
+    monkeypatch.setattr(ui, "EAGER_EXCEL_ROWS", 0)           # every table counts as large here
+    at = app(monkeypatch, core_db, "pages/work_queue.py")
+    ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731
+    assert any("wq-live-x-csv" in i for i in ids()) and not any("wq-live-x-xlsx" in i for i in ids())
+    prepare = at.button(key="wq-live-x-xlsx-prepare")
+    assert prepare.label == "Prepare Excel (2 rows)"
+    prepare.click().run()
+    assert not at.exception
+    assert any("wq-live-x-xlsx" in i for i in ids())
+    # another selection (other rows) asks again
+    at.multiselect(key="wq_status").set_value(["new"]).run()
+    at.multiselect(key="wq_status").set_value([]).run()
+    assert any("wq-live-x-xlsx" in i for i in ids())            # same rows again: still prepared
+    at.multiselect(key="wq_status").set_value(["new"]).run()
+    assert not any("wq-live-x-xlsx" in i and "prepare" not in i for i in ids())
