@@ -6,19 +6,22 @@
 -- sharing its patient control number. Chains are followed to the root (at most 20 steps).
 CREATE OR REPLACE TABLE m_claim_family AS
 WITH RECURSIVE
+-- only replacements and voids have a parent: the lookups run for them alone (an MSO's history has
+-- millions of originals; joining every claim to every other would not fit in the memory limit)
+repl AS (SELECT claim_id, patient_control_number, original_claim_id FROM claim WHERE frequency_code IN ('7', '8')),
+pcn_of_payer_claim AS (
+    SELECT payer_claim_number, first(patient_control_number ORDER BY remit_date, event_seq) AS pcn
+    FROM adjudication WHERE payer_claim_number IN (SELECT original_claim_id FROM repl) GROUP BY 1),
 pcn_claim AS (
     SELECT patient_control_number AS pcn,
            first(claim_id ORDER BY frequency_code <> '1', submitted_date, claim_id) AS claim_id
-    FROM claim GROUP BY 1),
-pcn_of_payer_claim AS (
-    SELECT payer_claim_number, first(patient_control_number ORDER BY remit_date, event_seq) AS pcn
-    FROM adjudication WHERE payer_claim_number IS NOT NULL GROUP BY 1),
+    FROM claim
+    WHERE patient_control_number IN (SELECT patient_control_number FROM repl UNION SELECT pcn FROM pcn_of_payer_claim)
+    GROUP BY 1),
 parent AS (
     SELECT c.claim_id,
-           CASE WHEN c.frequency_code IN ('7', '8') THEN
-               coalesce(p1.claim_id, p2.claim_id, CASE WHEN p3.claim_id <> c.claim_id THEN p3.claim_id END)
-           END AS parent_id
-    FROM claim c
+           coalesce(p1.claim_id, p2.claim_id, CASE WHEN p3.claim_id <> c.claim_id THEN p3.claim_id END) AS parent_id
+    FROM repl c
     LEFT JOIN claim p1 ON p1.claim_id = c.original_claim_id AND p1.claim_id <> c.claim_id
     LEFT JOIN pcn_of_payer_claim pp ON pp.payer_claim_number = c.original_claim_id
     LEFT JOIN pcn_claim p2 ON p2.pcn = pp.pcn AND p2.claim_id <> c.claim_id
@@ -29,12 +32,14 @@ walk(claim_id, node, depth) AS (
     SELECT w.claim_id, p.parent_id, w.depth + 1
     FROM walk w JOIN parent p ON p.claim_id = w.node
     WHERE p.parent_id IS NOT NULL AND w.depth < 20)
+SELECT claim_id, claim_id AS family_id FROM claim WHERE frequency_code NOT IN ('7', '8')
+UNION ALL
 SELECT claim_id, arg_max(node, depth) AS family_id FROM walk GROUP BY claim_id;
 
 -- m_claim_ref
 -- grain: one row per claim reference string (claim_id or patient control number) -> its family.
 CREATE OR REPLACE TABLE m_claim_ref AS
-SELECT ref, first(family_id ORDER BY prio, family_id) AS family_id FROM (
+SELECT ref, coalesce(min(family_id) FILTER (WHERE prio = 1), min(family_id)) AS family_id FROM (
     SELECT claim_id AS ref, family_id, 1 AS prio FROM m_claim_family
     UNION ALL
     SELECT c.patient_control_number, f.family_id, 2

@@ -6,27 +6,30 @@
 -- root_cause_rule wins (specificity = number of non-'*' fields; ties: RARC, then CARC, then group
 -- code, then auth); otherwise the CARC's default category; a CARC in no list is `other` and
 -- carc_known = false. Distinct keys are classified once and joined back (rules are few, keys few).
-CREATE OR REPLACE TABLE m_adjustment AS
+-- The joined adjustments are staged once in a temp table: the statement below reads them twice, and
+-- a CTE read twice would be held whole in memory (tens of millions of rows at MSO scale).
+CREATE OR REPLACE TEMP TABLE _m_adjustment_in AS
 WITH fam_auth AS (
     SELECT f.family_id, bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
 -- remark codes as one sorted string per claim (line_number NULL) and per line: joins stay on strings
 remarks AS (
     SELECT adjudication_id, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
-    FROM remark GROUP BY 1, 2),
-adj AS (
-    SELECT j.*, a.family_id, fa.has_auth,
-           CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
-                ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
-    FROM adjustment j
-    JOIN m_adjudication a USING (adjudication_id)
-    LEFT JOIN fam_auth fa ON fa.family_id = a.family_id
-    LEFT JOIN remarks cr ON cr.adjudication_id = j.adjudication_id AND cr.line_number IS NULL
-    LEFT JOIN remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number),
-combo AS (   -- the few distinct classification keys; the RARC set as a sorted list for rule matching
+    FROM remark GROUP BY 1, 2)
+SELECT j.*, a.family_id, fa.has_auth,
+       CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
+            ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
+FROM adjustment j
+JOIN m_adjudication a USING (adjudication_id)
+LEFT JOIN fam_auth fa ON fa.family_id = a.family_id
+LEFT JOIN remarks cr ON cr.adjudication_id = j.adjudication_id AND cr.line_number IS NULL
+LEFT JOIN remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number;
+
+CREATE OR REPLACE TABLE m_adjustment AS
+WITH combo AS (   -- the few distinct classification keys; the RARC set as a sorted list for rule matching
     SELECT group_code, carc, has_auth, rarc_key,
            list_sort(list_distinct(list_filter(string_split(rarc_key, ','), lambda r: r <> ''))) AS rarcs
-    FROM (SELECT DISTINCT group_code, carc, has_auth, rarc_key FROM adj)),
+    FROM (SELECT DISTINCT group_code, carc, has_auth, rarc_key FROM _m_adjustment_in)),
 ruled AS (
     SELECT c.group_code, c.carc, c.has_auth, c.rarc_key, r.category, r.sub_cause, r.soft_hard
     FROM combo c JOIN root_cause_rule r
@@ -54,7 +57,8 @@ SELECT adj.adjudication_id, adj.line_number, adj.seq, adj.group_code, adj.carc, 
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,
        cl.carc_known, cl.category <> 'not_denial' AS is_denial_class
-FROM adj
+FROM _m_adjustment_in adj
 JOIN classified cl ON cl.group_code = adj.group_code AND cl.carc = adj.carc
     AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarc_key = adj.rarc_key
 LEFT JOIN root_cause_category cat ON cat.category = cl.category;
+DROP TABLE _m_adjustment_in;
