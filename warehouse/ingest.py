@@ -124,7 +124,20 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
     _merge_all_fields(con, counts, "provider_adjustments", "provider_adjustment",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount")
+    _drop_work_tables(con)
     return counts
+
+
+# staged kinds the incremental refresh still reads (the claims they name are touched families)
+KEEP_STAGED = ("stage_appeals", "stage_write_offs", "stage_rejections")
+
+
+def _drop_work_tables(con) -> None:
+    """Free the staged rows and the merge's work tables before the models are built: at MSO scale
+    they are gigabytes, and the model build needs the memory limit for itself."""
+    for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall():
+        if name.startswith("_") or (name.startswith("stage_") and name not in KEEP_STAGED):
+            con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
 
 def _rekey_replacements(con) -> None:
