@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +57,6 @@ ENV_CONFIG = "DENIALS_CONFIG_DIR"
 
 def config_dir(db_path: Path | None) -> Path | None:
     """The practice's own configuration folder: $DENIALS_CONFIG_DIR, else config/ beside the warehouse."""
-    import os
     if os.environ.get(ENV_CONFIG):
         return Path(os.environ[ENV_CONFIG])
     return Path(db_path).parent / "config" if db_path else None
@@ -136,9 +138,6 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
-    import os
-    import sys
-    import time
     trace = os.environ.get("DENIALS_REFRESH_TRACE") == "1"      # seconds per model on stderr
     for model in models():
         t0 = time.perf_counter()
@@ -173,8 +172,8 @@ class FullRefreshNeeded(RuntimeError):
 
 def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id: int | None = None,
             full_allowed: bool = True) -> str:
-    """Bring the models up to date with the facts. With `load_id` (a load's write session, its
-    staged rows still in the stage tables) only the claim families the load touched are rebuilt
+    """Bring the models up to date with the facts. With `load_id` (inside that load's write session,
+    after its merge) only the claim families the load touched are rebuilt
     when that is exact (see `incremental`); otherwise, and for `python -m warehouse refresh`,
     every model is rebuilt. Returns 'incremental' or 'full'."""
     stored = scalar(con, "SELECT value FROM meta WHERE key = 'model_inputs'")
