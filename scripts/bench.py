@@ -379,28 +379,23 @@ def step_limit(argv):
     sql = ("SELECT a.payer_id, sum(j.amount) FROM adjustment j JOIN adjudication a USING (adjudication_id) "
            "GROUP BY 1")
     bare = f"SELECT group_code, sum(amount) FROM {fact} GROUP BY 1"
+    def cold_then_warm(query):
+        """Seconds of the query on a fresh DuckDB instance (cold), then again on it (warm)."""
+        con = duckdb.connect(":memory:")
+        con.execute("ATTACH ? AS wh (READ_ONLY)", [db])
+        con.execute("USE wh")
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            con.sql(query).fetchall()
+            times.append(time.perf_counter() - t0)
+        con.close()
+        return times
+
     cold, warm, cold_j, warm_j = [], [], [], []
     for i in range(reps + 1):
-        con = duckdb.connect(":memory:")
-        con.execute("ATTACH ? AS wh (READ_ONLY)", [db])
-        con.execute("USE wh")
-        t0 = time.perf_counter()
-        con.sql(bare).fetchall()
-        c = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        con.sql(bare).fetchall()
-        w = time.perf_counter() - t0
-        con.close()
-        con = duckdb.connect(":memory:")
-        con.execute("ATTACH ? AS wh (READ_ONLY)", [db])
-        con.execute("USE wh")
-        t0 = time.perf_counter()
-        con.sql(sql).fetchall()
-        cj = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        con.sql(sql).fetchall()
-        wj = time.perf_counter() - t0
-        con.close()
+        c, w = cold_then_warm(bare)
+        cj, wj = cold_then_warm(sql)
         if i:
             cold.append(c), warm.append(w), cold_j.append(cj), warm_j.append(wj)
     print(json.dumps({"table": fact, "rows_largest": sizes[:3], "sql": bare, "sql_payer": sql,

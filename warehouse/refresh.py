@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 
 from warehouse import taxonomy
+from warehouse.ingest import KEEP_STAGED
 from warehouse.schema import SQL_DIR, scalar
 
 MODEL_FILES = sorted((SQL_DIR / "models").glob("*.sql"))
@@ -138,6 +139,7 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild every model from all facts (refresh() records that it did)."""
     trace = os.environ.get("DENIALS_REFRESH_TRACE") == "1"      # seconds per model on stderr
     for model in models():
         t0 = time.perf_counter()
@@ -146,7 +148,6 @@ def run_models(con: duckdb.DuckDBPyConnection) -> None:
             _drop_empty_groups(con, model)
         if trace:
             print(f"refresh: {model.path.name} {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    _stamp(con)
 
 
 def _drop_empty_groups(con, m: "Model") -> None:
@@ -159,10 +160,10 @@ def _drop_empty_groups(con, m: "Model") -> None:
         con.execute(f"UPDATE {m.table} SET {c} = 0 WHERE {c} IS NULL")
 
 
-def _stamp(con, mode: str = "full") -> None:
+def _stamp(con, mode: str, digest: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('refreshed_at', ?)",
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_inputs', ?)", [inputs_digest(con)])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_inputs', ?)", [digest])
     con.execute("INSERT OR REPLACE INTO meta VALUES ('refresh_mode', ?)", [mode])
 
 
@@ -179,14 +180,14 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
     stored = scalar(con, "SELECT value FROM meta WHERE key = 'model_inputs'")
     load_taxonomy(con)
     load_payer_rules(con, db_path)
-    if load_id is not None and stored is not None and stored == inputs_digest(con):
-        if incremental(con, load_id):
-            _stamp(con, "incremental")
-            return "incremental"
-    if not full_allowed:
-        raise FullRefreshNeeded("the models need a full rebuild")
-    run_models(con)
-    return "full"
+    digest = inputs_digest(con)
+    mode = "incremental" if load_id is not None and stored == digest and incremental(con, load_id) else "full"
+    if mode == "full":
+        if not full_allowed:
+            raise FullRefreshNeeded("the models need a full rebuild")
+        run_models(con)
+    _stamp(con, mode, digest)
+    return mode
 
 
 # ------------------------------------------------------------------------------------ incremental
@@ -211,9 +212,8 @@ def _narrow(sql: str, names: dict[str, str]) -> str:
     return _CREATE.sub(lambda m: f"CREATE OR REPLACE TEMP TABLE {names.get(m.group(1), '_n_' + m.group(1))} AS", sql)
 
 
-def _has_stage(con, kind: str) -> bool:
-    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                       [f"stage_{kind}"]))
+def _has_stage(con, table: str) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]))
 
 
 def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
@@ -256,8 +256,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
            OR payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL)""")
     con.execute(_narrow(ms["m_adjudication"].sql, {"adjudication": "_a_adjudication", "m_adjudication": "_n_m_adjudication"}))
     # 3. the touched families
-    refs = " UNION ".join(f"SELECT claim_id FROM stage_{k}" for k in ("appeals", "write_offs", "rejections")
-                          if _has_stage(con, k))
+    refs = " UNION ".join(f"SELECT claim_id FROM {t}" for t in KEEP_STAGED if _has_stage(con, t))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _f AS
         SELECT DISTINCT family_id FROM (
             SELECT family_id FROM m_adjudication WHERE adjudication_id IN (SELECT adjudication_id FROM _a_adjudication)
