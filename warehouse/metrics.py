@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 # Marts a measure can be computed from (warehouse/sql/models). `claim` and `line` both serve the
 # claim-cohort measures; `line` is used when a slice or filter names a line attribute.
 CLAIM, LINE, APPEAL, AR = "claim", "line", "appeal", "ar"
+# `line_rollup` (m_line_rollup: claims per day, site, provider, payer and procedure code and/or
+# modifier) serves the line measures of a slice by exactly one of its key sets, without DISTINCT.
+LINE_ROLLUP = "line_rollup"
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,17 @@ _DECIDED = {"adjudication": "decided_date", "service": "dos"}
 
 MEASURES: dict[str, Measure] = {m.key: m for m in [
     Measure("claims_adjudicated", "Claims adjudicated", "count", "base", _ADJ,
-            {CLAIM: "count(*) FILTER (WHERE adjudicated)", LINE: "count(DISTINCT claim_id)"},
+            {CLAIM: "count(*) FILTER (WHERE adjudicated)", LINE: "count(DISTINCT claim_id)", LINE_ROLLUP: "sum(claims)"},
             "Claims whose initial adjudication falls in the period."),
     Measure("billed_dollars", "Billed dollars", "dollars", "base", _ADJ,
-            {CLAIM: "sum(billed) FILTER (WHERE adjudicated)", LINE: "sum(charge)"},
+            {CLAIM: "sum(billed) FILTER (WHERE adjudicated)", LINE: "sum(charge)", LINE_ROLLUP: "sum(charge)"},
             "Billed charges of the claims adjudicated in the period."),
     Measure("claims_denied", "Claims initially denied", "count", "denial", _ADJ,
             {CLAIM: "count(*) FILTER (WHERE initially_denied)",
-             LINE: "count(DISTINCT claim_id) FILTER (WHERE is_denied)"},
+             LINE: "count(DISTINCT claim_id) FILTER (WHERE is_denied)", LINE_ROLLUP: "sum(denied_claims)"},
             "Claims whose initial adjudication denied at least one line."),
     Measure("denied_dollars", "Denied dollars", "dollars", "denial", _ADJ,
-            {CLAIM: "sum(denied_dollars)", LINE: "sum(denied_dollars)"},
+            {CLAIM: "sum(denied_dollars)", LINE: "sum(denied_dollars)", LINE_ROLLUP: "sum(denied_dollars)"},
             "Charges of the denied lines on the initial adjudication."),
     Measure("recovered_dollars", "Recovered dollars", "dollars", "denial", _ADJ,
             {CLAIM: "sum(recovered_dollars)"},

@@ -8,7 +8,9 @@ Rules (docs/metrics.md):
 - claim attributes (site, provider, payer, period...) narrow every measure;
 - denial attributes (root cause, stage, team, CARC...) narrow the denial measures only: the
   denominators of the rates stay "all claims of the slice", so by-cause rates add up to the total;
-- line attributes (procedure, modifier, CARC) switch the claim-cohort measures to line grain.
+- line attributes (procedure, modifier, CARC) switch the claim-cohort measures to line grain;
+  a slice by procedure code and modifier, or modifier alone, reads m_line_rollup, which counts
+  each claim once per key value, so claims are summed instead of counted DISTINCT (same numbers).
 """
 from __future__ import annotations
 
@@ -22,10 +24,15 @@ import polars as pl
 
 from warehouse.dimensions import (DENIAL_KEYS, DIMENSIONS, LINE_KEYS, NAME_SQL, PERIOD_KEYS, check,
                                   period_end, period_expr, period_label)
-from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, MEASURES, APPEAL, measures_of
+from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of
 from warehouse.scope import Scope
 
-MART_TABLE = {CLAIM: "m_claim", LINE: "m_line", APPEAL: "m_appeal"}
+MART_TABLE = {CLAIM: "m_claim", LINE: "m_line", LINE_ROLLUP: "m_line_rollup", APPEAL: "m_appeal"}
+# m_line_rollup's key sets (warehouse/sql/models/18_line_rollup.sql), by the line attributes they
+# hold, and its one date column
+LINE_ROLLUP_KEY_SETS = {frozenset({"procedure_code", "modifier"}): "procedure_code,modifier",
+                        frozenset({"modifier"}): "modifier"}
+LINE_ROLLUP_DATE = "initial_adjudication_date"
 BASES = ("adjudication", "service")
 
 
@@ -95,9 +102,24 @@ def _source(mart: str, dims: list[str]) -> str:
     return table
 
 
+def _line_rollup_key_set(measures: list[str], dims: list[str], filters: Filters, date_col: str | None) -> str | None:
+    """The m_line_rollup key set that answers a line-grain group exactly, or None (read m_line).
+
+    Exact when the group's line attributes are one key set and all in the slice (a filter on a line
+    attribute selects lines, which the rollup no longer has), no denial attribute narrows it (a
+    line's root cause or CARC is not in the rollup) and its date is the rollup's."""
+    if date_col != LINE_ROLLUP_DATE or set(filters.as_dict()) & (LINE_KEYS | DENIAL_KEYS) or set(dims) & DENIAL_KEYS:
+        return None
+    if not all(LINE_ROLLUP in MEASURES[m].sql for m in measures):
+        return None
+    return LINE_ROLLUP_KEY_SETS.get(frozenset(set(dims) & LINE_KEYS))
+
+
 def _aggregate(con, mart: str, measures: list[str], dims: list[str], scope: Scope, filters: Filters,
-               date_col: str | None) -> pl.DataFrame:
+               date_col: str | None, key_set: str | None = None) -> pl.DataFrame:
     q = _Sql()
+    if key_set:
+        q.add("key_set = ?", key_set)
     _filter_sql(q, scope, filters, mart)
     if date_col:
         q.add(f"{date_col} IS NOT NULL")
@@ -265,7 +287,8 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
                 g_dims = [k for k in g_dims if k != "carc"]
         else:
             g_dims, g_filters = dims, filters
-        frame = _aggregate(con, mart, ms, g_dims, scope, g_filters, date_col)
+        key_set = _line_rollup_key_set(ms, g_dims, g_filters, date_col) if mart == LINE else None
+        frame = _aggregate(con, LINE_ROLLUP if key_set else mart, ms, g_dims, scope, g_filters, date_col, key_set)
         outs = [DIMENSIONS[k].output for k in g_dims]
         if len(g_dims) == len(dims):
             full = frame if full is None else _outer(full, frame, outs)

@@ -319,9 +319,14 @@ def _delete_into(con, table: str, key: str, into: str) -> None:
         con.unregister("_deleted")
 
 
+def _cte_names(sql: str) -> set[str]:
+    """Names a model's WITH clause defines (`name AS (` / `name AS MATERIALIZED (`)."""
+    return set(re.findall(r"\b(\w+)\s+AS\s+(?:(?:NOT\s+)?MATERIALIZED\s+)?\(", sql, flags=re.I))
+
+
 def _additive(con, m: Model, names: dict[str, str]) -> None:
     """m = m + sums over the touched families' new rows − sums over their old rows."""
-    sources = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", m.sql))
+    sources = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", m.sql)) - _cte_names(m.sql)
     if not all(s.startswith("m_") for s in sources):
         raise ValueError(f"{m.path.name}: an additive model reads family-keyed models only, not {sorted(sources)}")
     new_sql = _narrow(m.sql, {**names, m.table: "_d_new"})
