@@ -75,22 +75,19 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
         q.add("c.initial_adjudication_date >= ?", filters.date_from)
     if filters and filters.date_to:
         q.add("c.initial_adjudication_date <= ?", filters.date_to)
+    # worked within `days` of the denial: m_claim carries each family's first appeal filing, first
+    # corrected claim submission and last write-off, so this is one scan of m_claim
     sql = f"""
         WITH worked AS (
-            SELECT c.claim_id,
-                   EXISTS (SELECT 1 FROM m_appeal a WHERE a.claim_id = c.claim_id
-                           AND a.filed_date <= c.initial_adjudication_date + ?::INTEGER) AS appealed,
-                   EXISTS (SELECT 1 FROM claim s JOIN m_claim_family f USING (claim_id)
-                           WHERE f.family_id = c.claim_id AND s.frequency_code = '7'
-                             AND s.submitted_date <= c.initial_adjudication_date + ?::INTEGER) AS corrected,
-                   c.last_write_off_date IS NOT NULL
-                       AND c.last_write_off_date <= c.initial_adjudication_date + ?::INTEGER AS written_off
+            SELECT {col} AS {by}, c.denied_dollars,
+                   coalesce(c.first_appeal_date <= c.initial_adjudication_date + ?::INTEGER, false)
+                   OR coalesce(c.first_corrected_date <= c.initial_adjudication_date + ?::INTEGER, false)
+                   OR coalesce(c.last_write_off_date <= c.initial_adjudication_date + ?::INTEGER, false) AS worked
             FROM m_claim c WHERE {q.clause()})
-        SELECT {col} AS {by}, count(*) AS denied_claims, sum(c.denied_dollars)::DOUBLE AS denied_dollars,
-               count(*) FILTER (WHERE NOT (w.appealed OR w.corrected OR w.written_off)) AS never_worked_claims,
-               coalesce(sum(c.denied_dollars) FILTER (WHERE NOT (w.appealed OR w.corrected OR w.written_off)), 0)::DOUBLE
-                   AS never_worked_dollars
-        FROM worked w JOIN m_claim c USING (claim_id) GROUP BY 1 ORDER BY never_worked_dollars DESC"""
+        SELECT {by}, count(*) AS denied_claims, sum(denied_dollars)::DOUBLE AS denied_dollars,
+               count(*) FILTER (WHERE NOT worked) AS never_worked_claims,
+               coalesce(sum(denied_dollars) FILTER (WHERE NOT worked), 0)::DOUBLE AS never_worked_dollars
+        FROM worked GROUP BY 1 ORDER BY never_worked_dollars DESC"""
     frame = con.sql(sql, params=[days, days, days] + q.params).pl()
     return frame.with_columns((pl.col("never_worked_claims") / pl.col("denied_claims")).alias("never_worked_share"))
 

@@ -11,6 +11,7 @@
 --     reversals (their amounts are negative), only for initially denied claims.
 --   open denied dollars: denied − recovered − written off, never below 0; 0 once the family's
 --     latest adjudication denies nothing (the denial was overturned or the corrected claim paid).
+--   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
 WITH roots AS (
@@ -36,6 +37,7 @@ fam_claims AS (
     SELECT f.family_id,
            bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth,
            count(*) FILTER (WHERE c.frequency_code = '7') AS corrected_claims,
+           min(c.submitted_date) FILTER (WHERE c.frequency_code = '7') AS first_corrected_date,
            min(c.submitted_date) FILTER (WHERE c.frequency_code = '8') AS void_date
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
 initial AS (
@@ -76,7 +78,7 @@ appeals AS (
     FROM appeal p JOIN m_claim_ref r ON r.ref = p.claim_ref GROUP BY 1),
 base AS (
     SELECT f.*, coalesce(fc.has_auth, false) AS has_auth, coalesce(fc.corrected_claims, 0) AS corrected_claims,
-           fc.void_date, i.initial_adjudication_id, i.initial_adjudication_date, i.last_adjudication_date,
+           fc.first_corrected_date, fc.void_date, i.initial_adjudication_id, i.initial_adjudication_date, i.last_adjudication_date,
            i.initial_status, coalesce(i.adjudications, 0) AS adjudications,
            i.initial_adjudication_id IS NOT NULL AS adjudicated,
            coalesce(d.denied_lines, 0) > 0 AS initially_denied,
@@ -98,7 +100,7 @@ base AS (
     LEFT JOIN latest_denied ld USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
-       b.has_auth, b.corrected_claims, b.void_date,
+       b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
        b.initial_adjudication_id, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
        b.adjudications, b.adjudicated, b.initially_denied, b.denied_dollars, b.denied_lines,
        b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
