@@ -235,6 +235,7 @@ def _workbook(name: str, fingerprint: str, _frame: pl.DataFrame) -> bytes:
 
 
 EAGER_EXCEL_ROWS = 5_000   # above this, writing the .xlsx takes seconds: it waits for "Prepare Excel"
+LIST_ROWS = 500          # rows of a long list a page draws (work queue); its downloads hold every row
 
 
 def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:

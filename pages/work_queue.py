@@ -25,36 +25,37 @@ if ctx:
     statuses = f2.multiselect("Status", STATUSES, key="wq_status", bind="query-params", placeholder="All statuses",
                               help="new: never worked; appeal pending; appeal lost (a next-level appeal may be "
                                    "possible); corrected claim sent.")
+    # the sidebar's site, payer, provider and root cause narrow the queue the same way (in the warehouse)
+    values = {"teams": tuple(teams) or None, "sites": flt.get("site"), "payers": flt.get("payer"),
+              "statuses": tuple(statuses) or None, "providers": flt.get("provider"),
+              "root_causes": flt.get("root_cause")}
     try:
         with st.spinner("Ranking the open denials ..."):
-            q = ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, teams=tuple(teams) or None,
-                        sites=flt.get("site"), payers=flt.get("payer"), statuses=tuple(statuses) or None)
+            tot = ua.call(ctx, "queue.queue_summary", as_of=ctx.as_of, due_days=DUE_SOON_DAYS, **values)
+            live = ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=False, limit=ui.LIST_ROWS, **values)
+            lost = ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=True, limit=ui.LIST_ROWS, **values)
     except ClaimLevelDenied as exc:
         st.warning(f"{exc} The work queue lists claims, so it is not available to your role; the Root causes, "
                    "Appeals and A/R pages show the totals.")
-        q = None
-    if q is not None:
-        # the sidebar's other claim filters narrow the list the same way
-        if flt.get("provider"):
-            q = q.filter(pl.col("provider_npi").is_in(list(flt["provider"])))
-        if flt.get("root_cause"):
-            q = q.filter(pl.col("root_cause").is_in(list(flt["root_cause"])))
-        q = q.select(SHOWN + [c for c in q.columns if c not in SHOWN])      # what to act on first, then the rest
-        live, lost = q.filter(~pl.col("lost")), q.filter(pl.col("lost"))
-        due = live.filter(pl.col("days_left") <= DUE_SOON_DAYS)
+        tot = None
+    if tot is not None:
+        def order(q: pl.DataFrame) -> pl.DataFrame:        # what to act on first, then the rest
+            return q.select(SHOWN + [c for c in q.columns if c not in SHOWN])
+
+        live, lost = order(live), order(lost)
         t = st.columns(4)
-        ua.tile(t[0], "Open denied dollars in the queue", ua.money(live["open_denied_dollars"].sum()), key="wq-open",
+        ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
                 help="Denied − recovered − written off, per open denial whose deadline has not passed.",
-                caption=f"{live.height:,} open denials")
-        ua.tile(t[1], "Expected recovery", ua.money(live["expected_recovery"].sum()), key="wq-expected",
+                caption=f"{tot['live_denials']:,} open denials")
+        ua.tile(t[1], "Expected recovery", ua.money(tot["live_expected"]), key="wq-expected",
                 help="Sum over the live denials of open denied dollars × the smoothed historical appeal win ratio "
                      "of the payer and root cause.", caption="if every live denial is worked")
-        ua.tile(t[2], f"Due in the next {DUE_SOON_DAYS} days", ua.money(due["open_denied_dollars"].sum()), key="wq-due",
+        ua.tile(t[2], f"Due in the next {DUE_SOON_DAYS} days", ua.money(tot["due_dollars"]), key="wq-due",
                 help=f"Open denied dollars of the live denials whose deadline is {DUE_SOON_DAYS} days away or less.",
-                caption=f"{due.height:,} denials, {ua.money(due['expected_recovery'].sum())} expected")
-        ua.tile(t[3], "Lost (deadline passed)", ua.money(lost["open_denied_dollars"].sum()), key="wq-lost",
+                caption=f"{tot['due_denials']:,} denials, {ua.money(tot['due_expected'])} expected")
+        ua.tile(t[3], "Lost (deadline passed)", ua.money(tot["lost_dollars"]), key="wq-lost",
                 help="Open denied dollars whose appeal or corrected-claim deadline has passed: for write-off review, "
-                     "not for work.", caption=f"{lost.height:,} denials")
+                     "not for work.", caption=f"{tot['lost_denials']:,} denials")
 
         with st.expander("How the ranking works", expanded=False):
             st.markdown(
@@ -83,18 +84,33 @@ if ctx:
                "priority": st.column_config.NumberColumn("Priority ($/day)", format="%.2f",
                                                          help="Expected recovery ÷ days left (at least 1)."),
                "days_left": st.column_config.NumberColumn("Days left")}
-        st.subheader(f"To work ({live.height:,})")
-        if live.height == 0:
-            st.info("Nothing to work: no open denial with a deadline ahead for these filters.")
-        else:
-            ui.table(live, key="wq-live", column_config=cfg)
-            ui.export_buttons(live, f"work-queue-{ctx.as_of}", "wq-live-x")
-        st.subheader(f"Lost: deadline passed ({lost.height:,})")
-        if lost.height == 0:
-            st.caption("No open denial has passed its deadline.")
-        else:
-            st.caption("For write-off review and for learning why they were not worked in time.")
-            ui.table(lost, key="wq-lost", column_config=cfg)
-            ui.export_buttons(lost, f"work-queue-lost-{ctx.as_of}", "wq-lost-x")
+        for shown, total, lost_list, key, name in (
+                (live, tot["live_denials"], False, "wq-live", f"work-queue-{ctx.as_of}"),
+                (lost, tot["lost_denials"], True, "wq-lost", f"work-queue-lost-{ctx.as_of}")):
+            if lost_list:
+                st.subheader(f"Lost: deadline passed ({total:,})")
+                if total == 0:
+                    st.caption("No open denial has passed its deadline.")
+                    continue
+                st.caption("For write-off review and for learning why they were not worked in time.")
+            else:
+                st.subheader(f"To work ({total:,})")
+                if total == 0:
+                    st.info("Nothing to work: no open denial with a deadline ahead for these filters.")
+                    continue
+            ui.table(shown, key=key, column_config=cfg)
+            if total <= shown.height:
+                ui.export_buttons(shown, name, f"{key}-x")
+                continue
+            # a long queue: the first ui.LIST_ROWS are drawn; the whole list is read only for a download
+            st.caption(f"The first {shown.height:,} of {total:,} by rank; the downloads hold all {total:,}.")
+            wanted = f"{key}-all"
+            fingerprint = repr((ctx.version, ctx.scope.cache_key, str(ctx.as_of), sorted(values.items())))
+            if st.session_state.get(wanted) != fingerprint:
+                st.button(f"Prepare downloads ({total:,} rows)", key=f"{key}-prepare",
+                          on_click=lambda k=wanted, f=fingerprint: st.session_state.__setitem__(k, f))
+            else:
+                full = order(ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=lost_list, **values))
+                ui.export_buttons(full, name, f"{key}-x")
         st.caption("Same list for automation: `python -m warehouse queue --db PATH --format csv` "
                    "(with --team, --site, --payer, --status, --as-of).")

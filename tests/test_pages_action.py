@@ -191,6 +191,27 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
 
 
+def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
+    """A queue longer than ui.LIST_ROWS draws its first rows by rank; the tiles count every denial;
+    "Prepare downloads" reads the whole list and the CSV holds all of it."""
+    from pages import ui
+    monkeypatch.setattr(ui, "LIST_ROWS", 1)
+    at = app(monkeypatch, core_db, "pages/work_queue.py")
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+    assert metrics(at)["Open denied dollars in the queue"] == "$220"          # C7 $120 + C2 $100
+    assert any("The first 1 of 2 by rank" in c.value for c in at.caption)
+    ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731
+    assert not any("wq-live-x-csv" in i for i in ids())
+    prepare = at.button(key="wq-live-prepare")
+    assert prepare.label == "Prepare downloads (2 rows)"
+    prepare.click().run()
+    assert not at.exception and any("wq-live-x-csv" in i for i in ids())
+    # another filter (the same two denials here): the prepared download was for the old list, so it is asked for again
+    at.multiselect(key="wq_status").set_value(["new", "appeal pending"]).run()
+    assert not any("wq-live-x-csv" in i for i in ids())
+    assert at.button(key="wq-live-prepare").label == "Prepare downloads (2 rows)"
+
+
 def test_work_queue_viewer_sees_a_message(monkeypatch, core_db):
     from pages import ui
     viewer_scope = Scope.sites({"S1", "S2"}, claim_level=False)

@@ -51,3 +51,24 @@ def test_queue_command_csv(core_db):
     assert [r["claim_id"] for r in rows] == ["C7", "C2"] and rows[0]["rank"] == "1"
     none = run_cli("warehouse", "queue", "--db", str(core_db), "--team", "coding", "--format", "csv")
     assert none.returncode == 0 and len(none.stdout.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("values", [{}, {"payers": ("MCR",)}, {"teams": ("billing", "coding")},
+                                    {"statuses": ("new",), "root_causes": ("authorization", "eligibility")}])
+def test_summary_and_top_rows_agree_with_the_whole_queue(demo_db, values):
+    """The page reads the totals and the first rows from the warehouse; both agree with the whole list."""
+    from warehouse.queue import queue_summary
+    con = connect(demo_db)
+    as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
+    full = work_queue(con, scope=Scope.all(), as_of=as_of, **values)
+    assert full.height > 20
+    live, lost = full.filter(~full["lost"]), full.filter(full["lost"])
+    s = queue_summary(con, scope=Scope.all(), as_of=as_of, due_days=30, **values)
+    due = live.filter(live["days_left"] <= 30)
+    assert (s["live_denials"], s["due_denials"], s["lost_denials"]) == (live.height, due.height, lost.height)
+    assert s["live_dollars"] == pytest.approx(live["open_denied_dollars"].sum())
+    assert s["due_expected"] == pytest.approx(due["expected_recovery"].sum())
+    assert s["lost_dollars"] == pytest.approx(lost["open_denied_dollars"].sum())
+    top = work_queue(con, scope=Scope.all(), as_of=as_of, lost=False, limit=10, **values)
+    assert top.equals(live.head(10))
+    assert work_queue(con, scope=Scope.all(), as_of=as_of, lost=True, limit=5, **values).equals(lost.head(5))

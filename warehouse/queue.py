@@ -73,17 +73,60 @@ FROM dated d LEFT JOIN payer p USING (payer_id)
 """
 
 
-def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, teams=None, sites=None,
-               payers=None, statuses=None) -> pl.DataFrame:
-    """Open denials ranked by priority (lost ones last, ranked among themselves by dollars)."""
+# filter key -> column of the queue (values always bound)
+_FILTER_COLUMNS = {"teams": "owner_team", "sites": "site", "payers": "payer", "statuses": "status",
+                   "providers": "provider_npi", "root_causes": "root_cause"}
+
+
+def _queue_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, list]:
+    """The ranked queue (every row, rank over all of them) narrowed by `values`; scope checked."""
     scope.require_claim_level()
     frag, scope_params = scope.sql("c.site_id")
     params = [SMOOTHING_APPEALS, SMOOTHING_APPEALS, list(CORRECTED_CLAIM_CAUSES), SMOOTHING_APPEALS,
               SMOOTHING_APPEALS, *scope_params, as_of, as_of, as_of]
-    frame = con.sql(_SQL.format(scope=frag), params=params).pl()
-    for col, values in (("owner_team", teams), ("site", sites), ("payer", payers), ("status", statuses)):
-        if values:
-            frame = frame.filter(pl.col(col).is_in(list(values)))
-    frame = frame.sort(["lost", "priority", "open_denied_dollars", "claim_id"], descending=[False, True, True, False])
-    frame = frame.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
-    return frame.select(QUEUE_COLUMNS)
+    where = []
+    for key, col in _FILTER_COLUMNS.items():
+        if values.get(key):
+            where.append(f"list_contains(?::VARCHAR[], {col})")
+            params.append([str(v) for v in values[key]])
+    sql = f"""SELECT row_number() OVER (ORDER BY lost NULLS LAST, priority DESC NULLS FIRST,
+                                           open_denied_dollars DESC NULLS FIRST, claim_id)::BIGINT AS rank, *
+              FROM ({_SQL.format(scope=frag)}) WHERE {' AND '.join(where) or 'true'}"""
+    return sql, params
+
+
+def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, teams=None, sites=None,
+               payers=None, statuses=None, providers=None, root_causes=None, lost: bool | None = None,
+               limit: int | None = None) -> pl.DataFrame:
+    """Open denials ranked by priority (lost ones last, ranked among themselves by dollars).
+
+    teams/sites/payers/statuses/providers/root_causes narrow the queue (the rank is within what is
+    left); lost=False / True keeps only the live / the lost denials, with their ranks in the whole
+    queue; limit keeps the first rows (a page shows the top of a queue of hundreds of thousands)."""
+    sql, params = _queue_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers, "statuses": statuses,
+                                            "providers": providers, "root_causes": root_causes})
+    sql = f"SELECT * FROM ({sql})"
+    if lost is not None:                # after the ranking: ranks stay those of the whole queue
+        sql += " WHERE lost = ?"
+        params.append(lost)
+    sql += " ORDER BY rank"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return con.sql(f"SELECT {', '.join(QUEUE_COLUMNS)} FROM ({sql})", params=params).pl()
+
+
+def queue_summary(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, due_days: int = 7, teams=None,
+                  sites=None, payers=None, statuses=None, providers=None, root_causes=None) -> dict:
+    """The queue's totals (same filters as work_queue): live denials (deadline ahead), those due within
+    `due_days`, and the lost ones; each as denials, open denied dollars and expected recovery."""
+    sql, params = _queue_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers, "statuses": statuses,
+                                            "providers": providers, "root_causes": root_causes})
+    parts, head = [], []
+    for name, cond in (("live", "NOT lost"), ("due", "NOT lost AND days_left <= ?"), ("lost", "lost")):
+        parts += [f"count(*) FILTER (WHERE {cond}) AS {name}_denials",
+                  f"coalesce(sum(open_denied_dollars) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_dollars",
+                  f"coalesce(sum(expected_recovery) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_expected"]
+        head += [due_days] * cond.count("?") * 3
+    cur = con.sql(f"SELECT {', '.join(parts)} FROM ({sql})", params=head + params)
+    return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
