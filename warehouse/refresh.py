@@ -138,16 +138,41 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     return h.hexdigest()
 
 
+def tracing() -> bool:
+    """DENIALS_REFRESH_TRACE=1: the seconds of every model (full rebuild) and of every statement of
+    the incremental refresh, on stderr."""
+    return os.environ.get("DENIALS_REFRESH_TRACE") == "1"
+
+
+def trace(msg: str) -> None:
+    print(f"refresh: {msg}", file=sys.stderr, flush=True)
+
+
+class _Traced:
+    """A connection whose execute/sql calls report their seconds and first SQL line (tracing only)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def execute(self, sql, *args, **kw):
+        t0 = time.perf_counter()
+        out = self._con.execute(sql, *args, **kw)
+        trace(f"{time.perf_counter() - t0:7.3f} s  {' '.join(sql.split())[:110]}")
+        return out
+
+
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every model from all facts (refresh() records that it did)."""
-    trace = os.environ.get("DENIALS_REFRESH_TRACE") == "1"      # seconds per model on stderr
     for model in models():
         t0 = time.perf_counter()
         con.execute(model.sql)
         if model.kind == "additive":
             _drop_empty_groups(con, model)
-        if trace:
-            print(f"refresh: {model.path.name} {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+        if tracing():
+            trace(f"{model.path.name} {time.perf_counter() - t0:.1f} s")
 
 
 def _drop_empty_groups(con, m: "Model") -> None:
@@ -181,7 +206,8 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
     load_taxonomy(con)
     load_payer_rules(con, db_path)
     digest = inputs_digest(con)
-    mode = "incremental" if load_id is not None and stored == digest and incremental(con, load_id) else "full"
+    inc_con = _Traced(con) if tracing() else con
+    mode = "incremental" if load_id is not None and stored == digest and incremental(inc_con, load_id) else "full"
     if mode == "full":
         if not full_allowed:
             raise FullRefreshNeeded("the models need a full rebuild")
@@ -221,7 +247,12 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     load is not one an incremental refresh reproduces exactly; the caller then rebuilds all."""
     if not scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'm_claim' AND NOT temporary"):
         return False
-    q = lambda sql, p=None: scalar(con, sql, p or [])   # noqa: E731
+    def q(sql, p=None):
+        t0 = time.perf_counter()
+        out = scalar(con, sql, p or [])
+        if tracing():
+            trace(f"{time.perf_counter() - t0:7.3f} s  {' '.join(sql.split())[:110]}")
+        return out
     # new claims: originals only, with a CLM01 and PCN nobody has referred to yet
     con.execute("CREATE OR REPLACE TEMP TABLE _new_claim AS SELECT * FROM claim WHERE load_id = ?", [load_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE _new_ref AS
@@ -311,7 +342,10 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
 
 def _delete_into(con, table: str, key: str, into: str) -> None:
     """Delete the touched families' rows of `table` and keep them in temp table `into`."""
+    t0 = time.perf_counter()
     old = con.sql(f"DELETE FROM {table} WHERE {key} IN (SELECT family_id FROM _f) RETURNING *").to_arrow_table()
+    if tracing():
+        trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM _deleted")
