@@ -26,7 +26,7 @@ run: install $(DB)
 		--server.headless true --browser.gatherUsageStats false
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # Hostile-input fuzzing: a few minutes of generated inputs against the readers and the loader.
 FUZZ_EXAMPLES ?= 3000

@@ -45,6 +45,7 @@ CALLS: dict[str, Callable] = {
     "quality.payer_rules": quality.payer_rules,
     "queue.work_queue": queue.work_queue,
     "queue.queue_summary": queue.queue_summary,
+    "queue.queue_page": queue.queue_page,
     "claims.claim_list": claims.claim_list,
     "claims.claim_count": claims.claim_count,
     "claims.claim_page": claims.claim_page,

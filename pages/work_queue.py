@@ -31,9 +31,9 @@ if ctx:
               "root_causes": flt.get("root_cause")}
     try:
         with st.spinner("Ranking the open denials ..."):
-            tot = ua.call(ctx, "queue.queue_summary", as_of=ctx.as_of, due_days=DUE_SOON_DAYS, **values)
-            live = ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=False, limit=ui.LIST_ROWS, **values)
-            lost = ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=True, limit=ui.LIST_ROWS, **values)
+            # the tiles' totals and the top of both lists from one pass over the queue
+            tot, live, lost = ua.call(ctx, "queue.queue_page", as_of=ctx.as_of, due_days=DUE_SOON_DAYS,
+                                      limit=ui.LIST_ROWS, **values)
     except ClaimLevelDenied as exc:
         st.warning(f"{exc} The work queue lists claims, so it is not available to your role; the Root causes, "
                    "Appeals and A/R pages show the totals.")

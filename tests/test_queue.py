@@ -57,7 +57,7 @@ def test_queue_command_csv(core_db):
                                     {"statuses": ("new",), "root_causes": ("authorization", "eligibility")}])
 def test_summary_and_top_rows_agree_with_the_whole_queue(demo_db, values):
     """The page reads the totals and the first rows from the warehouse; both agree with the whole list."""
-    from warehouse.queue import queue_summary
+    from warehouse.queue import queue_page, queue_summary
     con = connect(demo_db)
     as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
     full = work_queue(con, scope=Scope.all(), as_of=as_of, **values)
@@ -72,3 +72,14 @@ def test_summary_and_top_rows_agree_with_the_whole_queue(demo_db, values):
     top = work_queue(con, scope=Scope.all(), as_of=as_of, lost=False, limit=10, **values)
     assert top.equals(live.head(10))
     assert work_queue(con, scope=Scope.all(), as_of=as_of, lost=True, limit=5, **values).equals(lost.head(5))
+    # the page's single call: the same totals and the same first rows, ranks those of the whole queue
+    totals, top_live, top_lost = queue_page(con, scope=Scope.all(), as_of=as_of, due_days=30, limit=7, **values)
+    assert totals == s
+    assert top_live.equals(live.head(7)) and top_lost.equals(lost.head(7))
+
+
+def test_queue_page_of_an_empty_queue(core_db):
+    from warehouse.queue import queue_page
+    totals, live, lost = queue_page(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF, limit=5)
+    assert (live.height, lost.height) == (0, 0) and live.columns == lost.columns
+    assert totals == {f"{k}_{m}": 0 for k in ("live", "due", "lost") for m in ("denials", "dollars", "expected")}

@@ -78,8 +78,19 @@ _FILTER_COLUMNS = {"teams": "owner_team", "sites": "site", "payers": "payer", "s
                    "providers": "provider_npi", "root_causes": "root_cause"}
 
 
+# the queue's order: live denials (lost = false) first, then lost ones (then those without a deadline),
+# each by priority, then open dollars, then claim id
+_ORDER = "priority DESC NULLS FIRST, open_denied_dollars DESC NULLS FIRST, claim_id"
+
+
 def _queue_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, list]:
     """The ranked queue (every row, rank over all of them) narrowed by `values`; scope checked."""
+    sql, params = _queue_rows_sql(scope, as_of, values)
+    return f"SELECT row_number() OVER (ORDER BY lost NULLS LAST, {_ORDER})::BIGINT AS rank, * FROM ({sql})", params
+
+
+def _queue_rows_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, list]:
+    """The queue's rows, unranked, narrowed by `values`; scope checked."""
     scope.require_claim_level()
     frag, scope_params = scope.sql("c.site_id")
     params = [SMOOTHING_APPEALS, SMOOTHING_APPEALS, list(CORRECTED_CLAIM_CAUSES), SMOOTHING_APPEALS,
@@ -89,10 +100,7 @@ def _queue_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, list]:
         if values.get(key):
             where.append(f"list_contains(?::VARCHAR[], {col})")
             params.append([str(v) for v in values[key]])
-    sql = f"""SELECT row_number() OVER (ORDER BY lost NULLS LAST, priority DESC NULLS FIRST,
-                                           open_denied_dollars DESC NULLS FIRST, claim_id)::BIGINT AS rank, *
-              FROM ({_SQL.format(scope=frag)}) WHERE {' AND '.join(where) or 'true'}"""
-    return sql, params
+    return f"SELECT * FROM ({_SQL.format(scope=frag)}) WHERE {' AND '.join(where) or 'true'}", params
 
 
 def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, teams=None, sites=None,
@@ -116,17 +124,56 @@ def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, 
     return con.sql(f"SELECT {', '.join(QUEUE_COLUMNS)} FROM ({sql})", params=params).pl()
 
 
+def _summary_columns(due_days: int) -> tuple[list[str], list]:
+    """The totals' select list (live, due within `due_days`, lost) and its parameters."""
+    parts, params = [], []
+    for name, cond in (("live", "NOT lost"), ("due", "NOT lost AND days_left <= ?"), ("lost", "lost")):
+        parts += [f"count(*) FILTER (WHERE {cond}) AS {name}_denials",
+                  # summed as cents (DECIMAL): the same totals on every run, whatever the parallel order
+                  f"coalesce(sum(open_denied_dollars::DECIMAL(18, 2)) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_dollars",
+                  f"coalesce(sum(expected_recovery::DECIMAL(18, 2)) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_expected"]
+        params += [due_days] * cond.count("?") * 3
+    return parts, params
+
+
 def queue_summary(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, due_days: int = 7, teams=None,
                   sites=None, payers=None, statuses=None, providers=None, root_causes=None) -> dict:
     """The queue's totals (same filters as work_queue): live denials (deadline ahead), those due within
     `due_days`, and the lost ones; each as denials, open denied dollars and expected recovery."""
     sql, params = _queue_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers, "statuses": statuses,
                                             "providers": providers, "root_causes": root_causes})
-    parts, head = [], []
-    for name, cond in (("live", "NOT lost"), ("due", "NOT lost AND days_left <= ?"), ("lost", "lost")):
-        parts += [f"count(*) FILTER (WHERE {cond}) AS {name}_denials",
-                  f"coalesce(sum(open_denied_dollars) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_dollars",
-                  f"coalesce(sum(expected_recovery) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_expected"]
-        head += [due_days] * cond.count("?") * 3
+    parts, head = _summary_columns(due_days)
     cur = con.sql(f"SELECT {', '.join(parts)} FROM ({sql})", params=head + params)
     return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+
+
+def queue_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, limit: int, due_days: int = 7,
+               teams=None, sites=None, payers=None, statuses=None, providers=None,
+               root_causes=None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+    """What the work-queue page shows, from one evaluation of the ranked queue: (queue_summary(...),
+    the first `limit` live denials, the first `limit` lost ones), each list as work_queue(lost=..., limit=...)
+    returns it (ranks those of the whole queue)."""
+    sql, params = _queue_rows_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers,
+                                                 "statuses": statuses, "providers": providers,
+                                                 "root_causes": root_causes})
+    parts, summary_params = _summary_columns(due_days)
+    cols = ", ".join(c for c in QUEUE_COLUMNS if c != "rank")
+    # grain: one row per listed denial (the first `limit` live and the first `limit` lost, in the
+    # queue's order), each with the totals; one row of totals alone when nothing is listed. A rank is
+    # a position in the whole queue: live denials come first, so a lost one's rank is the number of
+    # live denials + its place among the lost (no sort of the whole queue: two top-N picks)
+    frame = con.sql(f"""
+        WITH q AS MATERIALIZED ({sql}),
+        totals AS (SELECT {', '.join(parts)} FROM q),
+        live AS (SELECT * FROM q WHERE NOT lost ORDER BY {_ORDER} LIMIT ?),
+        gone AS (SELECT * FROM q WHERE lost ORDER BY {_ORDER} LIMIT ?),
+        top AS (SELECT row_number() OVER (ORDER BY {_ORDER})::BIGINT AS rank, {cols} FROM live
+                UNION ALL
+                SELECT (row_number() OVER (ORDER BY {_ORDER}) + (SELECT live_denials FROM totals))::BIGINT,
+                       {cols} FROM gone)
+        SELECT {', '.join(f't.{c}' for c in QUEUE_COLUMNS)}, totals.*
+        FROM totals LEFT JOIN top t ON true
+        ORDER BY t.rank""", params=[*params, *summary_params, int(limit), int(limit)]).pl()
+    totals = {c: frame[c][0] for c in frame.columns if c not in QUEUE_COLUMNS}
+    rows = frame.filter(pl.col("rank").is_not_null()).select(QUEUE_COLUMNS)
+    return totals, rows.filter(~pl.col("lost")), rows.filter(pl.col("lost"))
