@@ -119,6 +119,10 @@ def test_claim_page_is_the_list_and_its_count(con, values, denied_only):
     assert frame.equals(claims.claim_list(con, scope=ALL, filters=f, limit=25, denied_only=denied_only))
     assert total == claims.claim_count(con, scope=ALL, filters=f, denied_only=denied_only)
     assert total >= frame.height
+    # the whole selection (no limit, and a limit above its size): its first rows are the limited list
+    whole, n = claims.claim_page(con, scope=ALL, filters=f, limit=None, denied_only=denied_only)
+    above, m = claims.claim_page(con, scope=ALL, filters=f, limit=total + 1, denied_only=denied_only)
+    assert n == m == total == whole.height and above.equals(whole) and whole.head(25).equals(frame)
     site = Scope.sites([con.sql("SELECT min(site_id) FROM m_claim").fetchall()[0][0]])
     frame, total = claims.claim_page(con, scope=site, filters=f, limit=0, denied_only=denied_only)
     assert frame.height == 0 and total == claims.claim_count(con, scope=site, filters=f, denied_only=denied_only)
