@@ -18,6 +18,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from warehouse import catalog, compare, periods
+from warehouse.dimensions import DIMENSIONS
 from warehouse.metrics import KPIS, band, format_value
 from warehouse.query import Filters, kpis
 from warehouse.scope import Scope
@@ -124,8 +125,18 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
     # without a marker), reported to the lead
     cause_labels = dict(catalog.choices(con, scope=Scope.all(), dim="root_cause"))
     denial_keys = ["denied_dollars", "claims_denied"]
-    stage_w = kpis(con, scope=scope, by=("week", "stage"), filters=window, kpi_keys=denial_keys, as_of=as_of)
-    cause_w = kpis(con, scope=scope, by=("week", "root_cause"), filters=window, kpi_keys=denial_keys, as_of=as_of)
+    # one scan for the four denial breakdowns: both measures are sums over claims and every claim is in
+    # exactly one (week, root cause, stage, payer, site) group, so the coarser slices are their sums
+    fine = kpis(con, scope=scope, by=("week", "root_cause", "stage", "payer", "site"), filters=window,
+                kpi_keys=denial_keys, as_of=as_of)
+
+    def rollup(by: tuple[str, ...], keys: list[str]) -> pl.DataFrame:
+        return (fine.group_by(list(by))
+                .agg(*(pl.col(k).sum().round(2) if KPIS[k].unit == "dollars" else pl.col(k).sum() for k in keys))
+                .sort(list(by), nulls_last=True))
+
+    stage_w = rollup(("week", "stage"), denial_keys)
+    cause_w = rollup(("week", "root_cause"), denial_keys)
     trend_set = {w for w, _ in trend_weeks}
 
     this_stage = stage_w.filter(pl.col("week") == label)
@@ -148,8 +159,9 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
                                     .alias("label")))
 
     frames = {"root_cause": cause_w}
-    for dim in ("payer", "site"):
-        frames[dim] = kpis(con, scope=scope, by=(dim, "week"), filters=window, kpi_keys=["denied_dollars"], as_of=as_of)
+    for dim in ("payer", "site"):       # with the name field the movers label rows with
+        name = DIMENSIONS[dim].name_field
+        frames[dim] = rollup((dim, name, "week") if name else (dim, "week"), ["denied_dollars"])
     mv = compare.movers({d: frames[d] for d in MOVER_DIMS}, week=label, baseline_weeks=base_labels,
                         names=cause_labels)
     return WeeklyReview(label, week_start, week_end, filters, this, previous, baseline, base_labels, trend,
