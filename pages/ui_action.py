@@ -44,7 +44,6 @@ CALLS: dict[str, Callable] = {
     "quality.freshness": quality.freshness,
     "quality.payer_rules": quality.payer_rules,
     "queue.work_queue": queue.work_queue,
-    "queue.queue_summary": queue.queue_summary,
     "queue.queue_page": queue.queue_page,
     "claims.claim_list": claims.claim_list,
     "claims.claim_count": claims.claim_count,

@@ -140,11 +140,9 @@ def queue_summary(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.dat
                   sites=None, payers=None, statuses=None, providers=None, root_causes=None) -> dict:
     """The queue's totals (same filters as work_queue): live denials (deadline ahead), those due within
     `due_days`, and the lost ones; each as denials, open denied dollars and expected recovery."""
-    sql, params = _queue_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers, "statuses": statuses,
-                                            "providers": providers, "root_causes": root_causes})
-    parts, head = _summary_columns(due_days)
-    cur = con.sql(f"SELECT {', '.join(parts)} FROM ({sql})", params=head + params)
-    return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+    totals, _, _ = queue_page(con, scope=scope, as_of=as_of, limit=0, due_days=due_days, teams=teams, sites=sites,
+                              payers=payers, statuses=statuses, providers=providers, root_causes=root_causes)
+    return totals
 
 
 def queue_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, limit: int, due_days: int = 7,

@@ -148,8 +148,12 @@ def trace(msg: str) -> None:
     print(f"refresh: {msg}", file=sys.stderr, flush=True)
 
 
+def _trace_sql(started: float, sql: str) -> None:
+    trace(f"{time.perf_counter() - started:7.3f} s  {' '.join(sql.split())[:110]}")
+
+
 class _Traced:
-    """A connection whose execute/sql calls report their seconds and first SQL line (tracing only)."""
+    """A connection whose execute calls report their seconds and SQL head (tracing only)."""
 
     def __init__(self, con):
         self._con = con
@@ -160,7 +164,7 @@ class _Traced:
     def execute(self, sql, *args, **kw):
         t0 = time.perf_counter()
         out = self._con.execute(sql, *args, **kw)
-        trace(f"{time.perf_counter() - t0:7.3f} s  {' '.join(sql.split())[:110]}")
+        _trace_sql(t0, sql)
         return out
 
 
@@ -251,7 +255,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         t0 = time.perf_counter()
         out = scalar(con, sql, p or [])
         if tracing():
-            trace(f"{time.perf_counter() - t0:7.3f} s  {' '.join(sql.split())[:110]}")
+            _trace_sql(t0, sql)
         return out
     # new claims: originals only, with a CLM01 and PCN nobody has referred to yet
     con.execute("CREATE OR REPLACE TEMP TABLE _new_claim AS SELECT * FROM claim WHERE load_id = ?", [load_id])
