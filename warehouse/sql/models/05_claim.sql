@@ -2,6 +2,9 @@
 -- refresh: family claim_id
 -- grain: one row per claim family: an original claim with its replacements and voids, or a claim
 -- known only from its remit (known_from_remit). Everything a KPI counts per claim lives here.
+-- Ordered by initial adjudication date (then date of service): a page's date range (13 weeks by
+-- default) then reads the few row groups whose min/max dates overlap it. The incremental refresh
+-- appends the rows it rebuilds (mostly recent claims); a full refresh restores the order.
 --   initial adjudication: the family's first adjudication by remit date, then load order;
 --     reversals (22), not-our-claim (23) and predeterminations (25) are never one.
 --   initially denied: the initial adjudication has at least one denied line (full or partial).
@@ -121,4 +124,5 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.initial_adjudication_date - b.submitted_date AS days_to_adjudicate
 FROM base b
 LEFT JOIN rendering_provider pr ON pr.provider_npi = b.rendering_npi
-LEFT JOIN payer py ON py.payer_id = b.payer_id;
+LEFT JOIN payer py ON py.payer_id = b.payer_id
+ORDER BY b.initial_adjudication_date, b.dos;

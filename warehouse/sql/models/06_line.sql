@@ -4,6 +4,7 @@
 -- claim-level remit), carrying the claim's slicing attributes. Used when a KPI is sliced by a
 -- line attribute (procedure code, modifier, CARC); the line's own root cause is that of its largest
 -- denial-class adjustment.
+-- Ordered by initial adjudication date, like m_claim, so a date range skips most row groups.
 CREATE OR REPLACE TABLE m_line AS
 SELECT c.claim_id, l.line_number, coalesce(l.procedure_code, '(claim level)') AS procedure_code,
        CASE WHEN len(l.modifiers) = 0 THEN ['(none)'] ELSE l.modifiers END AS modifiers,
@@ -18,4 +19,5 @@ SELECT c.claim_id, l.line_number, coalesce(l.procedure_code, '(claim level)') AS
        CASE WHEN l.is_denied THEN l.top_denial.group_code END AS denial_group_code,
        c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class, c.dos, c.initial_adjudication_date
 FROM m_claim c
-JOIN m_adjudication_line l ON l.adjudication_id = c.initial_adjudication_id;
+JOIN m_adjudication_line l ON l.adjudication_id = c.initial_adjudication_id
+ORDER BY c.initial_adjudication_date, c.dos;
