@@ -251,12 +251,8 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     load is not one an incremental refresh reproduces exactly; the caller then rebuilds all."""
     if not scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'm_claim' AND NOT temporary"):
         return False
-    def q(sql, p=None):
-        t0 = time.perf_counter()
-        out = scalar(con, sql, p or [])
-        if tracing():
-            _trace_sql(t0, sql)
-        return out
+    def q(sql, p=None):          # a count; through con.execute, so a traced connection reports it
+        return con.execute(sql, p or []).fetchall()[0][0]
     # new claims: originals only, with a CLM01 and PCN nobody has referred to yet
     con.execute("CREATE OR REPLACE TEMP TABLE _new_claim AS SELECT * FROM claim WHERE load_id = ?", [load_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE _new_ref AS
