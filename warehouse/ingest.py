@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from warehouse.schema import scalar
+from warehouse.schema import key_columns, scalar
 import polars as pl
 
 # kind -> (fact table, staged columns in table order). Staged frames also carry _file, _row, _unit.
@@ -130,13 +130,16 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
 
 # staged kinds the incremental refresh still reads (the claims they name are touched families)
 KEEP_STAGED = ("stage_appeals", "stage_write_offs", "stage_rejections")
+# the remits loaded earlier that this load gave new lines, adjustments or remarks (their families
+# are touched too); kept for the incremental refresh like KEEP_STAGED
+LATE_CHILDREN = "stage_late_children"
 
 
 def _drop_work_tables(con) -> None:
     """Free the staged rows and the merge's work tables before the models are built: at MSO scale
     they are gigabytes, and the model build needs the memory limit for itself."""
     for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall():
-        if name.startswith("_") or (name.startswith("stage_") and name not in KEEP_STAGED):
+        if name.startswith("_") or (name.startswith("stage_") and name not in (*KEEP_STAGED, LATE_CHILDREN)):
             con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
 
@@ -223,8 +226,9 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
     _tally(counts.loaded, n)
     counts.per_kind[kind] += sum(c for _, c in n)
     extra = ", source_row" if table == "claim" else ""
-    con.execute(f"INSERT INTO {table} ({', '.join(cols)}, load_id{extra}) "
-                f"SELECT {', '.join(cols)}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1",
+    keys, key_exprs = key_columns(table)
+    con.execute(f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
+                f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1",
                 [load_id])
 
 
@@ -279,8 +283,9 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     _tally(counts.loaded, n)
     counts.per_kind["remits"] += sum(c for _, c in n)
     base_seq = scalar(con, "SELECT coalesce(max(event_seq), 0) FROM adjudication")
-    con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id)
-        SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?
+    keys, key_exprs = key_columns("adjudication")
+    con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id, {', '.join(keys)})
+        SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?, {', '.join(key_exprs)}
         FROM _rm2 WHERE NOT _exists AND _rank = 1""", [base_seq, load_id])
     # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then
     # earlier loads — looked up only for the ids the staged children name and this load lacks
@@ -302,6 +307,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
             LEFT JOIN (SELECT adjudication_id FROM _rm2 WHERE NOT _exists AND _rank = 1) n USING (adjudication_id)
             {earlier})
         QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
     for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
                              ("remit_adjustments", "adjustment", ["line_number", "seq"]),
                              ("remit_remarks", "remark", ["line_number", "rarc"])):
@@ -332,8 +338,11 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         _tally(counts.loaded, n)
         counts.per_kind[kind] += sum(c for _, c in n)
         insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
-        con.execute(f"INSERT INTO {table} ({', '.join(insert_cols)}) "
-                    f"SELECT {', '.join(insert_cols)} FROM _ch2 WHERE NOT _exists AND _rank = 1")
+        keys, key_exprs = key_columns(table)
+        con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
+                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM _ch2 WHERE NOT _exists AND _rank = 1")
+        con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT adjudication_id FROM _ch2 "
+                    f"WHERE NOT _new AND NOT _exists AND _rank = 1")
 
 
 def _merge_appeals(con, counts: FileCounts) -> None:

@@ -18,8 +18,8 @@ import duckdb
 import polars as pl
 
 from warehouse import taxonomy
-from warehouse.ingest import KEEP_STAGED
-from warehouse.schema import SQL_DIR, scalar
+from warehouse.ingest import KEEP_STAGED, LATE_CHILDREN
+from warehouse.schema import SQL_DIR, key_hash, scalar
 
 MODEL_FILES = sorted((SQL_DIR / "models").glob("*.sql"))
 TAXONOMY_TABLES = {  # warehouse table -> taxonomy frame key
@@ -129,6 +129,7 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     """What every model row depends on besides the facts: the model SQL, the taxonomy and the
     reference lists. A load may refresh incrementally only while this is unchanged."""
     h = hashlib.sha256()
+    h.update(key_hash(con).encode())     # a DuckDB whose hash() differs: keys and models are rebuilt
     for path in MODEL_FILES:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     for table in (*TAXONOMY_TABLES, "site", "rendering_provider", "payer"):
@@ -229,6 +230,11 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
 # claims, a new claim whose CLM01 or PCN is already known, a taxonomy, reference-list or model
 # change — falls back to the full rebuild, as does a load touching more than MAX_TOUCHED of the
 # families. tests/test_incremental.py checks that both ways give the same tables.
+# Finding the touched rows among tens of millions is the cost at MSO scale, so every lookup runs on
+# 64-bit keys: family-keyed models carry family_key = hash(family_id) and are narrowed and deleted
+# by the touched families' keys (so a family whose key collides with a touched one is rebuilt too:
+# harmless, a rebuild is exact for any set of families); the facts carry hash keys of their
+# references (schema.FACT_KEYS) and are narrowed by key, then exactly by the reference.
 
 MAX_TOUCHED = 0.2
 BASE_TABLES = ("claim", "adjudication", "adjudication_line", "adjustment", "remark",
@@ -240,6 +246,14 @@ def _narrow(sql: str, names: dict[str, str]) -> str:
     for name, repl in names.items():
         sql = re.sub(rf"\b(FROM|JOIN)(\s+){name}\b", rf"\1\2{repl}", sql)
     return _CREATE.sub(lambda m: f"CREATE OR REPLACE TEMP TABLE {names.get(m.group(1), '_n_' + m.group(1))} AS", sql)
+
+
+def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
+    """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 64-bit
+    `key` (an integer semi join over the whole table), then exactly on the few rows found."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} "
+                f"WHERE {key} IN (SELECT hash({ids_ref}) FROM {ids})")
+    con.execute(f"DELETE FROM {into} WHERE {ref} NOT IN (SELECT {ids_ref} FROM {ids})")
 
 
 def _has_stage(con, table: str) -> bool:
@@ -283,40 +297,50 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         WHERE patient_control_number IN (SELECT ref FROM _new_ref)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _a_adjudication AS
         SELECT * FROM adjudication
-        WHERE patient_control_number IN (SELECT pcn FROM _a0)
-           OR payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL)""")
+        WHERE pcn_key IN (SELECT hash(pcn) FROM _a0)
+           OR pcl_key IN (SELECT hash(pcl) FROM _a0 WHERE pcl IS NOT NULL)""")
+    con.execute("""DELETE FROM _a_adjudication
+        WHERE NOT (patient_control_number IN (SELECT pcn FROM _a0)
+                   OR coalesce(payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL), false))""")
     con.execute(_narrow(ms["m_adjudication"].sql, {"adjudication": "_a_adjudication", "m_adjudication": "_n_m_adjudication"}))
     # 3. the touched families
     refs = " UNION ".join(f"SELECT claim_id FROM {t}" for t in KEEP_STAGED if _has_stage(con, t))
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _f AS
-        SELECT DISTINCT family_id FROM (
-            SELECT family_id FROM m_adjudication WHERE adjudication_id IN (SELECT adjudication_id FROM _a_adjudication)
-            UNION ALL SELECT family_id FROM _n_m_adjudication
-            UNION ALL SELECT family_id FROM _n_m_claim_family
-            {"UNION ALL SELECT family_id FROM m_claim_ref WHERE ref IN (" + refs + ")" if refs else ""})""")
-    touched = q("SELECT count(*) FROM _f")
+    # remits loaded earlier that received lines, adjustments or remarks in this load
+    late = (f"UNION ALL SELECT family_key FROM m_adjudication WHERE adjudication_key IN "
+            f"(SELECT hash(adjudication_id) FROM {LATE_CHILDREN})"
+            if _has_stage(con, LATE_CHILDREN) and q(f"SELECT count(*) FROM {LATE_CHILDREN}") else "")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fk AS
+        SELECT DISTINCT family_key FROM (
+            SELECT family_key FROM m_adjudication WHERE adjudication_key IN (SELECT adjudication_key FROM _a_adjudication)
+            UNION ALL SELECT family_key FROM _n_m_adjudication
+            UNION ALL SELECT family_key FROM _n_m_claim_family
+            {"UNION ALL SELECT family_key FROM m_claim_ref WHERE ref IN (" + refs + ")" if refs else ""}
+            {late})""")
+    touched = q("SELECT count(*) FROM _fk")
     if touched > MAX_TOUCHED * max(1, q("SELECT count(*) FROM m_claim")):
         return False
     sources_of_additive = {t for m in ms.values() if m.kind == "additive"
                            for t in re.findall(r"\b(?:FROM|JOIN)\s+(m_\w+)", m.sql)}
-    in_f = "IN (SELECT family_id FROM _f)"
+    for m in ms.values():
+        if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                                         "AND table_name = ? AND column_name = 'family_key'", [m.table]):
+            raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key})")
+    in_f = "family_key IN (SELECT family_key FROM _fk)"
     # the touched families' remits: their old rows out (kept for the additive models), the
     # re-matched ones replaced, the rest unchanged
-    _delete_into(con, "m_adjudication", "family_id", "_o_m_adjudication")
+    _delete_into(con, "m_adjudication", "_o_m_adjudication")
     con.execute("""CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS
         SELECT * FROM _o_m_adjudication WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _a_adjudication)
         UNION ALL BY NAME SELECT * FROM _n_m_adjudication""")
     con.execute("INSERT INTO m_adjudication BY NAME SELECT * FROM _r_m_adjudication")
     # 4. the touched families' facts
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_claim_family AS SELECT * FROM m_claim_family WHERE family_id {in_f}")
-    con.execute("CREATE OR REPLACE TEMP TABLE _r_claim AS SELECT * FROM claim "
-                "WHERE claim_id IN (SELECT claim_id FROM _r_m_claim_family)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _r_adjudication AS SELECT * FROM adjudication "
-                "WHERE adjudication_id IN (SELECT adjudication_id FROM _r_m_adjudication)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_m_claim_family AS SELECT * FROM m_claim_family WHERE {in_f}")
+    _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id")
+    _narrow_fact(con, "_r_adjudication", "adjudication", "adjudication_key", "adjudication_id",
+                 "_r_m_adjudication", "adjudication_id")
     for t in ("adjudication_line", "adjustment", "remark"):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{t} AS SELECT * FROM {t} "
-                    f"WHERE adjudication_id IN (SELECT adjudication_id FROM _r_adjudication)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_ref AS SELECT ref FROM m_claim_ref WHERE family_id {in_f}")
+        _narrow_fact(con, f"_r_{t}", t, "adjudication_key", "adjudication_id", "_r_adjudication", "adjudication_id")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _r_ref AS SELECT ref FROM m_claim_ref WHERE {in_f}")
     for t in ("rejection", "write_off", "appeal"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE _r_{t} AS SELECT * FROM {t} WHERE claim_ref IN (SELECT ref FROM _r_ref)")
     names = {t: f"_r_{t}" for t in BASE_TABLES}
@@ -327,9 +351,9 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
             continue
         if m.kind == "family":
             if m.table in sources_of_additive:      # one scan: the old rows out, kept for the sums
-                _delete_into(con, m.table, m.key, f"_o_{m.table}")
+                _delete_into(con, m.table, f"_o_{m.table}")
             else:
-                con.execute(f"DELETE FROM {m.table} WHERE {m.key} {in_f}")
+                con.execute(f"DELETE FROM {m.table} WHERE {in_f}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
@@ -340,10 +364,10 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     return True
 
 
-def _delete_into(con, table: str, key: str, into: str) -> None:
-    """Delete the touched families' rows of `table` and keep them in temp table `into`."""
+def _delete_into(con, table: str, into: str) -> None:
+    """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`."""
     t0 = time.perf_counter()
-    old = con.sql(f"DELETE FROM {table} WHERE {key} IN (SELECT family_id FROM _f) RETURNING *").to_arrow_table()
+    old = con.sql(f"DELETE FROM {table} WHERE family_key IN (SELECT family_key FROM _fk) RETURNING *").to_arrow_table()
     if tracing():
         trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)

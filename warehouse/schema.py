@@ -6,9 +6,47 @@ from pathlib import Path
 import duckdb
 
 SQL_DIR = Path(__file__).with_name("sql")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # version n -> the script that takes a warehouse from n to n + 1 (sql/migrations/)
-MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql"}
+MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql"}
+
+# fact table -> {key column: the reference it hashes}. A key is DuckDB's 64-bit hash() of the
+# reference, set by the merge (warehouse/ingest.py); the incremental refresh narrows by keys first,
+# then by the references (a hash collision only adds rows that the second step drops).
+FACT_KEYS = {
+    "claim": {"claim_key": "claim_id"},
+    "adjudication": {"adjudication_key": "adjudication_id", "pcn_key": "patient_control_number",
+                     "pcl_key": "payer_claim_number"},
+    "adjudication_line": {"adjudication_key": "adjudication_id"},
+    "adjustment": {"adjudication_key": "adjudication_id"},
+    "remark": {"adjudication_key": "adjudication_id"},
+}
+# hash() is stable within a DuckDB release, not across them: the hash of this probe is kept in meta
+# ('key_hash'); when it differs (a new DuckDB), every stored key is recomputed (sync_keys) and the
+# models are rebuilt in full (the probe is part of refresh.inputs_digest).
+KEY_PROBE = "denials-key-probe"
+
+
+def key_columns(table: str) -> tuple[list[str], list[str]]:
+    """The key columns of a fact table and the expressions that fill them from its references."""
+    keys = FACT_KEYS.get(table, {})
+    return list(keys), [f"hash({ref})" for ref in keys.values()]
+
+
+def key_hash(con: duckdb.DuckDBPyConnection) -> str:
+    return str(scalar(con, "SELECT hash(?)", [KEY_PROBE]))
+
+
+def sync_keys(con: duckdb.DuckDBPyConnection) -> bool:
+    """Recompute every fact key when this DuckDB hashes differently from the one that stored them
+    (or none was recorded: a migrated warehouse). True when it did."""
+    current = key_hash(con)
+    if scalar(con, "SELECT value FROM meta WHERE key = 'key_hash'") == current:
+        return False
+    for table, keys in FACT_KEYS.items():
+        con.execute(f"UPDATE {table} SET {', '.join(f'{k} = hash({ref})' for k, ref in keys.items())}")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('key_hash', ?)", [current])
+    return True
 
 
 class SchemaTooNew(RuntimeError):
@@ -37,6 +75,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute((SQL_DIR / "schema.sql").read_text())
     if found is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    sync_keys(con)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -52,6 +91,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute((SQL_DIR / "migrations" / script).read_text())
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version + 1)])
         done.append(script)
+    if done:
+        sync_keys(con)
     return done
 
 

@@ -2,6 +2,10 @@
 -- Facts keep the claim references exactly as they arrived (claim_id, patient control number,
 -- payer claim number); resolving them to a claim family happens in the models (sql/models/),
 -- so a claim file that arrives after its remits still joins.
+-- The *_key columns (claim_key, adjudication_key, pcn_key, pcl_key) are DuckDB's 64-bit hash() of
+-- the reference they name (schema.FACT_KEYS), filled by the merge: the incremental refresh finds a
+-- load's touched rows by these integers first (a 64-bit semi join reads 8 bytes a row where the
+-- 32-character ids cost ~10x more), then keeps the exact matches by the reference itself.
 
 -- grain: one row per setting
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -61,7 +65,8 @@ CREATE TABLE IF NOT EXISTS claim (
     member_id_masked VARCHAR, service_date_from DATE NOT NULL, service_date_to DATE,
     submitted_date DATE NOT NULL, total_charge DECIMAL(18,2) NOT NULL, place_of_service VARCHAR,
     type_of_bill VARCHAR, prior_auth_number VARCHAR, claim_type VARCHAR,
-    load_id INTEGER, source_row BIGINT);
+    load_id INTEGER, source_row BIGINT,
+    claim_key UBIGINT);
 -- grain: one row per service line of a submitted claim
 CREATE TABLE IF NOT EXISTS claim_line (
     claim_id VARCHAR NOT NULL, line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
@@ -79,20 +84,21 @@ CREATE TABLE IF NOT EXISTS adjudication (
     claim_status VARCHAR NOT NULL, claim_charge DECIMAL(18,2) NOT NULL, claim_paid DECIMAL(18,2) NOT NULL,
     patient_responsibility DECIMAL(18,2), payer_claim_number VARCHAR, filing_indicator VARCHAR,
     rendering_npi VARCHAR, payee_npi VARCHAR, service_date_from DATE, service_date_to DATE,
-    payment_method VARCHAR, event_seq BIGINT NOT NULL, load_id INTEGER);
+    payment_method VARCHAR, event_seq BIGINT NOT NULL, load_id INTEGER,
+    adjudication_key UBIGINT, pcn_key UBIGINT, pcl_key UBIGINT);
 -- grain: one row per service line of a remit claim event (835 SVC)
 CREATE TABLE IF NOT EXISTS adjudication_line (
     adjudication_id VARCHAR NOT NULL, line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
     modifier_2 VARCHAR, modifier_3 VARCHAR, modifier_4 VARCHAR, original_procedure_code VARCHAR,
     units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, line_paid DECIMAL(18,2) NOT NULL,
-    service_date DATE);
+    service_date DATE, adjudication_key UBIGINT);
 -- grain: one row per adjustment (one group/CARC/amount of a CAS segment); line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS adjustment (
     adjudication_id VARCHAR NOT NULL, line_number INTEGER, seq INTEGER NOT NULL, group_code VARCHAR NOT NULL,
-    carc VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL, quantity DOUBLE);
+    carc VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL, quantity DOUBLE, adjudication_key UBIGINT);
 -- grain: one row per remark code on a remit claim or line; line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS remark (
-    adjudication_id VARCHAR NOT NULL, line_number INTEGER, rarc VARCHAR NOT NULL);
+    adjudication_id VARCHAR NOT NULL, line_number INTEGER, rarc VARCHAR NOT NULL, adjudication_key UBIGINT);
 -- grain: one row per payer payment (a check or EFT, identified by payer and trace number: 835 BPR/TRN)
 CREATE TABLE IF NOT EXISTS payment (
     payer_id VARCHAR NOT NULL, trace_number VARCHAR NOT NULL, payment_date DATE,

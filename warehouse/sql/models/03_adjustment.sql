@@ -16,7 +16,7 @@ WITH fam_auth AS (
 remarks AS (
     SELECT adjudication_id, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
     FROM remark GROUP BY 1, 2)
-SELECT j.*, a.family_id, fa.has_auth,
+SELECT j.*, a.family_id, a.family_key, fa.has_auth,
        CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
             ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
 FROM adjustment j
@@ -56,7 +56,7 @@ SELECT adj.adjudication_id, adj.line_number, adj.seq, adj.group_code, adj.carc, 
        adj.family_id, cl.rarcs, cl.category, cl.sub_cause,
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,
-       cl.carc_known, cl.category <> 'not_denial' AS is_denial_class
+       cl.carc_known, cl.category <> 'not_denial' AS is_denial_class, adj.family_key
 FROM _m_adjustment_in adj
 JOIN classified cl ON cl.group_code = adj.group_code AND cl.carc = adj.carc
     AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarc_key = adj.rarc_key

@@ -44,7 +44,7 @@ SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjud
                AND (coalesce(s.has_denial_adj, false)
                     OR (coalesce(s.n_adjustments, 0) = 0 AND cl.top_denial IS NOT NULL)))
        ) AS is_denied,
-       coalesce(s.top_denial, cl.top_denial) AS top_denial
+       coalesce(s.top_denial, cl.top_denial) AS top_denial, a.family_key
 FROM lines l
 JOIN m_adjudication a USING (adjudication_id)
 LEFT JOIN line_sum s ON s.adjudication_id = l.adjudication_id AND s.line_number = l.line_number

@@ -31,5 +31,5 @@ voids AS (
 all_ev AS (SELECT * FROM ev UNION ALL SELECT * FROM voids)
 SELECT e.claim_id, e.event_date, e.event, e.amount::DECIMAL(18,2) AS amount, c.dos,
        c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class,
-       c.root_cause, c.sub_cause, c.stage, c.owner_team, c.soft_hard, c.initially_denied
+       c.root_cause, c.sub_cause, c.stage, c.owner_team, c.soft_hard, c.initially_denied, c.family_key
 FROM all_ev e JOIN m_claim c ON c.claim_id = e.claim_id;

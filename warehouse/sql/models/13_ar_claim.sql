@@ -20,6 +20,6 @@ by_claim AS (
     FROM by_day GROUP BY claim_id)
 SELECT b.claim_id, c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class,
        c.root_cause, c.sub_cause, c.stage, c.owner_team, c.soft_hard, c.initially_denied, c.dos,
-       b.first_day, b.last_day, b.balance, b.moves
+       b.first_day, b.last_day, b.balance, b.moves, c.family_key
 FROM by_claim b JOIN m_claim c ON c.claim_id = b.claim_id
 ORDER BY c.dos, b.claim_id;

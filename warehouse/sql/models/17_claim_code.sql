@@ -22,6 +22,6 @@ WITH codes AS (
 SELECT k.claim_id, k.kind, k.group_code, k.code, k.amount,
        c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class,
        c.root_cause, c.sub_cause, c.stage, c.owner_team, c.soft_hard,
-       c.dos, c.initial_adjudication_date
+       c.dos, c.initial_adjudication_date, c.family_key
 FROM codes k JOIN m_claim c USING (claim_id)
 ORDER BY c.initial_adjudication_date, k.claim_id, k.kind, k.group_code, k.code;
