@@ -235,3 +235,28 @@ def test_remit_children_arriving_in_a_later_load_refresh_their_family(tmp_path, 
     assert summary.per_kind["remit_adjustments"] > 0
     assert mode(db) == "incremental"
     assert_same_as_full(db, tmp_path)
+
+
+def test_row_group_ranges_select_exactly_the_matching_rows(monkeypatch):
+    """The refresh reads whole rows only in the row groups that hold a touched key (refresh._row_groups):
+    the rowid ranges cover every matching row — stored ones and rows this transaction appended (their
+    rowids start far above the stored ones) — and nothing is lost when ranges are merged."""
+    from warehouse import refresh as r
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i AS k, 'row ' || i AS v FROM range(4 * 122880) s(i)")   # 4 row groups
+    match = "k IN (5, 122879, 380000, 999999999)"
+    pred = r._row_groups(con, "t", match)
+    assert pred == "(rowid BETWEEN 0 AND 122879 OR rowid BETWEEN 368640 AND 491519)"
+    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {pred} AND {match}").fetchall() == [
+        (["row 5", "row 122879", "row 380000"],)]
+    assert r._row_groups(con, "t", "k < 0") == "false"
+    monkeypatch.setattr(r, "MAX_RANGES", 1)
+    assert r._row_groups(con, "t", match) == "(rowid BETWEEN 0 AND 491519)"
+    con.execute("BEGIN")
+    con.execute("INSERT INTO t VALUES (999999999, 'appended')")
+    con.execute("DELETE FROM t WHERE k = 5")
+    monkeypatch.setattr(r, "MAX_RANGES", 64)
+    pred = r._row_groups(con, "t", match)
+    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {pred} AND {match}").fetchall() == [
+        (["row 122879", "row 380000", "appended"],)]
+    con.execute("ROLLBACK")

@@ -108,6 +108,9 @@ def _quarantine(con, load_id: int, paths: dict[int, str], kind: str, sql_rows: s
 
 
 def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -> FileCounts:
+    """Merge the staged rows into the facts. New fact rows are appended in file order (the order
+    they were sent, which follows time), so a table's row groups hold rows of neighbouring dates
+    and the incremental refresh reads only the row groups of the families a load touched."""
     counts = FileCounts()
     _merge_reference(con, counts)
     _rekey_replacements(con)
@@ -228,8 +231,8 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
     extra = ", source_row" if table == "claim" else ""
     keys, key_exprs = key_columns(table)
     con.execute(f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
-                f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1",
-                [load_id])
+                f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1 "
+                f"ORDER BY _file, _row", [load_id])
 
 
 def _orphans(con, load_id, paths, counts, kind: str, column: str, parents_sql: str, message: str) -> None:
@@ -286,7 +289,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     keys, key_exprs = key_columns("adjudication")
     con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id, {', '.join(keys)})
         SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?, {', '.join(key_exprs)}
-        FROM _rm2 WHERE NOT _exists AND _rank = 1""", [base_seq, load_id])
+        FROM _rm2 WHERE NOT _exists AND _rank = 1 ORDER BY _file, _row""", [base_seq, load_id])
     # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then
     # earlier loads — looked up only for the ids the staged children name and this load lacks
     # (a remit's lines sent in a later file); _new: the remit was inserted by this load, so none
@@ -340,7 +343,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
         keys, key_exprs = key_columns(table)
         con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
-                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM _ch2 WHERE NOT _exists AND _rank = 1")
+                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM _ch2 WHERE NOT _exists AND _rank = 1 "
+                    f"ORDER BY _file, _row")
         con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT adjudication_id FROM _ch2 "
                     f"WHERE NOT _new AND NOT _exists AND _rank = 1")
 

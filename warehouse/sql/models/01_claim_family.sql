@@ -39,9 +39,10 @@ UNION ALL
 SELECT claim_id, arg_max(node, depth) AS family_id, hash(arg_max(node, depth)) FROM walk GROUP BY claim_id;
 
 -- m_claim_ref
--- grain: one row per claim reference string (claim_id or patient control number) -> its family.
+-- grain: one row per claim reference string (claim_id or patient control number) -> its family;
+-- ref_key = hash(ref), by which the incremental refresh finds the references it needs.
 CREATE OR REPLACE TABLE m_claim_ref AS
-SELECT ref, family_id, hash(family_id) AS family_key FROM (
+SELECT ref, family_id, hash(family_id) AS family_key, hash(ref) AS ref_key FROM (
     SELECT ref, coalesce(min(family_id) FILTER (WHERE prio = 1), min(family_id)) AS family_id FROM (
         SELECT claim_id AS ref, family_id, 1 AS prio FROM m_claim_family
         UNION ALL
