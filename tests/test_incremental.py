@@ -260,3 +260,19 @@ def test_row_group_ranges_select_exactly_the_matching_rows(monkeypatch):
     assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {pred} AND {match}").fetchall() == [
         (["row 122879", "row 380000", "appended"],)]
     con.execute("ROLLBACK")
+
+
+def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):
+    """Beyond MAX_RANGES the nearest ranges are merged (the widest gaps stay skipped)."""
+    from warehouse import refresh as r
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT i AS k FROM range(12 * 122880) s(i)")        # 12 row groups
+    match = "k IN (" + ", ".join(str(g * 122880) for g in (0, 2, 3, 9, 11)) + ")"
+    rg = lambda a, b: f"rowid BETWEEN {a * 122880} AND {(b + 1) * 122880 - 1}"
+    assert r._row_groups(con, "t", match) == f"({rg(0, 0)} OR {rg(2, 3)} OR {rg(9, 9)} OR {rg(11, 11)})"
+    monkeypatch.setattr(r, "MAX_RANGES", 2)          # gaps: 0|2 (1 group), 3|9 (5), 9|11 (1)
+    assert r._row_groups(con, "t", match) == f"({rg(0, 3)} OR {rg(9, 11)})"
+    monkeypatch.setattr(r, "MAX_RANGES", 3)
+    pred = r._row_groups(con, "t", match)
+    assert pred.count("BETWEEN") == 3 and rg(9, 11) not in pred
+    assert con.sql(f"SELECT count(*) FROM t WHERE {pred} AND {match}").fetchall() == [(5,)]

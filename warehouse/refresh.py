@@ -272,9 +272,10 @@ def _row_groups(con, table: str, match: str) -> str:
             ranges[-1][1] = g
         else:
             ranges.append([g, g])
-    while len(ranges) > MAX_RANGES:               # a few wider ranges: merge across the smallest gap
-        i = min(range(len(ranges) - 1), key=lambda i: ranges[i + 1][0] - ranges[i][1])
-        ranges[i][1] = ranges.pop(i + 1)[1]
+    if len(ranges) > MAX_RANGES:                  # a few wider ranges: keep only the widest gaps
+        gaps = sorted(range(1, len(ranges)), key=lambda i: ranges[i][0] - ranges[i - 1][1])
+        starts = [0, *sorted(gaps[len(gaps) - (MAX_RANGES - 1):])]
+        ranges = [[ranges[i][0], ranges[j - 1][1]] for i, j in zip(starts, [*starts[1:], len(ranges)])]
     return "(" + " OR ".join(f"rowid BETWEEN {a * ROW_GROUP} AND {(b + 1) * ROW_GROUP - 1}"
                              for a, b in ranges) + ")"
 
