@@ -12,6 +12,7 @@ import pytest
 
 import etl.x12 as x12
 from etl.batch import Batch
+from etl.mapping import Mapping
 from test_x12_support import FIXTURES, ROOT, SAMPLES, read
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -155,3 +156,31 @@ def test_segment_id_check_stays_inside_its_transaction(monkeypatch):
     same(grouped, one_by_one(monkeypatch, "gen.835", data))
     assert [b.unit.split(" ")[0] for b in grouped if b.error] == ["ST*835*0002"]
     assert "not an X12 segment: 'D!M*232*" in [b for b in grouped if b.error][0].error
+
+
+def test_groups_read_by_threads_come_out_in_file_order(monkeypatch):
+    """Groups are read by READ_THREADS worker threads while the tokenizer goes on: the Batches,
+    837s and a non-835 between them included, are exactly those of one thread, in file order."""
+    parts = [many_small(90, 7), (FIXTURES / "837p_batch1.x12").read_bytes(), many_small(45, 4)]
+    data = b"\n".join(parts)
+    monkeypatch.setattr(x12, "GROUP_SEGMENTS", 300)       # many small groups in flight
+    by_thread = {}
+    for n in (1, 2, 3):
+        monkeypatch.setattr(x12, "READ_THREADS", n)
+        by_thread[n] = read("mixed.x12", data=data)
+    same(by_thread[2], by_thread[1])
+    same(by_thread[3], by_thread[1])
+    units = [b.unit.split(" ")[0] for b in by_thread[1]]
+    assert units.count("ST*837*0001") == 1 and len(units) == 13 + 1 + 12
+    assert units.index("ST*837*0001") == 13                   # between the two 835 runs, as in the file
+
+
+def test_a_reader_that_stops_early_leaves_no_thread_behind(monkeypatch):
+    import threading
+    monkeypatch.setattr(x12, "GROUP_SEGMENTS", 300)
+    monkeypatch.setattr(x12, "READ_THREADS", 2)
+    gen = x12.read_x12("gen.835", data=many_small(200, 7), mapping=Mapping(), lenient="")
+    first = next(gen)
+    assert first.error is None and first.extras["claims"] == 7
+    gen.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("x12-835")]

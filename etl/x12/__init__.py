@@ -17,6 +17,8 @@ import hashlib
 import logging
 import os
 import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +40,9 @@ LENIENT_CHECKS = ("se_count", "balance")
 # consecutive 835 transactions are read together until they hold this many segments (a group is
 # held in memory; one transaction bigger than this is read alone)
 GROUP_SEGMENTS = 200_000
+# groups of 835s are read by this many threads while the tokenizer cuts the next ones (polars
+# releases the GIL, so a second core does real work); results are still yielded in file order
+READ_THREADS = max(1, min(2, os.cpu_count() or 1))
 _ORDER = {"truncated": 0, "garbage": 1, "unsupported": 2, "se_count": 3, "balance": 4}
 READERS = {"835": read_835, "837": read_837, "277": read_277}
 
@@ -144,6 +149,18 @@ def _finish(tx: Transaction, res: Result, ctx: ReadContext) -> Batch:
     return Batch(source_file=ctx.file, unit=tx.unit, frames=res.frames, rows_read=rows, extras=extras)
 
 
+def _drain(pending: deque) -> Iterator[Batch]:
+    """After reading stopped: the batches already read, in order (a group whose reading failed is lost
+    with the rest of the file, which the caller reports)."""
+    while pending:
+        item = pending.popleft()
+        try:
+            yield from (item.result() if isinstance(item, Future) else item)
+        except Exception:
+            log.exception("a group of 835 transactions could not be read")
+            pending.clear()
+
+
 def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | None = None,
              lenient: str | None = None) -> Iterator[Batch]:
     """Read an X12 file (or `data`, its bytes) one transaction set at a time.
@@ -174,17 +191,31 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
     seen = 0
     group: list[Transaction] = []     # consecutive 835s with the same separators, read in one pass
     size = 0
+    # batches in file order: a Future of a group's batches (read by a worker thread) or a list
+    pending: deque[Future | list[Batch]] = deque()
+    pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="x12-835") if READ_THREADS > 1 else None
+
+    def submit(g: list[Transaction]) -> None:
+        pending.append(pool.submit(_batches_835, g, ctx) if pool is not None else _batches_835(g, ctx))
+
+    def ready(keep: int) -> Iterator[Batch]:
+        """Yield the pending batches, in order, until at most `keep` groups are still pending."""
+        while len(pending) > keep:
+            item = pending.popleft()
+            yield from (item.result() if isinstance(item, Future) else item)
+
     try:
         for unit in walk(path, data):
             if group and not (isinstance(unit, Transaction) and unit.st_id == "835"
                               and unit.delims == group[0].delims and size + unit.frame.height <= GROUP_SEGMENTS):
-                yield from _batches_835(group, ctx)
+                submit(group)
                 group, size = [], 0
+                yield from ready(READ_THREADS)
             if isinstance(unit, FileProblem):
                 hasher.cancelled = True          # not X12: no ids to make, stop reading the file
                 seen += 1
-                yield Batch(source_file=src, unit="file", error=f"{name}: {unit.message}", rows_read=1,
-                            extras={"transactions": 0})
+                pending.append([Batch(source_file=src, unit="file", error=f"{name}: {unit.message}", rows_read=1,
+                                      extras={"transactions": 0})])
             elif isinstance(unit, Trailer):
                 for w in unit.warnings:
                     log.warning("%s: %s", name, w.message)
@@ -194,14 +225,20 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
                 size += unit.frame.height
             else:
                 seen += 1
-                yield _batch(unit, ctx)
+                pending.append([_batch(unit, ctx)])
+            yield from ready(READ_THREADS)
         if group:
-            yield from _batches_835(group, ctx)
+            submit(group)
+        yield from ready(0)
     except Exception as exc:       # never raise out for bad data
         log.exception("%s: reading stopped", name)
+        yield from _drain(pending)
         seen += 1
         yield Batch(source_file=src, unit="file", error=f"{name}: reading stopped ({type(exc).__name__}: {exc})",
                     rows_read=1, extras={"transactions": 0})
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if not seen:
         yield Batch(source_file=src, unit="file", error=f"{name}: no transaction set (ST..SE) in the file",
                     rows_read=1, extras={"transactions": 0})
