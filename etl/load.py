@@ -10,10 +10,11 @@ import hashlib
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -91,6 +92,50 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+# Files up to this size are read and validated by worker threads ahead of the one being staged (polars
+# and hashlib release the GIL): a day of remits comes as many small files. Bigger files are read in
+# the loading thread, one batch at a time, as before (a worker holding a whole big file ahead would
+# double the load's peak memory).
+READ_AHEAD_BYTES = 16 << 20
+READ_AHEAD_FILES = 4
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+def _checked(batch, path: str, key: bytes) -> list[tuple[str, int, pl.DataFrame, pl.DataFrame]]:
+    """Each non-empty frame of a batch validated: (kind, rows read, good rows ready to stage, quarantine records)."""
+    out = []
+    for kind, frame in batch.frames.items():
+        if frame.height == 0:
+            continue
+        good, bad = validate(kind, frame, path)
+        if "unmapped" in frame.columns:
+            good = good.join(frame.select("_row", (pl.col("unmapped").str.to_lowercase() == "true")
+                                          .alias("unmapped")), on="_row", how="left")
+        good = apply_defaults(kind, good)
+        if kind == "claims":
+            good = pseudonymise(good, key)
+        out.append((kind, frame.height, good, bad))
+    return out
+
+
+def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
+    """(batch, its checked frames) of a file, one batch at a time."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    for batch in read_file(path, head, mapping):
+        yield batch, ([] if batch.error else _checked(batch, str(path), key))
+
+
+def _read_ahead(path: Path, mapping, key: bytes) -> list[tuple] | None:
+    """A small file read and checked whole by a worker; None for a big one (read while it is staged)."""
+    try:
+        if path.stat().st_size > READ_AHEAD_BYTES:
+            return None
+    except OSError:
+        return None              # read in the loading thread, which reports the problem
+    return list(_batches(path, mapping, key))
+
+
 IN_PLACE_SHARE = 0.02        # a load whose input is at most this share of the warehouse file writes in place
 SMALL_WAREHOUSE = 256 << 20  # below this size a full model rebuild in place is only a short wait
 
@@ -134,52 +179,57 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         results: list[FileResult] = []
         messages: list[str] = []
         transactions = 0
-        for seq, path in enumerate(files, start=1):
-            res = FileResult(str(path), _sha256(path))
-            results.append(res)
-            previous = ledger.previous_load_of(con, res.sha256)
-            if previous is not None:
-                res.whole_file_duplicate = True
-                res.rows_read = res.duplicates = previous
-                res.message = "identical file already loaded"
-                progress(f"[{seq}/{len(files)}] {path}: already loaded, {previous:,} rows skipped as duplicates")
-                continue
-            with open(path, "rb") as f:
-                head = f.read(4096)
-            last_note = time.monotonic()
-            for batch in read_file(path, head, mapping):
-                res.units += 1
-                if time.monotonic() - last_note > 5:       # a long file: say how far it got
-                    last_note = time.monotonic()
-                    progress(f"[{seq}/{len(files)}] {path}: {res.units:,} transactions, {res.rows_read:,} rows so far ...")
-                transactions += batch.extras.get("transactions", 0)
-                if batch.error:
-                    res.rows_read += batch.rows_read
-                    res.quarantined += batch.rows_read
-                    messages.append(batch.error)
-                    ledger.quarantine_unit(con, load_id, str(path), batch.unit, batch.error, batch.rows_read)
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
+            shas = list(pool.map(_sha256, files))
+            previous = ledger.previous_loads(con, shas)
+            ahead: deque = deque()           # futures of the files after the one being staged (None: not read ahead)
+            submitted = 0
+
+            def fill(current: int) -> None:
+                nonlocal submitted
+                while submitted < len(files) and submitted <= current + READ_AHEAD_FILES:
+                    dup = previous.get(shas[submitted]) is not None
+                    ahead.append(None if dup else pool.submit(_read_ahead, files[submitted], mapping, key))
+                    submitted += 1
+
+            for seq, path in enumerate(files, start=1):
+                fill(seq - 1)
+                fut = ahead.popleft()
+                res = FileResult(str(path), shas[seq - 1])
+                results.append(res)
+                prev = previous.get(res.sha256)
+                if prev is not None:
+                    res.whole_file_duplicate = True
+                    res.rows_read = res.duplicates = prev
+                    res.message = "identical file already loaded"
+                    progress(f"[{seq}/{len(files)}] {path}: already loaded, {prev:,} rows skipped as duplicates")
                     continue
-                for kind, frame in batch.frames.items():
-                    if frame.height == 0:
+                read = fut.result() if fut is not None else None
+                last_note = time.monotonic()
+                for batch, checked in (read if read is not None else _batches(path, mapping, key)):
+                    res.units += 1
+                    if time.monotonic() - last_note > 5:       # a long file: say how far it got
+                        last_note = time.monotonic()
+                        progress(f"[{seq}/{len(files)}] {path}: {res.units:,} transactions, "
+                                 f"{res.rows_read:,} rows so far ...")
+                    transactions += batch.extras.get("transactions", 0)
+                    if batch.error:
+                        res.rows_read += batch.rows_read
+                        res.quarantined += batch.rows_read
+                        messages.append(batch.error)
+                        ledger.quarantine_unit(con, load_id, str(path), batch.unit, batch.error, batch.rows_read)
                         continue
-                    res.kinds.add(kind)
-                    res.rows_read += frame.height
-                    good, bad = validate(kind, frame, str(path))
-                    n_bad = frame.height - good.height
-                    res.quarantined += n_bad
-                    if bad.height:
-                        messages.extend(bad["message"].head(50).to_list())
-                        ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
-                    if "unmapped" in frame.columns:
-                        good = good.join(frame.select("_row", (pl.col("unmapped").str.to_lowercase() == "true")
-                                                      .alias("unmapped")), on="_row", how="left")
-                    good = apply_defaults(kind, good)
-                    if kind == "claims":
-                        good = pseudonymise(good, key)
-                    ingest.stage(con, kind, good, seq, batch.unit)
-            faults.point("parse")
-            progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
-                     + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
+                    for kind, n_read, good, bad in checked:
+                        res.kinds.add(kind)
+                        res.rows_read += n_read
+                        res.quarantined += n_read - good.height
+                        if bad.height:
+                            messages.extend(bad["message"].head(50).to_list())
+                            ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
+                        ingest.stage(con, kind, good, seq, batch.unit)
+                faults.point("parse")
+                progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
+                         + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
         progress("merging and refreshing models ...")
         counts = ingest.merge(con, load_id, {i: r.path for i, r in enumerate(results, start=1)})
         for seq, res in enumerate(results, start=1):

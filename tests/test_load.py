@@ -128,3 +128,32 @@ def test_load_command_exit_status_and_summary(tmp_path):
     assert "12 files" in ok.stdout and "0 quarantined" in ok.stdout and "duplicates skipped" in ok.stdout
     missing = run_cli("etl", "load", "--db", str(db), str(tmp_path / "nope"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_files_read_ahead_by_workers_load_exactly_like_files_read_in_turn(tmp_path, monkeypatch):
+    """Small files are read and checked by worker threads ahead of staging; big ones in the loading
+    thread. Either way: the same rows, quarantine, ledger (in file order) and messages."""
+    import etl.load as etl_load
+    from warehouse.ledger import previous_loads
+    src = tmp_path / "in"
+    shutil.copytree(FIXTURES / "core", src)
+    (src / "zz_bad_claims.csv").write_text(
+        "claim_id,patient_id,site_id,payer_id,rendering_npi,service_date_from,total_charge,submitted_date\n"
+        "BAD1,P1,S1,MCR,1234567893,2026-13-45,100.00,2026-01-02\n")
+    shutil.copy(FIXTURES / "core" / "remits.csv", src / "zz_remits_again.csv")   # same file twice in one load
+    out = {}
+    for name, ahead_bytes, files in (("in turn", 0, 1), ("ahead", 1 << 20, 4), ("ahead, one file", 1 << 20, 1)):
+        monkeypatch.setattr(etl_load, "READ_AHEAD_BYTES", ahead_bytes)
+        monkeypatch.setattr(etl_load, "READ_AHEAD_FILES", files)
+        db = tmp_path / f"{name}.duckdb"
+        s = load(db, src)
+        con = connect(db)
+        ledger_rows = con.sql("SELECT file_seq, path, sha256, kinds, rows_read, rows_loaded, duplicates, quarantined "
+                              "FROM load_file ORDER BY file_seq").fetchall()
+        out[name] = (s.messages, ledger_rows, totals(db),
+                     con.sql("SELECT path, row_number, field, rule FROM quarantine ORDER BY ALL").fetchall())
+        assert previous_loads(con, [sha(src / "remits.csv"), "0" * 64]) == {sha(src / "remits.csv"): 15}
+    assert out["in turn"][0][0].endswith("row 2, field service_date_from: value '2026-13-45' cannot be read as a date (YYYY-MM-DD)")
+    assert out["ahead"] == out["in turn"] and out["ahead, one file"] == out["in turn"]
+    assert [r[1].rsplit("/", 1)[1] for r in out["ahead"][1]][-2:] == ["zz_bad_claims.csv", "zz_remits_again.csv"]
+    assert out["ahead"][1][-1][4:] == (15, 0, 0, 15)    # the second copy in the same load: quarantined (duplicate key)

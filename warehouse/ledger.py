@@ -16,11 +16,15 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM load_run")
 
 
-def previous_load_of(con, sha256: str) -> int | None:
-    """Rows read when this exact file was first loaded, or None if it never was."""
-    rows = scalar(con, "SELECT rows_read FROM load_file WHERE sha256 = ? AND NOT whole_file_duplicate "
-                       "ORDER BY load_id LIMIT 1", [sha256])
-    return None if rows is None else int(rows)
+def previous_loads(con, sha256s: list[str]) -> dict[str, int]:
+    """For each of these file hashes that was loaded before: the rows read when that exact file was
+    first loaded (one query for a whole load's files)."""
+    if not sha256s:
+        return {}
+    rows = con.sql("SELECT sha256, arg_min(rows_read, load_id) FROM load_file "
+                   "WHERE NOT whole_file_duplicate AND sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY sha256",
+                   params=[sorted(set(sha256s))]).fetchall()
+    return {sha: int(n) for sha, n in rows}
 
 
 def quarantine_unit(con, load_id: int, path: str, unit: str, message: str, rows: int) -> None:
@@ -45,11 +49,25 @@ def merge_messages(con, load_id: int, limit: int = 50) -> list[str]:
 
 
 def record(con, load_id: int, started: dt.datetime, command: str, results) -> None:
-    for seq, r in enumerate(results, start=1):
-        con.execute("INSERT INTO load_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [load_id, seq, r.path, r.sha256, "x12" if r.units > 1 else "tabular",
-                     ",".join(sorted(r.kinds)), r.units, r.rows_read, r.loaded, r.duplicates, r.quarantined,
-                     r.whole_file_duplicate, r.message])
+    if results:      # one statement for all the files (a day of remits can be hundreds)
+        files = pl.DataFrame({
+            "load_id": [load_id] * len(results), "file_seq": list(range(1, len(results) + 1)),
+            "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
+            "format": ["x12" if r.units > 1 else "tabular" for r in results],
+            "kinds": [",".join(sorted(r.kinds)) for r in results], "units": [r.units for r in results],
+            "rows_read": [r.rows_read for r in results], "rows_loaded": [r.loaded for r in results],
+            "duplicates": [r.duplicates for r in results], "quarantined": [r.quarantined for r in results],
+            "whole_file_duplicate": [r.whole_file_duplicate for r in results],
+            "message": [r.message for r in results]},
+            schema={"load_id": pl.Int32, "file_seq": pl.Int32, "path": pl.String, "sha256": pl.String,
+                    "format": pl.String, "kinds": pl.String, "units": pl.Int32, "rows_read": pl.Int64,
+                    "rows_loaded": pl.Int64, "duplicates": pl.Int64, "quarantined": pl.Int64,
+                    "whole_file_duplicate": pl.Boolean, "message": pl.String})
+        con.register("_load_files", files)
+        try:
+            con.execute("INSERT INTO load_file SELECT * FROM _load_files")
+        finally:
+            con.unregister("_load_files")
     con.execute("INSERT INTO load_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, started, dt.datetime.now(), command, len(results),
                  sum(r.rows_read for r in results), sum(r.loaded for r in results),
