@@ -42,7 +42,7 @@ SEED, END = 7, dt.date(2026, 5, 31)
 # repetitions (after one warm-up) per size: load, x12, pages, pandas peer, incremental, kpi command
 REPS = {"tiny": dict(load=3, x12=3, pages=3, peer=3, inc=3, kpi=3, limit=5),
         "1m": dict(load=1, x12=3, pages=3, peer=3, inc=1, kpi=3, limit=5),
-        "10m": dict(load=1, x12=1, pages=3, peer=1, inc=1, kpi=2, limit=3)}
+        "10m": dict(load=1, x12=1, pages=3, peer=1, inc=3, kpi=2, limit=3)}
 X12_CAP = 500_000          # claims in the generated 835 at most (rates are per claim; the file stays < 0.5 GB)
 PYX12_CLAIMS = {"tiny": 200, "1m": 1_000, "10m": 1_000}
 PAGES = {"overview": "pages/overview.py", "weekly_review": "pages/weekly_review.py",
