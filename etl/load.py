@@ -92,11 +92,12 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-# Files up to this size are read and validated by worker threads ahead of the one being staged (polars
-# and hashlib release the GIL): a day of remits comes as many small files. Bigger files are read in
-# the loading thread, one batch at a time, as before (a worker holding a whole big file ahead would
-# double the load's peak memory).
-READ_AHEAD_BYTES = 16 << 20
+# Small files are read and validated by worker threads ahead of the one being staged (polars and
+# hashlib release the GIL): a day of remits comes as many small files. At most READ_AHEAD_FILES files
+# and READ_AHEAD_BYTES of input are held ahead; a bigger file is read in the loading thread, one
+# batch at a time, as before (frames held ahead add to the load's peak memory, which the 10M-claim
+# first load must keep under 4 GB).
+READ_AHEAD_BYTES = 8 << 20
 READ_AHEAD_FILES = 4
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -126,14 +127,11 @@ def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
         yield batch, ([] if batch.error else _checked(batch, str(path), key))
 
 
-def _read_ahead(path: Path, mapping, key: bytes) -> list[tuple] | None:
-    """A small file read and checked whole by a worker; None for a big one (read while it is staged)."""
+def _size(path: Path) -> int | None:
     try:
-        if path.stat().st_size > READ_AHEAD_BYTES:
-            return None
+        return path.stat().st_size
     except OSError:
         return None              # read in the loading thread, which reports the problem
-    return list(_batches(path, mapping, key))
 
 
 IN_PLACE_SHARE = 0.02        # a load whose input is at most this share of the warehouse file writes in place
@@ -182,19 +180,27 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
             shas = list(pool.map(_sha256, files))
             previous = ledger.previous_loads(con, shas)
-            ahead: deque = deque()           # futures of the files after the one being staged (None: not read ahead)
+            ahead: deque = deque()           # (bytes, future of its checked batches) of the next files; None: not read ahead
             submitted = 0
 
             def fill(current: int) -> None:
                 nonlocal submitted
+                held = sum(a[0] for a in ahead if a is not None)
                 while submitted < len(files) and submitted <= current + READ_AHEAD_FILES:
-                    dup = previous.get(shas[submitted]) is not None
-                    ahead.append(None if dup else pool.submit(_read_ahead, files[submitted], mapping, key))
+                    size = _size(files[submitted])
+                    if previous.get(shas[submitted]) is not None or size is None or size > READ_AHEAD_BYTES:
+                        ahead.append(None)          # a duplicate (not read) or read in this thread
+                    elif held + size > READ_AHEAD_BYTES:
+                        return                      # enough held ahead: wait until the next file
+                    else:
+                        ahead.append((size, pool.submit(lambda f: list(_batches(f, mapping, key)), files[submitted])))
+                        held += size
                     submitted += 1
 
             for seq, path in enumerate(files, start=1):
                 fill(seq - 1)
-                fut = ahead.popleft()
+                nxt = ahead.popleft() if ahead else None
+                fut = nxt[1] if nxt is not None else None
                 res = FileResult(str(path), shas[seq - 1])
                 results.append(res)
                 prev = previous.get(res.sha256)

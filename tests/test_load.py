@@ -142,7 +142,9 @@ def test_files_read_ahead_by_workers_load_exactly_like_files_read_in_turn(tmp_pa
         "BAD1,P1,S1,MCR,1234567893,2026-13-45,100.00,2026-01-02\n")
     shutil.copy(FIXTURES / "core" / "remits.csv", src / "zz_remits_again.csv")   # same file twice in one load
     out = {}
-    for name, ahead_bytes, files in (("in turn", 0, 1), ("ahead", 1 << 20, 4), ("ahead, one file", 1 << 20, 1)):
+    # 1,500 bytes: some files are held back until the ones ahead are staged, the biggest are read in turn
+    for name, ahead_bytes, files in (("in turn", 0, 1), ("ahead", 1 << 20, 4), ("ahead, one file", 1 << 20, 1),
+                                     ("ahead, 1,500 bytes", 1500, 4)):
         monkeypatch.setattr(etl_load, "READ_AHEAD_BYTES", ahead_bytes)
         monkeypatch.setattr(etl_load, "READ_AHEAD_FILES", files)
         db = tmp_path / f"{name}.duckdb"
@@ -155,5 +157,6 @@ def test_files_read_ahead_by_workers_load_exactly_like_files_read_in_turn(tmp_pa
         assert previous_loads(con, [sha(src / "remits.csv"), "0" * 64]) == {sha(src / "remits.csv"): 15}
     assert out["in turn"][0][0].endswith("row 2, field service_date_from: value '2026-13-45' cannot be read as a date (YYYY-MM-DD)")
     assert out["ahead"] == out["in turn"] and out["ahead, one file"] == out["in turn"]
+    assert out["ahead, 1,500 bytes"] == out["in turn"]
     assert [r[1].rsplit("/", 1)[1] for r in out["ahead"][1]][-2:] == ["zz_bad_claims.csv", "zz_remits_again.csv"]
     assert out["ahead"][1][-1][4:] == (15, 0, 0, 15)    # the second copy in the same load: quarantined (duplicate key)
