@@ -134,6 +134,31 @@ def _size(path: Path) -> int | None:
         return None              # read in the loading thread, which reports the problem
 
 
+def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], shas: list[str], previous: dict[str, int],
+                   mapping, key: bytes) -> Iterator:
+    """Per file, in order: its (batch, checked frames) — read ahead by `pool` when it is small, else
+    read one batch at a time as they are consumed; nothing (an empty list) for a file loaded before."""
+    ahead: deque = deque()       # per file from the current one on: (bytes held, future) or None
+    submitted = 0
+    for i, path in enumerate(files):
+        held = sum(a[0] for a in ahead if a is not None)
+        while submitted < len(files) and submitted <= i + READ_AHEAD_FILES:
+            size = _size(files[submitted])
+            if previous.get(shas[submitted]) is not None or size is None or size > READ_AHEAD_BYTES:
+                ahead.append(None)          # loaded before (not read), or read when its turn comes
+            elif held + size > READ_AHEAD_BYTES:
+                break                       # enough held ahead: this one waits for a later turn
+            else:
+                ahead.append((size, pool.submit(lambda f: list(_batches(f, mapping, key)), files[submitted])))
+                held += size
+            submitted += 1
+        item = ahead.popleft()
+        if previous.get(shas[i]) is not None:
+            yield []
+        else:
+            yield item[1].result() if item is not None else _batches(path, mapping, key)
+
+
 IN_PLACE_SHARE = 0.02        # a load whose input is at most this share of the warehouse file writes in place
 SMALL_WAREHOUSE = 256 << 20  # below this size a full model rebuild in place is only a short wait
 
@@ -180,27 +205,8 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
             shas = list(pool.map(_sha256, files))
             previous = ledger.previous_loads(con, shas)
-            ahead: deque = deque()           # (bytes, future of its checked batches) of the next files; None: not read ahead
-            submitted = 0
-
-            def fill(current: int) -> None:
-                nonlocal submitted
-                held = sum(a[0] for a in ahead if a is not None)
-                while submitted < len(files) and submitted <= current + READ_AHEAD_FILES:
-                    size = _size(files[submitted])
-                    if previous.get(shas[submitted]) is not None or size is None or size > READ_AHEAD_BYTES:
-                        ahead.append(None)          # a duplicate (not read) or read in this thread
-                    elif held + size > READ_AHEAD_BYTES:
-                        return                      # enough held ahead: wait until the next file
-                    else:
-                        ahead.append((size, pool.submit(lambda f: list(_batches(f, mapping, key)), files[submitted])))
-                        held += size
-                    submitted += 1
-
-            for seq, path in enumerate(files, start=1):
-                fill(seq - 1)
-                nxt = ahead.popleft() if ahead else None
-                fut = nxt[1] if nxt is not None else None
+            read = _read_in_order(pool, files, shas, previous, mapping, key)
+            for seq, (path, batches) in enumerate(zip(files, read), start=1):
                 res = FileResult(str(path), shas[seq - 1])
                 results.append(res)
                 prev = previous.get(res.sha256)
@@ -210,9 +216,8 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                     res.message = "identical file already loaded"
                     progress(f"[{seq}/{len(files)}] {path}: already loaded, {prev:,} rows skipped as duplicates")
                     continue
-                read = fut.result() if fut is not None else None
                 last_note = time.monotonic()
-                for batch, checked in (read if read is not None else _batches(path, mapping, key)):
+                for batch, checked in batches:
                     res.units += 1
                     if time.monotonic() - last_note > 5:       # a long file: say how far it got
                         last_note = time.monotonic()

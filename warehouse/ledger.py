@@ -12,6 +12,22 @@ import polars as pl
 MERGE_RULES = ("conflict", "unknown_reference", "duplicate_key")
 
 
+# load_file's columns, in order (sql/schema.sql)
+LOAD_FILE_SCHEMA = {"load_id": pl.Int32, "file_seq": pl.Int32, "path": pl.String, "sha256": pl.String,
+                    "format": pl.String, "kinds": pl.String, "units": pl.Int32, "rows_read": pl.Int64,
+                    "rows_loaded": pl.Int64, "duplicates": pl.Int64, "quarantined": pl.Int64,
+                    "whole_file_duplicate": pl.Boolean, "message": pl.String}
+
+
+def _insert(con, table: str, frame: pl.DataFrame) -> None:
+    """Append a frame whose columns are `table`'s, in order, in one statement (`table`: a ledger table)."""
+    con.register("_ledger_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _ledger_rows")
+    finally:
+        con.unregister("_ledger_rows")
+
+
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM load_run")
 
@@ -35,11 +51,7 @@ def quarantine_unit(con, load_id: int, path: str, unit: str, message: str, rows:
 def quarantine_rows(con, load_id: int, path: str, unit: str, records: pl.DataFrame) -> None:
     frame = records.select(pl.lit(load_id).alias("load_id"), pl.lit(path).alias("path"), pl.lit(unit).alias("unit"),
                            "kind", "row_number", "field", "value", "rule", "message")
-    con.register("_q", frame)
-    try:
-        con.execute("INSERT INTO quarantine SELECT * FROM _q")
-    finally:
-        con.unregister("_q")
+    _insert(con, "quarantine", frame)
 
 
 def merge_messages(con, load_id: int, limit: int = 50) -> list[str]:
@@ -50,24 +62,11 @@ def merge_messages(con, load_id: int, limit: int = 50) -> list[str]:
 
 def record(con, load_id: int, started: dt.datetime, command: str, results) -> None:
     if results:      # one statement for all the files (a day of remits can be hundreds)
-        files = pl.DataFrame({
-            "load_id": [load_id] * len(results), "file_seq": list(range(1, len(results) + 1)),
-            "path": [r.path for r in results], "sha256": [r.sha256 for r in results],
-            "format": ["x12" if r.units > 1 else "tabular" for r in results],
-            "kinds": [",".join(sorted(r.kinds)) for r in results], "units": [r.units for r in results],
-            "rows_read": [r.rows_read for r in results], "rows_loaded": [r.loaded for r in results],
-            "duplicates": [r.duplicates for r in results], "quarantined": [r.quarantined for r in results],
-            "whole_file_duplicate": [r.whole_file_duplicate for r in results],
-            "message": [r.message for r in results]},
-            schema={"load_id": pl.Int32, "file_seq": pl.Int32, "path": pl.String, "sha256": pl.String,
-                    "format": pl.String, "kinds": pl.String, "units": pl.Int32, "rows_read": pl.Int64,
-                    "rows_loaded": pl.Int64, "duplicates": pl.Int64, "quarantined": pl.Int64,
-                    "whole_file_duplicate": pl.Boolean, "message": pl.String})
-        con.register("_load_files", files)
-        try:
-            con.execute("INSERT INTO load_file SELECT * FROM _load_files")
-        finally:
-            con.unregister("_load_files")
+        _insert(con, "load_file", pl.DataFrame(
+            [(load_id, seq, r.path, r.sha256, "x12" if r.units > 1 else "tabular", ",".join(sorted(r.kinds)),
+              r.units, r.rows_read, r.loaded, r.duplicates, r.quarantined, r.whole_file_duplicate, r.message)
+             for seq, r in enumerate(results, start=1)],
+            schema=LOAD_FILE_SCHEMA, orient="row"))
     con.execute("INSERT INTO load_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, started, dt.datetime.now(), command, len(results),
                  sum(r.rows_read for r in results), sum(r.loaded for r in results),

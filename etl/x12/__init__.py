@@ -149,13 +149,18 @@ def _finish(tx: Transaction, res: Result, ctx: ReadContext) -> Batch:
     return Batch(source_file=ctx.file, unit=tx.unit, frames=res.frames, rows_read=rows, extras=extras)
 
 
+def _batches_of(item: Future | list[Batch]) -> list[Batch]:
+    """A pending item's batches: a worker's group (waited for) or batches already made."""
+    return item.result() if isinstance(item, Future) else item
+
+
 def _drain(pending: deque) -> Iterator[Batch]:
     """After reading stopped: the batches already read, in order (a group whose reading failed is lost
     with the rest of the file, which the caller reports)."""
     while pending:
         item = pending.popleft()
         try:
-            yield from (item.result() if isinstance(item, Future) else item)
+            yield from _batches_of(item)
         except Exception:
             log.exception("a group of 835 transactions could not be read")
             pending.clear()
@@ -202,7 +207,7 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
         """Yield the pending batches, in order, until at most `keep` groups are still pending."""
         while len(pending) > keep:
             item = pending.popleft()
-            yield from (item.result() if isinstance(item, Future) else item)
+            yield from _batches_of(item)
 
     try:
         for unit in walk(path, data):
