@@ -20,7 +20,9 @@ LOAD_FILE_SCHEMA = {"load_id": pl.Int32, "file_seq": pl.Int32, "path": pl.String
 
 
 def _insert(con, table: str, frame: pl.DataFrame) -> None:
-    """Append a frame whose columns are `table`'s, in order, in one statement (`table`: a ledger table)."""
+    """Append a frame whose columns are `table`'s, in order, in one statement."""
+    if table not in ("quarantine", "load_file"):          # the name goes into the SQL: a fixed list
+        raise ValueError(f"not a ledger table: {table}")
     con.register("_ledger_rows", frame)
     try:
         con.execute(f"INSERT INTO {table} SELECT * FROM _ledger_rows")
