@@ -4,6 +4,7 @@ several loads and, after each, compares every model table with a full refresh of
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -72,8 +73,8 @@ def test_every_model_declares_its_refresh():
     ms = models()
     assert [m.kind for m in ms if m.kind == "special"] == ["special", "special"]
     for m in ms:
-        assert m.kind in ("special", "family", "additive", "full"), m.path.name
-        if m.kind == "family":
+        assert m.kind in ("special", "family", "transient", "additive", "full"), m.path.name
+        if m.kind in ("family", "transient"):
             assert m.key, m.path.name
         if m.kind == "additive":
             assert m.measures, m.path.name
@@ -276,3 +277,63 @@ def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):
     pred = r._row_groups(con, "t", match)
     assert pred.count("BETWEEN") == 3 and rg(9, 11) not in pred
     assert con.sql(f"SELECT count(*) FROM t WHERE {pred} AND {match}").fetchall() == [(5,)]
+
+
+def _kind_of(con, name: str) -> list[str]:
+    return [k for k, fn in (("table", "duckdb_tables"), ("view", "duckdb_views"))
+            if con.sql(f"SELECT count(*) FROM {fn}() WHERE {k}_name = ? AND NOT temporary "
+                       "AND database_name = current_database()", params=[name]).fetchall()[0][0]]
+
+
+def test_a_transient_model_is_stored_as_a_view_of_its_sql(tmp_path, always_incremental):
+    """m_ar_event (`refresh: transient`) is a table only while a full build runs the models that
+    read it; the warehouse then keeps a view of the model's own SQL (no rows to scan or delete on a
+    day's load). A warehouse that stored it as a table gets the view at its next full build; the
+    incremental loads after it leave it a view and the sums it feeds exact."""
+    from warehouse.refresh import refresh
+    from warehouse.store import WriteSession
+    db = tmp_path / "wh.duckdb"
+    load(db, CORE)
+    con = duckdb.connect(str(db))
+    assert _kind_of(con, "m_ar_event") == ["view"]
+    # the core fixture's ledger: 12 claims' charges less payments, CO-45-like adjustments, the PR
+    # share and the write-off: 410.00, the A/R balance test_ar_marts works out for week 21
+    ledger = con.sql("SELECT event, count(*), sum(amount) FROM m_ar_event GROUP BY 1 ORDER BY 1").fetchall()
+    assert ledger == [("adjustment", 5, Decimal("-266.00")), ("charge", 12, Decimal("1740.00")),
+                      ("patient", 1, Decimal("-150.00")), ("payment", 15, Decimal("-664.00")),
+                      ("write_off", 1, Decimal("-250.00"))]
+    assert con.sql("SELECT sum(balance) FROM m_ar_claim").fetchall() == [(Decimal("410.00"),)]
+    con.execute("DROP VIEW m_ar_event")
+    con.execute("CREATE TABLE m_ar_event AS SELECT 1 AS stale")          # as an earlier release stored it
+    con.close()
+    with WriteSession(db) as ws:
+        assert refresh(ws.con, db) == "full"
+        ws.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert _kind_of(con, "m_ar_event") == ["view"]
+    assert con.sql("SELECT event, count(*), sum(amount) FROM m_ar_event GROUP BY 1 ORDER BY 1").fetchall() == ledger
+    con.close()
+
+
+def test_fact_rows_carry_the_load_that_appended_them(tmp_path):
+    """A transient model's old rows come from the facts less the load's own rows: every appended
+    fact row records its load_id (write-offs, rejections and payments included)."""
+    db = tmp_path / "wh.duckdb"
+    first = load(db, *[CORE / f for f in ("sites.csv", "providers.csv", "payers.csv", "claims.csv",
+                                          "claim_lines.csv", "rejections.csv")])
+    second = load(db, CORE / "write_offs.csv")
+    con = duckdb.connect(str(db), read_only=True)
+    for table, want in (("claim", first.load_id), ("rejection", first.load_id), ("write_off", second.load_id)):
+        assert con.sql(f"SELECT DISTINCT load_id FROM {table}").fetchall() == [(want,)], table
+    con.close()
+
+
+def test_a_transient_model_reads_only_facts_that_loads_append(tmp_path):
+    """Appeals are updated in place (pending -> decided): their rows before a load cannot be told
+    from load_id, so a transient model may not read them."""
+    from warehouse.refresh import Model, _old_inputs
+    path = tmp_path / "99_x.sql"
+    path.write_text("-- m_x\n-- refresh: transient claim_id\nCREATE OR REPLACE TABLE m_x AS SELECT * FROM appeal;\n")
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="appeal"):
+        _old_inputs(con, Model(path, "m_x", "transient", key="claim_id"), {"appeal": "_r_appeal"}, 1)

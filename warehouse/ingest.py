@@ -118,13 +118,13 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
     _orphans(con, load_id, paths, counts, "claim_lines", "claim_id",
              "SELECT claim_id FROM claim", "claim_id {value} is not a loaded claim")
     _merge_keyed(con, load_id, paths, counts, "claim_lines", "claim_line", ["claim_id", "line_number"])
-    _merge_rejections(con, counts)
+    _merge_rejections(con, load_id, counts)
     _merge_remits(con, load_id, paths, counts)
     _merge_appeals(con, counts)
-    _merge_all_fields(con, counts, "write_offs", "write_off",
+    _merge_all_fields(con, load_id, counts, "write_offs", "write_off",
                       "claim_ref, write_off_date, amount, reason", "claim_id, write_off_date, amount, reason")
-    _merge_payments(con, counts)
-    _merge_all_fields(con, counts, "provider_adjustments", "provider_adjustment",
+    _merge_payments(con, load_id, counts)
+    _merge_all_fields(con, load_id, counts, "provider_adjustments", "provider_adjustment",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount",
                       "payer_id, trace_number, remit_date, payee_npi, reason_code, reference, amount")
     _drop_work_tables(con)
@@ -246,7 +246,7 @@ def _orphans(con, load_id, paths, counts, kind: str, column: str, parents_sql: s
     con.execute(f"DELETE FROM {st} WHERE {cond}")
 
 
-def _merge_rejections(con, counts: FileCounts) -> None:
+def _merge_rejections(con, load_id: int, counts: FileCounts) -> None:
     st = _stage_table("rejections")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _r AS
         SELECT s.*, row_number() OVER (PARTITION BY claim_id, rejected_date, status_code ORDER BY _file, _row) AS _rank,
@@ -257,8 +257,8 @@ def _merge_rejections(con, counts: FileCounts) -> None:
     n = con.sql("SELECT _file, count(*) FROM _r WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
     _tally(counts.loaded, n)
     counts.per_kind["rejections"] += sum(c for _, c in n)
-    con.execute("INSERT INTO rejection SELECT claim_id, rejected_date, status_code, reason, source, NULL "
-                "FROM _r WHERE NOT _exists AND _rank = 1")
+    con.execute("INSERT INTO rejection SELECT claim_id, rejected_date, status_code, reason, source, ? "
+                "FROM _r WHERE NOT _exists AND _rank = 1", [load_id])
 
 
 def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
@@ -370,7 +370,7 @@ def _merge_appeals(con, counts: FileCounts) -> None:
         FROM _ap2 WHERE _rank = 1 AND NOT _same""")
 
 
-def _merge_payments(con, counts: FileCounts) -> None:
+def _merge_payments(con, load_id: int, counts: FileCounts) -> None:
     """A payment is its payer and trace number: an ERA re-sent whole or split (with a smaller BPR
     total) is the same payment, so later rows are duplicates; the claims on it are deduplicated
     on their own."""
@@ -383,11 +383,12 @@ def _merge_payments(con, counts: FileCounts) -> None:
     n = con.sql("SELECT _file, count(*) FROM _pm WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
     _tally(counts.loaded, n)
     counts.per_kind["payments"] += sum(c for _, c in n)
-    con.execute(f"INSERT INTO payment ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, NULL "
-                f"FROM _pm WHERE NOT _exists AND _rank = 1")
+    con.execute(f"INSERT INTO payment ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, ? "
+                f"FROM _pm WHERE NOT _exists AND _rank = 1", [load_id])
 
 
-def _merge_all_fields(con, counts: FileCounts, kind: str, table: str, table_cols: str, stage_cols: str) -> None:
+def _merge_all_fields(con, load_id: int, counts: FileCounts, kind: str, table: str, table_cols: str,
+                      stage_cols: str) -> None:
     """Rows with no key of their own: identical to a loaded (or earlier staged) row = duplicate."""
     st = _stage_table(kind)
     tc = [c.strip() for c in table_cols.split(",")]
@@ -401,4 +402,5 @@ def _merge_all_fields(con, counts: FileCounts, kind: str, table: str, table_cols
     n = con.sql("SELECT _file, count(*) FROM _af2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
     _tally(counts.loaded, n)
     counts.per_kind[kind] += sum(c for _, c in n)
-    con.execute(f"INSERT INTO {table} ({table_cols}, load_id) SELECT {stage_cols}, NULL FROM _af2 WHERE NOT _exists AND _rank = 1")
+    con.execute(f"INSERT INTO {table} ({table_cols}, load_id) SELECT {stage_cols}, ? FROM _af2 "
+                f"WHERE NOT _exists AND _rank = 1", [load_id])

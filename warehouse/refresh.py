@@ -87,7 +87,7 @@ def load_payer_rules(con: duckdb.DuckDBPyConnection, db_path: Path | None = None
 
 # ------------------------------------------------------------------------------------------ models
 
-REFRESH_KINDS = ("special", "family", "additive", "full")
+REFRESH_KINDS = ("special", "family", "transient", "additive", "full")
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,8 @@ class Model:
     """One model file: its table, how a load refreshes it, and its SQL."""
     path: Path
     table: str
-    kind: str                     # special | family | additive | full
-    key: str | None = None        # family: the column holding the family id
+    kind: str                     # special | family | transient | additive | full
+    key: str | None = None        # family, transient: the column holding the family id
     measures: tuple[str, ...] = ()  # additive: the summed columns
 
     @property
@@ -117,10 +117,10 @@ def models() -> list[Model]:
         tables = _CREATE.findall(text)
         if not head or head.group(1) not in REFRESH_KINDS or not tables:
             raise ValueError(f"{path.name}: every model declares `-- refresh: special|family <column>|"
-                             f"additive <measures>|full` and creates its table")
+                             f"transient <column>|additive <measures>|full` and creates its table")
         kind, arg = head.group(1), head.group(2)
         out.append(Model(path, tables[-1] if kind == "special" else tables[0], kind,
-                         key=arg if kind == "family" else None,
+                         key=arg if kind in ("family", "transient") else None,
                          measures=tuple(m for m in arg.split(",") if m) if kind == "additive" else ()))
     return out
 
@@ -170,14 +170,35 @@ class _Traced:
 
 
 def run_models(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild every model from all facts (refresh() records that it did)."""
-    for model in models():
+    """Rebuild every model from all facts (refresh() records that it did). A transient model is a
+    table only while the models after it read it; it is then replaced by a view of its own SQL."""
+    ms = models()
+    for model in ms:
         t0 = time.perf_counter()
+        if model.kind == "transient":
+            _drop_object(con, model.table)
         con.execute(model.sql)
         if model.kind == "additive":
             _drop_empty_groups(con, model)
         if tracing():
             trace(f"{model.path.name} {time.perf_counter() - t0:.1f} s")
+    for model in ms:
+        if model.kind == "transient":
+            _drop_object(con, model.table)
+            con.execute(transient_view_sql(model))
+
+
+def transient_view_sql(model: "Model") -> str:
+    """The view that stands for a transient model between full builds: the model's own SQL."""
+    return _CREATE.sub(f"CREATE OR REPLACE VIEW {model.table} AS", model.sql)
+
+
+def _drop_object(con, name: str) -> None:
+    """Drop table or view `name` of the warehouse, whichever it is (none: nothing)."""
+    for kind in ("VIEW", "TABLE"):
+        if scalar(con, f"SELECT count(*) FROM duckdb_{kind.lower()}s() WHERE {kind.lower()}_name = ? "
+                       "AND database_name = current_database() AND NOT temporary", [name]):
+            con.execute(f"DROP {kind} {name}")
 
 
 def _drop_empty_groups(con, m: "Model") -> None:
@@ -239,6 +260,9 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
 MAX_TOUCHED = 0.2
 BASE_TABLES = ("claim", "adjudication", "adjudication_line", "adjustment", "remark",
                "rejection", "write_off", "appeal")
+# facts a load only appends to, each row stamped with that load's id (warehouse/ingest.py): their
+# rows before a load are their rows less that load's
+APPENDED_FACTS = ("claim", "adjudication", "rejection", "write_off")
 
 
 def _narrow(sql: str, names: dict[str, str]) -> str:
@@ -365,6 +389,9 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         return False
     sources_of_additive = {t for m in ms.values() if m.kind == "additive"
                            for t in re.findall(r"\b(?:FROM|JOIN)\s+(m_\w+)", m.sql)}
+    # a transient model stores no rows: its old rows are its SQL over its sources' old rows
+    keep_old = sources_of_additive | {t for m in ms.values() if m.kind == "transient"
+                                      for t in _sources(m.sql) if t.startswith("m_")}
     for m in ms.values():
         if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
@@ -398,13 +425,17 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         if m.kind == "special":
             continue
         if m.kind == "family":
-            if m.table in sources_of_additive:      # one scan: the old rows out, kept for the sums
+            if m.table in keep_old:                 # one scan: the old rows out, kept for the sums
                 _delete_into(con, m.table, f"_o_{m.table}")
             else:
                 con.execute(f"DELETE FROM {m.table} WHERE {_touched(con, m.table, in_f)}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
+        elif m.kind == "transient":               # nothing stored: new rows, and old ones for the sums
+            names[m.table] = f"_r_{m.table}"
+            con.execute(_narrow(m.sql, names))
+            con.execute(_narrow(m.sql, {**names, **_old_inputs(con, m, names, load_id), m.table: f"_o_{m.table}"}))
         elif m.kind == "additive":
             _additive(con, m, names)
         elif m.kind == "full":
@@ -426,6 +457,31 @@ def _delete_into(con, table: str, into: str) -> None:
         con.unregister("_deleted")
 
 
+def _old_inputs(con, m: Model, names: dict[str, str], load_id: int) -> dict[str, str]:
+    """Temp tables holding what transient model `m` reads, for the touched families, as it was
+    before load `load_id`: a fact's narrowed rows less this load's (facts are only appended), a
+    family model's deleted rows (kept, see keep_old), a special model's narrowed rows less the
+    ones this load added (01 appends the new claims' rows)."""
+    old = {}
+    for t in sorted(_sources(m.sql) & set(names)):
+        o = f"_o_{t}"
+        if t in BASE_TABLES:
+            if t not in APPENDED_FACTS:
+                raise ValueError(f"{m.path.name}: a transient model reads only facts a load appends to "
+                                 f"({', '.join(APPENDED_FACTS)}), not {t}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {o} AS SELECT * FROM {names[t]} "
+                        f"WHERE load_id IS DISTINCT FROM ?", [load_id])
+        elif not _has_stage(con, o):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {o} AS SELECT * FROM {names[t]} EXCEPT ALL SELECT * FROM _n_{t}")
+        old[t] = o
+    return old
+
+
+def _sources(sql: str) -> set[str]:
+    """The tables a model's SQL reads (FROM / JOIN names that are not its own CTEs)."""
+    return set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", sql)) - _cte_names(sql)
+
+
 def _cte_names(sql: str) -> set[str]:
     """Names a model's WITH clause defines (`name AS (` / `name AS MATERIALIZED (`)."""
     return set(re.findall(r"\b(\w+)\s+AS\s+(?:(?:NOT\s+)?MATERIALIZED\s+)?\(", sql, flags=re.I))
@@ -433,7 +489,7 @@ def _cte_names(sql: str) -> set[str]:
 
 def _additive(con, m: Model, names: dict[str, str]) -> None:
     """m = m + sums over the touched families' new rows − sums over their old rows."""
-    sources = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", m.sql)) - _cte_names(m.sql)
+    sources = _sources(m.sql)
     if not all(s.startswith("m_") for s in sources):
         raise ValueError(f"{m.path.name}: an additive model reads family-keyed models only, not {sorted(sources)}")
     new_sql = _narrow(m.sql, {**names, m.table: "_d_new"})

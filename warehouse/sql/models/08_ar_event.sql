@@ -1,5 +1,5 @@
 -- m_ar_event
--- refresh: family claim_id
+-- refresh: transient claim_id
 -- grain: one row per event that moves a claim's insurance balance.
 --   + billed charges, dated the date of service;
 --   − payer payments (every remit event but predeterminations; reversals add back, their
