@@ -233,7 +233,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         SELECT c.claim_id, c.known_from_remit, c.site_id, s.site_name, c.payer_id, p.payer_name, c.payer_class,
                c.rendering_npi, rp.provider_name, c.specialty, c.patient_pseudonym,
                (SELECT first(x.member_id_masked ORDER BY x.submitted_date DESC, x.claim_id DESC)
-                  FROM claim x JOIN m_claim_family f USING (claim_id) WHERE f.family_id = c.claim_id) AS member_id_masked,
+                  FROM claim x JOIN m_claim_family f USING (claim_id) WHERE f.family_id = ?) AS member_id_masked,
                c.dos, c.submitted_date, c.billed::DOUBLE AS billed, c.has_auth, c.corrected_claims, c.void_date,
                c.initial_adjudication_id, c.initial_adjudication_date, c.last_adjudication_date, c.initial_status,
                c.adjudications, c.initially_denied, c.denied_dollars::DOUBLE AS denied_dollars, c.denied_lines,
@@ -247,7 +247,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         LEFT JOIN payer p ON p.payer_id = c.payer_id
         LEFT JOIN rendering_provider rp ON rp.provider_npi = c.rendering_npi
         LEFT JOIN carc k ON k.carc = c.carc
-        WHERE c.claim_id = ? AND {frag}""", [family] + sparams)
+        WHERE c.claim_id = ? AND {frag}""", [family, family] + sparams)
     if header.height == 0:
         return None
     p = [family] + sparams
@@ -295,7 +295,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         SELECT j.adjudication_id, j.line_number, j.group_code, j.carc, k.description AS carc_description,
                j.amount::DOUBLE AS amount, j.category AS root_cause, j.sub_cause, j.stage, j.soft_hard,
                j.is_denial_class AS is_denial
-        FROM m_adjustment j JOIN m_adjudication a USING (adjudication_id)
+        FROM m_adjustment j JOIN m_adjudication a USING (adjudication_id, family_id)
         LEFT JOIN carc k ON k.carc = j.carc
         WHERE j.family_id = ? AND {scoped}
         ORDER BY a.remit_date, a.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)
