@@ -124,3 +124,24 @@ def test_a_failed_in_place_load_leaves_the_warehouse_as_it_was(tmp_path, monkeyp
     assert after.sql("SELECT (SELECT count(*) FROM write_off), (SELECT count(*) FROM m_claim), "
                      "(SELECT max(load_id) FROM load_run)").fetchall() == counts
     after.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="posix_fadvise and /proc/self/fd are Linux's")
+def test_an_in_place_load_advises_random_reads_on_the_warehouse_file(tmp_path, monkeypatch):
+    """The in-place write session advises the kernel that DuckDB's descriptor on the published file
+    is read at random (no 8 MB readahead around each block the incremental refresh reads); nothing
+    else is advised, and the load itself is unchanged."""
+    import warehouse.store as store
+    db = tmp_path / "wh.duckdb"
+    load(db, FIXTURES / "core")
+    assert store.advise_random_reads(db) == 0                   # nothing of this process has it open
+    seen = []
+    real = store.advise_random_reads
+    monkeypatch.setattr(store, "advise_random_reads", lambda path: seen.append((path, real(path))) or seen[-1][1])
+    with WriteSession(db, in_place=True) as ws:
+        assert ws.in_place
+        ws.publish()
+    assert seen == [(db, 1)]                                    # DuckDB's one descriptor on the file
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    assert store.advise_random_reads(db) == 0
+    other.close()

@@ -63,6 +63,27 @@ def published_version(db_path: Path) -> Version | None:
     return Version(st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def advise_random_reads(path: Path) -> int:
+    """Tell the kernel that this process reads `path` at random: POSIX_FADV_RANDOM on every
+    descriptor of this process open on it (DuckDB's own, found in /proc/self/fd). For an in-place
+    load: its incremental refresh reads a few 256 KB blocks of each column here and there, and
+    Linux's readahead (up to read_ahead_kb, 8 MB on the bench machine) otherwise reads the whole
+    table around them from disk: 5.4 GB instead of 3.5 GB for a 10M day of remits with the file
+    not cached (docs/performance.md). Advice only: no effect on what is read. Returns how many
+    descriptors were advised (0 where the platform has no posix_fadvise or /proc)."""
+    if not hasattr(os, "posix_fadvise") or not os.path.isdir("/proc/self/fd"):
+        return 0
+    target, advised = os.path.realpath(path), 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.path.realpath(f"/proc/self/fd/{fd}") == target:
+                os.posix_fadvise(int(fd), 0, 0, os.POSIX_FADV_RANDOM)
+                advised += 1
+        except (OSError, ValueError):             # closed meanwhile, or not a file
+            continue
+    return advised
+
+
 def marker_path(db_path: Path) -> Path:
     return Path(db_path).with_name(Path(db_path).name + ".committing")
 
@@ -223,6 +244,7 @@ class WriteSession:
         while True:
             try:
                 self.con = duckdb.connect(str(self.db_path))
+                advise_random_reads(self.db_path)
                 return True
             except duckdb.IOException:           # another process still holds it: wait a little
                 if time.monotonic() > deadline:
