@@ -662,21 +662,45 @@ def run_size(size: str, reps: dict, skip: set) -> dict:
         except Exception as exc:
             r["serve"] = {"error": str(exc)[-300:]}
     if "inc" not in skip:
-        say(f"{size}: incremental day x{reps['inc']} ...")
-        runs = []
-        for _ in range(reps["inc"]):
-            inc = d / "inc.duckdb"
-            shutil.copyfile(db, inc)
-            runs.append(child("incremental", str(inc), str(d / "day"), r["data"]["day"]))
-            for p in d.glob("inc.duckdb*"):
-                p.unlink()
-        r["incremental"] = {"runs": runs, "total": median([x["total"] for x in runs]),
-                            "load": median([x["load"] for x in runs]),
-                            "reopen": median([x["reopen"] for x in runs]),
-                            "query": median([x["query"] for x in runs]), "loaded": runs[0]["loaded"],
-                            "shows_day": all(x["shows_day"] for x in runs),
-                            "in_place": all(x.get("in_place") for x in runs)}
+        say(f"{size}: incremental day x{reps['inc']} with the warehouse on disk, x{reps['inc']} in the OS cache ...")
+        states = {}
+        for state in INC_STATES:
+            runs = []
+            for _ in range(reps["inc"]):
+                inc = d / "inc.duckdb"
+                copy_in_state(Path(db), inc, state)
+                runs.append(child("incremental", str(inc), str(d / "day"), r["data"]["day"]))
+                for p in d.glob("inc.duckdb*"):
+                    p.unlink()
+            states[state] = {"runs": runs, "total": median([x["total"] for x in runs]),
+                             "load": median([x["load"] for x in runs]),
+                             "reopen": median([x["reopen"] for x in runs]),
+                             "query": median([x["query"] for x in runs]), "loaded": runs[0]["loaded"],
+                             "shows_day": all(x["shows_day"] for x in runs),
+                             "in_place": all(x.get("in_place") for x in runs), "state": state}
+        r["incremental"] = {**states["disk"], "in_cache": states["cached"]}
     return r
+
+
+# A day of remits reads parts of every big table, so its time depends on how much of the warehouse
+# file the OS has cached, and a copy made just before (each run needs a fresh one) leaves that to
+# chance (the copy and its source compete for memory). Each run starts from a stated cache:
+# "disk" = none of the copy cached (its pages dropped with posix_fadvise, no root needed): a
+# morning after the night's other work; "cached" = all of it read once: a dashboard server that
+# has had the warehouse open.
+INC_STATES = ("disk", "cached")
+
+
+def copy_in_state(src: Path, dst: Path, state: str) -> None:
+    shutil.copyfile(src, dst)
+    for key in src.parent.glob(src.name + ".key"):
+        shutil.copyfile(key, str(dst) + ".key")
+    with open(dst, "rb") as fh:
+        os.fsync(fh.fileno())                     # written back: clean pages can be dropped
+        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        if state == "cached":
+            while fh.read(1 << 24):
+                pass
 
 
 def rows_of(r: dict) -> list[dict]:
@@ -764,13 +788,19 @@ def rows_of(r: dict) -> list[dict]:
         else:
             row("memory", "dashboard server peak RSS", None, "MB", None, S.get("error", "failed"))
     if "incremental" in r:
-        I = r["incremental"]
-        row("incremental", f"one day of remits ({I['loaded']:,} rows) file -> dashboard", I["total"], "s",
-            I["total"] / 10, "x the 10 s target", "< 10 s", I["total"] < 10 and I["shows_day"])
-        row("incremental", "  of which load" + (" (committed in place)" if I.get("in_place") else " (on a copy)"),
-            I["load"], "s", I["load"] / I["total"], "of total")
-        row("incremental", "  of which snapshot reopen", I["reopen"], "s", I["reopen"] / I["total"], "of total")
-        row("incremental", "  of which overview first query", I["query"], "s", I["query"] / I["total"], "of total")
+        for I, where in ((r["incremental"], "on disk"), (r["incremental"].get("in_cache"), "in OS cache")):
+            if not I:
+                continue
+            k = f"incremental.{where}"
+            row("incremental", f"one day of remits ({I['loaded']:,} rows) -> dashboard, {where}",
+                I["total"], "s", I["total"] / 10, "x the 10 s target", "< 10 s", I["total"] < 10 and I["shows_day"],
+                key=f"{k}.total")
+            row("incremental", "  of which load" + (" (committed in place)" if I.get("in_place") else " (on a copy)"),
+                I["load"], "s", I["load"] / I["total"], "of total", key=f"{k}.load")
+            row("incremental", "  of which snapshot reopen", I["reopen"], "s", I["reopen"] / I["total"], "of total",
+                key=f"{k}.reopen")
+            row("incremental", "  of which overview first query", I["query"], "s", I["query"] / I["total"],
+                "of total", key=f"{k}.query")
     return out
 
 
