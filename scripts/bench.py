@@ -695,6 +695,8 @@ def copy_in_state(src: Path, dst: Path, state: str) -> None:
     shutil.copyfile(src, dst)
     for key in src.parent.glob(src.name + ".key"):
         shutil.copyfile(key, str(dst) + ".key")
+    with open(src, "rb") as fh:                   # the source's pages out too: only the copy competes for memory
+        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
     with open(dst, "rb") as fh:
         os.fsync(fh.fileno())                     # written back: clean pages can be dropped
         os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
