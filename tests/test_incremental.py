@@ -337,3 +337,14 @@ def test_a_transient_model_reads_only_facts_that_loads_append(tmp_path):
     con = duckdb.connect()
     with pytest.raises(ValueError, match="appeal"):
         _old_inputs(con, Model(path, "m_x", "transient", key="claim_id"), {"appeal": "_r_appeal"}, 1)
+
+
+def test_model_header_names_are_plain_identifiers(tmp_path, monkeypatch):
+    """Table, key and measure names from a model's header are written into the refresh's SQL: a
+    header with anything but an identifier there is refused, naming the file."""
+    from warehouse import refresh as refresh_mod
+    bad = tmp_path / "99_bad.sql"
+    bad.write_text("-- m_bad\n-- refresh: additive n;DROP\nCREATE OR REPLACE TABLE m_bad AS SELECT 1 AS n;\n")
+    monkeypatch.setattr(refresh_mod, "MODEL_FILES", [bad])
+    with pytest.raises(ValueError, match="99_bad.sql: table, key and measure names are plain identifiers"):
+        refresh_mod.models()

@@ -119,9 +119,12 @@ def models() -> list[Model]:
             raise ValueError(f"{path.name}: every model declares `-- refresh: special|family <column>|"
                              f"transient <column>|additive <measures>|full` and creates its table")
         kind, arg = head.group(1), head.group(2)
-        out.append(Model(path, tables[-1] if kind == "special" else tables[0], kind,
-                         key=arg if kind in ("family", "transient") else None,
-                         measures=tuple(m for m in arg.split(",") if m) if kind == "additive" else ()))
+        key = arg if kind in ("family", "transient") else None
+        measures = tuple(m for m in arg.split(",") if m) if kind == "additive" else ()
+        if not all(re.fullmatch(r"\w+", name) for name in (*tables, *([key] if key is not None else []), *measures)):
+            raise ValueError(f"{path.name}: table, key and measure names are plain identifiers "
+                             f"(they are written into the refresh's SQL)")
+        out.append(Model(path, tables[-1] if kind == "special" else tables[0], kind, key=key, measures=measures))
     return out
 
 
@@ -387,11 +390,10 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     touched = q("SELECT count(*) FROM _fk")
     if touched > MAX_TOUCHED * max(1, q("SELECT count(*) FROM m_claim")):
         return False
-    sources_of_additive = {t for m in ms.values() if m.kind == "additive"
-                           for t in re.findall(r"\b(?:FROM|JOIN)\s+(m_\w+)", m.sql)}
-    # a transient model stores no rows: its old rows are its SQL over its sources' old rows
-    keep_old = sources_of_additive | {t for m in ms.values() if m.kind == "transient"
-                                      for t in _sources(m.sql) if t.startswith("m_")}
+    # the old rows of the models an additive model sums (its sums are taken back), and of those a
+    # transient model reads (it stores no rows: its old rows are its SQL over its sources' old rows)
+    keep_old = {t for m in ms.values() if m.kind in ("additive", "transient")
+                for t in _sources(m.sql) if t.startswith("m_")}
     for m in ms.values():
         if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
