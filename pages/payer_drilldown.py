@@ -95,7 +95,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             m[3].metric("Written off", f"${c['written_off_dollars'] or 0:,.2f}")
             m[4].metric("Open denied", f"${c['open_denied_dollars'] or 0:,.2f}", help=KPIS["open_denied_dollars"].definition)
             bal = d["balance"]
-            m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}")
+            m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}",
+                        help=KPIS["ar_balance"].definition)
             if c["initially_denied"]:
                 st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause **{c['root_cause']}**"
                             f"{' / ' + c['sub_cause'] if c['sub_cause'] else ''} ({c['stage']}, {c['soft_hard']}), "

@@ -139,6 +139,9 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     assert not at.exception
     words = texts(at)
     assert "#### Claim C1" in words and "****6789" in words and "PT-" in words
+    # C1: +300 charged, −80 paid −20 CO-45, −200 paid after the appeal (tests/test_claims.py): 0 left
+    balance = [m for m in at.metric if m.label == "Insurance balance now"][0]
+    assert balance.value == "$0.00" and "charges − payer payments" in balance.help
     adjustments = [df.value for df in at.dataframe if "carc_description" in df.value.columns
                    and "amount" in df.value.columns]
     assert any(set(a["carc"]) == {"45", "197"} for a in adjustments)
