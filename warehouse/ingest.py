@@ -203,17 +203,26 @@ def _merge_reference(con, counts: FileCounts) -> None:
 def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str, key: list[str],
                  ) -> None:
     """First row for a key wins; an identical row later (or already loaded) is a duplicate; a
-    different row with a loaded key is quarantined as a conflict (nothing is silently overwritten)."""
+    different row with a loaded key is quarantined as a conflict (nothing is silently overwritten).
+
+    Only the rows whose key is repeated in this load or already loaded need that comparison (their
+    content hashed, ranked by file and row): `_slow_keys` finds them with one aggregate and one
+    semi join; every other row is new and loaded as it is (most rows of a first load, which no
+    longer hashes and sorts millions of rows for nothing)."""
     _, cols = TABLE_COLUMNS[kind]
     st = _stage_table(kind)
     k = ", ".join(key)
     on = " AND ".join(f"t.{c} = s.{c}" for c in key)
+    same_key = " AND ".join(f"s.{c} IS NOT DISTINCT FROM x.{c}" for c in key)
     h = _hash(cols, "s")
     th = _hash(cols, "t")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _slow_keys AS
+        SELECT {k} FROM {st} GROUP BY ALL HAVING count(*) > 1
+        UNION SELECT {', '.join('t.' + c for c in key)} FROM {table} t SEMI JOIN {st} s ON {on}""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _k AS
         SELECT s.*, {h} AS _h, row_number() OVER (PARTITION BY {', '.join('s.' + c for c in key)} ORDER BY s._file, s._row) AS _rank,
                first({h}) OVER (PARTITION BY {', '.join('s.' + c for c in key)} ORDER BY s._file, s._row) AS _first_h
-        FROM {st} s""")
+        FROM {st} s SEMI JOIN _slow_keys x ON {same_key}""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _k2 AS
         SELECT s.*, CASE WHEN t.{key[0]} IS NULL THEN NULL ELSE {th} END AS _t_h
         FROM _k s LEFT JOIN {table} t ON {on}""")
@@ -225,13 +234,15 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
                 "/".join(key), "conflict",
                 f"{'/'.join(key)} {{value}} was already loaded with different values; send a replacement "
                 f"claim (frequency 7) or correct the file", counts)
-    n = con.sql("SELECT _file, count(*) FROM _k2 WHERE _t_h IS NULL AND _rank = 1 GROUP BY 1").fetchall()
+    new_rows = (f"SELECT s.* FROM {st} s ANTI JOIN _slow_keys x ON {same_key} "
+                f"UNION ALL SELECT * EXCLUDE (_h, _rank, _first_h, _t_h) FROM _k2 WHERE _t_h IS NULL AND _rank = 1")
+    n = con.sql(f"SELECT _file, count(*) FROM ({new_rows}) GROUP BY 1").fetchall()
     _tally(counts.loaded, n)
     counts.per_kind[kind] += sum(c for _, c in n)
     extra = ", source_row" if table == "claim" else ""
     keys, key_exprs = key_columns(table)
     con.execute(f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
-                f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM _k2 WHERE _t_h IS NULL AND _rank = 1 "
+                f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM ({new_rows}) "
                 f"ORDER BY _file, _row", [load_id])
 
 
@@ -268,48 +279,77 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     content = ["payer_id", "trace_number", "patient_control_number", "claim_status", "claim_charge",
                "claim_paid", "payer_claim_number"]
     cols = TABLE_COLUMNS["remits"][1]
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rm AS
-        WITH c AS (SELECT s.*, {_hash(content, 's')} AS _content FROM stage_remits s)
-        SELECT c.*, md5(_content || '#' || (row_number() OVER (PARTITION BY _file, _content ORDER BY _row) - 1)) AS adjudication_id,
-               row_number() OVER (PARTITION BY remit_claim_id ORDER BY _file, _row) AS _id_rank
-        FROM c""")
-    _quarantine(con, load_id, paths, "remits",
-                "SELECT _file, _row, _unit, remit_claim_id FROM _rm WHERE _id_rank > 1", [],
+    content_hash = _hash(content, "s")
+    # every staged remit's adjudication_id, in a narrow table. The occurrence of a content within its
+    # file is counted (ranked) only where that content repeats in the file; elsewhere it is 0 (_plain)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rc AS
+        SELECT s._file, s._row, s._unit, s.remit_claim_id, {content_hash} AS _content FROM stage_remits s""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rid AS
+        WITH m AS (SELECT _file, _content FROM _rc GROUP BY ALL HAVING count(*) > 1)
+        SELECT _file, _row, _unit, remit_claim_id, md5(_content || '#0') AS adjudication_id, true AS _plain
+        FROM _rc ANTI JOIN m USING (_file, _content)
+        UNION ALL
+        SELECT _file, _row, _unit, remit_claim_id,
+               md5(_content || '#' || (row_number() OVER (PARTITION BY _file, _content ORDER BY _row) - 1)), false
+        FROM _rc SEMI JOIN m USING (_file, _content)""")
+    con.execute("DROP TABLE _rc")
+    # a remit_claim_id used by two staged rows: the later ones are quarantined
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rdup AS
+        SELECT _file, _row, _unit, remit_claim_id FROM (
+            SELECT r.*, row_number() OVER (PARTITION BY remit_claim_id ORDER BY _file, _row) AS _id_rank
+            FROM _rid r SEMI JOIN (SELECT remit_claim_id FROM _rid GROUP BY 1 HAVING count(*) > 1) d USING (remit_claim_id))
+        WHERE _id_rank > 1""")
+    _quarantine(con, load_id, paths, "remits", "SELECT _file, _row, _unit, remit_claim_id FROM _rdup", [],
                 "remit_claim_id", "duplicate_key", "remit_claim_id {value} is used by two different remit rows", counts)
-    con.execute("DELETE FROM _rm WHERE _id_rank > 1")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _rm2 AS
+    con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
+    # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
+    # looked up); every other one is new
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rslow AS
         SELECT r.*, row_number() OVER (PARTITION BY r.adjudication_id ORDER BY r._file, r._row) AS _rank,
                a.adjudication_id IS NOT NULL AS _exists
-        FROM _rm r LEFT JOIN adjudication a USING (adjudication_id)""")
-    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _rm2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
-    n = con.sql("SELECT _file, count(*) FROM _rm2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+        FROM (SELECT * FROM _rid SEMI JOIN (SELECT adjudication_id FROM _rid GROUP BY 1 HAVING count(*) > 1
+                                            UNION SELECT adjudication_id FROM adjudication SEMI JOIN _rid USING (adjudication_id)) x
+              USING (adjudication_id)) r
+        LEFT JOIN adjudication a USING (adjudication_id)""")
+    _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _rslow WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rnew_slow AS
+        SELECT _file, _row, adjudication_id FROM _rslow WHERE NOT _exists AND _rank = 1
+        UNION ALL SELECT _file, _row, adjudication_id FROM _rid ANTI JOIN _rslow USING (_file, _row) WHERE NOT _plain""")
+    n = con.sql("""SELECT _file, count(*) FROM (SELECT _file FROM _rid ANTI JOIN _rslow USING (_file, _row) WHERE _plain
+                                               UNION ALL SELECT _file FROM _rnew_slow) GROUP BY 1""").fetchall()
     _tally(counts.loaded, n)
     counts.per_kind["remits"] += sum(c for _, c in n)
+    # event_seq: after every remit loaded before, in file and row order (not dense)
     base_seq = scalar(con, "SELECT coalesce(max(event_seq), 0) FROM adjudication")
     keys, key_exprs = key_columns("adjudication")
-    con.execute(f"""INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id, {', '.join(keys)})
-        SELECT adjudication_id, {', '.join(cols)}, ? + row_number() OVER (ORDER BY _file, _row), ?, {', '.join(key_exprs)}
-        FROM _rm2 WHERE NOT _exists AND _rank = 1 ORDER BY _file, _row""", [base_seq, load_id])
+    insert = (f"INSERT INTO adjudication (adjudication_id, {', '.join(cols)}, event_seq, load_id, {', '.join(keys)}) "
+              f"SELECT adjudication_id, {', '.join(cols)}, ? + (_file::BIGINT << 32) + _row, ?, {', '.join(key_exprs)} FROM ")
+    # the new remits whose id is their content's first occurrence straight from the staged rows, in
+    # their order (no join, no sort of millions of rows); then the few others, by file and row
+    con.execute(f"""{insert} (SELECT md5({content_hash} || '#0') AS adjudication_id, s.* FROM stage_remits s
+        ANTI JOIN (SELECT _file, _row FROM _rdup UNION ALL SELECT _file, _row FROM _rslow
+                   UNION ALL SELECT _file, _row FROM _rid WHERE NOT _plain) x USING (_file, _row))""", [base_seq, load_id])
+    con.execute(f"""{insert} (SELECT n.adjudication_id, s.* FROM stage_remits s JOIN _rnew_slow n USING (_file, _row)
+        ORDER BY _file, _row)""", [base_seq, load_id])
     # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then
     # earlier loads — looked up only for the ids the staged children name and this load lacks
-    # (a remit's lines sent in a later file); _new: the remit was inserted by this load, so none
-    # of its children can be in the warehouse yet
+    # (a remit's lines sent in a later file); _new: the remit was not in the warehouse before this
+    # load, so none of its children can be there yet
     con.execute("""CREATE OR REPLACE TEMP TABLE _wanted AS
-        SELECT remit_claim_id FROM (SELECT remit_claim_id FROM stage_remit_lines
-                                    UNION SELECT remit_claim_id FROM stage_remit_adjustments
-                                    UNION SELECT remit_claim_id FROM stage_remit_remarks)
-        WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rm)""")
+        SELECT DISTINCT remit_claim_id FROM (SELECT remit_claim_id FROM stage_remit_lines
+                                             UNION ALL SELECT remit_claim_id FROM stage_remit_adjustments
+                                             UNION ALL SELECT remit_claim_id FROM stage_remit_remarks)
+        ANTI JOIN _rid USING (remit_claim_id)""")
     earlier = ""
     if scalar(con, "SELECT count(*) FROM _wanted"):
-        earlier = """UNION ALL
-            SELECT remit_claim_id, adjudication_id, false FROM adjudication
-            WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)"""
+        earlier = """UNION ALL SELECT * FROM (
+            SELECT remit_claim_id, adjudication_id, false AS _new FROM adjudication
+            WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)
+            QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1)"""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
-        SELECT remit_claim_id, adjudication_id, _new FROM (
-            SELECT r.remit_claim_id, r.adjudication_id, n.adjudication_id IS NOT NULL AS _new FROM _rm r
-            LEFT JOIN (SELECT adjudication_id FROM _rm2 WHERE NOT _exists AND _rank = 1) n USING (adjudication_id)
-            {earlier})
-        QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1""")
+        SELECT remit_claim_id, adjudication_id,
+               adjudication_id NOT IN (SELECT adjudication_id FROM _rslow WHERE _exists) AS _new FROM _rid
+        {earlier}""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
     for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
                              ("remit_adjustments", "adjustment", ["line_number", "seq"]),
@@ -332,18 +372,26 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
                 SELECT adjudication_id, {', '.join(key)} FROM {table}
                 WHERE adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
             exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
+        # only a child whose remit existed before this load, or whose key repeats in it, can be a
+        # duplicate (ranked, looked up); every other child is new and loaded as it is
+        ck = ["adjudication_id", *key]
+        same_key = " AND ".join(f"c.{c} IS NOT DISTINCT FROM x.{c}" for c in ck)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
+            SELECT {', '.join(ck)} FROM _ch GROUP BY ALL HAVING count(*) > 1 OR bool_or(NOT _new)""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
             SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
                    {exists} AS _exists
-            FROM _ch c""")
+            FROM _ch c SEMI JOIN _ch_slow x ON {same_key}""")
         _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
-        n = con.sql("SELECT _file, count(*) FROM _ch2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
+        new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
+                    f"UNION ALL SELECT * EXCLUDE (_rank, _exists) FROM _ch2 WHERE NOT _exists AND _rank = 1")
+        n = con.sql(f"SELECT _file, count(*) FROM ({new_rows}) GROUP BY 1").fetchall()
         _tally(counts.loaded, n)
         counts.per_kind[kind] += sum(c for _, c in n)
         insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
         keys, key_exprs = key_columns(table)
         con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
-                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM _ch2 WHERE NOT _exists AND _rank = 1 "
+                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM ({new_rows}) "
                     f"ORDER BY _file, _row")
         con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT adjudication_id FROM _ch2 "
                     f"WHERE NOT _new AND NOT _exists AND _rank = 1")
