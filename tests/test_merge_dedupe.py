@@ -53,7 +53,9 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
     write(d, "remit_lines_1.csv", RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\nRA,2,20610,RT,1,200.00,0.00\n")
     write(d, "remit_lines_2.csv", RLINE_HEAD + "RB,1,99213,25,1,100.00,80.00\nRC,1,99212,,1,50.00,40.00\n")
     write(d, "remit_adjustments_1.csv", ADJ_HEAD + "RA,1,CO,45,20.00\nRA,2,CO,197,200.00\n")
-    write(d, "remit_adjustments_2.csv", ADJ_HEAD + "RB,1,CO,45,20.00\nRB,2,CO,197,200.00\nRC,1,CO,45,10.00\n")
+    # RA's first adjustment sent again in another file of the same load: a duplicate too
+    write(d, "remit_adjustments_2.csv", ADJ_HEAD + "RB,1,CO,45,20.00\nRB,2,CO,197,200.00\nRC,1,CO,45,10.00\n"
+                                                   "RA,1,CO,45,20.00\n")
     db = tmp_path / "w.duckdb"
     s = load(db, d)
     c = counts(s)
@@ -67,7 +69,7 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
     assert c["remit_lines_1.csv"] == (2, 2, 0, 0)
     assert c["remit_lines_2.csv"] == (2, 1, 1, 0)
     assert c["remit_adjustments_1.csv"] == (2, 2, 0, 0)
-    assert c["remit_adjustments_2.csv"] == (3, 1, 2, 0)
+    assert c["remit_adjustments_2.csv"] == (4, 1, 3, 0)
     con = connect(db)
     try:
         # the first row of a key wins: N2 keeps its first charge, N1/2 its first line charge

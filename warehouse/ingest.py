@@ -374,10 +374,19 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
             exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
         # only a child whose remit existed before this load, or whose key repeats in it, can be a
         # duplicate (ranked, looked up); every other child is new and loaded as it is
-        ck = ["adjudication_id", *key]
-        same_key = " AND ".join(f"c.{c} IS NOT DISTINCT FROM x.{c}" for c in ck)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
-            SELECT {', '.join(ck)} FROM _ch GROUP BY ALL HAVING count(*) > 1 OR bool_or(NOT _new)""")
+        if kind == "remit_adjustments":
+            # seq numbers a remit's adjustments within one file, so two of them share a key only when
+            # their adjudication_id comes from two (remit_claim_id, file) groups: found per group,
+            # not per row
+            same_key = "c.adjudication_id = x.adjudication_id"
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
+                SELECT m.adjudication_id FROM (SELECT DISTINCT remit_claim_id, _file FROM {st}) g
+                JOIN _rmap m USING (remit_claim_id) GROUP BY 1 HAVING count(*) > 1 OR bool_or(NOT m._new)""")
+        else:
+            ck = ["adjudication_id", *key]
+            same_key = " AND ".join(f"c.{c} IS NOT DISTINCT FROM x.{c}" for c in ck)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
+                SELECT {', '.join(ck)} FROM _ch GROUP BY ALL HAVING count(*) > 1 OR bool_or(NOT _new)""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
             SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
                    {exists} AS _exists
