@@ -27,15 +27,19 @@ line_sum AS (
     SELECT adjudication_id, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
            count(*) AS n_adjustments,
-           bool_or(is_denial_class AND amount > 0) AS has_denial_adj,
-           arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
-                   (amount, -seq)) FILTER (WHERE is_denial_class AND amount > 0) AS top_denial
+           bool_or(is_denial_class AND amount > 0) AS has_denial_adj
     FROM line_adj GROUP BY 1, 2),
+-- the largest denial-class adjustment, over those rows only (most adjustments are contractual)
+line_top AS (
+    SELECT adjudication_id, line_key AS line_number,
+           arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
+                   (amount, -seq)) AS top_denial
+    FROM line_adj WHERE is_denial_class AND amount > 0 GROUP BY 1, 2),
 claim_level AS (   -- claim-level denial adjustments, the fallback cause for lines that have none
     SELECT adjudication_id,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
-                   (amount, -seq)) FILTER (WHERE is_denial_class AND amount > 0) AS top_denial
-    FROM m_adjustment WHERE line_number IS NULL GROUP BY 1)
+                   (amount, -seq)) AS top_denial
+    FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
 SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
        a.is_adjudication AND (
@@ -44,8 +48,9 @@ SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjud
                AND (coalesce(s.has_denial_adj, false)
                     OR (coalesce(s.n_adjustments, 0) = 0 AND cl.top_denial IS NOT NULL)))
        ) AS is_denied,
-       coalesce(s.top_denial, cl.top_denial) AS top_denial, a.family_key
+       coalesce(t.top_denial, cl.top_denial) AS top_denial, a.family_key
 FROM lines l
 JOIN m_adjudication a USING (adjudication_id)
 LEFT JOIN line_sum s ON s.adjudication_id = l.adjudication_id AND s.line_number = l.line_number
+LEFT JOIN line_top t ON t.adjudication_id = l.adjudication_id AND t.line_number = l.line_number
 LEFT JOIN claim_level cl ON cl.adjudication_id = l.adjudication_id;
