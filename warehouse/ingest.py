@@ -304,13 +304,20 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
     # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
     # looked up); every other one is new
+    # the staged ids already loaded: found by the 64-bit key within the row groups that hold one
+    # (a day's remits against millions: the key column is read, not every id), then exactly
+    from warehouse.refresh import rows_matching
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
+        SELECT adjudication_id FROM adjudication
+        WHERE {rows_matching(con, "adjudication", "adjudication_key IN (SELECT hash(adjudication_id) FROM _rid)")}""")
+    con.execute("DELETE FROM _rexist WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _rid)")
     con.execute("""CREATE OR REPLACE TEMP TABLE _rslow AS
         SELECT r.*, row_number() OVER (PARTITION BY r.adjudication_id ORDER BY r._file, r._row) AS _rank,
                a.adjudication_id IS NOT NULL AS _exists
         FROM (SELECT * FROM _rid SEMI JOIN (SELECT adjudication_id FROM _rid GROUP BY 1 HAVING count(*) > 1
-                                            UNION SELECT adjudication_id FROM adjudication SEMI JOIN _rid USING (adjudication_id)) x
+                                            UNION SELECT adjudication_id FROM _rexist) x
               USING (adjudication_id)) r
-        LEFT JOIN adjudication a USING (adjudication_id)""")
+        LEFT JOIN _rexist a USING (adjudication_id)""")
     _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _rslow WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
     con.execute("""CREATE OR REPLACE TEMP TABLE _rnew_slow AS
         SELECT _file, _row, adjudication_id FROM _rslow WHERE NOT _exists AND _rank = 1

@@ -307,10 +307,11 @@ def _row_groups(con, table: str, match: str) -> str:
                              for a, b in ranges) + ")"
 
 
-def _touched(con, table: str, match: str) -> str:
+def rows_matching(con, table: str, match: str) -> str:
     """`match` and the row groups of `table` that hold a matching row: the WHERE of a statement that
-    reads or deletes whole rows."""
+    reads or deletes whole rows (the merge uses it too)."""
     return f"{_row_groups(con, table, match)} AND {match}"
+
 
 
 def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
@@ -322,7 +323,7 @@ def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_r
 
 def _select_into(con, into: str, table: str, match: str) -> None:
     """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} WHERE {_touched(con, table, match)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} WHERE {rows_matching(con, table, match)}")
 
 
 def _has_stage(con, table: str) -> bool:
@@ -430,7 +431,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
             if m.table in keep_old:                 # one scan: the old rows out, kept for the sums
                 _delete_into(con, m.table, f"_o_{m.table}")
             else:
-                con.execute(f"DELETE FROM {m.table} WHERE {_touched(con, m.table, in_f)}")
+                con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f)}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
@@ -449,7 +450,7 @@ def _delete_into(con, table: str, into: str) -> None:
     """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`."""
     t0 = time.perf_counter()
     match = "family_key IN (SELECT family_key FROM _fk)"
-    old = con.sql(f"DELETE FROM {table} WHERE {_touched(con, table, match)} RETURNING *").to_arrow_table()
+    old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match)} RETURNING *").to_arrow_table()
     if tracing():
         trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)
