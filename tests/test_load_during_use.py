@@ -26,14 +26,18 @@ from test_browser import kpi, metric, no_exception, settle
 USER, PASSWORD = "reliability", "a long enough password for the test 8"
 CHILDREN = ("remit_lines", "remit_adjustments", "remit_remarks")
 CUTOFF = DEMO_END - dt.timedelta(weeks=6)        # remits after this arrive in the load under test
-# counts completed script runs of the page (stApp's script state going running -> notRunning)
+# Finished script runs, counted from the records of the app's data-test-script-state attribute: a
+# record whose old value is "running" and whose next value (the next record's old value, else the
+# attribute now) is not is the end of a run. Old values are used because the browser may deliver a
+# run's "running" and "notRunning" in one batch, when the attribute already reads "notRunning".
 COUNT_RUNS = """
-window.__runs = 0; window.__running = false;
-new MutationObserver(ms => { for (const m of ms) {
-    const s = m.target.getAttribute('data-test-script-state');
-    if (s === 'running') window.__running = true;
-    else if (s === 'notRunning' && window.__running) { window.__running = false; window.__runs++; }
-}}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+window.__runs = 0;
+new MutationObserver(ms => { ms.forEach((m, i) => {
+    const later = ms.slice(i + 1).find(n => n.target === m.target);
+    const next = later ? later.oldValue : m.target.getAttribute('data-test-script-state');
+    if (m.oldValue === 'running' && next !== 'running') window.__runs++;
+}); }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                          attributeFilter: ['data-test-script-state']});
 """
 
 
