@@ -302,8 +302,6 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     _quarantine(con, load_id, paths, "remits", "SELECT _file, _row, _unit, remit_claim_id FROM _rdup", [],
                 "remit_claim_id", "duplicate_key", "remit_claim_id {value} is used by two different remit rows", counts)
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
-    # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
-    # looked up); every other one is new
     # the staged ids already loaded: found by the 64-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
     from warehouse.refresh import rows_matching
@@ -311,6 +309,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         SELECT adjudication_id FROM adjudication
         WHERE {rows_matching(con, "adjudication", "adjudication_key IN (SELECT hash(adjudication_id) FROM _rid)")}""")
     con.execute("DELETE FROM _rexist WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _rid)")
+    # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
+    # looked up); every other one is new
     con.execute("""CREATE OR REPLACE TEMP TABLE _rslow AS
         SELECT r.*, row_number() OVER (PARTITION BY r.adjudication_id ORDER BY r._file, r._row) AS _rank,
                a.adjudication_id IS NOT NULL AS _exists
