@@ -94,6 +94,13 @@ def _tally(counter: Counter, rows) -> None:
         counter[file_seq] += n
 
 
+def _count_loaded(con, counts: FileCounts, kind: str, rows_sql: str) -> None:
+    """Count the rows a merge step loads (`rows_sql`, a query with column _file): per file and per kind."""
+    n = con.sql(f"SELECT _file, count(*) FROM ({rows_sql}) GROUP BY 1").fetchall()
+    _tally(counts.loaded, n)
+    counts.per_kind[kind] += sum(c for _, c in n)
+
+
 def _quarantine(con, load_id: int, paths: dict[int, str], kind: str, sql_rows: str, params: list,
                 field_name: str, rule: str, message: str, counts: FileCounts) -> None:
     """Move staged rows selected by `sql_rows` (columns _file, _row, _unit, value) to quarantine."""
@@ -193,9 +200,7 @@ def _merge_reference(con, counts: FileCounts) -> None:
                   WHERE r._rank = 1 AND (t.{key} IS NULL OR ({_hash(value_cols, 'r')} <> {_hash(value_cols, 't')}
                         AND NOT (coalesce(r.unmapped, false) AND NOT coalesce(t.unmapped, false))))"""
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ref_new AS {new}")
-        n = con.sql("SELECT _file, count(*) FROM _ref_new GROUP BY 1").fetchall()
-        _tally(counts.loaded, n)
-        counts.per_kind[kind] += sum(c for _, c in n)
+        _count_loaded(con, counts, kind, "SELECT _file FROM _ref_new")
         select = ", ".join(f"coalesce({c}, false)" if c == "unmapped" else c for c in cols)
         con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) SELECT {select} FROM _ref_new")
 
@@ -236,9 +241,7 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
                 f"claim (frequency 7) or correct the file", counts)
     new_rows = (f"SELECT s.* FROM {st} s ANTI JOIN _slow_keys x ON {same_key} "
                 f"UNION ALL SELECT * EXCLUDE (_h, _rank, _first_h, _t_h) FROM _k2 WHERE _t_h IS NULL AND _rank = 1")
-    n = con.sql(f"SELECT _file, count(*) FROM ({new_rows}) GROUP BY 1").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind[kind] += sum(c for _, c in n)
+    _count_loaded(con, counts, kind, new_rows)
     extra = ", source_row" if table == "claim" else ""
     keys, key_exprs = key_columns(table)
     con.execute(f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
@@ -265,9 +268,7 @@ def _merge_rejections(con, load_id: int, counts: FileCounts) -> None:
                        AND t.status_code = s.status_code) AS _exists
         FROM {st} s""")
     _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _r WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
-    n = con.sql("SELECT _file, count(*) FROM _r WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind["rejections"] += sum(c for _, c in n)
+    _count_loaded(con, counts, "rejections", "SELECT _file FROM _r WHERE NOT _exists AND _rank = 1")
     con.execute("INSERT INTO rejection SELECT claim_id, rejected_date, status_code, reason, source, ? "
                 "FROM _r WHERE NOT _exists AND _rank = 1", [load_id])
 
@@ -304,7 +305,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
     # the staged ids already loaded: found by the 64-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
-    from warehouse.refresh import rows_matching
+    from warehouse.refresh import rows_matching   # here: warehouse.refresh imports this module
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
         SELECT adjudication_id FROM adjudication
         WHERE {rows_matching(con, "adjudication", "adjudication_key IN (SELECT hash(adjudication_id) FROM _rid)")}""")
@@ -322,10 +323,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE _rnew_slow AS
         SELECT _file, _row, adjudication_id FROM _rslow WHERE NOT _exists AND _rank = 1
         UNION ALL SELECT _file, _row, adjudication_id FROM _rid ANTI JOIN _rslow USING (_file, _row) WHERE NOT _plain""")
-    n = con.sql("""SELECT _file, count(*) FROM (SELECT _file FROM _rid ANTI JOIN _rslow USING (_file, _row) WHERE _plain
-                                               UNION ALL SELECT _file FROM _rnew_slow) GROUP BY 1""").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind["remits"] += sum(c for _, c in n)
+    _count_loaded(con, counts, "remits", "SELECT _file FROM _rid ANTI JOIN _rslow USING (_file, _row) WHERE _plain "
+                                         "UNION ALL SELECT _file FROM _rnew_slow")
     # event_seq: after every remit loaded before, in file and row order (not dense)
     base_seq = scalar(con, "SELECT coalesce(max(event_seq), 0) FROM adjudication")
     keys, key_exprs = key_columns("adjudication")
@@ -355,7 +354,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
             QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1)"""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
         SELECT remit_claim_id, adjudication_id,
-               adjudication_id NOT IN (SELECT adjudication_id FROM _rslow WHERE _exists) AS _new FROM _rid
+               adjudication_id NOT IN (SELECT adjudication_id FROM _rexist) AS _new FROM _rid
         {earlier}""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
     for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
@@ -401,9 +400,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
         new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
                     f"UNION ALL SELECT * EXCLUDE (_rank, _exists) FROM _ch2 WHERE NOT _exists AND _rank = 1")
-        n = con.sql(f"SELECT _file, count(*) FROM ({new_rows}) GROUP BY 1").fetchall()
-        _tally(counts.loaded, n)
-        counts.per_kind[kind] += sum(c for _, c in n)
+        _count_loaded(con, counts, kind, new_rows)
         insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
         keys, key_exprs = key_columns(table)
         con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
@@ -425,9 +422,7 @@ def _merge_appeals(con, counts: FileCounts) -> None:
         SELECT a.*, t.appeal_id IS NOT NULL AND {_hash(tcols, 't')} = a._h AS _same
         FROM _ap a LEFT JOIN appeal t USING (appeal_id)""")
     _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ap2 WHERE _rank > 1 OR _same GROUP BY 1").fetchall())
-    n = con.sql("SELECT _file, count(*) FROM _ap2 WHERE _rank = 1 AND NOT _same GROUP BY 1").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind["appeals"] += sum(c for _, c in n)
+    _count_loaded(con, counts, "appeals", "SELECT _file FROM _ap2 WHERE _rank = 1 AND NOT _same")
     con.execute("""INSERT OR REPLACE INTO appeal
         SELECT appeal_id, claim_id, appeal_level, filed_date, decided_date, coalesce(outcome, 'pending'),
                coalesce(recovered_amount, 0), NULL
@@ -444,9 +439,7 @@ def _merge_payments(con, load_id: int, counts: FileCounts) -> None:
                EXISTS (SELECT 1 FROM payment t WHERE t.payer_id = s.payer_id AND t.trace_number = s.trace_number) AS _exists
         FROM stage_payments s""")
     _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _pm WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
-    n = con.sql("SELECT _file, count(*) FROM _pm WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind["payments"] += sum(c for _, c in n)
+    _count_loaded(con, counts, "payments", "SELECT _file FROM _pm WHERE NOT _exists AND _rank = 1")
     con.execute(f"INSERT INTO payment ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, ? "
                 f"FROM _pm WHERE NOT _exists AND _rank = 1", [load_id])
 
@@ -463,8 +456,6 @@ def _merge_all_fields(con, load_id: int, counts: FileCounts, kind: str, table: s
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _af2 AS
         SELECT a.*, a._h IN (SELECT {_hash(tc, 't')} FROM {table} t) AS _exists FROM _af a""")
     _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _af2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
-    n = con.sql("SELECT _file, count(*) FROM _af2 WHERE NOT _exists AND _rank = 1 GROUP BY 1").fetchall()
-    _tally(counts.loaded, n)
-    counts.per_kind[kind] += sum(c for _, c in n)
+    _count_loaded(con, counts, kind, "SELECT _file FROM _af2 WHERE NOT _exists AND _rank = 1")
     con.execute(f"INSERT INTO {table} ({table_cols}, load_id) SELECT {stage_cols}, ? FROM _af2 "
                 f"WHERE NOT _exists AND _rank = 1", [load_id])

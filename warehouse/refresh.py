@@ -313,7 +313,6 @@ def rows_matching(con, table: str, match: str) -> str:
     return f"{_row_groups(con, table, match)} AND {match}"
 
 
-
 def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
     """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 64-bit
     `key` (within the row groups that hold one), then exactly on the few rows found."""
