@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from conftest import DEMO_END, FIXTURES, load
+from warehouse.schema import key_sql
 
 CORE = FIXTURES / "core"
 
@@ -172,9 +173,9 @@ def test_changed_model_inputs_fall_back_to_full(tmp_path, monkeypatch, always_in
 
 
 def test_family_key_collision_rebuilds_both_families_exactly(tmp_path, always_incremental):
-    """The refresh finds touched families by family_key = hash(family_id). Two families whose keys
-    collide are both deleted and both rebuilt, so the result is still exactly a full rebuild's.
-    A 64-bit collision cannot be produced on demand: family X, which the day of remits does not
+    """The refresh finds touched families by family_key = hash(family_id) >> 32. Two families whose
+    keys collide are both deleted and both rebuilt, so the result is still exactly a full rebuild's.
+    A collision cannot be produced on demand: family X, which the day of remits does not
     touch, is given the key of touched family Y in every model table."""
     from warehouse.refresh import models
     parts = _split_demo(tmp_path / "src", tmp_path / "split")
@@ -195,31 +196,32 @@ def test_family_key_collision_rebuilds_both_families_exactly(tmp_path, always_in
     family_tables |= {m.table: m.key for m in models() if m.kind == "family"}
     faked = 0
     for table, key in family_tables.items():
-        faked += con.execute(f"UPDATE {table} SET family_key = hash(?) WHERE {key} = ?", [y, x]).fetchall()[0][0]
+        faked += con.execute(f"UPDATE {table} SET family_key = {key_sql('?')} WHERE {key} = ?", [y, x]).fetchall()[0][0]
     con.close()
     assert faked > 8                # X has rows in every family-keyed model
     load(db, *parts["days"])
     assert mode(db) == "incremental"
     con = duckdb.connect(str(db))
     # X was rebuilt: m_claim computes its key afresh (the stored rows of a collision keep Y's key)
-    assert con.sql("SELECT family_key = hash(claim_id) FROM m_claim WHERE claim_id = ?", params=[x]).fetchall() == [(True,)]
-    # where rows carry the stored key, a real collision would have hash(X) = hash(Y): undo the fake
+    assert con.sql(f"SELECT family_key = {key_sql('claim_id')} FROM m_claim WHERE claim_id = ?", params=[x]).fetchall() == [(True,)]
+    # where rows carry the stored key, a real collision would have key(X) = key(Y): undo the fake
     for table, key in family_tables.items():
-        con.execute(f"UPDATE {table} SET family_key = hash({key}) WHERE {key} = ?", [x])
+        con.execute(f"UPDATE {table} SET family_key = {key_sql(key)} WHERE {key} = ?", [x])
     con.close()
     assert_same_as_full(db, tmp_path)      # X and Y exactly as a full rebuild: nothing lost or doubled
 
 
 def test_fact_narrowing_is_exact_under_a_key_collision():
-    """Facts are narrowed by their 64-bit key, then by the reference itself: a row whose key
+    """Facts are narrowed by their 32-bit key, then by the reference itself: a row whose key
     collides with a wanted one (faked here) is not taken."""
     from warehouse.refresh import _narrow_fact
     con = duckdb.connect()
     con.execute("CREATE TABLE adjustment AS SELECT * FROM (VALUES ('A', 1.0), ('A', 2.0), ('B', 3.0), ('C', 4.0)) "
                 "t(adjudication_id, amount)")
     con.execute("ALTER TABLE adjustment ADD COLUMN adjudication_key UBIGINT")
-    con.execute("UPDATE adjustment SET adjudication_key = hash(adjudication_id)")
-    con.execute("UPDATE adjustment SET adjudication_key = hash('A') WHERE adjudication_id = 'C'")   # collides with A
+    con.execute(f"UPDATE adjustment SET adjudication_key = {key_sql('adjudication_id')}")
+    key_of_a = key_sql("'A'")
+    con.execute(f"UPDATE adjustment SET adjudication_key = {key_of_a} WHERE adjudication_id = 'C'")   # collides with A
     con.execute("CREATE TABLE wanted AS SELECT 'A' AS adjudication_id UNION ALL SELECT 'B'")
     _narrow_fact(con, "_r_adjustment", "adjustment", "adjudication_key", "adjudication_id", "wanted", "adjudication_id")
     assert con.sql("SELECT adjudication_id, amount FROM _r_adjustment ORDER BY amount").fetchall() == [

@@ -41,7 +41,7 @@ def test_previous_release_warehouse_migrates(tmp_path):
     # the fact keys the incremental refresh narrows by are filled for the rows already there
     for table, keys in schema.FACT_KEYS.items():
         for key, ref in keys.items():
-            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM hash({ref})) "
+            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM {schema.key_sql(ref)}) "
                                   f"FROM {table}").fetchall()[0]
             assert rows > 0 and wrong == 0, (table, key)
     con.close()
@@ -49,3 +49,40 @@ def test_previous_release_warehouse_migrates(tmp_path):
     assert after == before
     again = run_cli("warehouse", "migrate", "--db", str(db))
     assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_warehouse_keyed_by_the_full_hash_is_rekeyed_at_the_next_load(tmp_path):
+    """Keys became 32 bits (schema.key_sql) after warehouses were written with the full 64-bit
+    hash(). Such a warehouse needs no command: its recorded key probe differs, so the next load
+    recomputes every fact key and rebuilds the models in full (an incremental refresh on old keys
+    would find nothing), and the numbers are unchanged."""
+    db = tmp_path / "w.duckdb"
+    base = [FIXTURES / "core" / f for f in ("sites.csv", "payers.csv", "claims.csv", "claim_lines.csv")]
+    remits = sorted((FIXTURES / "core").glob("remit*.csv"))
+    load(db, *base)
+    con = duckdb.connect(str(db))
+    for table, keys in schema.FACT_KEYS.items():             # as the previous release wrote them
+        con.execute(f"UPDATE {table} SET {', '.join(f'{k} = hash({ref})' for k, ref in keys.items())}")
+    families = {"m_claim_family": "family_id", "m_claim_ref": "family_id", "m_claim": "claim_id"}
+    for m, family in families.items():
+        con.execute(f"UPDATE {m} SET family_key = hash({family})")
+    con.execute("UPDATE meta SET value = CAST(hash(?) AS VARCHAR) WHERE key = 'key_hash'", [schema.KEY_PROBE])
+    assert con.sql("SELECT count(*) FILTER (WHERE claim_key >= 4294967296) FROM claim").fetchall()[0][0] > 0
+    con.close()
+    load(db, *remits)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("SELECT value FROM meta WHERE key = 'refresh_mode'").fetchall() == [("full",)]
+    assert con.sql("SELECT value FROM meta WHERE key = 'key_hash'").fetchall() == [(schema.key_hash(con),)]
+    for table, keys in schema.FACT_KEYS.items():
+        for key, ref in keys.items():
+            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM {schema.key_sql(ref)}) "
+                                  f"FROM {table}").fetchall()[0]
+            assert rows > 0 and wrong == 0, (table, key)
+    for m, family in families.items():
+        assert con.sql(f"SELECT count(*) FILTER (WHERE family_key IS DISTINCT FROM {schema.key_sql(family)}) "
+                       f"FROM {m}").fetchall() == [(0,)], m
+    con.close()
+    fresh = tmp_path / "fresh.duckdb"
+    load(fresh, *base, *remits)
+    assert (json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
+            == json.loads(run_cli("warehouse", "kpi", "--db", str(fresh), "--by", "site", "--format", "json").stdout))

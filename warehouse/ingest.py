@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from warehouse.schema import key_columns, scalar
+from warehouse.schema import key_columns, key_sql, scalar
 import polars as pl
 
 # kind -> (fact table, staged columns in table order). Staged frames also carry _file, _row, _unit.
@@ -303,12 +303,12 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     _quarantine(con, load_id, paths, "remits", "SELECT _file, _row, _unit, remit_claim_id FROM _rdup", [],
                 "remit_claim_id", "duplicate_key", "remit_claim_id {value} is used by two different remit rows", counts)
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
-    # the staged ids already loaded: found by the 64-bit key within the row groups that hold one
+    # the staged ids already loaded: found by the 32-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
     from warehouse.refresh import rows_matching   # here: warehouse.refresh imports this module
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
         SELECT adjudication_id FROM adjudication
-        WHERE {rows_matching(con, "adjudication", "adjudication_key IN (SELECT hash(adjudication_id) FROM _rid)")}""")
+        WHERE {rows_matching(con, "adjudication", f"adjudication_key IN (SELECT {key_sql('adjudication_id')} FROM _rid)")}""")
     con.execute("DELETE FROM _rexist WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _rid)")
     # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
     # looked up); every other one is new

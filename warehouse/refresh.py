@@ -19,7 +19,7 @@ import polars as pl
 
 from warehouse import taxonomy
 from warehouse.ingest import KEEP_STAGED, LATE_CHILDREN
-from warehouse.schema import SQL_DIR, key_hash, scalar
+from warehouse.schema import SQL_DIR, key_hash, key_sql, scalar
 
 MODEL_FILES = sorted((SQL_DIR / "models").glob("*.sql"))
 TAXONOMY_TABLES = {  # warehouse table -> taxonomy frame key
@@ -255,10 +255,11 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
 # change — falls back to the full rebuild, as does a load touching more than MAX_TOUCHED of the
 # families. tests/test_incremental.py checks that both ways give the same tables.
 # Finding the touched rows among tens of millions is the cost at MSO scale, so every lookup runs on
-# 64-bit keys: family-keyed models carry family_key = hash(family_id) and are narrowed and deleted
-# by the touched families' keys (so a family whose key collides with a touched one is rebuilt too:
-# harmless, a rebuild is exact for any set of families); the facts carry hash keys of their
-# references (schema.FACT_KEYS) and are narrowed by key, then exactly by the reference.
+# 32-bit keys (schema.key_sql): family-keyed models carry family_key = hash(family_id) >> 32 and are
+# narrowed and deleted by the touched families' keys (so a family whose key collides with a touched
+# one is rebuilt too: harmless, a rebuild is exact for any set of families; a day touching 20k of
+# 10M families rebuilds ~50 more); the facts carry keys of their references (schema.FACT_KEYS) and
+# are narrowed by key, then exactly by the reference.
 
 MAX_TOUCHED = 0.2
 BASE_TABLES = ("claim", "adjudication", "adjudication_line", "adjustment", "remark",
@@ -314,9 +315,9 @@ def rows_matching(con, table: str, match: str) -> str:
 
 
 def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
-    """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 64-bit
+    """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 32-bit
     `key` (within the row groups that hold one), then exactly on the few rows found."""
-    _select_into(con, into, table, f"{key} IN (SELECT hash({ids_ref}) FROM {ids})")
+    _select_into(con, into, table, f"{key} IN (SELECT {key_sql(ids_ref)} FROM {ids})")
     con.execute(f"DELETE FROM {into} WHERE {ref} NOT IN (SELECT {ids_ref} FROM {ids})")
 
 
@@ -364,13 +365,13 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         SELECT patient_control_number AS pcn, payer_claim_number AS pcl FROM _new_adj
         UNION SELECT patient_control_number, payer_claim_number FROM adjudication
         WHERE patient_control_number IN (SELECT ref FROM _new_ref)""")
-    _select_into(con, "_a_adjudication", "adjudication", """(pcn_key IN (SELECT hash(pcn) FROM _a0)
-           OR pcl_key IN (SELECT hash(pcl) FROM _a0 WHERE pcl IS NOT NULL))""")
+    _select_into(con, "_a_adjudication", "adjudication", f"""(pcn_key IN (SELECT {key_sql('pcn')} FROM _a0)
+           OR pcl_key IN (SELECT {key_sql('pcl')} FROM _a0 WHERE pcl IS NOT NULL))""")
     con.execute("""DELETE FROM _a_adjudication
         WHERE NOT (patient_control_number IN (SELECT pcn FROM _a0)
                    OR coalesce(payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL), false))""")
     # model 02 looks up the remits' patient control numbers in m_claim_ref: those references only
-    _select_into(con, "_a_m_claim_ref", "m_claim_ref", "ref_key IN (SELECT hash(patient_control_number) FROM _a_adjudication)")
+    _select_into(con, "_a_m_claim_ref", "m_claim_ref", f"ref_key IN (SELECT {key_sql('patient_control_number')} FROM _a_adjudication)")
     con.execute("DELETE FROM _a_m_claim_ref WHERE ref NOT IN (SELECT patient_control_number FROM _a_adjudication)")
     con.execute(_narrow(ms["m_adjudication"].sql, {"adjudication": "_a_adjudication", "m_claim_ref": "_a_m_claim_ref",
                                                    "m_adjudication": "_n_m_adjudication"}))
@@ -378,7 +379,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     refs = " UNION ".join(f"SELECT claim_id FROM {t}" for t in KEEP_STAGED if _has_stage(con, t))
     # remits loaded earlier that received lines, adjustments or remarks in this load
     late = (f"UNION ALL SELECT family_key FROM m_adjudication WHERE adjudication_key IN "
-            f"(SELECT hash(adjudication_id) FROM {LATE_CHILDREN})"
+            f"(SELECT {key_sql('adjudication_id')} FROM {LATE_CHILDREN})"
             if _has_stage(con, LATE_CHILDREN) and q(f"SELECT count(*) FROM {LATE_CHILDREN}") else "")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fk AS
         SELECT DISTINCT family_key FROM (
@@ -397,7 +398,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     for m in ms.values():
         if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
-            raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key})")
+            raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 32")
     in_f = "family_key IN (SELECT family_key FROM _fk)"
     # the touched families' remits: their old rows out (kept for the additive models), the
     # re-matched ones replaced, the rest unchanged

@@ -10,9 +10,12 @@ SCHEMA_VERSION = 4
 # version n -> the script that takes a warehouse from n to n + 1 (sql/migrations/)
 MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql"}
 
-# fact table -> {key column: the reference it hashes}. A key is DuckDB's 64-bit hash() of the
-# reference, set by the merge (warehouse/ingest.py); the incremental refresh narrows by keys first,
-# then by the references (a hash collision only adds rows that the second step drops).
+# fact table -> {key column: the reference it hashes}. A key is the top 32 bits of DuckDB's hash()
+# of the reference (key_sql), set by the merge (warehouse/ingest.py); the incremental refresh
+# narrows by keys first, then by the references (a collision only adds rows the second step drops).
+# 32 bits, not 64: a key column is read whole for every lookup (a day of remits at 10M claims reads
+# ~1.5 GB of them when the file is not cached) and DuckDB bit-packs values below 2^32 into 4 bytes
+# (the column stays UBIGINT); the extra collisions cost a few dozen rows rebuilt or re-read a day.
 FACT_KEYS = {
     "claim": {"claim_key": "claim_id"},
     "adjudication": {"adjudication_key": "adjudication_id", "pcn_key": "patient_control_number",
@@ -21,20 +24,28 @@ FACT_KEYS = {
     "adjustment": {"adjudication_key": "adjudication_id"},
     "remark": {"adjudication_key": "adjudication_id"},
 }
-# hash() is stable within a DuckDB release, not across them: the hash of this probe is kept in meta
-# ('key_hash'); when it differs (a new DuckDB), every stored key is recomputed (sync_keys) and the
-# models are rebuilt in full (the probe is part of refresh.inputs_digest).
+# hash() is stable within a DuckDB release, not across them: the key of this probe is kept in meta
+# ('key_hash'); when it differs (a new DuckDB, a new key form), every stored key is recomputed
+# (sync_keys) and the models are rebuilt in full (the probe is part of refresh.inputs_digest).
 KEY_PROBE = "denials-key-probe"
+
+
+def key_sql(ref: str) -> str:
+    """The SQL of the 32-bit key of reference `ref` (an expression). The models write the same
+    expression, `hash(x) >> 32`, where they store family_key and ref_key."""
+    return f"(hash({ref}) >> 32)"
 
 
 def key_columns(table: str) -> tuple[list[str], list[str]]:
     """The key columns of a fact table and the expressions that fill them from its references."""
     keys = FACT_KEYS.get(table, {})
-    return list(keys), [f"hash({ref})" for ref in keys.values()]
+    return list(keys), [key_sql(ref) for ref in keys.values()]
 
 
 def key_hash(con: duckdb.DuckDBPyConnection) -> str:
-    return str(scalar(con, "SELECT hash(?)", [KEY_PROBE]))
+    """The stored keys' identity: this DuckDB's key of the probe, and the key's form (a warehouse
+    keyed by the full 64-bit hash, before 32-bit keys, differs and is re-keyed)."""
+    return "32:" + str(scalar(con, f"SELECT {key_sql('?')}", [KEY_PROBE]))
 
 
 def sync_keys(con: duckdb.DuckDBPyConnection) -> bool:
@@ -44,8 +55,10 @@ def sync_keys(con: duckdb.DuckDBPyConnection) -> bool:
     if scalar(con, "SELECT value FROM meta WHERE key = 'key_hash'") == current:
         return False
     for table, keys in FACT_KEYS.items():
-        con.execute(f"UPDATE {table} SET {', '.join(f'{k} = hash({ref})' for k, ref in keys.items())}")
+        con.execute(f"UPDATE {table} SET {', '.join(f'{k} = {key_sql(ref)}' for k, ref in keys.items())}")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('key_hash', ?)", [current])
+    # the models' family and reference keys are of the old form too: the next refresh rebuilds all
+    con.execute("DELETE FROM meta WHERE key = 'model_inputs'")
     return True
 
 
