@@ -173,7 +173,7 @@ def test_changed_model_inputs_fall_back_to_full(tmp_path, monkeypatch, always_in
 
 
 def test_family_key_collision_rebuilds_both_families_exactly(tmp_path, always_incremental):
-    """The refresh finds touched families by family_key = hash(family_id) >> 32. Two families whose
+    """The refresh finds touched families by family_key = hash(family_id) >> 24. Two families whose
     keys collide are both deleted and both rebuilt, so the result is still exactly a full rebuild's.
     A collision cannot be produced on demand: family X, which the day of remits does not
     touch, is given the key of touched family Y in every model table."""
@@ -212,7 +212,7 @@ def test_family_key_collision_rebuilds_both_families_exactly(tmp_path, always_in
 
 
 def test_fact_narrowing_is_exact_under_a_key_collision():
-    """Facts are narrowed by their 32-bit key, then by the reference itself: a row whose key
+    """Facts are narrowed by their 40-bit key, then by the reference itself: a row whose key
     collides with a wanted one (faked here) is not taken."""
     from warehouse.refresh import _narrow_fact
     con = duckdb.connect()

@@ -52,7 +52,7 @@ def test_previous_release_warehouse_migrates(tmp_path):
 
 
 def test_warehouse_keyed_by_the_full_hash_is_rekeyed_at_the_next_load(tmp_path):
-    """Keys became 32 bits (schema.key_sql) after warehouses were written with the full 64-bit
+    """Keys became 40 bits (schema.key_sql) after warehouses were written with the full 64-bit
     hash(). Such a warehouse needs no command: its recorded key probe differs, so the next load
     recomputes every fact key and rebuilds the models in full (an incremental refresh on old keys
     would find nothing), and the numbers are unchanged."""
@@ -67,7 +67,7 @@ def test_warehouse_keyed_by_the_full_hash_is_rekeyed_at_the_next_load(tmp_path):
     for m, family in families.items():
         con.execute(f"UPDATE {m} SET family_key = hash({family})")
     con.execute("UPDATE meta SET value = CAST(hash(?) AS VARCHAR) WHERE key = 'key_hash'", [schema.KEY_PROBE])
-    assert con.sql("SELECT count(*) FILTER (WHERE claim_key >= 4294967296) FROM claim").fetchall()[0][0] > 0
+    assert con.sql("SELECT count(*) FILTER (WHERE claim_key >= 1099511627776) FROM claim").fetchall()[0][0] > 0
     con.close()
     load(db, *remits)
     con = duckdb.connect(str(db), read_only=True)

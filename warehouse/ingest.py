@@ -303,7 +303,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     _quarantine(con, load_id, paths, "remits", "SELECT _file, _row, _unit, remit_claim_id FROM _rdup", [],
                 "remit_claim_id", "duplicate_key", "remit_claim_id {value} is used by two different remit rows", counts)
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
-    # the staged ids already loaded: found by the 32-bit key within the row groups that hold one
+    # the staged ids already loaded: found by the 40-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
     from warehouse.refresh import rows_matching   # here: warehouse.refresh imports this module
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS

@@ -255,11 +255,11 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
 # change — falls back to the full rebuild, as does a load touching more than MAX_TOUCHED of the
 # families. tests/test_incremental.py checks that both ways give the same tables.
 # Finding the touched rows among tens of millions is the cost at MSO scale, so every lookup runs on
-# 32-bit keys (schema.key_sql): family-keyed models carry family_key = hash(family_id) >> 32 and are
+# 40-bit keys (schema.key_sql): family-keyed models carry family_key = hash(family_id) >> 24 and are
 # narrowed and deleted by the touched families' keys (so a family whose key collides with a touched
-# one is rebuilt too: harmless, a rebuild is exact for any set of families; a day touching 20k of
-# 10M families rebuilds ~50 more); the facts carry keys of their references (schema.FACT_KEYS) and
-# are narrowed by key, then exactly by the reference.
+# one is rebuilt too: harmless, a rebuild is exact for any set of families, but each such family
+# costs the row groups holding it, which is why keys are not shorter); the facts carry keys of their
+# references (schema.FACT_KEYS) and are narrowed by key, then exactly by the reference.
 
 MAX_TOUCHED = 0.2
 BASE_TABLES = ("claim", "adjudication", "adjudication_line", "adjustment", "remark",
@@ -315,7 +315,7 @@ def rows_matching(con, table: str, match: str) -> str:
 
 
 def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
-    """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 32-bit
+    """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 40-bit
     `key` (within the row groups that hold one), then exactly on the few rows found."""
     _select_into(con, into, table, f"{key} IN (SELECT {key_sql(ids_ref)} FROM {ids})")
     con.execute(f"DELETE FROM {into} WHERE {ref} NOT IN (SELECT {ids_ref} FROM {ids})")
@@ -398,7 +398,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     for m in ms.values():
         if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
-            raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 32")
+            raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 24")
     in_f = "family_key IN (SELECT family_key FROM _fk)"
     # the touched families' remits: their old rows out (kept for the additive models), the
     # re-matched ones replaced, the rest unchanged

@@ -2,7 +2,7 @@
 -- Facts keep the claim references exactly as they arrived (claim_id, patient control number,
 -- payer claim number); resolving them to a claim family happens in the models (sql/models/),
 -- so a claim file that arrives after its remits still joins.
--- The *_key columns (claim_key, adjudication_key, pcn_key, pcl_key) are the top 32 bits of DuckDB's
+-- The *_key columns (claim_key, adjudication_key, pcn_key, pcl_key) are the top 40 bits of DuckDB's
 -- hash() of the reference they name (schema.FACT_KEYS, schema.key_sql), filled by the merge: the
 -- incremental refresh finds a load's touched rows by these integers first (bit-packed to 4 bytes a
 -- row where the 32-character ids cost ~10x more), then keeps the exact matches by the reference.

@@ -4,8 +4,8 @@
 -- A replacement (7) or void (8) joins the family of the claim it names in original_claim_id
 -- (a claim_id, or a payer claim number seen on a remit), else of the earliest original claim
 -- sharing its patient control number. Chains are followed to the root (at most 20 steps).
--- family_key = hash(family_id) >> 32, in every family-keyed model: the incremental refresh finds a
--- load's touched families by this 32-bit key (warehouse/refresh.py; schema.key_sql says why 32).
+-- family_key = hash(family_id) >> 24, in every family-keyed model: the incremental refresh finds a
+-- load's touched families by this 40-bit key (warehouse/refresh.py; schema.key_sql says why 40).
 CREATE OR REPLACE TABLE m_claim_family AS
 WITH RECURSIVE
 -- only replacements and voids have a parent: the lookups run for them alone (an MSO's history has
@@ -34,15 +34,15 @@ walk(claim_id, node, depth) AS (
     SELECT w.claim_id, p.parent_id, w.depth + 1
     FROM walk w JOIN parent p ON p.claim_id = w.node
     WHERE p.parent_id IS NOT NULL AND w.depth < 20)
-SELECT claim_id, claim_id AS family_id, hash(claim_id) >> 32 AS family_key FROM claim WHERE frequency_code NOT IN ('7', '8')
+SELECT claim_id, claim_id AS family_id, hash(claim_id) >> 24 AS family_key FROM claim WHERE frequency_code NOT IN ('7', '8')
 UNION ALL
-SELECT claim_id, arg_max(node, depth) AS family_id, hash(arg_max(node, depth)) >> 32 FROM walk GROUP BY claim_id;
+SELECT claim_id, arg_max(node, depth) AS family_id, hash(arg_max(node, depth)) >> 24 FROM walk GROUP BY claim_id;
 
 -- m_claim_ref
 -- grain: one row per claim reference string (claim_id or patient control number) -> its family;
--- ref_key = hash(ref) >> 32, by which the incremental refresh finds the references it needs.
+-- ref_key = hash(ref) >> 24, by which the incremental refresh finds the references it needs.
 CREATE OR REPLACE TABLE m_claim_ref AS
-SELECT ref, family_id, hash(family_id) >> 32 AS family_key, hash(ref) >> 32 AS ref_key FROM (
+SELECT ref, family_id, hash(family_id) >> 24 AS family_key, hash(ref) >> 24 AS ref_key FROM (
     SELECT ref, coalesce(min(family_id) FILTER (WHERE prio = 1), min(family_id)) AS family_id FROM (
         SELECT claim_id AS ref, family_id, 1 AS prio FROM m_claim_family
         UNION ALL

@@ -16,7 +16,7 @@ payer_claim_family AS (
     WHERE a.payer_claim_number IS NOT NULL GROUP BY 1)
 SELECT a.*,
        coalesce(b.family_id, pcf.family_id, 'REMIT:' || a.patient_control_number) AS family_id,
-       hash(coalesce(b.family_id, pcf.family_id, 'REMIT:' || a.patient_control_number)) >> 32 AS family_key,
+       hash(coalesce(b.family_id, pcf.family_id, 'REMIT:' || a.patient_control_number)) >> 24 AS family_key,
        b.family_id IS NULL AND pcf.family_id IS NULL AS known_from_remit,
        a.claim_status = '22' AS is_reversal,
        a.claim_status NOT IN ('22', '23', '25') AS is_adjudication

@@ -121,7 +121,7 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        CASE WHEN b.first_rejection_date IS NULL THEN b.initial_adjudication_date
             WHEN b.initial_adjudication_date IS NULL THEN b.first_rejection_date
             ELSE least(b.first_rejection_date, b.initial_adjudication_date) END AS first_outcome_date,
-       b.initial_adjudication_date - b.submitted_date AS days_to_adjudicate, hash(b.family_id) >> 32 AS family_key
+       b.initial_adjudication_date - b.submitted_date AS days_to_adjudicate, hash(b.family_id) >> 24 AS family_key
 FROM base b
 LEFT JOIN rendering_provider pr ON pr.provider_npi = b.rendering_npi
 LEFT JOIN payer py ON py.payer_id = b.payer_id
