@@ -102,3 +102,41 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
         assert con.sql("SELECT count(*) FROM claim").fetchall() == [(4,)]
     finally:
         con.close()
+
+
+def test_a_remits_adjustments_sent_over_several_files_are_told_apart_by_content(tmp_path):
+    """An adjustment has no id of its own: it is its remit, line, group code, CARC, amount and
+    quantity, and which occurrence of that content it is within its remit in one file (a payer may
+    send the same CO-45 twice on one line). A later file's adjustment for a remit already loaded is
+    a duplicate only when that content is already there that many times, wherever it stood in its
+    file (by position alone, a late PR-1 first in its file was taken for the CO-45 first in the
+    remit's original file and lost)."""
+    d = tmp_path / "day1"
+    d.mkdir()
+    for ref in ("sites.csv", "payers.csv", "providers.csv"):
+        shutil.copy(FIXTURES / "core" / ref, d / ref)
+    write(d, "claims.csv", CLAIM_HEAD + claim("N1", "300.00"))
+    write(d, "remits.csv", REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n")
+    write(d, "remit_lines.csv", RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\nRA,2,20610,RT,1,200.00,0.00\n")
+    # two identical CO-45 on line 1 (both are real), a CO-197 on line 2
+    write(d, "remit_adjustments.csv", ADJ_HEAD + "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,2,CO,197,200.00\n")
+    db = tmp_path / "w.duckdb"
+    assert counts(load(db, d))["remit_adjustments.csv"] == (3, 3, 0, 0)
+    d2 = tmp_path / "day2"
+    d2.mkdir()
+    # a late PR-1 on line 1 (first in its file), the CO-197 again (second in its file), then CO-45
+    # three times: two are the loaded ones, the third is one more
+    write(d2, "remit_adjustments_a.csv", ADJ_HEAD + "RA,1,PR,1,7.00\nRA,2,CO,197,200.00\n"
+                                                    "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,1,CO,45,10.00\n")
+    # the same late PR-1 in a second file of the same load: a duplicate of the first
+    write(d2, "remit_adjustments_b.csv", ADJ_HEAD + "RA,1,PR,1,7.00\n")
+    c2 = counts(load(db, d2))
+    assert c2["remit_adjustments_a.csv"] == (5, 2, 3, 0)
+    assert c2["remit_adjustments_b.csv"] == (1, 0, 1, 0)
+    con = connect(db)
+    try:
+        assert con.sql("SELECT line_number, group_code, carc, count(*), sum(amount) FROM adjustment "
+                       "GROUP BY ALL ORDER BY ALL").fetchall() == [
+            (1, "CO", "45", 3, 30), (1, "PR", "1", 1, 7), (2, "CO", "197", 1, 200)]
+    finally:
+        con.close()

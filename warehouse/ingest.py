@@ -276,7 +276,9 @@ def _merge_rejections(con, load_id: int, counts: FileCounts) -> None:
 def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     """A remit is identified by its content (payer, trace, claim, status, amounts, payer claim number)
     and its occurrence within one file, so the same remit arriving again in another file is loaded
-    once. Lines, adjustments and remarks follow their remit: children of a duplicate are duplicates."""
+    once. Lines, adjustments and remarks follow their remit: children of a duplicate are duplicates.
+    A line is its remit and line number, a remark its remit, line and RARC, an adjustment its remit
+    and content and the occurrence of that content in its (remit, file) group."""
     content = ["payer_id", "trace_number", "patient_control_number", "claim_status", "claim_charge",
                "claim_paid", "payer_claim_number"]
     cols = TABLE_COLUMNS["remits"][1]
@@ -357,8 +359,11 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
                adjudication_id NOT IN (SELECT adjudication_id FROM _rexist) AS _new FROM _rid
         {earlier}""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
+    # an adjustment has no id of its own: it is its content and which occurrence of that content it
+    # is among its remit's adjustments in one file (a payer may send the same CO-45 twice on a line)
+    adj_content = ["line_number", "group_code", "carc", "amount", "quantity"]
     for kind, table, key in (("remit_lines", "adjudication_line", ["line_number"]),
-                             ("remit_adjustments", "adjustment", ["line_number", "seq"]),
+                             ("remit_adjustments", "adjustment", [*adj_content, "occ"]),
                              ("remit_remarks", "remark", ["line_number", "rarc"])):
         st = _stage_table(kind)
         _quarantine(con, load_id, paths, kind,
@@ -374,20 +379,26 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         # children already loaded: only remits that existed before this load can have them
         exists = "false"
         if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
+            occ = (f", row_number() OVER (PARTITION BY adjudication_id, {', '.join(adj_content)} ORDER BY seq) AS occ"
+                   if kind == "remit_adjustments" else "")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
-                SELECT adjudication_id, {', '.join(key)} FROM {table}
+                SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ} FROM {table}
                 WHERE adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
             exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
         # only a child whose remit existed before this load, or whose key repeats in it, can be a
         # duplicate (ranked, looked up); every other child is new and loaded as it is
+        slow = "_ch c"
         if kind == "remit_adjustments":
-            # seq numbers a remit's adjustments within one file, so two of them share a key only when
-            # their adjudication_id comes from two (remit_claim_id, file) groups: found per group,
-            # not per row
+            # an occurrence counts within its (remit_claim_id, file) group, so two adjustments share a
+            # key only when their adjudication_id comes from two such groups (or was loaded before):
+            # found per group, not per row; the occurrences are numbered for those remits alone
             same_key = "c.adjudication_id = x.adjudication_id"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
                 SELECT m.adjudication_id FROM (SELECT DISTINCT remit_claim_id, _file FROM {st}) g
                 JOIN _rmap m USING (remit_claim_id) GROUP BY 1 HAVING count(*) > 1 OR bool_or(NOT m._new)""")
+            slow = f"""(SELECT c.*, row_number() OVER (PARTITION BY c.remit_claim_id, c._file, {', '.join('c.' + k for k in adj_content)}
+                                                     ORDER BY c._row) AS occ
+                       FROM _ch c SEMI JOIN _ch_slow x ON {same_key}) c"""
         else:
             ck = ["adjudication_id", *key]
             same_key = " AND ".join(f"c.{c} IS NOT DISTINCT FROM x.{c}" for c in ck)
@@ -396,10 +407,11 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
             SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
                    {exists} AS _exists
-            FROM _ch c SEMI JOIN _ch_slow x ON {same_key}""")
+            FROM {slow} SEMI JOIN _ch_slow x ON {same_key}""")
         _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
+        extra = ", occ" if kind == "remit_adjustments" else ""
         new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
-                    f"UNION ALL SELECT * EXCLUDE (_rank, _exists) FROM _ch2 WHERE NOT _exists AND _rank = 1")
+                    f"UNION ALL SELECT * EXCLUDE (_rank, _exists{extra}) FROM _ch2 WHERE NOT _exists AND _rank = 1")
         _count_loaded(con, counts, kind, new_rows)
         insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
         keys, key_exprs = key_columns(table)

@@ -7,7 +7,9 @@
 --   its allowed amount is 0 (paid 0 and no patient responsibility) and it carries a denial-class
 --   adjustment (a line with no adjustments of its own takes the claim-level ones).
 -- Its root cause is the category of its largest denial-class adjustment (line-level first, else
--- claim-level); several CARCs never count a line's dollars twice: the line's charge is counted once.
+-- claim-level; equal amounts: the first in its file, then by group code and CARC, since a remit's
+-- adjustments may come from several files); several CARCs never count a line's dollars twice: the
+-- line's charge is counted once.
 CREATE OR REPLACE TABLE m_adjudication_line AS
 WITH lines AS (
     SELECT l.adjudication_id, l.line_number, l.procedure_code,
@@ -33,12 +35,12 @@ line_sum AS (
 line_top AS (
     SELECT adjudication_id, line_key AS line_number,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
-                   (amount, -seq)) AS top_denial
+                   (amount, -seq, group_code, carc)) AS top_denial
     FROM line_adj WHERE is_denial_class AND amount > 0 GROUP BY 1, 2),
 claim_level AS (   -- claim-level denial adjustments, the fallback cause for lines that have none
     SELECT adjudication_id,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
-                   (amount, -seq)) AS top_denial
+                   (amount, -seq, group_code, carc)) AS top_denial
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
 SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
