@@ -27,6 +27,18 @@ def write(d, name: str, text: str) -> None:
     (d / name).write_text(text)
 
 
+def folder(tmp_path, name: str, files: dict[str, str], references: bool = False):
+    """A folder of input files for one load (with the core fixture's sites, payers and providers)."""
+    d = tmp_path / name
+    d.mkdir()
+    if references:
+        for ref in ("sites.csv", "payers.csv", "providers.csv"):
+            shutil.copy(FIXTURES / "core" / ref, d / ref)
+    for file, text in files.items():
+        write(d, file, text)
+    return d
+
+
 def counts(summary) -> dict[str, tuple[int, int, int, int]]:
     return {f.path.rsplit("/", 1)[-1]: (f.rows_read, f.loaded, f.duplicates, f.quarantined) for f in summary.files}
 
@@ -87,13 +99,11 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
     finally:
         con.close()
 
-    # a later load: a claim already loaded (duplicate) and a new one; RA's adjustments again
-    # (seq 1 on line 1 exists: duplicate) and one more on line 1 (seq 2 on line 1 is new: a late child)
-    d2 = tmp_path / "day2"
-    d2.mkdir()
-    write(d2, "claims.csv", CLAIM_HEAD + claim("N3", "50.00") + claim("N4", "75.00"))
-    write(d2, "remit_adjustments.csv", ADJ_HEAD + "RA,1,CO,45,20.00\nRA,1,PR,2,5.00\n")
-    c2 = counts(load(db, d2))
+    # a later load: a claim already loaded (duplicate) and a new one; RA's CO-45 on line 1 again
+    # (a duplicate) and a PR-2 on line 1 (new: a late child)
+    c2 = counts(load(db, folder(tmp_path, "day2", {
+        "claims.csv": CLAIM_HEAD + claim("N3", "50.00") + claim("N4", "75.00"),
+        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,20.00\nRA,1,PR,2,5.00\n"})))
     assert c2["claims.csv"] == (2, 1, 1, 0)
     assert c2["remit_adjustments.csv"] == (2, 1, 1, 0)
     con = connect(db)
@@ -111,26 +121,22 @@ def test_a_remits_adjustments_sent_over_several_files_are_told_apart_by_content(
     a duplicate only when that content is already there that many times, wherever it stood in its
     file (by position alone, a late PR-1 first in its file was taken for the CO-45 first in the
     remit's original file and lost)."""
-    d = tmp_path / "day1"
-    d.mkdir()
-    for ref in ("sites.csv", "payers.csv", "providers.csv"):
-        shutil.copy(FIXTURES / "core" / ref, d / ref)
-    write(d, "claims.csv", CLAIM_HEAD + claim("N1", "300.00"))
-    write(d, "remits.csv", REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n")
-    write(d, "remit_lines.csv", RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\nRA,2,20610,RT,1,200.00,0.00\n")
-    # two identical CO-45 on line 1 (both are real), a CO-197 on line 2
-    write(d, "remit_adjustments.csv", ADJ_HEAD + "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,2,CO,197,200.00\n")
     db = tmp_path / "w.duckdb"
-    assert counts(load(db, d))["remit_adjustments.csv"] == (3, 3, 0, 0)
-    d2 = tmp_path / "day2"
-    d2.mkdir()
-    # a late PR-1 on line 1 (first in its file), the CO-197 again (second in its file), then CO-45
-    # three times: two are the loaded ones, the third is one more
-    write(d2, "remit_adjustments_a.csv", ADJ_HEAD + "RA,1,PR,1,7.00\nRA,2,CO,197,200.00\n"
-                                                    "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,1,CO,45,10.00\n")
-    # the same late PR-1 in a second file of the same load: a duplicate of the first
-    write(d2, "remit_adjustments_b.csv", ADJ_HEAD + "RA,1,PR,1,7.00\n")
-    c2 = counts(load(db, d2))
+    first = load(db, folder(tmp_path, "day1", {
+        "claims.csv": CLAIM_HEAD + claim("N1", "300.00"),
+        "remits.csv": REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n",
+        "remit_lines.csv": RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\nRA,2,20610,RT,1,200.00,0.00\n",
+        # two identical CO-45 on line 1 (both are real), a CO-197 on line 2
+        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,2,CO,197,200.00\n"},
+        references=True))
+    assert counts(first)["remit_adjustments.csv"] == (3, 3, 0, 0)
+    c2 = counts(load(db, folder(tmp_path, "day2", {
+        # a late PR-1 on line 1 (first in its file), the CO-197 again (second in its file), then
+        # CO-45 three times: two are the loaded ones, the third is one more
+        "remit_adjustments_a.csv": ADJ_HEAD + "RA,1,PR,1,7.00\nRA,2,CO,197,200.00\n"
+                                              "RA,1,CO,45,10.00\nRA,1,CO,45,10.00\nRA,1,CO,45,10.00\n",
+        # the same late PR-1 in a second file of the same load: a duplicate of the first
+        "remit_adjustments_b.csv": ADJ_HEAD + "RA,1,PR,1,7.00\n"})))
     assert c2["remit_adjustments_a.csv"] == (5, 2, 3, 0)
     assert c2["remit_adjustments_b.csv"] == (1, 0, 1, 0)
     con = connect(db)
