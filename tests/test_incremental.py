@@ -350,3 +350,22 @@ def test_model_header_names_are_plain_identifiers(tmp_path, monkeypatch):
     monkeypatch.setattr(refresh_mod, "MODEL_FILES", [bad])
     with pytest.raises(ValueError, match="99_bad.sql: table, key and measure names are plain identifiers"):
         refresh_mod.models()
+
+
+def test_every_stored_key_is_the_key_the_refresh_looks_up(core_db):
+    """The models write the key expression into their SQL (`hash(x) >> 24`) while the refresh and
+    the merge build it with schema.key_sql: if the two ever differ, lookups silently find nothing.
+    Every family and reference key a model stores equals key_sql of its reference."""
+    from warehouse.refresh import models
+    family_tables = {"m_claim_family": "family_id", "m_claim_ref": "family_id", "m_adjudication": "family_id"}
+    family_tables |= {m.table: m.key for m in models() if m.kind == "family"}
+    con = duckdb.connect(str(core_db), read_only=True)
+    try:
+        for table, family in family_tables.items():
+            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE family_key IS DISTINCT FROM "
+                                  f"{key_sql(family)}) FROM {table}").fetchall()[0]
+            assert rows > 0 and wrong == 0, table
+        assert con.sql(f"SELECT count(*) FILTER (WHERE ref_key IS DISTINCT FROM {key_sql('ref')}) "
+                       "FROM m_claim_ref").fetchall() == [(0,)]
+    finally:
+        con.close()

@@ -23,6 +23,15 @@ def make_v1(db) -> None:
     con.close()
 
 
+def assert_fact_keys_current(con) -> None:
+    """Every fact key the incremental refresh narrows by is filled, and is schema.key_sql of its reference."""
+    for table, keys in schema.FACT_KEYS.items():
+        for key, ref in keys.items():
+            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM {schema.key_sql(ref)}) "
+                                  f"FROM {table}").fetchall()[0]
+            assert rows > 0 and wrong == 0, (table, key)
+
+
 def test_previous_release_warehouse_migrates(tmp_path):
     db = tmp_path / "w.duckdb"
     load(db, FIXTURES / "core")
@@ -39,11 +48,7 @@ def test_previous_release_warehouse_migrates(tmp_path):
     assert schema.stored_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM payment").fetchall() == [(0,)]
     # the fact keys the incremental refresh narrows by are filled for the rows already there
-    for table, keys in schema.FACT_KEYS.items():
-        for key, ref in keys.items():
-            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM {schema.key_sql(ref)}) "
-                                  f"FROM {table}").fetchall()[0]
-            assert rows > 0 and wrong == 0, (table, key)
+    assert_fact_keys_current(con)
     con.close()
     after = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
     assert after == before
@@ -73,11 +78,7 @@ def test_warehouse_keyed_by_the_full_hash_is_rekeyed_at_the_next_load(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.sql("SELECT value FROM meta WHERE key = 'refresh_mode'").fetchall() == [("full",)]
     assert con.sql("SELECT value FROM meta WHERE key = 'key_hash'").fetchall() == [(schema.key_hash(con),)]
-    for table, keys in schema.FACT_KEYS.items():
-        for key, ref in keys.items():
-            rows, wrong = con.sql(f"SELECT count(*), count(*) FILTER (WHERE {key} IS DISTINCT FROM {schema.key_sql(ref)}) "
-                                  f"FROM {table}").fetchall()[0]
-            assert rows > 0 and wrong == 0, (table, key)
+    assert_fact_keys_current(con)
     for m, family in families.items():
         assert con.sql(f"SELECT count(*) FILTER (WHERE family_key IS DISTINCT FROM {schema.key_sql(family)}) "
                        f"FROM {m}").fetchall() == [(0,)], m

@@ -379,10 +379,10 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         # children already loaded: only remits that existed before this load can have them
         exists = "false"
         if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
-            occ = (f", row_number() OVER (PARTITION BY adjudication_id, {', '.join(adj_content)} ORDER BY seq) AS occ"
-                   if kind == "remit_adjustments" else "")
+            occ_sql = (f", row_number() OVER (PARTITION BY adjudication_id, {', '.join(adj_content)} ORDER BY seq) AS occ"
+                       if kind == "remit_adjustments" else "")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
-                SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ} FROM {table}
+                SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ_sql} FROM {table}
                 WHERE adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
             exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
         # only a child whose remit existed before this load, or whose key repeats in it, can be a
