@@ -43,6 +43,9 @@ GROUP_SEGMENTS = 200_000
 # groups of 835s are read by this many threads while the tokenizer cuts the next ones (polars
 # releases the GIL, so a second core does real work); results are still yielded in file order
 READ_THREADS = max(1, min(2, os.cpu_count() or 1))
+# groups read (or waiting to be) before the oldest one's batches must be handed on: more than the
+# threads, so that the tokenizer goes on while the first group waits for the file's hash
+PENDING_GROUPS = 6
 _ORDER = {"truncated": 0, "garbage": 1, "unsupported": 2, "se_count": 3, "balance": 4}
 READERS = {"835": read_835, "837": read_837, "277": read_277}
 
@@ -215,7 +218,7 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
                               and unit.delims == group[0].delims and size + unit.frame.height <= GROUP_SEGMENTS):
                 submit(group)
                 group, size = [], 0
-                yield from ready(READ_THREADS)
+                yield from ready(PENDING_GROUPS if pool is not None else 0)
             if isinstance(unit, FileProblem):
                 hasher.cancelled = True          # not X12: no ids to make, stop reading the file
                 seen += 1
@@ -231,7 +234,7 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
             else:
                 seen += 1
                 pending.append([_batch(unit, ctx)])
-            yield from ready(READ_THREADS)
+            yield from ready(PENDING_GROUPS if pool is not None else 0)
         if group:
             submit(group)
         yield from ready(0)

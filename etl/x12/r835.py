@@ -4,16 +4,22 @@ remit_lines, remit_adjustments, remit_remarks, provider_adjustments (+ the payer
 Columnar: the transaction's segments are one polars column. Loop membership is computed on
 the whole column (a claim is open from its CLP until the next CLP, LX, TS3/TS2 or PLB; a service
 line from its SVC until the next SVC or the end of its claim), then each kind of row is taken
-from the segments it comes from, element by element. No Python code runs per segment, which is
-what makes this reader fast (docs/x12.md has the measurements).
+from the segments it comes from, element by element. No Python code runs per segment.
+
+A group in the common case is read by the compiled path (etl/x12/fast835.py), several times
+faster; this columnar reader is its reference (identical Results: tests/test_x12_fast.py) and
+reads everything else. docs/x12.md has the measurements.
 """
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from etl.x12 import fast835
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
 from etl.x12.tokenizer import Problem, Transaction, fix_text, show
 
@@ -21,7 +27,11 @@ _CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, am
 _PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
 _MIA_REMARKS = (5, 20, 21, 22, 23)
 _MOA_REMARKS = (3, 4, 5, 6, 7)
-_TOLERANCE = 0.005                            # "to the cent"
+_TOLERANCE = 0.005
+log = logging.getLogger(__name__)
+# read a group with the compiled reader when it is in its common case (etl/x12/fast835.py); the
+# columnar reader below is the reference it is tested against, and reads everything else
+FAST = True                            # "to the cent"
 
 _E = pl.col("e")
 _S = pl.col("s")
@@ -71,6 +81,103 @@ def _pieces(df: pl.DataFrame, counts: np.ndarray) -> list[pl.DataFrame | None]:
     return out
 
 
+@dataclass
+class _Head:
+    """What the header of each transaction (before its first claim) says."""
+    hdr: list[dict]
+    payers: list
+    remit_dates: list
+    payees: list
+    traces: list
+    methods: list
+    controls: list
+    bad_npis: list
+    ctx: ReadContext
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The start of each transaction's remit_claim_ids: the file's hash (which may still be being
+        computed: asked for as late as possible) and the ST02 control number."""
+        return [f"{self.ctx.file_hash}:{c}:" for c in self.controls]
+
+
+def _header(txs: list[Transaction], ctx: ReadContext, es: str, segments) -> _Head:
+    """The header values of each transaction from its BPR, TRN, N1, REF and DTM segments before the
+    first claim: `segments` yields (transaction index, segment text, segment position) in file order."""
+    hdr: list[dict] = [{"payer_row": t.start, "loop": ""} for t in txs]
+    for t, raw, row in segments:
+        h = hdr[t]
+        e = raw.split(es)
+        g, n_e = e[0], len(e)
+        if g == "BPR":
+            h["bpr_amount"] = e[2] if n_e > 2 else None
+            h["method"] = e[4] if n_e > 4 else None
+            h["bpr_date"] = e[16] if n_e > 16 else None
+        elif g == "TRN":
+            h["trace"] = h.get("trace") or (e[2] if n_e > 2 else None)
+        elif g == "N1":
+            h["loop"] = loop = e[1] if n_e > 1 else ""
+            if loop == "PR":
+                h["payer_name"] = e[2] if n_e > 2 else None
+                h["payer_n104"] = e[4] if n_e > 4 else None
+                h["payer_row"] = row
+            elif loop == "PE" and n_e > 4 and e[3] == "XX":
+                h["payee_npi"] = e[4]
+        elif g == "REF" and h["loop"] == "PR" and n_e > 2 and e[1] == "2U":
+            h["payer_2u"] = e[2]
+        elif g == "DTM" and n_e > 2:
+            if e[1] == "405":
+                h["dtm405"] = e[2]
+            elif e[1] == "050":
+                h["dtm050"] = e[2]
+    payers, remit_dates, payees, traces, methods, bad_npis = [], [], [], [], [], []
+    for tx, h in zip(txs, hdr):
+        payers.append(ctx.mapping.payer((h.get("payer_n104") or "").strip() or (h.get("payer_2u") or "").strip()
+                                        or None, fix_text(h.get("payer_name"))))
+        bpr_date, dtm405, dtm050 = h.get("bpr_date"), h.get("dtm405"), h.get("dtm050")
+        remit_date = None
+        for cand in (bpr_date, dtm405, dtm050, tx.gs_date):
+            v = clean_date(cand)
+            if v and len(v) == 10 and v[4] == "-":
+                remit_date = v
+                break
+        if remit_date is None:
+            remit_date = clean_date(bpr_date or dtm405 or dtm050)
+        remit_dates.append(remit_date)
+        payee = (h.get("payee_npi") or "").strip()
+        bad_npis.append(int(bool(payee) and not (len(payee) == 10 and payee.isdigit())))
+        payees.append(payee if len(payee) == 10 and payee.isdigit() else None)
+        traces.append((h.get("trace") or "").strip() or None)
+        methods.append((h.get("method") or "").strip() or None)
+    return _Head(hdr, payers, remit_dates, payees, traces, methods, [tx.control for tx in txs], bad_npis, ctx)
+
+
+def per_tx(values: list, dtype=pl.String) -> pl.Expr:
+    """A value of each row's transaction (column _tx)."""
+    return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_tx"))
+
+
+def provider_adjustments(plb: pl.DataFrame, es: str, comp: str) -> pl.DataFrame | None:
+    """PLB segments (columns _tx, _row, s) -> one row per reason/amount pair (None: no PLB)."""
+    plb = plb.select("_tx", "_row", e=_S.str.split(es)).with_columns(_n=_E.list.len())
+    pparts = []
+    for i, kk in enumerate(_PLB_PAIRS):
+        sub = plb.filter(pl.col("_n") > kk)
+        if not sub.height:
+            break
+        pparts.append(sub.select("_tx", "_row", _k=pl.lit(i, pl.Int32), payee_npi=_get(1), _date=_get(2),
+                                 _rc=_get(kk), amount=_get(kk + 1)))
+    provider = None
+    if pparts:
+        provider = (pl.concat(pparts).sort("_row", "_k")
+                    .with_columns(_rc=pl.col("_rc").str.split(comp))
+                    .with_columns(reason_code=pl.col("_rc").list.get(0, null_on_oob=True),
+                                  reference=pl.col("_rc").list.get(1, null_on_oob=True))
+                    .with_columns(_txt("payee_npi"), _txt("reason_code"), _txt("reference"), _nz("amount"))
+                    .filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null()))
+    return provider
+
+
 def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     """Read consecutive 835 transactions that share their separators in one columnar pass.
 
@@ -80,6 +187,14 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     per transaction: the Results are exactly those of reading each transaction on its own, but
     the per-operation cost of polars is paid once per group instead of once per transaction
     (files with many small transactions were 10 times slower per claim)."""
+    if FAST:
+        try:
+            res = fast835.read(txs, ctx)
+        except Exception:      # a bug of the compiled path must not cost a transaction: read it the reference way
+            log.exception("%s: the compiled 835 reader failed; reading the group the columnar way", ctx.name)
+            res = None
+        if res is not None:
+            return res
     m = len(txs)
     tx0 = txs[0]
     es = tx0.delims.element
@@ -98,6 +213,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     # one contiguous column: polars pays per chunk in every operation, and a group of small transactions
     # would otherwise be hundreds of chunks
     src = pl.concat([t.frame for t in txs], rechunk=True) if m > 1 else tx0.frame.rechunk()
+    src = src.with_columns(k=pl.col("s").str.slice(0, 3))       # the first 3 characters: the segment's kind
 
     k = pl.col("k")
     # segment ids as small integers: 1 CLP, 2 LX, 3 PLB, 4 TS3, 5 TS2 end or start claims; 6 SVC starts a line;
@@ -167,58 +283,11 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     stray = np.bincount(tx_idx[np.isin(c, (6, 7, 11, 12, 13)) & ~in_claim_np], minlength=m)
 
     # ------------------------------------------------------------------ header (few segments: Python)
-    hdr: list[dict] = [{"payer_row": t.start, "loop": ""} for t in txs]
     head = pl.concat([tag(t).filter(pl.col("_hdr")).select("_tx", "s", "_row")
                       for t in ("BPR", "TRN", T_N1, "REF", "DTM")]).sort("_row")
-    for t, raw, row in head.iter_rows():
-        h = hdr[t]
-        e = raw.split(es)
-        g, n_e = e[0], len(e)
-        if g == "BPR":
-            h["bpr_amount"] = e[2] if n_e > 2 else None
-            h["method"] = e[4] if n_e > 4 else None
-            h["bpr_date"] = e[16] if n_e > 16 else None
-        elif g == "TRN":
-            h["trace"] = h.get("trace") or (e[2] if n_e > 2 else None)
-        elif g == "N1":
-            h["loop"] = loop = e[1] if n_e > 1 else ""
-            if loop == "PR":
-                h["payer_name"] = e[2] if n_e > 2 else None
-                h["payer_n104"] = e[4] if n_e > 4 else None
-                h["payer_row"] = row
-            elif loop == "PE" and n_e > 4 and e[3] == "XX":
-                h["payee_npi"] = e[4]
-        elif g == "REF" and h["loop"] == "PR" and n_e > 2 and e[1] == "2U":
-            h["payer_2u"] = e[2]
-        elif g == "DTM" and n_e > 2:
-            if e[1] == "405":
-                h["dtm405"] = e[2]
-            elif e[1] == "050":
-                h["dtm050"] = e[2]
-    payers, remit_dates, payees, traces, methods, prefixes, bad_npis = [], [], [], [], [], [], []
-    for tx, h in zip(txs, hdr):
-        payers.append(ctx.mapping.payer((h.get("payer_n104") or "").strip() or (h.get("payer_2u") or "").strip()
-                                        or None, fix_text(h.get("payer_name"))))
-        bpr_date, dtm405, dtm050 = h.get("bpr_date"), h.get("dtm405"), h.get("dtm050")
-        remit_date = None
-        for cand in (bpr_date, dtm405, dtm050, tx.gs_date):
-            v = clean_date(cand)
-            if v and len(v) == 10 and v[4] == "-":
-                remit_date = v
-                break
-        if remit_date is None:
-            remit_date = clean_date(bpr_date or dtm405 or dtm050)
-        remit_dates.append(remit_date)
-        payee = (h.get("payee_npi") or "").strip()
-        bad_npis.append(int(bool(payee) and not (len(payee) == 10 and payee.isdigit())))
-        payees.append(payee if len(payee) == 10 and payee.isdigit() else None)
-        traces.append((h.get("trace") or "").strip() or None)
-        methods.append((h.get("method") or "").strip() or None)
-        prefixes.append(f"{ctx.file_hash}:{tx.control}:")
-
-    def per_tx(values: list, dtype=pl.String) -> pl.Expr:
-        """A value of each row's transaction."""
-        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_tx"))
+    hd = _header(txs, ctx, es, head.iter_rows())
+    payers, remit_dates, payees, traces, methods, prefixes = (
+        hd.payers, hd.remit_dates, hd.payees, hd.traces, hd.methods, hd.prefixes)
 
     # ------------------------------------------------------------------ claims (CLP)
     clp = tag("CLP").select("_tx", "_claim", "_row", e=_S.str.split(es))
@@ -346,22 +415,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
                .sort("_row", "_k"))
 
     # ------------------------------------------------------------------ provider adjustments (PLB)
-    plb = tag("PLB").select("_tx", "_row", e=_S.str.split(es)).with_columns(_n=_E.list.len())
-    pparts = []
-    for i, kk in enumerate(_PLB_PAIRS):
-        sub = plb.filter(pl.col("_n") > kk)
-        if not sub.height:
-            break
-        pparts.append(sub.select("_tx", "_row", _k=pl.lit(i, pl.Int32), payee_npi=_get(1), _date=_get(2),
-                                 _rc=_get(kk), amount=_get(kk + 1)))
-    provider = None
-    if pparts:
-        provider = (pl.concat(pparts).sort("_row", "_k")
-                    .with_columns(_rc=pl.col("_rc").str.split(comp))
-                    .with_columns(reason_code=pl.col("_rc").list.get(0, null_on_oob=True),
-                                  reference=pl.col("_rc").list.get(1, null_on_oob=True))
-                    .with_columns(_txt("payee_npi"), _txt("reason_code"), _txt("reference"), _nz("amount"))
-                    .filter(pl.col("reason_code").is_not_null() | pl.col("amount").is_not_null()))
+    provider = provider_adjustments(tag("PLB").select("_tx", "_row", "s"), es, comp)
 
     # ------------------------------------------------------------------ balancing
     amt = pl.col("amount").cast(pl.Float64, strict=False)
@@ -402,8 +456,26 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
             f"segment {r['_row']}: line {r['line_number']} of claim {pcn!r} does not balance: SVC02 "
             f"charge {r['line_charge']} - SVC03 paid {r['line_paid']} = {r['_charge'] - r['_paid']:.2f}, but the "
             f"line's adjustments (CAS) sum to {r['_cas']:.2f}: difference {r['_diff']:.2f}{more}")))
+    return finish(txs, results, hd, comp, remits,
+                  lines.with_columns(rid, pl.col("line_number").cast(pl.String), iso_date("service_date")),
+                  with_line(adjs).with_columns(rid, pl.col("line_number").cast(pl.String)),
+                  with_line(remarks).with_columns(rid, pl.col("line_number").cast(pl.String)),
+                  provider, odd_comp, stray, bad_rendering)
+
+
+def finish(txs: list[Transaction], results: list[Result], hd: _Head, comp: str, remits: pl.DataFrame,
+           lines: pl.DataFrame, adjs: pl.DataFrame, remarks: pl.DataFrame, provider: pl.DataFrame | None,
+           odd_comp: np.ndarray, stray: np.ndarray, bad_rendering: np.ndarray,
+           paid_total: list[float] | None = None) -> list[Result]:
+    """The transactions' warnings, frames (cut per transaction) and counts, from the group's rows:
+    remits, lines, adjustments and remarks with their contract columns and _tx."""
+    m = len(txs)
+    hdr, payers, remit_dates, payees, traces, methods, bad_npis = (
+        hd.hdr, hd.payers, hd.remit_dates, hd.payees, hd.traces, hd.methods, hd.bad_npis)
+    nclaims = _per_tx(remits["_tx"], m)
     # BPR02 = sum(CLP04) - sum(PLB amounts): a warning only
-    paid_total = _sums(remits, "claim_paid", m)
+    if paid_total is None:
+        paid_total = _sums(remits, "claim_paid", m)
     plb_total = _sums(provider, "amount", m) if provider is not None else [0.0] * m
     for t, (tx, h, res) in enumerate(zip(txs, hdr, results)):
         base = tx.start
@@ -435,17 +507,16 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
             "rendering_npi", "payee_npi", "service_date_from", "service_date_to", "payment_method", "_row"), nclaims)
     nlines = _per_tx(lines["_tx"], m)
     if lines.height:
-        kinds["remit_lines"] = (lines.with_columns(rid, pl.col("line_number").cast(pl.String),
-                                                   iso_date("service_date")).select(
+        kinds["remit_lines"] = (lines.select(
             "remit_claim_id", "line_number", "procedure_code", "modifier_1", "modifier_2", "modifier_3", "modifier_4",
             "original_procedure_code", "units", "line_charge", "line_paid", "service_date", "_row"), nlines)
     nadjs = _per_tx(adjs["_tx"], m)
     if adjs.height:
-        kinds["remit_adjustments"] = (with_line(adjs).with_columns(rid, pl.col("line_number").cast(pl.String)).select(
+        kinds["remit_adjustments"] = (adjs.select(
             "remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity", "_row"), nadjs)
     nremarks = _per_tx(remarks["_tx"], m)
     if remarks.height:
-        kinds["remit_remarks"] = (with_line(remarks).with_columns(rid, pl.col("line_number").cast(pl.String)).select(
+        kinds["remit_remarks"] = (remarks.select(
             "remit_claim_id", "line_number", "rarc", "_row"), nremarks)
     nprov = _per_tx(provider["_tx"], m) if provider is not None else np.zeros(m, dtype=np.int64)
     if provider is not None and provider.height:

@@ -10,8 +10,10 @@ Design (docs/x12.md, "Reading the bytes"):
   and the line breaks are layout. Every ISA re-reads the separators; an interchange with another
   terminator is cut off and read with its own. A file that starts at GS or ST gets its
   separators from its first segments.
-- A chunk is cut into segments by polars' CSV reader (terminator as line end) when it has no
-  control characters, else by str.split; text is UTF-8 when it decodes as UTF-8, else latin-1.
+- A chunk is cut into segments by a compiled loop (etl/x12/cut.py: string views into the chunk's
+  bytes) when it is ASCII with a one-byte terminator and no control characters, else by polars'
+  CSV reader (terminator as line end) when it has no control characters, else by str.split; text
+  is UTF-8 when it decodes as UTF-8, else latin-1. All three give the same segments.
 - Line breaks and blanks around segments are layout and are removed.
 - Segment positions are 1-based over the whole file, counting non-empty segments.
 """
@@ -25,6 +27,8 @@ from typing import Iterator
 
 import polars as pl
 
+from etl.x12 import cut as compiled
+
 CHUNK = 1 << 22            # bytes read at a time
 MAX_SEGMENT = 1 << 20      # a "segment" longer than this is garbage (binary, wrong terminator)
 BOM = b"\xef\xbb\xbf"
@@ -35,7 +39,7 @@ _CONTROL = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\r\n") + "\x7
 
 # the segments of a transaction before they are read (clear() of it is 30 times cheaper than
 # building an empty frame, which a file of thousands of small transactions would do each time)
-_NO_SEGMENTS = pl.DataFrame(schema={"s": pl.String, "k": pl.String})
+_NO_SEGMENTS = pl.DataFrame(schema={"s": pl.String})
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Transaction:
     delims: Delimiters
     gs_date: str | None = None
     gs_version: str | None = None
-    # the segments (column "s", stripped text without terminator) and their first 3 characters ("k")
+    # the segments (column "s": stripped text without terminator)
     frame: pl.DataFrame = field(default_factory=lambda: _NO_SEGMENTS.clear())
     end: int = 0
     errors: list[Problem] = field(default_factory=list)
@@ -256,7 +260,7 @@ def _control_bytes(d: Delimiters) -> bytes:
 
 
 def _has_control(b: bytes, ctrl: bytes) -> bool:
-    return len(b.translate(None, ctrl)) != len(b)
+    return compiled.has_any(b, ctrl)
 
 
 def _env_keys(es: str) -> list[str]:
@@ -271,15 +275,21 @@ def _decode(b: bytes) -> str:
         return b.decode("latin-1")
 
 
-def _split(b: bytes, term: str, plain: bool) -> pl.Series:
-    """The non-empty segments of `b` (complete segments), layout whitespace removed.
+def _split(b: bytes, term: str, plain: bool, es: str) -> tuple[pl.Series, list[int] | None]:
+    """The non-empty segments of `b` (complete segments), layout whitespace removed, and the
+    indexes of its envelope segments when they were found on the way (else None).
 
-    `plain`: the bytes have no control characters, so polars' CSV reader can cut them (with the
-    terminator as line end and a control character that does not occur as column separator):
-    several times faster than str.split + building a Series from Python strings."""
+    `plain`: the bytes have no control characters. ASCII text with a one-byte terminator is then
+    cut by a compiled loop into views of the bytes (etl/x12/cut.py); other plain text by polars'
+    CSV reader (with the terminator as line end and a control character that does not occur as
+    column separator); the rest by str.split. All three give the same segments."""
     tb = term.encode("latin-1")
     if tb not in b"\r\n" and (b"\n" in b or b"\r" in b):
         b = b.replace(b"\r", b"").replace(b"\n", b"")       # line breaks are layout, never data
+    if plain:
+        fast = compiled.segments(b, tb, es.encode("latin-1"))
+        if fast is not None:
+            return fast
     head = b[:65536]
     pad = tb in b"\r\n" or (tb + b" ") in head or (tb + b"\t") in head or b[:1] in (b" ", b"\t")
     s = None
@@ -307,7 +317,7 @@ def _split(b: bytes, term: str, plain: bool) -> pl.Series:
         s = s.str.strip_chars()
     if s.len() and (s.is_null().any() or (s.str.len_bytes() == 0).any()):
         s = s.filter(s.str.len_bytes() > 0)
-    return s
+    return s, None
 
 
 def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | FileProblem | Trailer]:
@@ -427,7 +437,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
             text = text[text.find(tb) + 1:]
             discarding = False
         # an interchange with another segment terminator: this round stops before its ISA
-        off = text.find(b"ISA")
+        off = compiled.find(text, b"ISA", 0)
         while off >= 0:
             before = text[off - 1:off] if off else tb
             sep = text[off + 3:off + 4]
@@ -441,17 +451,18 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                         eof = False
                         chunks = iter(())
                     break
-            off = text.find(b"ISA", off + 1)
+            off = compiled.find(text, b"ISA", off + 1)
         if not text.strip():
             if eof and not buf:
                 break
             continue
         check_ctrl = ctrl_rounds > 0
-        seg = _split(text, term, not check_ctrl)
+        seg, events = _split(text, term, not check_ctrl, es)
         n = seg.len()
-        chunk = pl.DataFrame({"s": seg}).with_columns(k=pl.col("s").str.slice(0, 3))
+        chunk = seg.to_frame()
         ctrl_rounds = max(0, ctrl_rounds - 1)
-        events = chunk["k"].is_in(env).arg_true().to_list()
+        if events is None:
+            events = seg.str.slice(0, 3).is_in(env).arg_true().to_list()
         bad_rows = seg.str.contains(ctrl).arg_true().to_list() if check_ctrl else []
         cursor = 0                 # first segment of the chunk not yet given to a transaction
         bi = 0
