@@ -2,19 +2,25 @@
 for the common case, at the speed of a compiled parser.
 
 r835.read_835_many reads a group of transactions with polars expressions (about a hundred
-operations, each a pass over the group). This module reads the same group with a few loops
-compiled by numba that walk the segment bytes once per question (which loop each segment is in,
-where its elements start and end, how the claims balance) and build the contract's string
-columns directly as Arrow buffers. It takes the common case only: text that is all ASCII with
-one-byte separators, every segment id well formed, every SVC composite written with the ISA's
-component separator, amounts written as plain decimals, every claim and line balanced. For
-anything else `read` returns None and the caller reads the group the columnar way, which is
-the reference: tests/test_x12_fast.py checks that both give the same Results on every sample
-and fixture, and on generated and fuzzed files.
+operations, each a pass over the group). This module reads the same group with loops compiled
+by numba: scan() walks the segment bytes once (each segment's kind, its loop: claim, line or
+header, and where its element separators are); extract() walks the claims' segments once more,
+in file order, and notes where every value the contract needs starts and ends (the first
+rendering NPI and dates of a claim, a line's composite, dates and REF*6R, each CAS triple and
+remark kept); views() then writes each column as Arrow string views into the same bytes, so no
+segment or value ever becomes a Python string. It takes the common case only: text that is all
+ASCII with one-byte separators, every segment id well formed, every SVC composite written with
+the ISA's component separator, amounts written as plain decimals, every claim and line
+balanced. For anything else `read` returns None and the caller reads the group the columnar
+way, which is the reference: tests/test_x12_fast.py checks that both give the same Results on
+every sample and fixture, and on generated and fuzzed files.
 
 Element i of a segment is `segment.split(element_separator)[i]` (0 is the segment id); an
 element beyond the last is missing (null), one that is there but empty is "". Values are built
 in the modes below (what r835's `_get`, `_nz`, `_txt`, `iso_date` and `npi` do to them).
+
+Kernels are written out in full loops: a numba function called per value with an array argument
+costs several times the work it does (measured: 67 against 15 ns a value).
 """
 from __future__ import annotations
 
@@ -169,24 +175,6 @@ def scan(data, offs, first, es):
     return kind, claim, lid, order, hdr, seps[:p], sep_start, ok
 
 
-@nb.njit(**_JIT)
-def elements(offs, seps, sep_start, rows, ks):
-    """Start and end of element ks[r] of segment rows[r] (-1, -1: the segment has no such element)."""
-    n = rows.size
-    st = np.full(n, -1, np.int64)
-    en = np.full(n, -1, np.int64)
-    for r in range(n):
-        i = rows[r]
-        k = ks[r]
-        f = sep_start[i]
-        nsep = sep_start[i + 1] - f
-        if k > nsep:
-            continue
-        st[r] = offs[i] if k == 0 else seps[f + k - 1] + 1
-        en[r] = seps[f + k] if k < nsep else offs[i + 1]
-    return st, en
-
-
 @nb.njit(inline="always", **_JIT)
 def _blank(c):
     return c == 32 or (9 <= c <= 13)
@@ -320,88 +308,238 @@ def views(data, st, en, mode):
 
 
 @nb.njit(**_JIT)
-def by_kind(kind, n_kinds):
-    """The segments grouped by kind, in file order within a kind (a counting sort): segments of
-    kind k are index[start[k]:start[k + 1]]."""
-    start = np.zeros(n_kinds + 1, np.int64)
-    for i in range(kind.size):
-        start[kind[i] + 1] += 1
-    for k in range(n_kinds):
-        start[k + 1] += start[k]
-    fill = start[:-1].copy()
-    index = np.empty(kind.size, np.int64)
-    for i in range(kind.size):
+def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
+    """The rows of a group, in one pass over its segments in file order (the claims' and lines'
+    segments are next to each other in memory, so the pass reads the bytes once, in order).
+
+    Returns element bounds (start, end pairs; -1 missing) per claim, line, adjustment and remark:
+      claims  CL (n, 16): CLP elements 0..7; REND (n, 2): the rendering NPI (NM109 of the first
+              NM1*82 with NM108 XX, not in a line); DFROM, DTO (n, 2): the first claim-level
+              DTM*232 / DTM*233 date
+      lines   SV (n, 14): SVC elements 0..6; PARTS (n, 12): SVC01's components 0..5 (SVC01 stripped
+              of blanks); OPARTS (n, 4): SVC06's components 0..1; DATE (n, 2): the first DTM*472
+              date, else the first DTM*150 date (a 472 without a date falls back); REF6 (n, 2):
+              the first REF*6R's value; LCLAIM, LORDER, LSEG: claim, order in the claim, segment
+      adjustments AD (n, 8): group code, CARC, amount, quantity of each triple kept (a CARC or an
+              amount there); ADSEG, ADCLAIM, ADLINE (-1: the claim's)
+      remarks RM (n, 2): the RARC; RMSEG, RMCLAIM, RMLINE
+    and `odd`: an SVC composite written with another separator than `comp` (left to the
+    reference reader). Claim ids are 1..n in file order (scan()); the claim index is id - 1."""
+    n = offs.size - 1
+    nc = 0
+    ns = 0
+    ncas = 0
+    nrm = 0
+    for i in range(n):
         k = kind[i]
-        index[fill[k]] = i
-        fill[k] += 1
-    return index, start
-
-
-@nb.njit(**_JIT)
-def element_views(data, offs, seps, sep_start, rows, k, mode):
-    """views() of element k of the segments `rows` (the element found and written in one loop)."""
-    n = rows.size
-    st = np.empty(n, np.int64)
-    en = np.empty(n, np.int64)
-    for r in range(n):
-        i = rows[r]
-        f = sep_start[i]
-        nsep = sep_start[i + 1] - f
-        if k > nsep:
-            st[r] = -1
-            en[r] = -1
-        else:
-            st[r] = offs[i] if k == 0 else seps[f + k - 1] + 1
-            en[r] = seps[f + k] if k < nsep else offs[i + 1]
-    return views(data, st, en, mode)
-
-
-@nb.njit(**_JIT)
-def first_value(data, offs, seps, sep_start, rows, keys, n_keys, prefix, cond_k, cond, value_k):
-    """For each key 0..n_keys-1: the start and end of element value_k of the first segment of
-    `rows` (keys ascend with the rows) that starts with the bytes `prefix` and, when cond_k >= 0,
-    whose element cond_k is exactly `cond`; -1 when there is none or it lacks that element."""
-    st = np.full(n_keys, -1, np.int64)
-    en = np.full(n_keys, -1, np.int64)
-    done = np.zeros(n_keys, np.bool_)
-    np_ = prefix.size
-    nc = cond.size
-    for r in range(rows.size):
-        key = keys[r]
-        if key < 0 or done[key]:
+        if k == 1:
+            nc += 1
+        elif claim[i] >= 0:
+            if k == 6:
+                ns += 1
+            elif k == 7:                  # one row per triple the segment has (at most)
+                nsep = sep_start[i + 1] - sep_start[i]
+                ncas += 1
+                for t in range(1, 6):
+                    if nsep + 1 > 2 + 3 * t:
+                        ncas += 1
+            elif k == 11 or k == 12:
+                nrm += 5
+            elif k == 13:
+                nrm += 1
+    CL = np.full((nc, 16), -1, np.int64)
+    REND = np.full((nc, 2), -1, np.int64)
+    DFROM = np.full((nc, 2), -1, np.int64)
+    DTO = np.full((nc, 2), -1, np.int64)
+    c_flags = np.zeros((nc, 3), np.bool_)              # rendering, 232, 233 found
+    SV = np.full((ns, 14), -1, np.int64)
+    PARTS = np.full((ns, 12), -1, np.int64)
+    OPARTS = np.full((ns, 4), -1, np.int64)
+    D472 = np.full((ns, 2), -1, np.int64)
+    D150 = np.full((ns, 2), -1, np.int64)
+    REF6 = np.full((ns, 2), -1, np.int64)
+    l_flags = np.zeros((ns, 3), np.bool_)              # 472, 150, REF*6R found
+    LCLAIM = np.empty(ns, np.int64)
+    LORDER = np.empty(ns, np.int64)
+    LSEG = np.empty(ns, np.int64)
+    AD = np.empty((ncas, 8), np.int64)                # every field of a kept row is written
+    ADSEG = np.empty(ncas, np.int64)
+    ADCLAIM = np.empty(ncas, np.int64)
+    ADLINE = np.empty(ncas, np.int64)
+    RM = np.empty((nrm, 2), np.int64)
+    RMSEG = np.empty(nrm, np.int64)
+    RMCLAIM = np.empty(nrm, np.int64)
+    RMLINE = np.empty(nrm, np.int64)
+    eb = np.full(52, -1, np.int64)                      # bounds of the current segment's elements 0..25
+    prev_ne = 26
+    mia = np.array([5, 20, 21, 22, 23])
+    moa = np.array([3, 4, 5, 6, 7])
+    odd = False
+    li = -1
+    na = 0
+    nr = 0
+    for i in range(n):
+        k = kind[i]
+        if k == 0 or k == 2 or k == 3 or k == 4 or k == 5 or k >= 14 or claim[i] < 0:
             continue
-        i = rows[r]
         a = offs[i]
         b = offs[i + 1]
-        if b - a < np_:
-            continue
-        same = True
-        for j in range(np_):
-            if data[a + j] != prefix[j]:
-                same = False
-                break
-        if not same:
-            continue
         f = sep_start[i]
         nsep = sep_start[i + 1] - f
-        if cond_k >= 0:
-            if cond_k > nsep:
+        ne = nsep + 1
+        if ne > 26:
+            ne = 26
+        for e in range(ne):
+            eb[2 * e] = a if e == 0 else seps[f + e - 1] + 1
+            eb[2 * e + 1] = seps[f + e] if e < nsep else b
+        for e in range(ne, prev_ne):                                       # the rest stays -1
+            eb[2 * e] = -1
+            eb[2 * e + 1] = -1
+        prev_ne = ne
+        ci = claim[i] - 1
+        in_line = lid[i] >= 0
+        if k == 1:                                                        # CLP
+            for e in range(8):
+                CL[ci, 2 * e] = eb[2 * e]
+                CL[ci, 2 * e + 1] = eb[2 * e + 1]
+        elif k == 10:                                                     # NM1*82*, NM108 XX
+            if in_line or c_flags[ci, 0] or nsep < 2:
                 continue
-            ca = a if cond_k == 0 else seps[f + cond_k - 1] + 1
-            cb = seps[f + cond_k] if cond_k < nsep else b
-            if cb - ca != nc:
+            if not (eb[1] - eb[0] == 3 and data[eb[0]] == 78 and data[eb[0] + 1] == 77 and data[eb[0] + 2] == 49):
                 continue
-            for j in range(nc):
-                if data[ca + j] != cond[j]:
-                    same = False
+            if not (eb[3] - eb[2] == 2 and data[eb[2]] == 56 and data[eb[2] + 1] == 50):
+                continue
+            if not (eb[16] >= 0 and eb[17] - eb[16] == 2 and data[eb[16]] == 88 and data[eb[16] + 1] == 88):
+                continue
+            c_flags[ci, 0] = True
+            REND[ci, 0] = eb[18]
+            REND[ci, 1] = eb[19]
+        elif k == 8:                                                      # DTM
+            if eb[2] < 0 or eb[3] - eb[2] != 3:
+                continue
+            q0 = data[eb[2]]
+            q1 = data[eb[2] + 1]
+            q2 = data[eb[2] + 2]
+            if not in_line:
+                if q0 == 50 and q1 == 51 and q2 == 50 and not c_flags[ci, 1]:            # 232
+                    c_flags[ci, 1] = True
+                    DFROM[ci, 0] = eb[4]
+                    DFROM[ci, 1] = eb[5]
+                elif q0 == 50 and q1 == 51 and q2 == 51 and not c_flags[ci, 2]:          # 233
+                    c_flags[ci, 2] = True
+                    DTO[ci, 0] = eb[4]
+                    DTO[ci, 1] = eb[5]
+            else:
+                if q0 == 52 and q1 == 55 and q2 == 50 and not l_flags[li, 0]:            # 472
+                    l_flags[li, 0] = True
+                    D472[li, 0] = eb[4]
+                    D472[li, 1] = eb[5]
+                elif q0 == 49 and q1 == 53 and q2 == 48 and not l_flags[li, 1]:          # 150
+                    l_flags[li, 1] = True
+                    D150[li, 0] = eb[4]
+                    D150[li, 1] = eb[5]
+        elif k == 6:                                                      # SVC
+            li += 1
+            LCLAIM[li] = ci
+            LORDER[li] = order[i]
+            LSEG[li] = i
+            for e in range(7):
+                SV[li, 2 * e] = eb[2 * e]
+                SV[li, 2 * e + 1] = eb[2 * e + 1]
+            for which in range(2):
+                ca = eb[2] if which == 0 else eb[12]
+                cb = eb[3] if which == 0 else eb[13]
+                if ca < 0:
+                    continue
+                has = False
+                for j in range(ca, cb):
+                    if data[j] == comp:
+                        has = True
+                        break
+                if not has and cb - ca > 3:
+                    c = data[ca + 2]
+                    if not (_an(c) or (97 <= c <= 122) or c == 32):
+                        odd = True
+                while ca < cb and (data[ca] == 32 or 9 <= data[ca] <= 13):
+                    ca += 1
+                while cb > ca and (data[cb - 1] == 32 or 9 <= data[cb - 1] <= 13):
+                    cb -= 1
+                width = 6 if which == 0 else 2
+                q = 0
+                s0 = ca
+                for j in range(ca, cb + 1):
+                    if j == cb or data[j] == comp:
+                        if q < width:
+                            if which == 0:
+                                PARTS[li, 2 * q] = s0
+                                PARTS[li, 2 * q + 1] = j
+                            else:
+                                OPARTS[li, 2 * q] = s0
+                                OPARTS[li, 2 * q + 1] = j
+                        q += 1
+                        s0 = j + 1
+        elif k == 9:                                                      # REF*6R* (in a line)
+            if not in_line or l_flags[li, 2] or nsep < 2:
+                continue
+            if not (eb[1] - eb[0] == 3 and data[eb[0]] == 82 and data[eb[0] + 1] == 69 and data[eb[0] + 2] == 70):
+                continue
+            if not (eb[3] - eb[2] == 2 and data[eb[2]] == 54 and data[eb[2] + 1] == 82):
+                continue
+            l_flags[li, 2] = True
+            REF6[li, 0] = eb[4]
+            REF6[li, 1] = eb[5]
+        elif k == 7:                                                      # CAS
+            for t in range(6):
+                kk = 2 + 3 * t
+                if t > 0 and nsep + 1 <= kk:
                     break
-            if not same:
-                continue
-        done[key] = True
-        if value_k <= nsep:
-            st[key] = a if value_k == 0 else seps[f + value_k - 1] + 1
-            en[key] = seps[f + value_k] if value_k < nsep else b
-    return st, en
+                # kept when the CARC (stripped) or the amount is not empty
+                ca = eb[2 * kk]
+                cb = eb[2 * kk + 1]
+                while ca >= 0 and ca < cb and (data[ca] == 32 or 9 <= data[ca] <= 13):
+                    ca += 1
+                while ca >= 0 and cb > ca and (data[cb - 1] == 32 or 9 <= data[cb - 1] <= 13):
+                    cb -= 1
+                carc_there = ca >= 0 and cb > ca
+                amt_there = eb[2 * kk + 2] >= 0 and eb[2 * kk + 3] > eb[2 * kk + 2]
+                if not (carc_there or amt_there):
+                    continue
+                AD[na, 0] = eb[2]
+                AD[na, 1] = eb[3]
+                AD[na, 2] = eb[2 * kk]
+                AD[na, 3] = eb[2 * kk + 1]
+                AD[na, 4] = eb[2 * kk + 2]
+                AD[na, 5] = eb[2 * kk + 3]
+                AD[na, 6] = eb[2 * kk + 4]
+                AD[na, 7] = eb[2 * kk + 5]
+                ADSEG[na] = i
+                ADCLAIM[na] = ci
+                ADLINE[na] = li if in_line else -1
+                na += 1
+        else:                                                             # MIA, MOA, LQ*HE
+            for t in range(5):
+                if k == 13:
+                    if t > 0 or not (eb[3] - eb[2] == 2 and data[eb[2]] == 72 and data[eb[2] + 1] == 69):
+                        break
+                    e = 2
+                else:
+                    e = mia[t] if k == 11 else moa[t]
+                ra = eb[2 * e]
+                rb = eb[2 * e + 1]
+                while ra >= 0 and ra < rb and (data[ra] == 32 or 9 <= data[ra] <= 13):
+                    ra += 1
+                while ra >= 0 and rb > ra and (data[rb - 1] == 32 or 9 <= data[rb - 1] <= 13):
+                    rb -= 1
+                if ra < 0 or rb == ra:
+                    continue
+                RM[nr, 0] = eb[2 * e]
+                RM[nr, 1] = eb[2 * e + 1]
+                RMSEG[nr] = i
+                RMCLAIM[nr] = ci
+                RMLINE[nr] = li if (k == 13 and in_line) else -1
+                nr += 1
+    return (CL, REND, DFROM, DTO, SV, PARTS, OPARTS, D472, D150, REF6, LCLAIM, LORDER, LSEG,
+            AD[:na], ADSEG[:na], ADCLAIM[:na], ADLINE[:na], RM[:nr], RMSEG[:nr], RMCLAIM[:nr], RMLINE[:nr], odd)
 
 
 @nb.njit(**_JIT)
@@ -431,77 +569,6 @@ def tx_views(buf, boffs, bvalid, tx):
             v[p + 14] = (a >> 16) & 255
             v[p + 15] = (a >> 24) & 255
     return v, valid
-
-
-@nb.njit(**_JIT)
-def equals(data, st, en, text):
-    """Is the value data[st:en] exactly `text` (False when missing)?"""
-    n = st.size
-    out = np.zeros(n, np.bool_)
-    m = text.size
-    for r in range(n):
-        a = st[r]
-        if a < 0 or en[r] - a != m:
-            continue
-        same = True
-        for j in range(m):
-            if data[a + j] != text[j]:
-                same = False
-                break
-        out[r] = same
-    return out
-
-
-@nb.njit(**_JIT)
-def composite(data, st, en, comp, width):
-    """Components 0..width-1 of composite values (blanks around the value stripped first), and
-    whether each value is odd: no component separator, longer than 3, and a third character that
-    is not a letter, digit or space (r835 then reads it with that character: not done here)."""
-    n = st.size
-    cst = np.full((n, width), -1, np.int64)
-    cen = np.full((n, width), -1, np.int64)
-    odd = False
-    for r in range(n):
-        a = st[r]
-        b = en[r]
-        if a < 0:
-            continue
-        has = False
-        for j in range(a, b):
-            if data[j] == comp:
-                has = True
-                break
-        if not has and b - a > 3:
-            c = data[a + 2]
-            if not (_an(c) or (97 <= c <= 122) or c == 32):
-                odd = True
-        while a < b and _blank(data[a]):
-            a += 1
-        while b > a and _blank(data[b - 1]):
-            b -= 1
-        k = 0
-        s = a
-        for j in range(a, b):
-            if data[j] == comp:
-                if k < width:
-                    cst[r, k] = s
-                    cen[r, k] = j
-                k += 1
-                s = j + 1
-        if k < width:
-            cst[r, k] = s
-            cen[r, k] = b
-    return cst, cen, odd
-
-
-@nb.njit(**_JIT)
-def first_of(keys, pick, n_keys):
-    """For each key 0..n_keys-1, the first r with pick[r] (keys ascend with r), else -1."""
-    out = np.full(n_keys, -1, np.int64)
-    for r in range(keys.size):
-        if pick[r] and out[keys[r]] < 0:
-            out[keys[r]] = r
-    return out
 
 
 @nb.njit(**_JIT)
@@ -559,79 +626,90 @@ def line_numbers(data, ref_st, ref_en, line_claim, order):
     return out
 
 
-@nb.njit(inline="always", **_JIT)
-def _number(data, a, b):
-    """A plain decimal ([+-]digits[.digits], or .digits) -> (1, value); not a number -> (0, 0.0);
-    anything a float parser might still read (exponent, inf, nan, too many digits) -> (2, 0.0)."""
-    if a < 0 or a >= b:
-        return 0, 0.0
-    j = a
-    neg = False
-    if data[j] == 43 or data[j] == 45:
-        neg = data[j] == 45
-        j += 1
-    mant = 0
-    nd = 0
-    frac = 0
-    dot = False
-    while j < b:
-        c = data[j]
-        if 48 <= c <= 57:
-            mant = mant * 10 + (c - 48)
-            nd += 1
-            if dot:
-                frac += 1
-            if nd > 15:
-                return 2, 0.0
-        elif c == 46 and not dot:
-            dot = True
-        else:
-            for q in range(a, b):
-                c2 = data[q] | 32
-                if c2 == 101 or c2 == 105 or c2 == 110:      # e, i(nf), n(an)
-                    return 2, 0.0
-            return 0, 0.0
-        j += 1
-    if nd == 0:
-        return 0, 0.0
-    v = mant / 10.0 ** frac
-    return 1, -v if neg else v
+@nb.njit(**_JIT)
+def numbers(data, bounds):
+    """The values data[start:end] of an (n, 2) bounds array read as numbers: state 1 and the value
+    for a plain decimal ([+-]digits[.digits], or .digits), 0 for no number (missing, empty or not
+    one), 2 for what a float parser might still read differently (an exponent, inf, nan, more than
+    15 digits). (One loop, written out: see the module's note.)"""
+    n = bounds.shape[0]
+    state = np.zeros(n, np.int8)
+    value = np.zeros(n, np.float64)
+    for r in range(n):
+        a = bounds[r, 0]
+        b = bounds[r, 1]
+        if a < 0 or a >= b:
+            continue
+        j = a
+        neg = False
+        if data[j] == 43 or data[j] == 45:
+            neg = data[j] == 45
+            j += 1
+        mant = 0
+        nd = 0
+        frac = 0
+        dot = False
+        st = 1
+        while j < b:
+            c = data[j]
+            if 48 <= c <= 57:
+                mant = mant * 10 + (c - 48)
+                nd += 1
+                if dot:
+                    frac += 1
+                if nd > 15:
+                    st = 2
+                    break
+            elif c == 46 and not dot:
+                dot = True
+            else:
+                st = 0
+                for q in range(a, b):
+                    c2 = data[q] | 32
+                    if c2 == 101 or c2 == 105 or c2 == 110:      # e, i(nf), n(an)
+                        st = 2
+                        break
+                break
+            j += 1
+        if st == 1 and nd == 0:
+            st = 0
+        state[r] = st
+        if st == 1:
+            v = mant / 10.0 ** frac              # an exact integer over an exact power of ten: correctly rounded
+            value[r] = -v if neg else v
+    return state, value
 
 
 @nb.njit(**_JIT)
-def paid_by_tx(data, st, en, tx, m):
+def paid_by_tx(state, value, tx, m):
     """The sum of the claims' paid amounts per transaction (CLP04), and whether every amount was a
     plain decimal or empty (else a float parser might read one differently: the caller sums them
     the reference way)."""
     out = np.zeros(m, np.float64)
-    for r in range(st.size):
-        s, v = _number(data, st[r], en[r])
-        if s == 2:
+    for r in range(state.size):
+        if state[r] == 2:
             return out, False
-        if s == 1:
-            out[tx[r]] += v
+        if state[r] == 1:
+            out[tx[r]] += value[r]
     return out, True
 
 
 @nb.njit(**_JIT)
-def balanced(data, charge_st, charge_en, paid_st, paid_en, adj_st, adj_en, adj_of, n_of):
+def balanced(charge_state, charge, paid_state, paid, adj_state, adj, adj_of, n_of):
     """Do the rows (claims or lines) balance: charge - paid = the sum of their adjustments (to the
     cent, with a margin)? adj_of[r]: the row each adjustment amount belongs to (-1: none).
     Returns False when one does not, or when an amount is not a plain decimal."""
     sums = np.zeros(n_of, np.float64)
-    for r in range(adj_st.size):
+    for r in range(adj_state.size):
         if adj_of[r] < 0:
             continue
-        s, v = _number(data, adj_st[r], adj_en[r])
-        if s == 2:
+        if adj_state[r] == 2:
             return False
-        sums[adj_of[r]] += v
+        sums[adj_of[r]] += adj[r]
     for r in range(n_of):
-        s1, c = _number(data, charge_st[r], charge_en[r])
-        s2, p = _number(data, paid_st[r], paid_en[r])
-        if s1 == 2 or s2 == 2:
+        if charge_state[r] == 2 or paid_state[r] == 2:
             return False
-        if s1 == 1 and s2 == 1 and abs(c - p - sums[r]) >= TOLERANCE - _MARGIN:
+        if charge_state[r] == 1 and paid_state[r] == 1 and abs(charge[r] - paid[r] - sums[r]) >= TOLERANCE - _MARGIN:
             return False
     return True
 
@@ -746,11 +824,6 @@ def _series(name: str, views_: np.ndarray, valid: np.ndarray | None, buffer: np.
     return pl.Series(name, arr, dtype=pl.String)
 
 
-def take2(se: tuple[np.ndarray, np.ndarray], at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, end) pairs at `at` (-1: none)."""
-    return take(se[0], at), take(se[1], at)
-
-
 # ---------------------------------------------------------------------------------------------
 # the reader
 
@@ -785,147 +858,68 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
     if not ok:
         return None
 
-    def E(rows: np.ndarray, k) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end of element k (one index, or one per row) of the segments `rows`."""
-        ks = np.full(rows.size, k, dtype=np.int64) if np.isscalar(k) else k
-        return elements(offs, seps, sep_start, rows, ks)
+    def col(name: str, se: np.ndarray, mode: int) -> pl.Series:
+        """A column from value bounds (an (n, 2) array of start, end)."""
+        return _series(name, *views(data, np.ascontiguousarray(se[:, 0]), np.ascontiguousarray(se[:, 1]), mode),
+                       data)
 
-    def count(rows: np.ndarray) -> np.ndarray:
-        """How many elements the segments `rows` have (the id included)."""
-        return sep_start[rows + 1] - sep_start[rows] + 1
+    def el(bounds: np.ndarray, e: int) -> np.ndarray:
+        """The (start, end) columns of element e in a bounds array."""
+        return bounds[:, 2 * e:2 * e + 2]
 
-    def col(name: str, se: tuple[np.ndarray, np.ndarray], mode: int) -> pl.Series:
-        """A column from value bounds."""
-        st, en = np.ascontiguousarray(se[0]), np.ascontiguousarray(se[1])
-        return _series(name, *views(data, st, en, mode), data)
-
-    def ecol(name: str, rows: np.ndarray, k: int, mode: int) -> pl.Series:
-        """A column from element k of the segments `rows`."""
-        return _series(name, *element_views(data, offs, seps, sep_start, rows, k, mode), data)
-
-    def text(t: str) -> np.ndarray:
-        return np.frombuffer(t.encode("ascii"), dtype=np.uint8)
-
-    def has(rows: np.ndarray, k: int, t: str) -> np.ndarray:
-        """Is element k of the segments `rows` exactly `t`?"""
-        return equals(data, *E(rows, k), np.frombuffer(t.encode("ascii"), dtype=np.uint8))
-
+    results = [Result() for _ in txs]
     in_claim = claim >= 0
-    kind_index, kind_start = by_kind(kind, 17)
-
-    def of(k: int, where: np.ndarray | None = None) -> np.ndarray:
-        """The segments of kind k (in file order), those in `where` only."""
-        rows = kind_index[kind_start[k]:kind_start[k + 1]]
-        return rows if where is None else rows[where[rows]]
     stray = np.bincount(tx_idx[((kind == SVC) | (kind == CAS) | (kind == MIA) | (kind == MOA) | (kind == LQ))
                                & ~in_claim], minlength=m)
-    results = [Result() for _ in txs]
-
     # header: a few segments per transaction, read in Python
     hsegs = np.flatnonzero(hdr_np & ((kind == BPR) | (kind == TRN) | (kind == N1) | (kind == REF) | (kind == DTM)))
     hd = r835._header(txs, ctx, es_s, ((int(tx_idx[i]), data[offs[i]:offs[i + 1]].tobytes().decode("ascii"),
                                         int(rowpos[i])) for i in hsegs.tolist()))
 
-    # ------------------------------------------------------------------ claims (CLP)
-    rc = of(CLP)
+    (CL, REND, DFROM, DTO, SV, PARTS, OPARTS, D472, D150, REF6, LCLAIM, LORDER, LSEG,
+     AD, ADSEG, ADCLAIM, ADLINE, RM, RMSEG, RMCLAIM, RMLINE, odd) = extract(
+        data, offs, seps, sep_start, kind, claim, lid, order, es, comp)
+    if odd:
+        return None
+    # balancing: charge - paid = the adjustments, per claim and per line (else the reference reads it)
+    amounts = numbers(data, el(AD, 2))
+    claim_paid = numbers(data, el(CL, 4))
+    if not balanced(*numbers(data, el(CL, 3)), *claim_paid, *amounts, ADCLAIM, CL.shape[0]):
+        return None
+    if not balanced(*numbers(data, el(SV, 2)), *numbers(data, el(SV, 3)), *amounts, ADLINE, SV.shape[0]):
+        return None
+
+    # ------------------------------------------------------------------ ids
+    rc = np.flatnonzero(kind == CLP)
     n_claims = rc.size                     # claim ids are 1..n_claims in file order
     nclaims = np.bincount(tx_idx[rc], minlength=m)
     cbase = np.cumsum(nclaims) - nclaims
     claim_tx = tx_idx[rc]
+    claim_no = np.arange(1, n_claims + 1, dtype=np.int64) - cbase[claim_tx]
+    # (asked for last: the file's hash may still be being computed beside the reading)
     prefix = [p.encode("utf-8") for p in hd.prefixes]
     prefix_bytes = np.frombuffer(b"".join(prefix), dtype=np.uint8) if any(prefix) else np.zeros(0, np.uint8)
     prefix_offs = np.concatenate(([0], np.cumsum([len(p) for p in prefix]))).astype(np.int64)
-    claim_no = np.arange(1, n_claims + 1, dtype=np.int64) - cbase[claim_tx]
-
     id_bytes, id_offs = claim_ids(prefix_bytes, prefix_offs, claim_tx, claim_no)
 
-    def rid(claims: np.ndarray) -> pl.Series:
-        """remit_claim_id of claim ids (1-based): views of each claim's id, written once."""
-        return _series("remit_claim_id", id_views(id_bytes, id_offs, claims - 1), None, id_bytes)
+    def rid(claim_index: np.ndarray) -> pl.Series:
+        """remit_claim_id of claims (0-based): views of each claim's id, written once."""
+        return _series("remit_claim_id", id_views(id_bytes, id_offs, claim_index), None, id_bytes)
 
-    # claim level NM1*82 (rendering: the first that starts with "NM1*82*" and has NM108 XX)
-    r82 = of(NM1, in_claim & (lid < 0))
-    rend = first_value(data, offs, seps, sep_start, r82, claim[r82] - 1, n_claims, text("NM1" + es_s + "82" + es_s),
-                       8, text("XX"), 9)
-    # claim level DTM*232/233 (service dates): the first of each per claim
-    rd = of(DTM, in_claim)
-    rd_claim = rd[lid[rd] < 0]
-    ckeys = claim[rd_claim] - 1
-    date_from = first_value(data, offs, seps, sep_start, rd_claim, ckeys, n_claims, _NONE, 1, text("232"), 2)
-    date_to = first_value(data, offs, seps, sep_start, rd_claim, ckeys, n_claims, _NONE, 1, text("233"), 2)
-    rendering_strip = present(data, *rend, STRIP)
-    rendering = col("rendering_npi", rend, NPI)
-    bad_rendering = np.bincount(claim_tx[rendering_strip & rendering.is_null().to_numpy()], minlength=m)
+    line_no = line_numbers(data, REF6[:, 0].copy(), REF6[:, 1].copy(), LCLAIM, LORDER)
 
-    # ------------------------------------------------------------------ service lines (SVC)
-    rs = of(SVC, in_claim)
-    pst, pen, odd1 = composite(data, *E(rs, 1), comp, 6)
-    ost, oen, odd2 = composite(data, *E(rs, 6), comp, 2)
-    if odd1 or odd2:
-        return None
-    line_lid = lid[rs]                       # ascending; a stray SVC outside claims leaves a gap
-
-    def line_of(lids: np.ndarray) -> np.ndarray:
-        """The index in `rs` of the lines with these ids (-1 stays -1)."""
-        return np.where(lids >= 0, np.searchsorted(line_lid, lids), -1)
-
-    # a line's date: the first DTM*472's, else the first DTM*150's (coalesce: a 472 without a
-    # date falls back to the 150)
-    rl = rd[lid[rd] >= 0]
-    lkeys = line_of(lid[rl])
-    d472 = first_value(data, offs, seps, sep_start, rl, lkeys, rs.size, _NONE, 1, text("472"), 2)
-    d150 = first_value(data, offs, seps, sep_start, rl, lkeys, rs.size, _NONE, 1, text("150"), 2)
-    sdate = (np.where(d472[0] >= 0, d472[0], d150[0]), np.where(d472[0] >= 0, d472[1], d150[1]))
-    # REF*6R: the first per line that starts with "REF*6R*"
-    r6 = of(REF, lid >= 0)
-    ref = first_value(data, offs, seps, sep_start, r6, line_of(lid[r6]), rs.size, text("REF" + es_s + "6R" + es_s),
-                      -1, _NONE, 2)
-    line_no = line_numbers(data, ref[0], ref[1], claim[rs], order[rs])
-
-    # ------------------------------------------------------------------ adjustments (CAS)
-    ra = of(CAS, in_claim)
-    triples = (np.arange(6)[None, :] == 0) | (count(ra)[:, None] > CAS_TRIPLES[None, :])
-    r_idx, k_idx = np.nonzero(triples)                        # row-major: file order, then triple
-    a_rows = ra[r_idx]
-    kk = CAS_TRIPLES[k_idx]
-    carc_se, amt_se = E(a_rows, kk), E(a_rows, kk + 1)
-    keep = present(data, *carc_se, TXT) | present(data, *amt_se, NZ)
-    a_rows, kk = a_rows[keep], kk[keep]
-    carc_se, amt_se = (carc_se[0][keep], carc_se[1][keep]), (amt_se[0][keep], amt_se[1][keep])
-
-    # ------------------------------------------------------------------ balancing (or the reference)
-    adj_line = line_of(lid[a_rows])
-    if not balanced(data, *E(rc, 3), *E(rc, 4), *amt_se, claim[a_rows] - 1, n_claims):
-        return None
-    line_charge, line_paid = E(rs, 2), E(rs, 3)
-    if not balanced(data, *line_charge, *line_paid, *amt_se, adj_line, rs.size):
-        return None
-
-    # ------------------------------------------------------------------ remarks (MIA, MOA, LQ*HE)
-    rm = np.sort(np.concatenate([of(MIA, in_claim), of(MOA, in_claim), of(LQ, in_claim)]))
-    mk = kind[rm]
-    wanted = np.full((rm.size, 5), -1, dtype=np.int64)      # the elements each segment gives, in _k order
-    wanted[mk == MIA] = MIA_REMARKS
-    wanted[mk == MOA] = MOA_REMARKS
-    wanted[(mk == LQ) & has(rm, 1, "HE"), 0] = 2
-    m_r, m_k = np.nonzero(wanted >= 0)
-    rem_rows = rm[m_r]
-    rarc_se = E(rem_rows, wanted[m_r, m_k])
-    keep_m = present(data, *rarc_se, TXT)
-    rem_rows, m_r = rem_rows[keep_m], m_r[keep_m]
-    rarc_se = (rarc_se[0][keep_m], rarc_se[1][keep_m])
-    rem_lid = np.where(mk[m_r] == LQ, lid[rem_rows], -1)
+    def line_text(line_index: np.ndarray) -> pl.Series:
+        return _series("line_number", *number_views(take(line_no, line_index)), _NO_BYTES)
 
     # ------------------------------------------------------------------ provider adjustments (PLB)
-    rp = of(PLB)
+    rp = np.flatnonzero(kind == PLB)
     provider = None
     if rp.size:
         plb = pl.DataFrame({"_tx": pl.Series(tx_idx[rp], dtype=pl.Int32), "_row": rowpos[rp],
-                            "s": col("s", (offs[:-1][rp], offs[1:][rp]), RAW)})
+                            "s": col("s", np.stack([offs[:-1][rp], offs[1:][rp]], axis=1), RAW)})
         provider = r835.provider_adjustments(plb, es_s, comp_s)
 
     # ------------------------------------------------------------------ the contract's rows
-
     def tx_col(name: str, per: list[str | None]) -> pl.Series:
         """A column of each claim's transaction's value."""
         enc = [(v or "").encode("utf-8") for v in per]
@@ -934,57 +928,58 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
         return _series(name, *tx_views(buf, boffs, np.array([v is not None for v in per], dtype=np.bool_),
                                        claim_tx), buf)
 
-    claims = np.arange(1, n_claims + 1, dtype=np.int64)
+    rendering = col("rendering_npi", REND, NPI)
+    bad_rendering = np.bincount(
+        claim_tx[present(data, REND[:, 0].copy(), REND[:, 1].copy(), STRIP) & rendering.is_null().to_numpy()],
+        minlength=m)
     remits = pl.DataFrame({
-        "remit_claim_id": rid(claims), "_tx": pl.Series(claim_tx, dtype=pl.Int32),
-        "patient_control_number": ecol("patient_control_number", rc, 1, TXT),
-        "claim_status": ecol("claim_status", rc, 2, ZTXT),
-        "claim_charge": ecol("claim_charge", rc, 3, NZ),
-        "claim_paid": ecol("claim_paid", rc, 4, NZ),
-        "patient_responsibility": ecol("patient_responsibility", rc, 5, NZ),
-        "payer_claim_number": ecol("payer_claim_number", rc, 7, TXT),
-        "filing_indicator": ecol("filing_indicator", rc, 6, TXT),
+        "remit_claim_id": rid(np.arange(n_claims)), "_tx": pl.Series(claim_tx, dtype=pl.Int32),
+        "patient_control_number": col("patient_control_number", el(CL, 1), TXT),
+        "claim_status": col("claim_status", el(CL, 2), ZTXT),
+        "claim_charge": col("claim_charge", el(CL, 3), NZ),
+        "claim_paid": col("claim_paid", el(CL, 4), NZ),
+        "patient_responsibility": col("patient_responsibility", el(CL, 5), NZ),
+        "payer_claim_number": col("payer_claim_number", el(CL, 7), TXT),
+        "filing_indicator": col("filing_indicator", el(CL, 6), TXT),
         "rendering_npi": rendering,
-        "service_date_from": col("service_date_from", date_from, DATE),
-        "service_date_to": col("service_date_to", date_to, DATE),
+        "service_date_from": col("service_date_from", DFROM, DATE),
+        "service_date_to": col("service_date_to", DTO, DATE),
         "payer_id": tx_col("payer_id", [p.payer_id for p in hd.payers]),
         "trace_number": tx_col("trace_number", hd.traces), "remit_date": tx_col("remit_date", hd.remit_dates),
         "payee_npi": tx_col("payee_npi", hd.payees), "payment_method": tx_col("payment_method", hd.methods),
         "_row": rowpos[rc]})
     lines = pl.DataFrame({
-        "remit_claim_id": rid(claim[rs]), "_tx": pl.Series(tx_idx[rs], dtype=pl.Int32),
+        "remit_claim_id": rid(LCLAIM), "_tx": pl.Series(tx_idx[LSEG], dtype=pl.Int32),
         "line_number": _series("line_number", *number_views(line_no), _NO_BYTES),
-        "procedure_code": col("procedure_code", (pst[:, 1], pen[:, 1]), NZ),
-        "modifier_1": col("modifier_1", (pst[:, 2], pen[:, 2]), NZ),
-        "modifier_2": col("modifier_2", (pst[:, 3], pen[:, 3]), NZ),
-        "modifier_3": col("modifier_3", (pst[:, 4], pen[:, 4]), NZ),
-        "modifier_4": col("modifier_4", (pst[:, 5], pen[:, 5]), NZ),
-        "original_procedure_code": col("original_procedure_code", (ost[:, 1], oen[:, 1]), NZ),
-        "units": ecol("units", rs, 5, NZ),
-        "line_charge": col("line_charge", line_charge, NZ),
-        "line_paid": col("line_paid", line_paid, NZ),
-        "service_date": col("service_date", sdate, DATE_NZ),
-        "_row": rowpos[rs]})
-
-    def line_text(line_key: np.ndarray) -> pl.Series:
-        return _series("line_number", *number_views(take(line_no, line_key)), _NO_BYTES)
-
+        "procedure_code": col("procedure_code", el(PARTS, 1), NZ),
+        "modifier_1": col("modifier_1", el(PARTS, 2), NZ),
+        "modifier_2": col("modifier_2", el(PARTS, 3), NZ),
+        "modifier_3": col("modifier_3", el(PARTS, 4), NZ),
+        "modifier_4": col("modifier_4", el(PARTS, 5), NZ),
+        "original_procedure_code": col("original_procedure_code", el(OPARTS, 1), NZ),
+        "units": col("units", el(SV, 5), NZ),
+        "line_charge": col("line_charge", el(SV, 2), NZ),
+        "line_paid": col("line_paid", el(SV, 3), NZ),
+        # the first DTM*472's date, else the first DTM*150's
+        "service_date": col("service_date", np.where(D472[:, :1] >= 0, D472, D150), DATE_NZ),
+        "_row": rowpos[LSEG]})
     adjs = pl.DataFrame({
-        "remit_claim_id": rid(claim[a_rows]), "_tx": pl.Series(tx_idx[a_rows], dtype=pl.Int32),
-        "line_number": line_text(adj_line),
-        "group_code": ecol("group_code", a_rows, 1, TXT),
-        "carc": col("carc", carc_se, TXT),
-        "amount": col("amount", amt_se, NZ),
-        "quantity": col("quantity", E(a_rows, kk + 2), NZ),
-        "_row": rowpos[a_rows]})
+        "remit_claim_id": rid(ADCLAIM), "_tx": pl.Series(tx_idx[ADSEG], dtype=pl.Int32),
+        "line_number": line_text(ADLINE),
+        "group_code": col("group_code", el(AD, 0), TXT),
+        "carc": col("carc", el(AD, 1), TXT),
+        "amount": col("amount", el(AD, 2), NZ),
+        "quantity": col("quantity", el(AD, 3), NZ),
+        "_row": rowpos[ADSEG]})
     remarks = pl.DataFrame({
-        "remit_claim_id": rid(claim[rem_rows]), "_tx": pl.Series(tx_idx[rem_rows], dtype=pl.Int32),
-        "line_number": line_text(line_of(rem_lid)),
-        "rarc": col("rarc", rarc_se, TXT),
-        "_row": rowpos[rem_rows]})
+        "remit_claim_id": rid(RMCLAIM), "_tx": pl.Series(tx_idx[RMSEG], dtype=pl.Int32),
+        "line_number": line_text(RMLINE),
+        "rarc": col("rarc", RM, TXT),
+        "_row": rowpos[RMSEG]})
+
     # BPR02 = sum(CLP04) - sum(PLB): summed here unless a transaction is near or over the tolerance
     # (then finish sums them the reference way, so its warning says exactly the same)
-    paid, plain = paid_by_tx(data, *E(rc, 4), claim_tx, m)
+    paid, plain = paid_by_tx(*claim_paid, claim_tx, m)
     paid_total = paid.tolist() if plain and provider is None else None
     if paid_total is not None:
         for t, h in enumerate(hd.hdr):
