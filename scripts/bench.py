@@ -173,19 +173,42 @@ def step_x12(argv):
         small.write_bytes(bx.generate_835(n_slow))
     warm.write_bytes(bx.generate_835(20))
     out = {"claims": n, "file_mb": big.stat().st_size / 1e6, "pyx12_claims": n_slow}
-    for name, fn, path, claims, runs in (("split", bx.run_floor, big, n, reps),
-                                         ("split_elements", bx.run_floor_elements, big, n, reps),
-                                         ("ours", bx.run_ours, big, n, reps),
-                                         ("oxedi", bx.run_oxedi, big, n, reps),
-                                         ("pyx12", bx.run_pyx12, small, n_slow, 1)):
+    # the files are read once first: every parser is timed on a file in the page cache (at 10M, one
+    # run each, the plain split used to read it from disk and looked 8 times slower than ours)
+    for p in (big, small):
+        with open(p, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+    parsers = (("split", bx.run_floor, big, n, reps), ("split_elements", bx.run_floor_elements, big, n, reps),
+               ("ours", bx.run_ours, big, n, reps), ("oxedi", bx.run_oxedi, big, n, reps),
+               ("pyx12", bx.run_pyx12, small, n_slow, 1))
+    times: dict[str, list[float]] = {}
+    results: dict[str, object] = {}
+    for name, fn, *_ in parsers:            # imports and first-call costs are not timed
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 fn(warm)
-            secs, res = bx.timed(fn, path, runs)
-            out[name] = {"seconds": secs, "claims_per_s": claims / secs, "runs": runs,
-                         "claims_read": res[0] if not name.startswith("split") else None}
+            times[name] = []
         except Exception as exc:            # a missing or failing peer is a result, not a crash
             out[name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    # round-robin (run 1 of each, then run 2 of each): a burst of load on the shared machine hits
+    # every parser alike, so the ratios of one run stay meaningful
+    for r in range(reps):
+        for name, fn, path, claims, runs in parsers:
+            if name not in times or r >= runs:
+                continue
+            try:
+                secs, results[name] = bx.timed(fn, path, 1)
+                times[name].append(secs)
+            except Exception as exc:
+                out[name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+                del times[name]
+    for name, fn, path, claims, runs in parsers:
+        if name in times and times[name]:
+            secs = median(times[name])
+            res = results[name]
+            out[name] = {"seconds": secs, "claims_per_s": claims / secs, "runs": len(times[name]),
+                         "claims_read": res[0] if not name.startswith("split") else None}
     print(json.dumps(out))
 
 
