@@ -256,7 +256,7 @@ def test_fuzzed_835s_read_the_same_both_ways(data, monkeypatch):
     compare_cutting(data, monkeypatch)
 
 
-def test_the_tokenizer_module_uses_the_compiled_cutting():
+def test_the_tokenizer_uses_the_compiled_cutting(monkeypatch):
     """The compiled cutting is wired in (the comparisons above would pass if it never ran)."""
     data = generate_835(50, per_transaction=10, seed=5)
     calls = []
@@ -266,9 +266,16 @@ def test_the_tokenizer_module_uses_the_compiled_cutting():
         out = real(*a)
         calls.append(out is not None)
         return out
-    tokenizer.compiled.segments = spy
-    try:
-        assert sum(1 for u in walk("x.835", data) if isinstance(u, Transaction)) == 5
-    finally:
-        tokenizer.compiled.segments = real
+    monkeypatch.setattr(cut, "segments", spy)
+    assert sum(1 for u in walk("x.835", data) if isinstance(u, Transaction)) == 5
     assert calls and all(calls)
+    assert tokenizer._compiled() is cut
+
+
+def test_loading_csv_files_does_not_import_numba():
+    """numba (~85 MB) is imported when X12 is read, not by the loader or the X12 package."""
+    code = ("import sys; import etl.load, etl.readers, etl.x12; "
+            "from etl.readers import read_file; print('numba' in sys.modules)")
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from etl.x12 import fast835
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
 from etl.x12.tokenizer import Problem, Transaction, fix_text, show
 
@@ -188,6 +187,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     the per-operation cost of polars is paid once per group instead of once per transaction
     (files with many small transactions were 10 times slower per claim)."""
     if FAST:
+        from etl.x12 import fast835    # here: numba is imported when an 835 is read, not with the package
         try:
             res = fast835.read(txs, ctx)
         except Exception:      # a bug of the compiled path must not cost a transaction: read it the reference way

@@ -27,8 +27,6 @@ from typing import Iterator
 
 import polars as pl
 
-from etl.x12 import cut as compiled
-
 CHUNK = 1 << 22            # bytes read at a time
 MAX_SEGMENT = 1 << 20      # a "segment" longer than this is garbage (binary, wrong terminator)
 BOM = b"\xef\xbb\xbf"
@@ -259,8 +257,15 @@ def _control_bytes(d: Delimiters) -> bytes:
     return "".join(c for c in _CONTROL if c not in seps).encode("latin-1")
 
 
+def _compiled():
+    """etl/x12/cut.py, imported when X12 is first read (numba costs ~85 MB of memory and a moment
+    to import: a load of CSV files never pays it)."""
+    from etl.x12 import cut
+    return cut
+
+
 def _has_control(b: bytes, ctrl: bytes) -> bool:
-    return compiled.has_any(b, ctrl)
+    return _compiled().has_any(b, ctrl)
 
 
 def _env_keys(es: str) -> list[str]:
@@ -287,7 +292,7 @@ def _split(b: bytes, term: str, plain: bool, es: str) -> tuple[pl.Series, list[i
     if tb not in b"\r\n" and (b"\n" in b or b"\r" in b):
         b = b.replace(b"\r", b"").replace(b"\n", b"")       # line breaks are layout, never data
     if plain:
-        fast = compiled.segments(b, tb, es.encode("latin-1"))
+        fast = _compiled().segments(b, tb, es.encode("latin-1"))
         if fast is not None:
             return fast
     head = b[:65536]
@@ -437,7 +442,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
             text = text[text.find(tb) + 1:]
             discarding = False
         # an interchange with another segment terminator: this round stops before its ISA
-        off = compiled.find(text, b"ISA", 0)
+        off = _compiled().find(text, b"ISA", 0)
         while off >= 0:
             before = text[off - 1:off] if off else tb
             sep = text[off + 3:off + 4]
@@ -451,7 +456,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                         eof = False
                         chunks = iter(())
                     break
-            off = compiled.find(text, b"ISA", off + 1)
+            off = _compiled().find(text, b"ISA", off + 1)
         if not text.strip():
             if eof and not buf:
                 break
