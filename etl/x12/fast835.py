@@ -191,58 +191,10 @@ def _digits(data, a, b):
 
 
 @nb.njit(**_JIT)
-def spans(data, st, en, mode):
-    """Where each value data[st:en] starts and ends after its mode, and its state: 0 null, 1 there,
-    2 there and a CCYYMMDD date to write as CCYY-MM-DD. (One loop, nothing called per value:
-    a numba function called per value with an array argument costs several times the work.)"""
-    n = st.size
-    a2 = np.zeros(n, np.int64)
-    b2 = np.zeros(n, np.int64)
-    state = np.zeros(n, np.int8)
-    strip = mode == 2 or mode == 3 or mode == 4 or mode == 7
-    no_empty = mode == 1 or mode == 2 or mode == 4 or mode == 6 or mode == 7
-    date = mode == 5 or mode == 6
-    for r in range(n):
-        a = st[r]
-        b = en[r]
-        if a < 0:
-            continue
-        if strip:
-            while a < b and (data[a] == 32 or 9 <= data[a] <= 13):
-                a += 1
-            while b > a and (data[b - 1] == 32 or 9 <= data[b - 1] <= 13):
-                b -= 1
-        if b == a and no_empty:
-            continue
-        if mode == 4:
-            while a < b and data[a] == 48:
-                a += 1
-        digits = True
-        if mode == 7 or date:
-            for j in range(a, b):
-                if not (48 <= data[j] <= 57):
-                    digits = False
-                    break
-        if mode == 7 and not (b - a == 10 and digits):
-            continue
-        a2[r] = a
-        b2[r] = b
-        state[r] = 2 if date and b - a == 8 and digits else 1
-    return a2, b2, state
-
-
-@nb.njit(**_JIT)
-def present(data, st, en, mode):
-    """Whether each value of a column is there (not null) after its mode."""
-    return spans(data, st, en, mode)[2] > 0
-
-
-@nb.njit(**_JIT)
 def views(data, st, en, mode):
     """A String column as Arrow string views into `data` (no copy of the text), and its validity.
     A view is 16 bytes: the length, then the value inline when 12 bytes or fewer, else its first 4
-    bytes, data buffer 0 and the offset. (spans() and this loop in one, written out: this is
-    the reader's busiest loop.)"""
+    bytes, data buffer 0 and the offset. (Written out: this is the reader's busiest loop.)"""
     n = st.size
     v = np.zeros(n * 16, np.uint8)
     valid = np.zeros(n, np.bool_)
@@ -839,14 +791,7 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
         return None
     es, comp = ord(es_s), ord(comp_s)
     m = len(txs)
-    lens = np.array([t.frame.height for t in txs], dtype=np.int64)
-    starts = np.array([t.start for t in txs], dtype=np.int64)
-    tx_first = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    total_n = int(lens.sum())
-    tx_idx = np.repeat(np.arange(m, dtype=np.int32), lens)
-    rowpos = np.arange(total_n, dtype=np.int64) + np.repeat(starts - tx_first, lens)
-    first = np.zeros(total_n, dtype=np.bool_)
-    first[tx_first[lens > 0]] = True
+    tx_idx, rowpos, first = r835.group_layout(txs)
     seg_col = pl.concat([t.frame["s"] for t in txs], rechunk=False) if m > 1 else tx0.frame["s"]
     data, offs = _buffers(seg_col)
     if data.size >= 1 << 31:               # views address their text with 32-bit offsets
@@ -929,9 +874,9 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
                                        claim_tx), buf)
 
     rendering = col("rendering_npi", REND, NPI)
-    bad_rendering = np.bincount(
-        claim_tx[present(data, REND[:, 0].copy(), REND[:, 1].copy(), STRIP) & rendering.is_null().to_numpy()],
-        minlength=m)
+    # a rendering NPI there (blanks stripped) but not 10 digits: counted as malformed, then null
+    written = views(data, REND[:, 0].copy(), REND[:, 1].copy(), STRIP)[1]
+    bad_rendering = np.bincount(claim_tx[written & rendering.is_null().to_numpy()], minlength=m)
     remits = pl.DataFrame({
         "remit_claim_id": rid(np.arange(n_claims)), "_tx": pl.Series(claim_tx, dtype=pl.Int32),
         "patient_control_number": col("patient_control_number", el(CL, 1), TXT),

@@ -177,6 +177,20 @@ def provider_adjustments(plb: pl.DataFrame, es: str, comp: str) -> pl.DataFrame 
     return provider
 
 
+def group_layout(txs: list[Transaction]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each segment of a group of transactions (concatenated in order) comes from: its
+    transaction's index, its position in the file (1-based, as in the findings) and whether it is
+    its transaction's first (its ST)."""
+    lens = np.array([t.frame.height for t in txs], dtype=np.int64)
+    starts = np.array([t.start for t in txs], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    tx_idx = np.repeat(np.arange(len(txs), dtype=np.int32), lens)
+    rowpos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - offsets, lens)
+    first = np.zeros(tx_idx.size, dtype=bool)
+    first[offsets[lens > 0]] = True
+    return tx_idx, rowpos, first
+
+
 def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     """Read consecutive 835 transactions that share their separators in one columnar pass.
 
@@ -202,14 +216,8 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     T_LX, T_N1, T_LQ = "LX" + es, "N1" + es, "LQ" + es
     results = [Result() for _ in txs]
 
-    lens = np.array([t.frame.height for t in txs], dtype=np.int64)
-    starts = np.array([t.start for t in txs], dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
-    total_n = int(lens.sum())
-    tx_idx = np.repeat(np.arange(m, dtype=np.int32), lens)
-    rowpos = np.arange(total_n, dtype=np.int64) + np.repeat(starts - offsets, lens)
-    first = np.zeros(total_n, dtype=bool)
-    first[offsets[lens > 0]] = True
+    tx_idx, rowpos, first = group_layout(txs)
+    total_n = tx_idx.size
     # one contiguous column: polars pays per chunk in every operation, and a group of small transactions
     # would otherwise be hundreds of chunks
     src = pl.concat([t.frame for t in txs], rechunk=True) if m > 1 else tx0.frame.rechunk()
