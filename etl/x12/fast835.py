@@ -818,7 +818,7 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
                                & ~in_claim], minlength=m)
     # header: a few segments per transaction, read in Python
     hsegs = np.flatnonzero(hdr_np & ((kind == BPR) | (kind == TRN) | (kind == N1) | (kind == REF) | (kind == DTM)))
-    hd = r835._header(txs, ctx, es_s, ((int(tx_idx[i]), data[offs[i]:offs[i + 1]].tobytes().decode("ascii"),
+    hd = r835.read_header(txs, ctx, es_s, ((int(tx_idx[i]), data[offs[i]:offs[i + 1]].tobytes().decode("ascii"),
                                         int(rowpos[i])) for i in hsegs.tolist()))
 
     (CL, REND, DFROM, DTO, SV, PARTS, OPARTS, D472, D150, REF6, LCLAIM, LORDER, LSEG,

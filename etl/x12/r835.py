@@ -100,7 +100,7 @@ class _Head:
         return [f"{self.ctx.file_hash}:{c}:" for c in self.controls]
 
 
-def _header(txs: list[Transaction], ctx: ReadContext, es: str, segments) -> _Head:
+def read_header(txs: list[Transaction], ctx: ReadContext, es: str, segments) -> _Head:
     """The header values of each transaction from its BPR, TRN, N1, REF and DTM segments before the
     first claim: `segments` yields (transaction index, segment text, segment position) in file order."""
     hdr: list[dict] = [{"payer_row": t.start, "loop": ""} for t in txs]
@@ -293,7 +293,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     # ------------------------------------------------------------------ header (few segments: Python)
     head = pl.concat([tag(t).filter(pl.col("_hdr")).select("_tx", "s", "_row")
                       for t in ("BPR", "TRN", T_N1, "REF", "DTM")]).sort("_row")
-    hd = _header(txs, ctx, es, head.iter_rows())
+    hd = read_header(txs, ctx, es, head.iter_rows())
     payers, remit_dates, payees, traces, methods, prefixes = (
         hd.payers, hd.remit_dates, hd.payees, hd.traces, hd.methods, hd.prefixes)
 
