@@ -495,13 +495,15 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
 
 
 @nb.njit(**_JIT)
-def tx_views(buf, boffs, bvalid, tx):
-    """A value per transaction (buf[boffs[t]:boffs[t+1]], bvalid[t]) as a column: one view per row."""
-    n = tx.size
+def picked_views(buf, boffs, bvalid, at):
+    """A column whose row r is value at[r] of a list of values (buf[boffs[t]:boffs[t+1]]; null
+    where not bvalid[t]): a transaction's value for each of its claims, a claim's id for each of
+    its rows. One view per row, the text once."""
+    n = at.size
     v = np.zeros(n * 16, np.uint8)
     valid = np.zeros(n, np.bool_)
     for r in range(n):
-        t = tx[r]
+        t = at[r]
         if not bvalid[t]:
             continue
         valid[r] = True
@@ -697,30 +699,6 @@ def claim_ids(prefix_bytes, prefix_offs, tx, number):
 
 
 @nb.njit(**_JIT)
-def id_views(id_bytes, id_offs, at):
-    """Views of the ids at `at` (0-based claim indexes) into id_bytes."""
-    n = at.size
-    v = np.zeros(n * 16, np.uint8)
-    for r in range(n):
-        a = id_offs[at[r]]
-        length = id_offs[at[r] + 1] - a
-        p = r * 16
-        v[p] = length & 255
-        v[p + 1] = (length >> 8) & 255
-        if length <= 12:
-            for j in range(length):
-                v[p + 4 + j] = id_bytes[a + j]
-        else:
-            for j in range(4):
-                v[p + 4 + j] = id_bytes[a + j]
-            v[p + 12] = a & 255
-            v[p + 13] = (a >> 8) & 255
-            v[p + 14] = (a >> 16) & 255
-            v[p + 15] = (a >> 24) & 255
-    return v
-
-
-@nb.njit(**_JIT)
 def number_views(number):
     """Integers (>= 0; -1: null) as text views (inline: up to 12 digits)."""
     n = number.size
@@ -846,10 +824,11 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
     prefix_bytes = np.frombuffer(b"".join(prefix), dtype=np.uint8) if any(prefix) else np.zeros(0, np.uint8)
     prefix_offs = np.concatenate(([0], np.cumsum([len(p) for p in prefix]))).astype(np.int64)
     id_bytes, id_offs = claim_ids(prefix_bytes, prefix_offs, claim_tx, claim_no)
+    all_ids = np.ones(n_claims, dtype=np.bool_)
 
     def rid(claim_index: np.ndarray) -> pl.Series:
         """remit_claim_id of claims (0-based): views of each claim's id, written once."""
-        return _series("remit_claim_id", id_views(id_bytes, id_offs, claim_index), None, id_bytes)
+        return _series("remit_claim_id", *picked_views(id_bytes, id_offs, all_ids, claim_index), id_bytes)
 
     line_no = line_numbers(data, REF6[:, 0].copy(), REF6[:, 1].copy(), LCLAIM, LORDER)
 
@@ -870,7 +849,7 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
         enc = [(v or "").encode("utf-8") for v in per]
         buf = np.frombuffer(b"".join(enc) or b"\0", dtype=np.uint8)
         boffs = np.concatenate(([0], np.cumsum([len(e) for e in enc]))).astype(np.int64)
-        return _series(name, *tx_views(buf, boffs, np.array([v is not None for v in per], dtype=np.bool_),
+        return _series(name, *picked_views(buf, boffs, np.array([v is not None for v in per], dtype=np.bool_),
                                        claim_tx), buf)
 
     rendering = col("rendering_npi", REND, NPI)
