@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from etl.x12 import r835
 from etl.x12.common import ReadContext, Result
 from etl.x12.tokenizer import Transaction
 
@@ -46,9 +47,10 @@ RAW, NZ, TXT, STRIP, ZTXT, DATE, DATE_NZ, NPI = 0, 1, 2, 3, 4, 5, 6, 7
 # segment kinds (first three characters; LX, N1 and LQ with the element separator)
 CLP, LX, PLB, TS3, TS2, SVC, CAS, DTM, REF, NM1, MIA, MOA, LQ, BPR, TRN, N1 = range(1, 17)
 
-CAS_TRIPLES = np.array([2, 5, 8, 11, 14, 17], dtype=np.int64)
-MIA_REMARKS = np.array([5, 20, 21, 22, 23], dtype=np.int64)
-MOA_REMARKS = np.array([3, 4, 5, 6, 7], dtype=np.int64)
+# where the values are, as the reference reader reads them (one definition: r835's)
+CAS_TRIPLES = np.array(r835.CAS_TRIPLES, dtype=np.int64)       # CAS reason, then amount and quantity after it
+MIA_REMARKS = np.array(r835.MIA_REMARKS, dtype=np.int64)
+MOA_REMARKS = np.array(r835.MOA_REMARKS, dtype=np.int64)
 TOLERANCE = 0.005
 _MARGIN = 1e-6          # a difference this close to the tolerance is left to the reference reader
 
@@ -260,7 +262,7 @@ def views(data, st, en, mode):
 
 
 @nb.njit(**_JIT)
-def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
+def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp, triples, mia, moa):
     """The rows of a group, in one pass over its segments in file order (the claims' and lines'
     segments are next to each other in memory, so the pass reads the bytes once, in order).
 
@@ -276,7 +278,8 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
               amount there); ADSEG, ADCLAIM, ADLINE (-1: the claim's)
       remarks RM (n, 2): the RARC; RMSEG, RMCLAIM, RMLINE
     and `odd`: an SVC composite written with another separator than `comp` (left to the
-    reference reader). Claim ids are 1..n in file order (scan()); the claim index is id - 1."""
+    reference reader). Claim ids are 1..n in file order (scan()); the claim index is id - 1.
+    triples, mia, moa: the elements of a CAS reason code, and of the MIA and MOA remarks."""
     n = offs.size - 1
     nc = 0
     ns = 0
@@ -292,11 +295,13 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
             elif k == 7:                  # one row per triple the segment has (at most)
                 nsep = sep_start[i + 1] - sep_start[i]
                 ncas += 1
-                for t in range(1, 6):
-                    if nsep + 1 > 2 + 3 * t:
+                for t in range(1, triples.size):
+                    if nsep + 1 > triples[t]:
                         ncas += 1
-            elif k == 11 or k == 12:
-                nrm += 5
+            elif k == 11:
+                nrm += mia.size
+            elif k == 12:
+                nrm += moa.size
             elif k == 13:
                 nrm += 1
     CL = np.full((nc, 16), -1, np.int64)
@@ -324,8 +329,6 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
     RMLINE = np.empty(nrm, np.int64)
     eb = np.full(52, -1, np.int64)                      # bounds of the current segment's elements 0..25
     prev_ne = 26
-    mia = np.array([5, 20, 21, 22, 23])
-    moa = np.array([3, 4, 5, 6, 7])
     odd = False
     li = -1
     na = 0
@@ -441,8 +444,8 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
             REF6[li, 0] = eb[4]
             REF6[li, 1] = eb[5]
         elif k == 7:                                                      # CAS
-            for t in range(6):
-                kk = 2 + 3 * t
+            for t in range(triples.size):
+                kk = triples[t]
                 if t > 0 and nsep + 1 <= kk:
                     break
                 # kept when the CARC (stripped) or the amount is not empty
@@ -469,7 +472,7 @@ def extract(data, offs, seps, sep_start, kind, claim, lid, order, es, comp):
                 ADLINE[na] = li if in_line else -1
                 na += 1
         else:                                                             # MIA, MOA, LQ*HE
-            for t in range(5):
+            for t in range(mia.size if k == 11 else moa.size if k == 12 else 1):
                 if k == 13:
                     if t > 0 or not (eb[3] - eb[2] == 2 and data[eb[2]] == 72 and data[eb[2] + 1] == 69):
                         break
@@ -740,7 +743,6 @@ def _buffers(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 _NO_BYTES = np.zeros(1, np.uint8)
-_NONE = np.zeros(0, np.uint8)
 
 
 def _series(name: str, views_: np.ndarray, valid: np.ndarray | None, buffer: np.ndarray) -> pl.Series:
@@ -761,8 +763,6 @@ def _series(name: str, views_: np.ndarray, valid: np.ndarray | None, buffer: np.
 def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
     """Read a group of consecutive 835 transactions (same separators) in the common case; None when
     the group is not (the caller reads it with r835's columnar reader)."""
-    from etl.x12 import r835    # r835 imports this module
-
     tx0 = txs[0]
     es_s, comp_s = tx0.delims.element, tx0.delims.component
     if len(es_s.encode("utf-8")) != 1 or len(comp_s.encode("utf-8")) != 1 or ord(es_s) < 32 or ord(comp_s) < 32:
@@ -801,7 +801,7 @@ def read(txs: list[Transaction], ctx: ReadContext) -> list[Result] | None:
 
     (CL, REND, DFROM, DTO, SV, PARTS, OPARTS, D472, D150, REF6, LCLAIM, LORDER, LSEG,
      AD, ADSEG, ADCLAIM, ADLINE, RM, RMSEG, RMCLAIM, RMLINE, odd) = extract(
-        data, offs, seps, sep_start, kind, claim, lid, order, es, comp)
+        data, offs, seps, sep_start, kind, claim, lid, order, es, comp, CAS_TRIPLES, MIA_REMARKS, MOA_REMARKS)
     if odd:
         return None
     # balancing: charge - paid = the adjustments, per claim and per line (else the reference reads it)

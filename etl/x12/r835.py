@@ -22,10 +22,10 @@ import polars as pl
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
 from etl.x12.tokenizer import Problem, Transaction, fix_text, show
 
-_CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
+CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
 _PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
-_MIA_REMARKS = (5, 20, 21, 22, 23)
-_MOA_REMARKS = (3, 4, 5, 6, 7)
+MIA_REMARKS = (5, 20, 21, 22, 23)
+MOA_REMARKS = (3, 4, 5, 6, 7)
 _TOLERANCE = 0.005
 log = logging.getLogger(__name__)
 # read a group with the compiled reader when it is in its common case (etl/x12/fast835.py); the
@@ -392,7 +392,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
     # ------------------------------------------------------------------ adjustments (CAS)
     cas = rows("CAS", in_claim).with_columns(group_code=_get(1).str.strip_chars(), _n=_E.list.len())
     parts = []
-    for i, kk in enumerate(_CAS_TRIPLES):
+    for i, kk in enumerate(CAS_TRIPLES):
         sub = cas if i == 0 else cas.filter(pl.col("_n") > kk)
         if not sub.height:
             break
@@ -409,7 +409,7 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
 
     # ------------------------------------------------------------------ remarks (MIA, MOA, LQ*HE)
     rparts = []
-    for seg_id, idx in (("MIA", _MIA_REMARKS), ("MOA", _MOA_REMARKS)):
+    for seg_id, idx in (("MIA", MIA_REMARKS), ("MOA", MOA_REMARKS)):
         mr = rows(seg_id, in_claim)
         if not mr.height:
             continue
