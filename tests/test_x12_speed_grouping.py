@@ -110,6 +110,7 @@ def test_loops_do_not_cross_transactions(monkeypatch):
     assert after.error is None
 
 
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/x12-samples not present")
 def test_samples_and_fixtures_glued_into_one_file(monkeypatch):
     """Transactions of every shape (4010, `|` elements, BOM, masked, PLB, MIA/MOA, other
     separators) one after another: groups break where the separators change."""
