@@ -43,6 +43,15 @@ def counts(summary) -> dict[str, tuple[int, int, int, int]]:
     return {f.path.rsplit("/", 1)[-1]: (f.rows_read, f.loaded, f.duplicates, f.quarantined) for f in summary.files}
 
 
+def assert_children_carry_their_remits_event_seq(con) -> None:
+    """A remit's lines, adjustments and remarks carry its event_seq (the models join on it), also when
+    they arrived with a duplicate of it or in a later load."""
+    for table in ("adjudication_line", "adjustment"):
+        rows, wrong = con.sql(f"""SELECT count(*), count(*) FILTER (WHERE t.event_seq IS DISTINCT FROM a.event_seq)
+                                  FROM {table} t LEFT JOIN adjudication a USING (adjudication_id)""").fetchall()[0]
+        assert rows > 0 and wrong == 0, table
+
+
 def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_path):
     d = tmp_path / "day1"
     d.mkdir()
@@ -65,9 +74,10 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
     write(d, "remit_lines_1.csv", RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\nRA,2,20610,RT,1,200.00,0.00\n")
     write(d, "remit_lines_2.csv", RLINE_HEAD + "RB,1,99213,25,1,100.00,80.00\nRC,1,99212,,1,50.00,40.00\n")
     write(d, "remit_adjustments_1.csv", ADJ_HEAD + "RA,1,CO,45,20.00\nRA,2,CO,197,200.00\n")
-    # RA's first adjustment sent again in another file of the same load: a duplicate too
+    # RA's first adjustment sent again in another file of the same load: a duplicate too; RB's PR-3
+    # is new: RA's, like the rest of RB
     write(d, "remit_adjustments_2.csv", ADJ_HEAD + "RB,1,CO,45,20.00\nRB,2,CO,197,200.00\nRC,1,CO,45,10.00\n"
-                                                   "RA,1,CO,45,20.00\n")
+                                                   "RA,1,CO,45,20.00\nRB,2,PR,3,1.00\n")
     db = tmp_path / "w.duckdb"
     s = load(db, d)
     c = counts(s)
@@ -81,7 +91,7 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
     assert c["remit_lines_1.csv"] == (2, 2, 0, 0)
     assert c["remit_lines_2.csv"] == (2, 1, 1, 0)
     assert c["remit_adjustments_1.csv"] == (2, 2, 0, 0)
-    assert c["remit_adjustments_2.csv"] == (4, 1, 3, 0)
+    assert c["remit_adjustments_2.csv"] == (5, 2, 3, 0)
     con = connect(db)
     try:
         # the first row of a key wins: N2 keeps its first charge, N1/2 its first line charge
@@ -93,23 +103,34 @@ def test_duplicates_and_conflicts_within_one_load_and_against_the_warehouse(tmp_
         assert con.sql("SELECT remit_claim_id FROM adjudication ORDER BY event_seq").fetchall() == [
             ("RA",), ("RD",), ("RE",), ("RC",)]
         assert con.sql("SELECT count(DISTINCT adjudication_id) FROM adjudication").fetchall() == [(4,)]
-        assert con.sql("SELECT count(*), sum(amount) FROM adjustment").fetchall() == [(3, 230)]
+        assert con.sql("SELECT count(*), sum(amount) FROM adjustment").fetchall() == [(4, 231)]
         assert con.sql("SELECT rule, field, row_number FROM quarantine ORDER BY field").fetchall() == [
             ("conflict", "claim_id", 3), ("conflict", "claim_id/line_number", 3)]
+        # RB's PR-3 went to RA (its twin), with RA's event_seq
+        assert_children_carry_their_remits_event_seq(con)
+        assert con.sql("""SELECT j.group_code || '-' || j.carc FROM adjustment j JOIN adjudication a USING (event_seq)
+                          WHERE a.remit_claim_id = 'RA' ORDER BY 1""").fetchall() == [("CO-197",), ("CO-45",), ("PR-3",)]
     finally:
         con.close()
 
     # a later load: a claim already loaded (duplicate) and a new one; RA's CO-45 on line 1 again
-    # (a duplicate) and a PR-2 on line 1 (new: a late child)
+    # (a duplicate) and a PR-2 on line 1 (new: a late child); RA sent again as RF (a duplicate of a
+    # loaded remit) with a CO-253 on line 2 (new: RA's child)
     c2 = counts(load(db, folder(tmp_path, "day2", {
         "claims.csv": CLAIM_HEAD + claim("N3", "50.00") + claim("N4", "75.00"),
-        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,20.00\nRA,1,PR,2,5.00\n"})))
+        "remits.csv": REMIT_HEAD + "RF,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n",
+        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,20.00\nRA,1,PR,2,5.00\nRF,2,CO,253,1.00\n"})))
     assert c2["claims.csv"] == (2, 1, 1, 0)
-    assert c2["remit_adjustments.csv"] == (2, 1, 1, 0)
+    assert c2["remits.csv"] == (1, 0, 1, 0)
+    assert c2["remit_adjustments.csv"] == (3, 2, 1, 0)
     con = connect(db)
     try:
-        assert con.sql("SELECT count(*), sum(amount) FROM adjustment").fetchall() == [(4, 235)]
+        assert con.sql("SELECT count(*), sum(amount) FROM adjustment").fetchall() == [(6, 237)]
         assert con.sql("SELECT count(*) FROM claim").fetchall() == [(4,)]
+        assert_children_carry_their_remits_event_seq(con)
+        assert con.sql("""SELECT j.carc FROM adjustment j JOIN adjudication a USING (event_seq)
+                          WHERE a.remit_claim_id = 'RA' ORDER BY j.carc""").fetchall() == [
+            ("197",), ("2",), ("253",), ("3",), ("45",)]
     finally:
         con.close()
 

@@ -12,15 +12,28 @@ from warehouse import schema
 
 def make_v1(db) -> None:
     """Turn a current warehouse into what release 1 wrote: no payment table, no fact keys (schema
-    4), version 1."""
+    4), no event_seq on a remit's children (schema 5), version 1."""
     con = duckdb.connect(str(db))
     con.execute("DROP TABLE payment")
+    for table in CHILDREN:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN event_seq")
     for table, keys in schema.FACT_KEYS.items():
         for key in keys:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {key}")
     con.execute("DELETE FROM meta WHERE key = 'key_hash'")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
+
+
+CHILDREN = ("adjudication_line", "adjustment", "remark")
+
+
+def assert_children_carry_event_seq(con) -> None:
+    """Every line, adjustment and remark carries its remit's event_seq (the models join on it)."""
+    for table in CHILDREN:
+        rows, wrong = con.sql(f"""SELECT count(*), count(*) FILTER (WHERE t.event_seq IS DISTINCT FROM a.event_seq)
+                                  FROM {table} t LEFT JOIN adjudication a USING (adjudication_id)""").fetchall()[0]
+        assert rows > 0 and wrong == 0, table
 
 
 def assert_fact_keys_current(con) -> None:
@@ -43,12 +56,13 @@ def test_previous_release_warehouse_migrates(tmp_path):
     assert refused_load.returncode == 2 and "migrate" in refused_load.stderr
     out = run_cli("warehouse", "migrate", "--db", str(db))
     assert out.returncode == 0, out.stderr
-    assert "schema 1 -> 4 (001_to_002.sql, 002_to_003.sql, 003_to_004.sql)" in out.stdout
+    assert "schema 1 -> 5 (001_to_002.sql, 002_to_003.sql, 003_to_004.sql, 004_to_005.sql)" in out.stdout
     con = duckdb.connect(str(db), read_only=True)
     assert schema.stored_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM payment").fetchall() == [(0,)]
     # the fact keys the incremental refresh narrows by are filled for the rows already there
     assert_fact_keys_current(con)
+    assert_children_carry_event_seq(con)
     con.close()
     after = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
     assert after == before

@@ -309,14 +309,16 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     # (a day's remits against millions: the key column is read, not every id), then exactly
     from warehouse.refresh import rows_matching   # here: warehouse.refresh imports this module
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
-        SELECT adjudication_id FROM adjudication
+        SELECT adjudication_id, event_seq FROM adjudication
         WHERE {rows_matching(con, "adjudication", f"adjudication_key IN (SELECT {key_sql('adjudication_id')} FROM _rid)")}""")
     con.execute("DELETE FROM _rexist WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _rid)")
     # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
-    # looked up); every other one is new
+    # looked up); every other one is new. _twin: the event_seq of the row that stands for it (the
+    # loaded one; else its id's first staged row, less base_seq)
     con.execute("""CREATE OR REPLACE TEMP TABLE _rslow AS
         SELECT r.*, row_number() OVER (PARTITION BY r.adjudication_id ORDER BY r._file, r._row) AS _rank,
-               a.adjudication_id IS NOT NULL AS _exists
+               a.adjudication_id IS NOT NULL AS _exists,
+               coalesce(a.event_seq, min((r._file::BIGINT << 32) + r._row) OVER (PARTITION BY r.adjudication_id)) AS _twin
         FROM (SELECT * FROM _rid SEMI JOIN (SELECT adjudication_id FROM _rid GROUP BY 1 HAVING count(*) > 1
                                             UNION SELECT adjudication_id FROM _rexist) x
               USING (adjudication_id)) r
@@ -343,6 +345,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     # earlier loads — looked up only for the ids the staged children name and this load lacks
     # (a remit's lines sent in a later file); _new: the remit was not in the warehouse before this
     # load, so none of its children can be there yet
+    # event_seq also goes with every child row: the models join a remit's lines, adjustments and
+    # remarks to it on that integer rather than on the 32-character adjudication_id
     con.execute("""CREATE OR REPLACE TEMP TABLE _wanted AS
         SELECT DISTINCT remit_claim_id FROM (SELECT remit_claim_id FROM stage_remit_lines
                                              UNION ALL SELECT remit_claim_id FROM stage_remit_adjustments
@@ -351,13 +355,15 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     earlier = ""
     if scalar(con, "SELECT count(*) FROM _wanted"):
         earlier = """UNION ALL SELECT * FROM (
-            SELECT remit_claim_id, adjudication_id, false AS _new FROM adjudication
+            SELECT remit_claim_id, adjudication_id, event_seq, false AS _new FROM adjudication
             WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)
             QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1)"""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
-        SELECT remit_claim_id, adjudication_id,
-               adjudication_id NOT IN (SELECT adjudication_id FROM _rexist) AS _new FROM _rid
-        {earlier}""")
+        SELECT r.remit_claim_id, r.adjudication_id,
+               CASE WHEN s._exists THEN s._twin ELSE ? + coalesce(s._twin, (r._file::BIGINT << 32) + r._row) END AS event_seq,
+               NOT coalesce(s._exists, false) AS _new
+        FROM _rid r LEFT JOIN _rslow s USING (_file, _row)
+        {earlier}""", [base_seq])
     con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
     # an adjustment has no id of its own: it is its content and which occurrence of that content it
     # is among its remit's adjustments in one file (a payer may send the same CO-45 twice on a line)
@@ -374,7 +380,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         seq = (", row_number() OVER (PARTITION BY s.remit_claim_id, s._file ORDER BY s._row) AS seq"
                if kind == "remit_adjustments" else "")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch AS
-            SELECT m.adjudication_id, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
+            SELECT m.adjudication_id, m.event_seq, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
         # children already loaded: only remits that existed before this load can have them
         exists = "false"
@@ -413,7 +419,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
                     f"UNION ALL SELECT * EXCLUDE (_rank, _exists{extra}) FROM _ch2 WHERE NOT _exists AND _rank = 1")
         _count_loaded(con, counts, kind, new_rows)
-        insert_cols = ["adjudication_id"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
+        insert_cols = ["adjudication_id", "event_seq"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
         keys, key_exprs = key_columns(table)
         con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
                     f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM ({new_rows}) "

@@ -6,9 +6,9 @@ from pathlib import Path
 import duckdb
 
 SQL_DIR = Path(__file__).with_name("sql")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # version n -> the script that takes a warehouse from n to n + 1 (sql/migrations/)
-MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql"}
+MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql", 4: "004_to_005.sql"}
 
 # fact table -> {key column: the reference it hashes}. A key is the top 40 bits of DuckDB's hash()
 # of the reference (key_sql), set by the merge (warehouse/ingest.py); the incremental refresh

@@ -8,22 +8,24 @@
 -- carc_known = false. Distinct keys are classified once and joined back (rules are few, keys few).
 -- The joined adjustments are staged once in a temp table: the statement below reads them twice, and
 -- a CTE read twice would be held whole in memory (tens of millions of rows at MSO scale).
+-- Joined to the remit on event_seq (an integer); the remit's date and status are carried along for
+-- model 08, which then needs no join of the adjustments to the remits.
 CREATE OR REPLACE TEMP TABLE _m_adjustment_in AS
 WITH fam_auth AS (
     SELECT f.family_id, bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
 -- remark codes as one sorted string per claim (line_number NULL) and per line: joins stay on strings
 remarks AS (
-    SELECT adjudication_id, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
+    SELECT event_seq, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
     FROM remark GROUP BY 1, 2)
-SELECT j.*, a.family_id, a.family_key, fa.has_auth,
+SELECT j.*, a.family_id, a.family_key, a.remit_date, a.claim_status, fa.has_auth,
        CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
             ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
 FROM adjustment j
-JOIN m_adjudication a USING (adjudication_id)
+JOIN m_adjudication a ON a.event_seq = j.event_seq
 LEFT JOIN fam_auth fa ON fa.family_id = a.family_id
-LEFT JOIN remarks cr ON cr.adjudication_id = j.adjudication_id AND cr.line_number IS NULL
-LEFT JOIN remarks lr ON lr.adjudication_id = j.adjudication_id AND lr.line_number = j.line_number;
+LEFT JOIN remarks cr ON cr.event_seq = j.event_seq AND cr.line_number IS NULL
+LEFT JOIN remarks lr ON lr.event_seq = j.event_seq AND lr.line_number = j.line_number;
 
 CREATE OR REPLACE TABLE m_adjustment AS
 WITH combo AS (   -- the few distinct classification keys; the RARC set as a sorted list for rule matching
@@ -52,7 +54,7 @@ classified AS (
     LEFT JOIN ruled r ON r.group_code = c.group_code AND r.carc = c.carc
         AND r.has_auth IS NOT DISTINCT FROM c.has_auth AND r.rarc_key = c.rarc_key
     LEFT JOIN carc k ON k.carc = c.carc)
-SELECT adj.adjudication_id, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
+SELECT adj.adjudication_id, adj.event_seq, adj.remit_date, adj.claim_status, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
        adj.family_id, cl.rarcs, cl.category, cl.sub_cause,
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,

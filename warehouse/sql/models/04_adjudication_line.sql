@@ -10,35 +10,37 @@
 -- claim-level; equal amounts: the first in its file, then by group code and CARC, since a remit's
 -- adjustments may come from several files); several CARCs never count a line's dollars twice: the
 -- line's charge is counted once.
+-- A remit's lines and adjustments are joined to it on event_seq (unique per remit, carried by its
+-- children since schema 5), not on the 32-character adjudication_id: at 10M claims those joins spilled.
 CREATE OR REPLACE TABLE m_adjudication_line AS
 WITH lines AS (
-    SELECT l.adjudication_id, l.line_number, l.procedure_code,
+    SELECT l.event_seq, l.adjudication_id, l.line_number, l.procedure_code,
            list_filter([l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4], lambda m: m IS NOT NULL AND m <> '') AS modifiers,
            l.line_charge AS charge, l.line_paid AS paid
     FROM adjudication_line l
     UNION ALL
-    SELECT a.adjudication_id, 0, NULL, [], a.claim_charge, a.claim_paid
+    SELECT a.event_seq, a.adjudication_id, 0, NULL, [], a.claim_charge, a.claim_paid
     FROM adjudication a
-    WHERE NOT EXISTS (SELECT 1 FROM adjudication_line l WHERE l.adjudication_id = a.adjudication_id)),
-has_lines AS (SELECT DISTINCT adjudication_id FROM adjudication_line),
+    WHERE NOT EXISTS (SELECT 1 FROM adjudication_line l WHERE l.event_seq = a.event_seq)),
+has_lines AS (SELECT DISTINCT event_seq FROM adjudication_line),
 -- adjustments as they apply to a line: line-level ones; for the pseudo line, the claim-level ones
 line_adj AS (
     SELECT j.*, coalesce(j.line_number, 0) AS line_key FROM m_adjustment j
-    WHERE j.line_number IS NOT NULL OR j.adjudication_id NOT IN (SELECT adjudication_id FROM has_lines)),
+    WHERE j.line_number IS NOT NULL OR j.event_seq NOT IN (SELECT event_seq FROM has_lines)),
 line_sum AS (
-    SELECT adjudication_id, line_key AS line_number,
+    SELECT event_seq, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
            count(*) AS n_adjustments,
            bool_or(is_denial_class AND amount > 0) AS has_denial_adj
     FROM line_adj GROUP BY 1, 2),
 -- the largest denial-class adjustment, over those rows only (most adjustments are contractual)
 line_top AS (
-    SELECT adjudication_id, line_key AS line_number,
+    SELECT event_seq, line_key AS line_number,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
                    (amount, -seq, group_code, carc)) AS top_denial
     FROM line_adj WHERE is_denial_class AND amount > 0 GROUP BY 1, 2),
 claim_level AS (   -- claim-level denial adjustments, the fallback cause for lines that have none
-    SELECT adjudication_id,
+    SELECT event_seq,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
                    (amount, -seq, group_code, carc)) AS top_denial
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
@@ -52,7 +54,7 @@ SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjud
        ) AS is_denied,
        coalesce(t.top_denial, cl.top_denial) AS top_denial, a.family_key
 FROM lines l
-JOIN m_adjudication a USING (adjudication_id)
-LEFT JOIN line_sum s ON s.adjudication_id = l.adjudication_id AND s.line_number = l.line_number
-LEFT JOIN line_top t ON t.adjudication_id = l.adjudication_id AND t.line_number = l.line_number
-LEFT JOIN claim_level cl ON cl.adjudication_id = l.adjudication_id;
+JOIN m_adjudication a ON a.event_seq = l.event_seq
+LEFT JOIN line_sum s ON s.event_seq = l.event_seq AND s.line_number = l.line_number
+LEFT JOIN line_top t ON t.event_seq = l.event_seq AND t.line_number = l.line_number
+LEFT JOIN claim_level cl ON cl.event_seq = l.event_seq;

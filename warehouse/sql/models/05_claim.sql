@@ -43,26 +43,26 @@ fam_claims AS (
            min(c.submitted_date) FILTER (WHERE c.frequency_code = '7') AS first_corrected_date,
            min(c.submitted_date) FILTER (WHERE c.frequency_code = '8') AS void_date
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
-initial AS (
-    SELECT family_id,
-           arg_min(adjudication_id, (remit_date, event_seq)) AS initial_adjudication_id,
-           min(remit_date) AS initial_adjudication_date,
-           max(remit_date) AS last_adjudication_date,
-           count(*) AS adjudications
-    FROM m_adjudication WHERE is_adjudication GROUP BY 1),
-latest AS (
-    SELECT family_id, arg_max(adjudication_id, (remit_date, event_seq)) AS latest_adjudication_id
-    FROM m_adjudication WHERE is_adjudication GROUP BY 1),
+-- a remit's event_seq is unique: (remit_date, event_seq) orders a family's remits without ties, and
+-- the joins below are on that integer, not on the 32-character adjudication_id
+initial_pos AS (
+    SELECT family_id, initial.adjudication_id AS initial_adjudication_id, initial.event_seq AS initial_seq,
+           initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
+           adjudications, latest_seq
+    FROM (SELECT family_id,
+                 arg_min(struct_pack(adjudication_id, event_seq, claim_status), (remit_date, event_seq)) AS initial,
+                 min(remit_date) AS initial_adjudication_date,
+                 max(remit_date) AS last_adjudication_date,
+                 count(*) AS adjudications,
+                 arg_max(event_seq, (remit_date, event_seq)) AS latest_seq
+          FROM m_adjudication WHERE is_adjudication GROUP BY 1)),
 latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied
-    FROM latest t JOIN m_adjudication_line l ON l.adjudication_id = t.latest_adjudication_id GROUP BY 1),
-initial_pos AS (
-    SELECT i.*, a.event_seq AS initial_seq, a.claim_status AS initial_status
-    FROM initial i JOIN m_adjudication a ON a.adjudication_id = i.initial_adjudication_id),
+    FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
-    FROM m_adjudication_line l JOIN initial i ON i.initial_adjudication_id = l.adjudication_id
+    FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
 later_paid AS (
     SELECT a.family_id, sum(a.claim_paid) AS paid_after_initial
@@ -81,7 +81,7 @@ appeals AS (
     FROM appeal p JOIN m_claim_ref r ON r.ref = p.claim_ref GROUP BY 1),
 base AS (
     SELECT f.*, coalesce(fc.has_auth, false) AS has_auth, coalesce(fc.corrected_claims, 0) AS corrected_claims,
-           fc.first_corrected_date, fc.void_date, i.initial_adjudication_id, i.initial_adjudication_date, i.last_adjudication_date,
+           fc.first_corrected_date, fc.void_date, i.initial_adjudication_id, i.initial_seq, i.initial_adjudication_date, i.last_adjudication_date,
            i.initial_status, coalesce(i.adjudications, 0) AS adjudications,
            i.initial_adjudication_id IS NOT NULL AS adjudicated,
            coalesce(d.denied_lines, 0) > 0 AS initially_denied,
@@ -104,7 +104,7 @@ base AS (
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
-       b.initial_adjudication_id, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
+       b.initial_adjudication_id, b.initial_seq, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
        b.adjudications, b.adjudicated, b.initially_denied, b.denied_dollars, b.denied_lines,
        b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
        b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,

@@ -19,5 +19,5 @@ SELECT c.claim_id, l.line_number, coalesce(l.procedure_code, '(claim level)') AS
        CASE WHEN l.is_denied THEN l.top_denial.group_code END AS denial_group_code,
        c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class, c.dos, c.initial_adjudication_date, c.family_key
 FROM m_claim c
-JOIN m_adjudication_line l ON l.adjudication_id = c.initial_adjudication_id
+JOIN m_adjudication_line l ON l.event_seq = c.initial_seq
 ORDER BY c.initial_adjudication_date, c.dos;

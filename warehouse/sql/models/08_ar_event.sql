@@ -18,9 +18,9 @@ WITH ev AS (
     UNION ALL
     SELECT family_id, remit_date, -claim_paid, 'payment' FROM m_adjudication WHERE claim_status <> '25'
     UNION ALL
-    SELECT j.family_id, a.remit_date, -j.amount, CASE WHEN j.group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
-    FROM m_adjustment j JOIN m_adjudication a USING (adjudication_id)
-    WHERE a.claim_status <> '25'
+    SELECT j.family_id, j.remit_date, -j.amount, CASE WHEN j.group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
+    FROM m_adjustment j
+    WHERE j.claim_status <> '25'
       AND (j.group_code = 'PR' OR (j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))
     UNION ALL
     SELECT r.family_id, w.write_off_date, -w.amount, 'write_off' FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref),

@@ -11,13 +11,13 @@
 CREATE OR REPLACE TABLE m_claim_code AS
 WITH codes AS (
     SELECT c.claim_id, 'carc' AS kind, j.group_code, j.carc AS code, sum(j.amount) AS amount
-    FROM m_claim c JOIN m_adjustment j ON j.adjudication_id = c.initial_adjudication_id
+    FROM m_claim c JOIN m_adjustment j ON j.event_seq = c.initial_seq
     WHERE j.is_denial_class AND j.amount > 0
     GROUP BY c.claim_id, j.group_code, j.carc
     UNION ALL
     SELECT c.claim_id, 'rarc', NULL, r.rarc, c.denied_dollars
-    FROM m_claim c JOIN (SELECT DISTINCT adjudication_id, rarc FROM remark) r
-      ON r.adjudication_id = c.initial_adjudication_id
+    FROM m_claim c JOIN (SELECT DISTINCT event_seq, rarc FROM remark) r
+      ON r.event_seq = c.initial_seq
     WHERE c.initially_denied)
 SELECT k.claim_id, k.kind, k.group_code, k.code, k.amount,
        c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class,
