@@ -345,8 +345,6 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     # earlier loads — looked up only for the ids the staged children name and this load lacks
     # (a remit's lines sent in a later file); _new: the remit was not in the warehouse before this
     # load, so none of its children can be there yet
-    # event_seq also goes with every child row: the models join a remit's lines, adjustments and
-    # remarks to it on that integer rather than on the 32-character adjudication_id
     con.execute("""CREATE OR REPLACE TEMP TABLE _wanted AS
         SELECT DISTINCT remit_claim_id FROM (SELECT remit_claim_id FROM stage_remit_lines
                                              UNION ALL SELECT remit_claim_id FROM stage_remit_adjustments
@@ -358,6 +356,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
             SELECT remit_claim_id, adjudication_id, event_seq, false AS _new FROM adjudication
             WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)
             QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1)"""
+    # with each id its remit's event_seq, which every child row carries: the models join a remit's
+    # lines, adjustments and remarks to it on that integer, not on the 32-character adjudication_id
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
         SELECT r.remit_claim_id, r.adjudication_id,
                CASE WHEN s._exists THEN s._twin ELSE ? + coalesce(s._twin, (r._file::BIGINT << 32) + r._row) END AS event_seq,
