@@ -206,6 +206,21 @@ def test_what_the_compiled_path_leaves_to_the_reference_reads_the_same(change, m
     assert got == reference
 
 
+@pytest.mark.parametrize("spoilt", ["CLP *PCN2", "CLPX*PCN2"])
+def test_a_three_letter_segment_id_ends_at_the_separator(spoilt, monkeypatch):
+    """'CLP ' or 'CLPX' is not CLP: both paths quarantine the transaction and name the segment (the
+    32nd, counting ISA as 1). Hypothesis found 'CLP ' read as a claim by both: the id was checked on
+    its first 3 characters only."""
+    data = CORNERS.replace("CLP*PCN2", spoilt).encode()
+    group = _groups(data)[0]
+    assert fast835.read(_copy(group), _ctx("x.835")) is None          # left to the reference
+    for fast in (True, False):
+        with monkeypatch.context() as m:
+            m.setattr(r835, "FAST", fast)
+            (res,) = r835.read_835_many(_copy(group), _ctx("x.835"))
+        assert [e.message for e in res.errors] == [f"segment 32: not an X12 segment: '{spoilt}*000*60.00*60.00*0.00*12*PAYER2'"]
+
+
 @st.composite
 def mutated(draw) -> bytes:
     """The corner file or a generated 835 with a few X12-shaped edits: characters the reader cares

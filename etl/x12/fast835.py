@@ -142,10 +142,13 @@ def scan(data, offs, first, es):
             if data[j] == es:
                 seps[p] = j
                 p += 1
-        # segment id: a capital letter, a capital or digit, then the separator, a third one or the end
+        # segment id: a capital letter, a capital or digit, then the separator, a third one or the end;
+        # after a third one, the separator or the end ('CLP ' is not CLP)
         if L < 2 or not (65 <= data[a] <= 90) or not _an(data[a + 1]):
             ok = 0
         elif L >= 3 and not (data[a + 2] == es or _an(data[a + 2])):
+            ok = 0
+        elif L >= 4 and data[a + 2] != es and data[a + 3] != es:
             ok = 0
         k = 0
         if L >= 3:

@@ -269,17 +269,13 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
         return f.select("_tx", "_claim", "_ord", "_lid", "_row", e=_S.str.split(es))
 
     # ------------------------------------------------------------------ not X12 / outside claims
-    # segment ids are checked once per distinct 3-character start, then the bad rows are looked up
+    # segment ids are checked once per distinct 4-character start (a 3-character id must be followed
+    # by the separator: 'CLP ' or 'CLPX' is not CLP), then the bad rows are looked up
     valid = re.compile(r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)")
-    starts_k = df.select(k.unique())["k"].to_list()
-    wrong = [t for t in starts_k if not valid.match(t)]
+    k4 = _S.str.slice(0, 4)
+    wrong = [t for t in df.select(k4.unique())["s"].to_list() if not valid.match(t)]
     if wrong:
-        pat = r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)"
-        # the id check of every segment is made in the transactions that have a wrong start (as
-        # when each transaction is read alone), not in their whole group
-        wrong_tx = df.filter(k.is_in(wrong))["_tx"].unique().to_list()
-        bad = (df.filter(k.is_in(wrong) | (pl.col("_tx").is_in(wrong_tx) & ~_S.str.slice(0, 4).str.contains(pat)))
-               .select("_tx", "_row", "s"))
+        bad = df.filter(k4.is_in(wrong)).select("_tx", "_row", "s")
         firsts: dict[int, tuple[int, str]] = {}
         nbad: dict[int, int] = {}
         for t, p, raw in bad.iter_rows():
