@@ -295,14 +295,14 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         SELECT j.adjudication_id, j.line_number, j.group_code, j.carc, k.description AS carc_description,
                j.amount::DOUBLE AS amount, j.category AS root_cause, j.sub_cause, j.stage, j.soft_hard,
                j.is_denial_class AS is_denial
-        FROM m_adjustment j JOIN m_adjudication a USING (adjudication_id, family_id)
+        FROM m_adjustment j
         LEFT JOIN carc k ON k.carc = j.carc
         WHERE j.family_id = ? AND {scoped}
-        ORDER BY a.remit_date, a.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)
+        ORDER BY j.remit_date, j.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)
     # grain: one row per remark code on the family's remits
     out["remarks"] = q(f"""
         SELECT r.adjudication_id, r.line_number, r.rarc, d.description AS rarc_description
-        FROM remark r JOIN m_adjudication a USING (adjudication_id)
+        FROM remark r JOIN m_adjudication a USING (event_seq)
         LEFT JOIN rarc d ON d.rarc = r.rarc
         WHERE a.family_id = ? AND {scoped}
         ORDER BY a.remit_date, a.event_seq, r.line_number NULLS FIRST, r.rarc""", [family] + p)

@@ -53,13 +53,13 @@ def unknown_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFra
     # the unknown codes are few: select them first, then join their claims (never the other way round)
     return con.sql(f"""
         WITH j AS MATERIALIZED (SELECT family_id, carc, amount FROM m_adjustment WHERE NOT carc_known),
-        r AS MATERIALIZED (SELECT adjudication_id, rarc FROM remark WHERE rarc NOT IN (SELECT rarc FROM rarc))
+        r AS MATERIALIZED (SELECT event_seq, rarc FROM remark WHERE rarc NOT IN (SELECT rarc FROM rarc))
         SELECT 'CARC' AS code_type, j.carc AS code, count(*) AS occurrences, sum(j.amount)::DOUBLE AS dollars
         FROM j JOIN m_claim c ON c.claim_id = j.family_id
         WHERE {frag} GROUP BY ALL
         UNION ALL
         SELECT 'RARC', r.rarc, count(*), NULL
-        FROM r JOIN m_adjudication a USING (adjudication_id) JOIN m_claim c ON c.claim_id = a.family_id
+        FROM r JOIN m_adjudication a USING (event_seq) JOIN m_claim c ON c.claim_id = a.family_id
         WHERE {frag} GROUP BY ALL
         ORDER BY occurrences DESC""", params=params + params).pl()
 
