@@ -265,6 +265,32 @@ def test_row_group_ranges_select_exactly_the_matching_rows(monkeypatch):
     con.execute("ROLLBACK")
 
 
+def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
+    """The statements that read scattered row groups run with IO_THREADS threads (more reads in
+    flight); everything else with DuckDB's default, also after a failed statement, whose own error
+    is the one raised (not the aborted transaction's refusal to reset the setting)."""
+    import os
+    from warehouse.refresh import IO_THREADS, scattered_reads
+    con = duckdb.connect()
+    threads = lambda: con.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    default, raised = threads(), max(IO_THREADS, os.cpu_count() or 1)
+    assert raised > default or default >= IO_THREADS
+    with scattered_reads(con):
+        assert threads() == raised
+        with scattered_reads(con):            # re-entrant: the inner one leaves the setting alone
+            assert threads() == raised
+        assert threads() == raised
+    assert threads() == default
+    con.execute("BEGIN")
+    with pytest.raises(duckdb.CatalogException):
+        with scattered_reads(con):
+            con.execute("SELECT * FROM no_such_table")
+    con.execute("ROLLBACK")
+    with scattered_reads(con):
+        assert threads() == raised
+    assert threads() == default
+
+
 def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):
     """Beyond MAX_RANGES the nearest ranges are merged (the widest gaps stay skipped)."""
     from warehouse import refresh as r

@@ -307,10 +307,11 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
     # the staged ids already loaded: found by the 40-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
-    from warehouse.refresh import rows_matching   # here: warehouse.refresh imports this module
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
-        SELECT adjudication_id, event_seq FROM adjudication
-        WHERE {rows_matching(con, "adjudication", f"adjudication_key IN (SELECT {key_sql('adjudication_id')} FROM _rid)")}""")
+    from warehouse.refresh import rows_matching, scattered_reads   # here: warehouse.refresh imports this module
+    with scattered_reads(con):
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
+            SELECT adjudication_id, event_seq FROM adjudication
+            WHERE {rows_matching(con, "adjudication", f"adjudication_key IN (SELECT {key_sql('adjudication_id')} FROM _rid)")}""")
     con.execute("DELETE FROM _rexist WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _rid)")
     # only a remit whose id repeats in this load or is already loaded can be a duplicate (ranked,
     # looked up); every other one is new. _twin: the event_seq of the row that stands for it (the

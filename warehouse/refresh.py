@@ -10,7 +10,9 @@ import hashlib
 import os
 import re
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,6 +280,38 @@ def _narrow(sql: str, names: dict[str, str]) -> str:
 
 ROW_GROUP = 122_880     # rows per row group (DuckDB's default row_group_size)
 MAX_RANGES = 64         # rowid ranges in one predicate; nearer ranges are merged beyond this
+IO_THREADS = 8          # DuckDB threads while reading scattered row groups (see scattered_reads)
+
+
+_io_depth = threading.local()
+
+
+@contextmanager
+def scattered_reads(con):
+    """Run the enclosed statements with IO_THREADS DuckDB threads, then with one per core again.
+
+    The statements that find and read a load's touched families (key-column scans, whole rows of a
+    few row groups here and there, deletes) wait on the disk when the file is not in the OS cache:
+    DuckDB reads a block per thread at a time, so with one thread per core (2 here) two 256 KB
+    reads are in flight. Eight keep the disk busier: a 10M day of remits from disk 10.8 → 9.2 s
+    before COMMIT (docs/performance.md, run n). The statements that compute on the narrowed temp
+    tables keep one thread per core: more would only share the cores. Re-entrant (per thread)."""
+    depth = getattr(_io_depth, "n", 0)
+    if depth == 0:
+        con.execute(f"SET threads = {max(IO_THREADS, os.cpu_count() or 1)}")
+    _io_depth.n = depth + 1
+    done = False
+    try:
+        yield
+        done = True
+    finally:
+        _io_depth.n = depth
+        if depth == 0:
+            try:
+                con.execute("RESET threads")
+            except duckdb.Error:
+                if done:        # after a failed statement an aborted transaction refuses it: that
+                    raise       # statement's error is the one to report
 
 
 def _row_groups(con, table: str, match: str) -> str:
@@ -290,8 +324,9 @@ def _row_groups(con, table: str, match: str) -> str:
     are written in time order (models by date, facts in file order), and a day's touched families
     are mostly recent, so their rows sit in few row groups. Exact by construction: every matching
     rowid lies in a listed range; the statement keeps `match` as well."""
-    groups = [g for (g,) in con.execute(
-        f"SELECT DISTINCT rowid // {ROW_GROUP} AS g FROM {table} WHERE {match} ORDER BY g").fetchall()]
+    with scattered_reads(con):
+        groups = [g for (g,) in con.execute(
+            f"SELECT DISTINCT rowid // {ROW_GROUP} AS g FROM {table} WHERE {match} ORDER BY g").fetchall()]
     if not groups:
         return "false"
     ranges: list[list[int]] = []
@@ -323,7 +358,8 @@ def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_r
 
 def _select_into(con, into: str, table: str, match: str) -> None:
     """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} WHERE {rows_matching(con, table, match)}")
+    with scattered_reads(con):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} WHERE {rows_matching(con, table, match)}")
 
 
 def _has_stage(con, table: str) -> bool:
@@ -431,7 +467,8 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
             if m.table in keep_old:                 # one scan: the old rows out, kept for the sums
                 _delete_into(con, m.table, f"_o_{m.table}")
             else:
-                con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f)}")
+                with scattered_reads(con):
+                    con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f)}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
@@ -450,7 +487,8 @@ def _delete_into(con, table: str, into: str) -> None:
     """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`."""
     t0 = time.perf_counter()
     match = "family_key IN (SELECT family_key FROM _fk)"
-    old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match)} RETURNING *").to_arrow_table()
+    with scattered_reads(con):
+        old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match)} RETURNING *").to_arrow_table()
     if tracing():
         trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)
