@@ -289,6 +289,32 @@ def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
     with scattered_reads(con):
         assert threads() == raised
     assert threads() == default
+    # a write session that found its file in the OS cache sets this: the reads keep the default
+    con.execute("SET VARIABLE denials_io_threads = 0")
+    with scattered_reads(con):
+        assert threads() == default
+    assert threads() == default
+
+
+def test_cached_share_tells_a_file_in_the_os_cache_from_one_on_disk(tmp_path):
+    """store.cached_share (mincore): a file just read is in the page cache; after fsync and
+    POSIX_FADV_DONTNEED its pages are not (Linux; elsewhere the function may say None)."""
+    import os
+    from warehouse.store import cached_share
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(8 << 20))
+    path.read_bytes()
+    share = cached_share(path)
+    if share is None:
+        pytest.skip("this platform cannot tell which pages are cached")
+    assert share > 0.9
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    assert cached_share(path) < 0.1
+    assert cached_share(tmp_path / "empty.bin") is None
+    (tmp_path / "empty.bin").write_bytes(b"")
+    assert cached_share(tmp_path / "empty.bin") == 1.0
 
 
 def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):

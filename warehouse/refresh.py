@@ -295,10 +295,16 @@ def scattered_reads(con):
     DuckDB reads a block per thread at a time, so with one thread per core (2 here) two 256 KB
     reads are in flight. Eight keep the disk busier: a 10M day of remits from disk 10.8 → 9.2 s
     before COMMIT (docs/performance.md, run n). The statements that compute on the narrowed temp
-    tables keep one thread per core: more would only share the cores. Re-entrant (per thread)."""
+    tables keep one thread per core: more would only share the cores; so do these statements when
+    the write session found the file mostly in the OS cache (`store.cached_share`: there the extra
+    threads cost 0.6-1.3 s of a 10M day) and set `denials_io_threads` to 0. Re-entrant (per thread)."""
     depth = getattr(_io_depth, "n", 0)
+    raised = False
     if depth == 0:
-        con.execute(f"SET threads = {max(IO_THREADS, os.cpu_count() or 1)}")
+        wanted = scalar(con, f"SELECT coalesce(getvariable('denials_io_threads'), {IO_THREADS})")
+        if wanted > (os.cpu_count() or 1):
+            con.execute(f"SET threads = {wanted}")
+            raised = True
     _io_depth.n = depth + 1
     done = False
     try:
@@ -306,7 +312,7 @@ def scattered_reads(con):
         done = True
     finally:
         _io_depth.n = depth
-        if depth == 0:
+        if raised:
             try:
                 con.execute("RESET threads")
             except duckdb.Error:

@@ -23,7 +23,9 @@ not separate threads of one process), the writer copies as before.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import mmap
 import os
 import shutil
 import threading
@@ -82,6 +84,39 @@ def advise_random_reads(path: Path) -> int:
         except (OSError, ValueError):             # closed meanwhile, or not a file
             continue
     return advised
+
+
+def cached_share(path: Path) -> float | None:
+    """The share of `path`'s pages that are in the OS page cache, asked with mincore(2) on a
+    mapping of the file that is never read (so asking loads nothing); None where the platform
+    cannot tell. A write session uses it to decide how many reads to keep in flight
+    (refresh.scattered_reads)."""
+    try:
+        size = os.path.getsize(path)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+        libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return None
+    if size == 0:
+        return 1.0
+    pages = -(-size // mmap.PAGESIZE)
+    with open(path, "rb") as fh:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fh.fileno(), 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        return None
+    try:
+        vec = (ctypes.c_ubyte * pages)()
+        if libc.mincore(addr, size, vec) != 0:
+            return None
+        return (pages - bytes(vec).count(0)) / pages
+    finally:
+        libc.munmap(addr, size)
+
+
+CACHED_ENOUGH = 0.8     # above this share of the file in the OS cache, reads need no extra threads
 
 
 def marker_path(db_path: Path) -> Path:
@@ -225,6 +260,11 @@ class WriteSession:
             self.con = duckdb.connect(str(self.work_path))
         # bounded memory: DuckDB spills staging and model builds to disk beyond this
         self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
+        # a file mostly in the OS cache is read at the cores' pace: the refresh's scattered reads
+        # then keep one thread per core (refresh.scattered_reads); otherwise they keep more in flight
+        share = cached_share(self.work_path if not self.in_place else self.db_path) if self.db_path.exists() else 1.0
+        if share is not None and share >= CACHED_ENOUGH:
+            self.con.execute("SET VARIABLE denials_io_threads = 0")
         self.con.execute("SET temp_directory = ?", [str(self.db_path.parent / ".duckdb-tmp")])
         if self.in_place:
             self.con.execute("BEGIN TRANSACTION")
