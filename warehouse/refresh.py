@@ -293,11 +293,12 @@ def scattered_reads(con):
     The statements that find and read a load's touched families (key-column scans, whole rows of a
     few row groups here and there, deletes) wait on the disk when the file is not in the OS cache:
     DuckDB reads a block per thread at a time, so with one thread per core (2 here) two 256 KB
-    reads are in flight. Eight keep the disk busier: a 10M day of remits from disk 10.8 → 9.2 s
-    before COMMIT (docs/performance.md, run n). The statements that compute on the narrowed temp
-    tables keep one thread per core: more would only share the cores; so do these statements when
-    the write session found the file mostly in the OS cache (`store.cached_share`: there the extra
-    threads cost 0.6-1.3 s of a 10M day) and set `denials_io_threads` to 0. Re-entrant (per thread)."""
+    reads are in flight. Eight keep the disk busier: a 10M day of remits from disk, file to
+    dashboard, 14.7 → 9.75 s (docs/performance.md, runs n and o). The statements that compute on the
+    narrowed temp tables keep one thread per core: more would only share the cores; so do these
+    statements when the write session found the file mostly in the OS cache (`store.cached_share`;
+    there the extra threads cost 0.6-1.3 s of a 10M day) and set `denials_io_threads` to 0.
+    Re-entrant (per thread)."""
     depth = getattr(_io_depth, "n", 0)
     raised = False
     if depth == 0:
