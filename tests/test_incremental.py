@@ -290,7 +290,8 @@ def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
         assert threads() == raised
     assert threads() == default
     # a write session that found its file in the OS cache sets this: the reads keep the default
-    con.execute("SET VARIABLE denials_io_threads = 0")
+    from warehouse.store import IO_THREADS_VARIABLE
+    con.execute(f"SET VARIABLE {IO_THREADS_VARIABLE} = 0")
     with scattered_reads(con):
         assert threads() == default
     assert threads() == default

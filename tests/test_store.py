@@ -145,3 +145,25 @@ def test_an_in_place_load_advises_random_reads_on_the_warehouse_file(tmp_path, m
     other = duckdb.connect(str(tmp_path / "other.duckdb"))
     assert store.advise_random_reads(db) == 0
     other.close()
+
+
+def test_a_write_session_keeps_more_reads_in_flight_only_for_a_file_not_in_the_os_cache(tmp_path):
+    """The write session asks which share of its file is in the page cache: mostly cached, it sets
+    IO_THREADS_VARIABLE to 0 (refresh.scattered_reads keeps one thread per core); with the file's
+    pages dropped it leaves the variable unset (the scattered reads run with more threads)."""
+    import os
+    from test_incremental import _filesystem
+    from warehouse.store import IO_THREADS_VARIABLE
+    db = tmp_path / "wh.duckdb"
+    load(db, FIXTURES / "core")
+    variable = f"SELECT getvariable('{IO_THREADS_VARIABLE}')"
+    db.read_bytes()                                             # in the page cache
+    with WriteSession(db, in_place=True) as ws:
+        assert ws.con.sql(variable).fetchall() == [(0,)]
+    if _filesystem(db) in ("tmpfs", "ramfs"):
+        pytest.skip("a file in memory cannot leave the page cache")
+    with open(db, "rb") as fh:
+        os.fsync(fh.fileno())
+        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    with WriteSession(db, in_place=True) as ws:
+        assert ws.con.sql(variable).fetchall() == [(None,)]

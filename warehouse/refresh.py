@@ -22,6 +22,7 @@ import polars as pl
 from warehouse import taxonomy
 from warehouse.ingest import KEEP_STAGED, LATE_CHILDREN
 from warehouse.schema import SQL_DIR, key_hash, key_sql, scalar
+from warehouse.store import IO_THREADS_VARIABLE
 
 MODEL_FILES = sorted((SQL_DIR / "models").glob("*.sql"))
 TAXONOMY_TABLES = {  # warehouse table -> taxonomy frame key
@@ -297,12 +298,12 @@ def scattered_reads(con):
     dashboard, 14.7 → 9.75 s (docs/performance.md, runs n and o). The statements that compute on the
     narrowed temp tables keep one thread per core: more would only share the cores; so do these
     statements when the write session found the file mostly in the OS cache (`store.cached_share`;
-    there the extra threads cost 0.6-1.3 s of a 10M day) and set `denials_io_threads` to 0.
+    there the extra threads cost 0.6-1.3 s of a 10M day) and set IO_THREADS_VARIABLE to 0.
     Re-entrant (per thread)."""
     depth = getattr(_io_depth, "n", 0)
     raised = False
     if depth == 0:
-        wanted = scalar(con, f"SELECT coalesce(getvariable('denials_io_threads'), {IO_THREADS})")
+        wanted = scalar(con, f"SELECT coalesce(getvariable('{IO_THREADS_VARIABLE}'), {IO_THREADS})")
         if wanted > (os.cpu_count() or 1):
             con.execute(f"SET threads = {wanted}")
             raised = True

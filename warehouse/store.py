@@ -117,6 +117,7 @@ def cached_share(path: Path) -> float | None:
 
 
 CACHED_ENOUGH = 0.8     # above this share of the file in the OS cache, reads need no extra threads
+IO_THREADS_VARIABLE = "denials_io_threads"   # set to 0 by such a session: refresh.scattered_reads reads it
 
 
 def marker_path(db_path: Path) -> Path:
@@ -262,9 +263,10 @@ class WriteSession:
         self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
         # a file mostly in the OS cache is read at the cores' pace: the refresh's scattered reads
         # then keep one thread per core (refresh.scattered_reads); otherwise they keep more in flight
-        share = cached_share(self.work_path if not self.in_place else self.db_path) if self.db_path.exists() else 1.0
+        opened = self.db_path if self.in_place else self.work_path
+        share = cached_share(opened) if opened.exists() else 1.0
         if share is not None and share >= CACHED_ENOUGH:
-            self.con.execute("SET VARIABLE denials_io_threads = 0")
+            self.con.execute(f"SET VARIABLE {IO_THREADS_VARIABLE} = 0")
         self.con.execute("SET temp_directory = ?", [str(self.db_path.parent / ".duckdb-tmp")])
         if self.in_place:
             self.con.execute("BEGIN TRANSACTION")
