@@ -63,6 +63,21 @@ def demo_db(tmp_path_factory) -> Path:
     return db
 
 
+def skip_if_in_memory(path) -> None:
+    """Skip a test that drops a file's pages from the OS cache where the file lives in memory
+    (tmpfs, ramfs: its pages cannot leave). The file system is the longest mount point in
+    /proc/mounts that holds `path`."""
+    try:
+        mounts = [line.split()[1:3] for line in open("/proc/mounts")]
+    except OSError:
+        return
+    real = str(Path(path).resolve())
+    kind = max((m for m in mounts if real == m[0] or real.startswith(m[0].rstrip("/") + "/")),
+               key=lambda m: len(m[0]), default=["", ""])[1]
+    if kind in ("tmpfs", "ramfs"):
+        pytest.skip("a file in memory cannot leave the page cache")
+
+
 def connect(db: Path):
     from warehouse.store import open_snapshot
     con, _ = open_snapshot(db)

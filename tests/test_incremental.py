@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import DEMO_END, FIXTURES, load
+from conftest import DEMO_END, FIXTURES, load, skip_if_in_memory
 from warehouse.schema import key_sql
 
 CORE = FIXTURES / "core"
@@ -297,18 +297,6 @@ def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
     assert threads() == default
 
 
-def _filesystem(path) -> str:
-    """The type of the file system holding `path` (/proc/mounts, longest mount point), '' if unknown."""
-    try:
-        mounts = [line.split()[1:3] for line in open("/proc/mounts")]
-    except OSError:
-        return ""
-    real = str(Path(path).resolve())
-    best = max((m for m in mounts if real == m[0] or real.startswith(m[0].rstrip("/") + "/")),
-               key=lambda m: len(m[0]), default=["", ""])
-    return best[1]
-
-
 def test_cached_share_tells_a_file_in_the_os_cache_from_one_on_disk(tmp_path):
     """store.cached_share (mincore): a file just read is in the page cache; after fsync and
     POSIX_FADV_DONTNEED its pages are not (Linux; elsewhere the function may say None)."""
@@ -324,8 +312,7 @@ def test_cached_share_tells_a_file_in_the_os_cache_from_one_on_disk(tmp_path):
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
         os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-    if _filesystem(path) in ("tmpfs", "ramfs"):
-        pytest.skip("a file in memory cannot leave the page cache")
+    skip_if_in_memory(path)
     assert cached_share(path) < 0.1
     assert cached_share(tmp_path / "empty.bin") is None
     (tmp_path / "empty.bin").write_bytes(b"")

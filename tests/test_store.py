@@ -8,7 +8,7 @@ import textwrap
 import duckdb
 import pytest
 
-from conftest import FIXTURES, ROOT, load
+from conftest import FIXTURES, ROOT, load, skip_if_in_memory
 from warehouse import schema
 from warehouse.store import Snapshot, WriteSession
 
@@ -152,7 +152,6 @@ def test_a_write_session_keeps_more_reads_in_flight_only_for_a_file_not_in_the_o
     IO_THREADS_VARIABLE to 0 (refresh.scattered_reads keeps one thread per core); with the file's
     pages dropped it leaves the variable unset (the scattered reads run with more threads)."""
     import os
-    from test_incremental import _filesystem
     from warehouse.store import IO_THREADS_VARIABLE
     db = tmp_path / "wh.duckdb"
     load(db, FIXTURES / "core")
@@ -160,8 +159,7 @@ def test_a_write_session_keeps_more_reads_in_flight_only_for_a_file_not_in_the_o
     db.read_bytes()                                             # in the page cache
     with WriteSession(db, in_place=True) as ws:
         assert ws.con.sql(variable).fetchall() == [(0,)]
-    if _filesystem(db) in ("tmpfs", "ramfs"):
-        pytest.skip("a file in memory cannot leave the page cache")
+    skip_if_in_memory(db)
     with open(db, "rb") as fh:
         os.fsync(fh.fileno())
         os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)

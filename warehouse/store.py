@@ -263,8 +263,7 @@ class WriteSession:
         self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
         # a file mostly in the OS cache is read at the cores' pace: the refresh's scattered reads
         # then keep one thread per core (refresh.scattered_reads); otherwise they keep more in flight
-        opened = self.db_path if self.in_place else self.work_path
-        share = cached_share(opened) if opened.exists() else 1.0
+        share = cached_share(self.db_path if self.in_place else self.work_path)
         if share is not None and share >= CACHED_ENOUGH:
             self.con.execute(f"SET VARIABLE {IO_THREADS_VARIABLE} = 0")
         self.con.execute("SET temp_directory = ?", [str(self.db_path.parent / ".duckdb-tmp")])
