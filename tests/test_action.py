@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -69,6 +71,24 @@ def test_data_quality(core_db):
     assert fresh["PAYA"]["last_remit"] == dt.date(2026, 5, 21) and fresh["PAYA"]["days_quiet"] == 40
     assert fresh["PAYA"]["gone_quiet"] and fresh["PAYB"]["gone_quiet"]
     assert not any(r["gone_quiet"] for r in quality.freshness(con, scope=ALL, as_of=dt.date(2026, 5, 22)).to_dicts())
+
+
+def test_unknown_rarc_counts_on_the_claim_of_its_remit(core_db, tmp_path):
+    """A remark whose RARC is in no code list counts once, on the claim of the remit it came with
+    (found through the remit's event_seq): claim C2 at site S1, so a scope of site S2 sees none."""
+    from warehouse import quality
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(core_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("""INSERT INTO remark (adjudication_id, line_number, rarc, adjudication_key, event_seq)
+                   SELECT adjudication_id, 1, 'N9999', adjudication_key, event_seq FROM m_adjudication
+                   WHERE family_id = 'C2'""")
+    assert con.sql("SELECT count(*) FROM m_adjudication WHERE family_id = 'C2'").fetchall() == [(1,)]
+    codes = quality.unknown_codes(con, scope=ALL).to_dicts()
+    assert codes == [{"code_type": "CARC", "code": "999", "occurrences": 1, "dollars": 120.0},
+                     {"code_type": "RARC", "code": "N9999", "occurrences": 1, "dollars": None}]
+    assert quality.unknown_codes(con, scope=Scope.sites({"S2"})).filter(pl.col("code_type") == "RARC").height == 0
+    assert quality.unknown_codes(con, scope=Scope.sites({"S1"})).filter(pl.col("code_type") == "RARC")["code"].to_list() == ["N9999"]
 
 
 def test_filter_choices_are_scoped(core_db):

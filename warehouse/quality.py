@@ -61,7 +61,7 @@ def unknown_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFra
         SELECT 'RARC', r.rarc, count(*), NULL
         FROM r JOIN m_adjudication a USING (event_seq) JOIN m_claim c ON c.claim_id = a.family_id
         WHERE {frag} GROUP BY ALL
-        ORDER BY occurrences DESC""", params=params + params).pl()
+        ORDER BY occurrences DESC, code_type, code""", params=params + params).pl()
 
 
 def unmapped(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
