@@ -69,7 +69,7 @@ def test_remit_days_are_the_distinct_remit_dates(con):
 def test_claim_codes_are_the_initial_adjudications_codes(con):
     assert rows(con, "SELECT claim_id, group_code, code, amount FROM m_claim_code WHERE kind = 'carc'") == rows(con, """
         SELECT c.claim_id, j.group_code, j.carc, sum(j.amount) FROM m_claim c
-        JOIN m_adjustment j ON j.adjudication_id = c.initial_adjudication_id
+        JOIN m_adjustment j ON j.event_seq = c.initial_seq
         WHERE j.is_denial_class AND j.amount > 0 GROUP BY ALL""")
     assert rows(con, "SELECT claim_id, code, amount FROM m_claim_code WHERE kind = 'rarc'") == rows(con, """
         SELECT DISTINCT c.claim_id, r.rarc, c.denied_dollars FROM m_claim c

@@ -45,7 +45,7 @@ def test_sql_matches_reference_classifier(tmp_path):
     assert s.total("quarantined") == 0, s.messages[:5]
     got = {r["claim"]: r for r in connect(db).sql(
         "SELECT a.patient_control_number AS claim, j.category, j.sub_cause, j.soft_hard, j.carc_known "
-        "FROM m_adjustment j JOIN adjudication a USING (adjudication_id)").pl().to_dicts()}
+        "FROM m_adjustment j JOIN adjudication a USING (event_seq)").pl().to_dicts()}
     mismatches = []
     for i, (group, carc, rarc, auth) in enumerate(cases):
         ref = taxonomy.classify(group, carc, rarc, auth)

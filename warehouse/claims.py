@@ -284,18 +284,18 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         pl.col("claim_status").replace_strict(CLAIM_STATUS, default="other").alias("status"))
     # grain: one row per service line of each remit claim event of the family
     out["adjudication_lines"] = q(f"""
-        SELECT l.adjudication_id, l.line_number, l.procedure_code, array_to_string(l.modifiers, ' ') AS modifiers,
+        SELECT a.adjudication_id, l.line_number, l.procedure_code, array_to_string(l.modifiers, ' ') AS modifiers,
                l.charge::DOUBLE AS charge, l.paid::DOUBLE AS paid, l.patient_resp::DOUBLE AS patient_resp,
                l.is_denied, CASE WHEN l.is_denied THEN l.top_denial.category END AS root_cause
-        FROM m_adjudication_line l
+        FROM m_adjudication_line l JOIN m_adjudication a ON a.event_seq = l.event_seq AND a.family_id = l.family_id
         WHERE l.family_id = ? AND {scoped}
         ORDER BY l.remit_date, l.event_seq, l.line_number""", [family] + p)
     # grain: one row per adjustment (group code + CARC + amount) on the family's remits
     out["adjustments"] = q(f"""
-        SELECT j.adjudication_id, j.line_number, j.group_code, j.carc, k.description AS carc_description,
+        SELECT a.adjudication_id, j.line_number, j.group_code, j.carc, k.description AS carc_description,
                j.amount::DOUBLE AS amount, j.category AS root_cause, j.sub_cause, j.stage, j.soft_hard,
                j.is_denial_class AS is_denial
-        FROM m_adjustment j
+        FROM m_adjustment j JOIN m_adjudication a ON a.event_seq = j.event_seq AND a.family_id = j.family_id
         LEFT JOIN carc k ON k.carc = j.carc
         WHERE j.family_id = ? AND {scoped}
         ORDER BY j.remit_date, j.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)

@@ -9,7 +9,9 @@
 -- The joined adjustments are staged once in a temp table: the statement below reads them twice, and
 -- a CTE read twice would be held whole in memory (tens of millions of rows at MSO scale).
 -- Joined to the remit on event_seq (an integer); the remit's date and status are carried along for
--- model 08, which then needs no join of the adjustments to the remits.
+-- model 08, which then needs no join of the adjustments to the remits. The remit's 32-character
+-- adjudication_id is not carried (41.6 M rows at 10M claims): event_seq identifies the remit, and the
+-- one claim's detail joins m_adjudication for the id.
 CREATE OR REPLACE TEMP TABLE _m_adjustment_in AS
 WITH fam_auth AS (
     SELECT f.family_id, bool_or(c.prior_auth_number IS NOT NULL AND trim(c.prior_auth_number) <> '') AS has_auth
@@ -18,7 +20,7 @@ WITH fam_auth AS (
 remarks AS (
     SELECT event_seq, line_number, string_agg(DISTINCT rarc, ',' ORDER BY rarc) AS rarcs
     FROM remark GROUP BY 1, 2)
-SELECT j.*, a.family_id, a.family_key, a.remit_date, a.claim_status, fa.has_auth,
+SELECT j.event_seq, j.line_number, j.seq, j.group_code, j.carc, j.amount, j.quantity, a.family_id, a.family_key, a.remit_date, a.claim_status, fa.has_auth,
        CASE WHEN j.line_number IS NULL THEN coalesce(cr.rarcs, '')
             ELSE concat_ws(',', cr.rarcs, lr.rarcs) END AS rarc_key
 FROM adjustment j
@@ -54,7 +56,7 @@ classified AS (
     LEFT JOIN ruled r ON r.group_code = c.group_code AND r.carc = c.carc
         AND r.has_auth IS NOT DISTINCT FROM c.has_auth AND r.rarc_key = c.rarc_key
     LEFT JOIN carc k ON k.carc = c.carc)
-SELECT adj.adjudication_id, adj.event_seq, adj.remit_date, adj.claim_status, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
+SELECT adj.event_seq, adj.remit_date, adj.claim_status, adj.line_number, adj.seq, adj.group_code, adj.carc, adj.amount, adj.quantity,
        adj.family_id, cl.rarcs, cl.category, cl.sub_cause,
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,

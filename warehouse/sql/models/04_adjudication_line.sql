@@ -12,14 +12,15 @@
 -- line's charge is counted once.
 -- A remit's lines and adjustments are joined to it on event_seq (unique per remit, carried by its
 -- children since schema 5), not on the 32-character adjudication_id: at 10M claims those joins spilled.
+-- The rows carry event_seq, not the adjudication_id (m_adjudication has it).
 CREATE OR REPLACE TABLE m_adjudication_line AS
 WITH lines AS (
-    SELECT l.event_seq, l.adjudication_id, l.line_number, l.procedure_code,
+    SELECT l.event_seq, l.line_number, l.procedure_code,
            list_filter([l.modifier_1, l.modifier_2, l.modifier_3, l.modifier_4], lambda m: m IS NOT NULL AND m <> '') AS modifiers,
            l.line_charge AS charge, l.line_paid AS paid
     FROM adjudication_line l
     UNION ALL
-    SELECT a.event_seq, a.adjudication_id, 0, NULL, [], a.claim_charge, a.claim_paid
+    SELECT a.event_seq, 0, NULL, [], a.claim_charge, a.claim_paid
     FROM adjudication a
     WHERE NOT EXISTS (SELECT 1 FROM adjudication_line l WHERE l.event_seq = a.event_seq)),
 has_lines AS (SELECT DISTINCT event_seq FROM adjudication_line),
@@ -44,7 +45,7 @@ claim_level AS (   -- claim-level denial adjustments, the fallback cause for lin
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
                    (amount, -seq, group_code, carc)) AS top_denial
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
-SELECT l.adjudication_id, l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
+SELECT l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
        a.is_adjudication AND (
            a.claim_status = '4'
