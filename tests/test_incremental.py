@@ -423,3 +423,29 @@ def test_every_stored_key_is_the_key_the_refresh_looks_up(core_db):
                        "FROM m_claim_ref").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("which", ["core_db", "demo_db"])
+def test_every_remit_row_carries_its_remits_event_seq(request, which):
+    """The refresh finds a remit's rows by event_seq (refresh.REMIT_SEQ), so it rests on two rules,
+    checked here on the stored rows (each query returns the rows breaking its rule): (1) every line,
+    adjustment and remark carries the event_seq of the remit its adjudication_id names, and no two
+    remits share one; (2) every row of m_adjustment and m_adjudication_line is (event_seq,
+    family_id) of a row of m_adjudication."""
+    from warehouse.refresh import REMIT_ROW_MODELS
+    con = duckdb.connect(str(request.getfixturevalue(which)), read_only=True)
+    try:
+        assert con.sql("SELECT event_seq FROM adjudication GROUP BY 1 HAVING count(*) > 1").fetchall() == []
+        for child in ("adjudication_line", "adjustment", "remark"):
+            n = con.sql(f"SELECT count(*) FROM {child}").fetchall()[0][0]
+            breaking = con.sql(f"""SELECT c.adjudication_id, c.event_seq, a.event_seq FROM {child} c
+                LEFT JOIN adjudication a USING (adjudication_id)
+                WHERE a.event_seq IS DISTINCT FROM c.event_seq LIMIT 5""").fetchall()
+            assert n > 0 and breaking == [], (child, breaking)
+        for table in REMIT_ROW_MODELS:
+            n = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            breaking = con.sql(f"""SELECT event_seq, family_id FROM {table}
+                EXCEPT SELECT event_seq, family_id FROM m_adjudication LIMIT 5""").fetchall()
+            assert n > 0 and breaking == [], (table, breaking)
+    finally:
+        con.close()

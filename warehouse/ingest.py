@@ -388,9 +388,14 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
             occ_sql = (f", row_number() OVER (PARTITION BY adjudication_id, {', '.join(adj_content)} ORDER BY seq) AS occ"
                        if kind == "remit_adjustments" else "")
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
-                SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ_sql} FROM {table}
-                WHERE adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
+            # found by their remits' event_seq (a child carries its remit's: refresh.REMIT_SEQ) in the
+            # row groups that hold one, not by a scan of every loaded child's 32-character id
+            # (a resent 835 makes every remit of a day an old one)
+            with scattered_reads(con):
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
+                    SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ_sql} FROM {table}
+                    WHERE {rows_matching(con, table, "event_seq IN (SELECT event_seq FROM _ch WHERE NOT _new)")}
+                      AND adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
             exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
         # only a child whose remit existed before this load, or whose key repeats in it, can be a
         # duplicate (ranked, looked up); every other child is new and loaded as it is

@@ -351,10 +351,27 @@ def _row_groups(con, table: str, match: str) -> str:
                              for a, b in ranges) + ")"
 
 
-def rows_matching(con, table: str, match: str) -> str:
+def rows_matching(con, table: str, match: str, find: str | None = None) -> str:
     """`match` and the row groups of `table` that hold a matching row: the WHERE of a statement that
-    reads or deletes whole rows (the merge uses it too)."""
-    return f"{_row_groups(con, table, match)} AND {match}"
+    reads or deletes whole rows (the merge uses it too). `find`, when given, is what finds those row
+    groups instead of `match`: a predicate every row matching `match` also satisfies, on a column that
+    is cheaper to scan (event_seq: see REMIT_SEQ)."""
+    return f"{_row_groups(con, table, find or match)} AND {match}"
+
+
+# A remit's rows are found by its event_seq, not by the 40-bit key of its 32-character id: event_seq
+# grows with every load in file and row order (warehouse/ingest.py), so in the tables written in that
+# order (the remits and their lines, adjustments and remarks) and in the models built from them in
+# date order (m_adjustment, m_adjudication_line) it is nearly sorted and DuckDB stores it in about 2
+# bits a row, where a hash key takes 5: at 10M claims a cold scan of the six tables for a day's
+# remits reads 176 MB instead of 1 GB (docs/performance.md, "Run q"). event_seq is unique per remit
+# and every child row carries its remit's (the merge sets it; models 03 and 04 join on it), so
+# matching on it is exact (tests/test_incremental.py checks both rules on stored rows).
+REMIT_SEQ = "event_seq IN (SELECT event_seq FROM {remits})"
+# family models with a row per remit line or adjustment: each row's (event_seq, family_id) is a remit
+# of m_adjudication (models 03 and 04 join m_adjudication on event_seq and take its family), so the
+# rows of the touched families lie among the rows of those families' old remits
+REMIT_ROW_MODELS = ("m_adjustment", "m_adjudication_line")
 
 
 def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
@@ -362,6 +379,12 @@ def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_r
     `key` (within the row groups that hold one), then exactly on the few rows found."""
     _select_into(con, into, table, f"{key} IN (SELECT {key_sql(ids_ref)} FROM {ids})")
     con.execute(f"DELETE FROM {into} WHERE {ref} NOT IN (SELECT {ids_ref} FROM {ids})")
+
+
+def _narrow_remit_fact(con, into: str, table: str, remits: str) -> None:
+    """`into` := the rows of fact `table` (the remits, or their lines, adjustments or remarks) that
+    belong to a remit of temp table `remits` (by event_seq, REMIT_SEQ)."""
+    _select_into(con, into, table, REMIT_SEQ.format(remits=remits))
 
 
 def _select_into(con, into: str, table: str, match: str) -> None:
@@ -427,7 +450,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
             if _has_stage(con, LATE_CHILDREN) and q(f"SELECT count(*) FROM {LATE_CHILDREN}") else "")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fk AS
         SELECT DISTINCT family_key FROM (
-            SELECT family_key FROM m_adjudication WHERE adjudication_key IN (SELECT adjudication_key FROM _a_adjudication)
+            SELECT family_key FROM m_adjudication WHERE event_seq IN (SELECT event_seq FROM _a_adjudication)
             UNION ALL SELECT family_key FROM _n_m_adjudication
             UNION ALL SELECT family_key FROM _n_m_claim_family
             {"UNION ALL SELECT family_key FROM m_claim_ref WHERE ref IN (" + refs + ")" if refs else ""}
@@ -454,10 +477,9 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     # 4. the touched families' facts
     _select_into(con, "_r_m_claim_family", "m_claim_family", in_f)
     _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id")
-    _narrow_fact(con, "_r_adjudication", "adjudication", "adjudication_key", "adjudication_id",
-                 "_r_m_adjudication", "adjudication_id")
+    _narrow_remit_fact(con, "_r_adjudication", "adjudication", "_r_m_adjudication")
     for t in ("adjudication_line", "adjustment", "remark"):
-        _narrow_fact(con, f"_r_{t}", t, "adjudication_key", "adjudication_id", "_r_adjudication", "adjudication_id")
+        _narrow_remit_fact(con, f"_r_{t}", t, "_r_adjudication")
     # the touched families' references: the rejections, write-offs and appeals that name them, and
     # all the models after 02 look up in m_claim_ref (they look up only those claims' references)
     _select_into(con, "_r_m_claim_ref", "m_claim_ref", in_f)
@@ -472,11 +494,12 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         if m.kind == "special":
             continue
         if m.kind == "family":
+            find = REMIT_SEQ.format(remits="_o_m_adjudication") if m.table in REMIT_ROW_MODELS else None
             if m.table in keep_old:                 # one scan: the old rows out, kept for the sums
-                _delete_into(con, m.table, f"_o_{m.table}")
+                _delete_into(con, m.table, f"_o_{m.table}", find)
             else:
                 with scattered_reads(con):
-                    con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f)}")
+                    con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f, find)}")
             names[m.table] = f"_r_{m.table}"
             con.execute(_narrow(m.sql, names))
             con.execute(f"INSERT INTO {m.table} BY NAME SELECT * FROM _r_{m.table}")
@@ -491,12 +514,13 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     return True
 
 
-def _delete_into(con, table: str, into: str) -> None:
-    """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`."""
+def _delete_into(con, table: str, into: str, find: str | None = None) -> None:
+    """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`
+    (`find`: see rows_matching)."""
     t0 = time.perf_counter()
     match = "family_key IN (SELECT family_key FROM _fk)"
     with scattered_reads(con):
-        old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match)} RETURNING *").to_arrow_table()
+        old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match, find)} RETURNING *").to_arrow_table()
     if tracing():
         trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)
