@@ -25,8 +25,11 @@ run: install $(DB)
 	DENIALS_DB=$(DB) $(BIN)/python -m pages.serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
+# One worker per core (TEST_WORKERS=0 runs in one process); the tests of one file share a worker and
+# its fixtures. Every test builds its own warehouse files, ports and screenshots, so workers never collide.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # Hostile-input fuzzing: a few minutes of generated inputs against the readers and the loader.
 FUZZ_EXAMPLES ?= 3000
