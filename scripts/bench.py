@@ -399,7 +399,7 @@ def step_limit(argv):
                     "ORDER BY estimated_size DESC").fetchall()
     con.close()
     fact = "adjustment"
-    sql = ("SELECT a.payer_id, sum(j.amount) FROM adjustment j JOIN adjudication a USING (adjudication_id) "
+    sql = ("SELECT a.payer_id, sum(j.amount) FROM adjustment j JOIN adjudication a USING (event_seq) "
            "GROUP BY 1")
     bare = f"SELECT group_code, sum(amount) FROM {fact} GROUP BY 1"
     def cold_then_warm(query):

@@ -80,8 +80,8 @@ def test_unknown_rarc_counts_on_the_claim_of_its_remit(core_db, tmp_path):
     db = tmp_path / "w.duckdb"
     shutil.copyfile(core_db, db)
     con = duckdb.connect(str(db))
-    con.execute("""INSERT INTO remark (adjudication_id, line_number, rarc, adjudication_key, event_seq)
-                   SELECT adjudication_id, 1, 'N9999', adjudication_key, event_seq FROM m_adjudication
+    con.execute("""INSERT INTO remark (line_number, rarc, event_seq)
+                   SELECT 1, 'N9999', event_seq FROM m_adjudication
                    WHERE family_id = 'C2'""")
     assert con.sql("SELECT count(*) FROM m_adjudication WHERE family_id = 'C2'").fetchall() == [(1,)]
     codes = quality.unknown_codes(con, scope=ALL).to_dicts()

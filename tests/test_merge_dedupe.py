@@ -44,11 +44,12 @@ def counts(summary) -> dict[str, tuple[int, int, int, int]]:
 
 
 def assert_children_carry_their_remits_event_seq(con) -> None:
-    """A remit's lines, adjustments and remarks carry its event_seq (the models join on it), also when
-    they arrived with a duplicate of it or in a later load."""
+    """A remit's lines, adjustments and remarks carry the event_seq of a loaded remit (the only name
+    they keep of it, schema 6), also when they arrived with a duplicate of it or in a later load;
+    which remit is checked by the callers' joins on it (the CARCs each remit got)."""
     for table in ("adjudication_line", "adjustment"):
-        rows, wrong = con.sql(f"""SELECT count(*), count(*) FILTER (WHERE t.event_seq IS DISTINCT FROM a.event_seq)
-                                  FROM {table} t LEFT JOIN adjudication a USING (adjudication_id)""").fetchall()[0]
+        rows, wrong = con.sql(f"""SELECT count(*), count(*) FILTER (WHERE a.event_seq IS NULL)
+                                  FROM {table} t LEFT JOIN adjudication a USING (event_seq)""").fetchall()[0]
         assert rows > 0 and wrong == 0, table
 
 

@@ -12,11 +12,15 @@ from warehouse import schema
 
 def make_v1(db) -> None:
     """Turn a current warehouse into what release 1 wrote: no payment table, no fact keys (schema
-    4), no event_seq on a remit's children (schema 5), version 1."""
+    4), a remit's children naming it by its adjudication_id (schema 6), not by its event_seq (schema
+    5), version 1."""
     con = duckdb.connect(str(db))
     con.execute("DROP TABLE payment")
-    for table in CHILDREN:
-        con.execute(f"ALTER TABLE {table} DROP COLUMN event_seq")
+    for table in CHILDREN:          # adjudication_id first, as release 1 had it (migration 002 copies by position)
+        con.execute(f"""CREATE TABLE {table}_v1 AS SELECT a.adjudication_id, t.* EXCLUDE (event_seq)
+                        FROM {table} t JOIN adjudication a USING (event_seq)""")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ALTER TABLE {table}_v1 RENAME TO {table}")
     for table, keys in schema.FACT_KEYS.items():
         for key in keys:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {key}")
@@ -28,12 +32,11 @@ def make_v1(db) -> None:
 CHILDREN = ("adjudication_line", "adjustment", "remark")
 
 
-def assert_children_carry_event_seq(con) -> None:
-    """Every line, adjustment and remark carries its remit's event_seq (the models join on it)."""
-    for table in CHILDREN:
-        rows, wrong = con.sql(f"""SELECT count(*), count(*) FILTER (WHERE t.event_seq IS DISTINCT FROM a.event_seq)
-                                  FROM {table} t LEFT JOIN adjudication a USING (adjudication_id)""").fetchall()[0]
-        assert rows > 0 and wrong == 0, table
+def children(con) -> dict[str, list]:
+    """Every line, adjustment and remark with the adjudication_id of the remit its event_seq names."""
+    return {table: con.sql(f"""SELECT a.adjudication_id, t.* EXCLUDE (event_seq) FROM {table} t
+                               LEFT JOIN adjudication a USING (event_seq) ORDER BY ALL""").fetchall()
+            for table in CHILDREN}
 
 
 def assert_fact_keys_current(con) -> None:
@@ -49,6 +52,9 @@ def test_previous_release_warehouse_migrates(tmp_path):
     db = tmp_path / "w.duckdb"
     load(db, FIXTURES / "core")
     before = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
+    with duckdb.connect(str(db), read_only=True) as con:
+        children_before = children(con)
+    assert all(children_before.values())
     make_v1(db)
     refused = run_cli("warehouse", "kpi", "--db", str(db))
     assert refused.returncode == 2 and "python -m warehouse migrate" in refused.stderr
@@ -56,13 +62,18 @@ def test_previous_release_warehouse_migrates(tmp_path):
     assert refused_load.returncode == 2 and "migrate" in refused_load.stderr
     out = run_cli("warehouse", "migrate", "--db", str(db))
     assert out.returncode == 0, out.stderr
-    assert "schema 1 -> 5 (001_to_002.sql, 002_to_003.sql, 003_to_004.sql, 004_to_005.sql)" in out.stdout
+    assert ("schema 1 -> 6 (001_to_002.sql, 002_to_003.sql, 003_to_004.sql, 004_to_005.sql, 005_to_006.sql)"
+            in out.stdout)
     con = duckdb.connect(str(db), read_only=True)
     assert schema.stored_version(con) == schema.SCHEMA_VERSION
     assert con.sql("SELECT count(*) FROM payment").fetchall() == [(0,)]
     # the fact keys the incremental refresh narrows by are filled for the rows already there
     assert_fact_keys_current(con)
-    assert_children_carry_event_seq(con)
+    # every line, adjustment and remark names its own remit by event_seq again, and only by it
+    assert children(con) == children_before
+    for table in CHILDREN:
+        cols = [c for (c,) in con.sql(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}'").fetchall()]
+        assert "event_seq" in cols and "adjudication_id" not in cols and "adjudication_key" not in cols, table
     con.close()
     after = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
     assert after == before
@@ -101,3 +112,38 @@ def test_warehouse_keyed_by_the_full_hash_is_rekeyed_at_the_next_load(tmp_path):
     load(fresh, *base, *remits)
     assert (json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
             == json.loads(run_cli("warehouse", "kpi", "--db", str(fresh), "--by", "site", "--format", "json").stdout))
+
+
+def test_schema_5_warehouse_migrates_without_rebuilding_the_models(tmp_path, monkeypatch):
+    """Schema 6 drops the remit's adjudication_id and its key from the lines, adjustments and remarks
+    (event_seq names the remit). The models read neither, so the migration leaves them as they are
+    (at 10M claims a rebuild is minutes): their refresh stamp is unchanged, the numbers too, and
+    the next day loads incrementally."""
+    db = tmp_path / "w.duckdb"
+    base = [FIXTURES / "core" / f for f in ("sites.csv", "payers.csv", "providers.csv", "claims.csv", "claim_lines.csv")]
+    load(db, *base, *sorted((FIXTURES / "core").glob("remit*.csv")))
+    before = json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout)
+    con = duckdb.connect(str(db))
+    children_before = children(con)
+    for table in CHILDREN:                              # as schema 5 had them
+        con.execute(f"ALTER TABLE {table} ADD COLUMN adjudication_id VARCHAR")
+        con.execute(f"ALTER TABLE {table} ADD COLUMN adjudication_key UBIGINT")
+        con.execute(f"UPDATE {table} SET adjudication_id = a.adjudication_id, adjudication_key = a.adjudication_key "
+                    f"FROM adjudication a WHERE a.event_seq = {table}.event_seq")
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    stamp = con.sql("SELECT value FROM meta WHERE key = 'refreshed_at'").fetchall()
+    con.close()
+    out = run_cli("warehouse", "migrate", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("schema 5 -> 6 (005_to_006.sql)"), out.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("SELECT value FROM meta WHERE key = 'refreshed_at'").fetchall() == stamp
+    assert children(con) == children_before
+    con.close()
+    assert json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout) == before
+    from warehouse import refresh as refresh_mod
+    monkeypatch.setattr(refresh_mod, "MAX_TOUCHED", 1.0)    # a small fixture touches most of its families
+    load(db, FIXTURES / "core" / "appeals.csv")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.sql("SELECT value FROM meta WHERE key = 'refresh_mode'").fetchall() == [("incremental",)]
+    con.close()

@@ -73,7 +73,7 @@ def test_claim_codes_are_the_initial_adjudications_codes(con):
         WHERE j.is_denial_class AND j.amount > 0 GROUP BY ALL""")
     assert rows(con, "SELECT claim_id, code, amount FROM m_claim_code WHERE kind = 'rarc'") == rows(con, """
         SELECT DISTINCT c.claim_id, r.rarc, c.denied_dollars FROM m_claim c
-        JOIN remark r ON r.adjudication_id = c.initial_adjudication_id WHERE c.initially_denied""")
+        JOIN remark r ON r.event_seq = c.initial_seq WHERE c.initially_denied""")
     assert con.sql("SELECT count(*) FROM m_claim_code").fetchall()[0][0] > 0
 
 

@@ -123,11 +123,12 @@ def _migrate(args) -> int:
         ws.open(migrating=True)
         before = schema.stored_version(ws.con)
         done = schema.migrate(ws.con)
-        refresh(ws.con, db)
+        models = refresh(ws.con, db, if_stale=True)     # the models are rebuilt only when what they read changed
         ws.publish()
     finally:
         ws.__exit__(None, None, None)
-    print(f"{db}: schema {before} -> {schema.SCHEMA_VERSION}" + (f" ({', '.join(done)})" if done else " (nothing to do)"))
+    print(f"{db}: schema {before} -> {schema.SCHEMA_VERSION}" + (f" ({', '.join(done)})" if done else " (nothing to do)")
+          + ("; models rebuilt" if models == "full" else ""))
     return 0
 
 

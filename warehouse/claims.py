@@ -301,7 +301,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         ORDER BY j.remit_date, j.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)
     # grain: one row per remark code on the family's remits
     out["remarks"] = q(f"""
-        SELECT r.adjudication_id, r.line_number, r.rarc, d.description AS rarc_description
+        SELECT a.adjudication_id, r.line_number, r.rarc, d.description AS rarc_description
         FROM remark r JOIN m_adjudication a USING (event_seq)
         LEFT JOIN rarc d ON d.rarc = r.rarc
         WHERE a.family_id = ? AND {scoped}

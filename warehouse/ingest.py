@@ -342,7 +342,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
                    UNION ALL SELECT _file, _row FROM _rid WHERE NOT _plain) x USING (_file, _row))""", [base_seq, load_id])
     con.execute(f"""{insert} (SELECT n.adjudication_id, s.* FROM stage_remits s JOIN _rnew_slow n USING (_file, _row)
         ORDER BY _file, _row)""", [base_seq, load_id])
-    # remit_claim_id -> adjudication_id for this load (duplicates point at the loaded twin), then
+    # remit_claim_id -> its remit's event_seq for this load (duplicates point at the loaded twin), then
     # earlier loads — looked up only for the ids the staged children name and this load lacks
     # (a remit's lines sent in a later file); _new: the remit was not in the warehouse before this
     # load, so none of its children can be there yet
@@ -354,18 +354,18 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     earlier = ""
     if scalar(con, "SELECT count(*) FROM _wanted"):
         earlier = """UNION ALL SELECT * FROM (
-            SELECT remit_claim_id, adjudication_id, event_seq, false AS _new FROM adjudication
+            SELECT remit_claim_id, event_seq, false AS _new FROM adjudication
             WHERE remit_claim_id IN (SELECT remit_claim_id FROM _wanted)
             QUALIFY row_number() OVER (PARTITION BY remit_claim_id ORDER BY adjudication_id) = 1)"""
-    # with each id its remit's event_seq, which every child row carries: the models join a remit's
+    # the event_seq is all a child row keeps of its remit (schema 6): the models join a remit's
     # lines, adjustments and remarks to it on that integer, not on the 32-character adjudication_id
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rmap AS
-        SELECT r.remit_claim_id, r.adjudication_id,
+        SELECT r.remit_claim_id,
                CASE WHEN s._exists THEN s._twin ELSE ? + coalesce(s._twin, (r._file::BIGINT << 32) + r._row) END AS event_seq,
                NOT coalesce(s._exists, false) AS _new
         FROM _rid r LEFT JOIN _rslow s USING (_file, _row)
         {earlier}""", [base_seq])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (adjudication_id VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {LATE_CHILDREN} (event_seq BIGINT)")
     # an adjustment has no id of its own: it is its content and which occurrence of that content it
     # is among its remit's adjustments in one file (a payer may send the same CO-45 twice on a line)
     adj_content = ["line_number", "group_code", "carc", "amount", "quantity"]
@@ -381,43 +381,41 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         seq = (", row_number() OVER (PARTITION BY s.remit_claim_id, s._file ORDER BY s._row) AS seq"
                if kind == "remit_adjustments" else "")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch AS
-            SELECT m.adjudication_id, m.event_seq, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
+            SELECT m.event_seq, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
         # children already loaded: only remits that existed before this load can have them
         exists = "false"
         if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
-            occ_sql = (f", row_number() OVER (PARTITION BY adjudication_id, {', '.join(adj_content)} ORDER BY seq) AS occ"
+            occ_sql = (f", row_number() OVER (PARTITION BY event_seq, {', '.join(adj_content)} ORDER BY seq) AS occ"
                        if kind == "remit_adjustments" else "")
-            # found by their remits' event_seq (a child carries its remit's: refresh.REMIT_SEQ) in the
-            # row groups that hold one, not by a scan of every loaded child's 32-character id
-            # (a resent 835 makes every remit of a day an old one)
+            # found by their remits' event_seq (refresh.REMIT_SEQ) in the row groups that hold one,
+            # not by a scan of the whole table (a resent 835 makes every remit of a day an old one)
             with scattered_reads(con):
                 con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS
-                    SELECT adjudication_id, {', '.join(k for k in key if k != 'occ')}{occ_sql} FROM {table}
-                    WHERE {rows_matching(con, table, "event_seq IN (SELECT event_seq FROM _ch WHERE NOT _new)")}
-                      AND adjudication_id IN (SELECT adjudication_id FROM _ch WHERE NOT _new)""")
-            exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.adjudication_id = c.adjudication_id AND {on})"
+                    SELECT event_seq, {', '.join(k for k in key if k != 'occ')}{occ_sql} FROM {table}
+                    WHERE {rows_matching(con, table, "event_seq IN (SELECT event_seq FROM _ch WHERE NOT _new)")}""")
+            exists = f"EXISTS (SELECT 1 FROM _had t WHERE t.event_seq = c.event_seq AND {on})"
         # only a child whose remit existed before this load, or whose key repeats in it, can be a
         # duplicate (ranked, looked up); every other child is new and loaded as it is
         slow = "_ch c"
         if kind == "remit_adjustments":
             # an occurrence counts within its (remit_claim_id, file) group, so two adjustments share a
-            # key only when their adjudication_id comes from two such groups (or was loaded before):
-            # found per group, not per row; the occurrences are numbered for those remits alone
-            same_key = "c.adjudication_id = x.adjudication_id"
+            # key only when their remit comes from two such groups (or was loaded before): found per
+            # group, not per row; the occurrences are numbered for those remits alone
+            same_key = "c.event_seq = x.event_seq"
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
-                SELECT m.adjudication_id FROM (SELECT DISTINCT remit_claim_id, _file FROM {st}) g
+                SELECT m.event_seq FROM (SELECT DISTINCT remit_claim_id, _file FROM {st}) g
                 JOIN _rmap m USING (remit_claim_id) GROUP BY 1 HAVING count(*) > 1 OR bool_or(NOT m._new)""")
             slow = f"""(SELECT c.*, row_number() OVER (PARTITION BY c.remit_claim_id, c._file, {', '.join('c.' + k for k in adj_content)}
                                                      ORDER BY c._row) AS occ
                        FROM _ch c SEMI JOIN _ch_slow x ON {same_key}) c"""
         else:
-            ck = ["adjudication_id", *key]
+            ck = ["event_seq", *key]
             same_key = " AND ".join(f"c.{c} IS NOT DISTINCT FROM x.{c}" for c in ck)
             con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
                 SELECT {', '.join(ck)} FROM _ch GROUP BY ALL HAVING count(*) > 1 OR bool_or(NOT _new)""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch2 AS
-            SELECT c.*, row_number() OVER (PARTITION BY c.adjudication_id, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
+            SELECT c.*, row_number() OVER (PARTITION BY c.event_seq, {', '.join('c.' + k for k in key)} ORDER BY c._file, c._row) AS _rank,
                    {exists} AS _exists
             FROM {slow} SEMI JOIN _ch_slow x ON {same_key}""")
         _tally(counts.duplicates, con.sql("SELECT _file, count(*) FROM _ch2 WHERE _exists OR _rank > 1 GROUP BY 1").fetchall())
@@ -425,12 +423,10 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
                     f"UNION ALL SELECT * EXCLUDE (_rank, _exists{extra}) FROM _ch2 WHERE NOT _exists AND _rank = 1")
         _count_loaded(con, counts, kind, new_rows)
-        insert_cols = ["adjudication_id", "event_seq"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
-        keys, key_exprs = key_columns(table)
-        con.execute(f"INSERT INTO {table} ({', '.join([*insert_cols, *keys])}) "
-                    f"SELECT {', '.join([*insert_cols, *key_exprs])} FROM ({new_rows}) "
-                    f"ORDER BY _file, _row")
-        con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT adjudication_id FROM _ch2 "
+        insert_cols = ["event_seq"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
+        con.execute(f"INSERT INTO {table} ({', '.join(insert_cols)}) SELECT {', '.join(insert_cols)} "
+                    f"FROM ({new_rows}) ORDER BY _file, _row")
+        con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT event_seq FROM _ch2 "
                     f"WHERE NOT _new AND NOT _exists AND _rank = 1")
 
 

@@ -229,15 +229,19 @@ class FullRefreshNeeded(RuntimeError):
 
 
 def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id: int | None = None,
-            full_allowed: bool = True) -> str:
+            full_allowed: bool = True, if_stale: bool = False) -> str:
     """Bring the models up to date with the facts. With `load_id` (inside that load's write session,
     after its merge) only the claim families the load touched are rebuilt
     when that is exact (see `incremental`); otherwise, and for `python -m warehouse refresh`,
-    every model is rebuilt. Returns 'incremental' or 'full'."""
+    every model is rebuilt. `if_stale` (a migration): nothing is rebuilt while the models' inputs
+    digest is the one stored (a migration that changes what the models read changes their SQL or
+    clears 'model_inputs', as sync_keys does). Returns 'incremental', 'full' or 'current'."""
     stored = scalar(con, "SELECT value FROM meta WHERE key = 'model_inputs'")
     load_taxonomy(con)
     load_payer_rules(con, db_path)
     digest = inputs_digest(con)
+    if if_stale and stored == digest:
+        return "current"
     inc_con = _Traced(con) if tracing() else con
     mode = "incremental" if load_id is not None and stored == digest and incremental(inc_con, load_id) else "full"
     if mode == "full":
@@ -445,8 +449,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     # 3. the touched families
     refs = " UNION ".join(f"SELECT claim_id FROM {t}" for t in KEEP_STAGED if _has_stage(con, t))
     # remits loaded earlier that received lines, adjustments or remarks in this load
-    late = (f"UNION ALL SELECT family_key FROM m_adjudication WHERE adjudication_key IN "
-            f"(SELECT {key_sql('adjudication_id')} FROM {LATE_CHILDREN})"
+    late = (f"UNION ALL SELECT family_key FROM m_adjudication WHERE event_seq IN (SELECT event_seq FROM {LATE_CHILDREN})"
             if _has_stage(con, LATE_CHILDREN) and q(f"SELECT count(*) FROM {LATE_CHILDREN}") else "")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _fk AS
         SELECT DISTINCT family_key FROM (

@@ -6,9 +6,10 @@ from pathlib import Path
 import duckdb
 
 SQL_DIR = Path(__file__).with_name("sql")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # version n -> the script that takes a warehouse from n to n + 1 (sql/migrations/)
-MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql", 4: "004_to_005.sql"}
+MIGRATIONS = {1: "001_to_002.sql", 2: "002_to_003.sql", 3: "003_to_004.sql", 4: "004_to_005.sql",
+              5: "005_to_006.sql"}
 
 # fact table -> {key column: the reference it hashes}. A key is the top 40 bits of DuckDB's hash()
 # of the reference (key_sql), set by the merge (warehouse/ingest.py); the incremental refresh
@@ -22,10 +23,8 @@ FACT_KEYS = {
     "claim": {"claim_key": "claim_id"},
     "adjudication": {"adjudication_key": "adjudication_id", "pcn_key": "patient_control_number",
                      "pcl_key": "payer_claim_number"},
-    "adjudication_line": {"adjudication_key": "adjudication_id"},
-    "adjustment": {"adjudication_key": "adjudication_id"},
-    "remark": {"adjudication_key": "adjudication_id"},
 }
+# (a remit's lines, adjustments and remarks are found by its event_seq: refresh.REMIT_SEQ)
 # hash() is stable within a DuckDB release, not across them: the key of this probe is kept in meta
 # ('key_hash'); when it differs (a new DuckDB, a new key form), every stored key is recomputed
 # (sync_keys) and the models are rebuilt in full (the probe is part of refresh.inputs_digest).

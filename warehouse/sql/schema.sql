@@ -6,8 +6,9 @@
 -- hash() of the reference they name (schema.FACT_KEYS, schema.key_sql), filled by the merge: the
 -- incremental refresh finds a load's touched rows by these integers first (bit-packed to 4 bytes a
 -- row where the 32-character ids cost ~10x more), then keeps the exact matches by the reference.
--- A remit's lines, adjustments and remarks carry its event_seq (unique per remit, set by the merge):
--- the models join them to it on that integer, not on the 32-character adjudication_id.
+-- A remit's lines, adjustments and remarks name it by its event_seq (unique per remit, set by the
+-- merge), not by its 32-character adjudication_id (schema 6): the models join them to it on that
+-- integer, and the refresh and the merge find them by it (nearly sorted: ~2 bits a row).
 
 -- grain: one row per setting
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -90,17 +91,17 @@ CREATE TABLE IF NOT EXISTS adjudication (
     adjudication_key UBIGINT, pcn_key UBIGINT, pcl_key UBIGINT);
 -- grain: one row per service line of a remit claim event (835 SVC)
 CREATE TABLE IF NOT EXISTS adjudication_line (
-    adjudication_id VARCHAR NOT NULL, line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
+    line_number INTEGER NOT NULL, procedure_code VARCHAR, modifier_1 VARCHAR,
     modifier_2 VARCHAR, modifier_3 VARCHAR, modifier_4 VARCHAR, original_procedure_code VARCHAR,
     units DOUBLE, line_charge DECIMAL(18,2) NOT NULL, line_paid DECIMAL(18,2) NOT NULL,
-    service_date DATE, adjudication_key UBIGINT, event_seq BIGINT);
+    service_date DATE, event_seq BIGINT NOT NULL);
 -- grain: one row per adjustment (one group/CARC/amount of a CAS segment); line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS adjustment (
-    adjudication_id VARCHAR NOT NULL, line_number INTEGER, seq INTEGER NOT NULL, group_code VARCHAR NOT NULL,
-    carc VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL, quantity DOUBLE, adjudication_key UBIGINT, event_seq BIGINT);
+    line_number INTEGER, seq INTEGER NOT NULL, group_code VARCHAR NOT NULL,
+    carc VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL, quantity DOUBLE, event_seq BIGINT NOT NULL);
 -- grain: one row per remark code on a remit claim or line; line_number NULL = claim level
 CREATE TABLE IF NOT EXISTS remark (
-    adjudication_id VARCHAR NOT NULL, line_number INTEGER, rarc VARCHAR NOT NULL, adjudication_key UBIGINT, event_seq BIGINT);
+    line_number INTEGER, rarc VARCHAR NOT NULL, event_seq BIGINT NOT NULL);
 -- grain: one row per payer payment (a check or EFT, identified by payer and trace number: 835 BPR/TRN)
 CREATE TABLE IF NOT EXISTS payment (
     payer_id VARCHAR NOT NULL, trace_number VARCHAR NOT NULL, payment_date DATE,
