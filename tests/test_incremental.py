@@ -213,18 +213,19 @@ def test_family_key_collision_rebuilds_both_families_exactly(tmp_path, always_in
 
 def test_fact_narrowing_is_exact_under_a_key_collision():
     """Facts are narrowed by their 40-bit key, then by the reference itself: a row whose key
-    collides with a wanted one (faked here) is not taken."""
+    collides with a wanted one (faked here) is not taken. (The claims are; a remit's rows are found
+    by event_seq.)"""
     from warehouse.refresh import _narrow_fact
     con = duckdb.connect()
-    con.execute("CREATE TABLE adjustment AS SELECT * FROM (VALUES ('A', 1.0), ('A', 2.0), ('B', 3.0), ('C', 4.0)) "
-                "t(adjudication_id, amount)")
-    con.execute("ALTER TABLE adjustment ADD COLUMN adjudication_key UBIGINT")
-    con.execute(f"UPDATE adjustment SET adjudication_key = {key_sql('adjudication_id')}")
+    con.execute("CREATE TABLE claim AS SELECT * FROM (VALUES ('A', 1.0), ('A', 2.0), ('B', 3.0), ('C', 4.0)) "
+                "t(claim_id, charge)")
+    con.execute("ALTER TABLE claim ADD COLUMN claim_key UBIGINT")
+    con.execute(f"UPDATE claim SET claim_key = {key_sql('claim_id')}")
     key_of_a = key_sql("'A'")
-    con.execute(f"UPDATE adjustment SET adjudication_key = {key_of_a} WHERE adjudication_id = 'C'")   # collides with A
-    con.execute("CREATE TABLE wanted AS SELECT 'A' AS adjudication_id UNION ALL SELECT 'B'")
-    _narrow_fact(con, "_r_adjustment", "adjustment", "adjudication_key", "adjudication_id", "wanted", "adjudication_id")
-    assert con.sql("SELECT adjudication_id, amount FROM _r_adjustment ORDER BY amount").fetchall() == [
+    con.execute(f"UPDATE claim SET claim_key = {key_of_a} WHERE claim_id = 'C'")   # collides with A
+    con.execute("CREATE TABLE wanted AS SELECT 'A' AS claim_id UNION ALL SELECT 'B'")
+    _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "wanted", "claim_id")
+    assert con.sql("SELECT claim_id, charge FROM _r_claim ORDER BY charge").fetchall() == [
         ("A", 1.0), ("A", 2.0), ("B", 3.0)]
 
 
