@@ -120,6 +120,10 @@ def test_corrected_claim_opens_its_family(con):
     assert d["submissions"].select("claim_id", "kind").rows() == [("C9", "original"), ("C9-C1", "replacement")]
     assert d["remarks"].select("rarc").to_series().to_list() == ["N519"]
     assert d["remarks"]["rarc_description"][0]
+    # N519 came on remit R9A (2026-05-13), the first of the family's two: the remark shows that
+    # remit's id (a remark keeps only its remit's event_seq since schema 6)
+    first = d["adjudications"].filter(d["adjudications"]["remit_date"] == D(2026, 5, 13))
+    assert first.height == 1 and d["remarks"]["adjudication_id"].to_list() == first["adjudication_id"].to_list()
 
 
 def test_rejection_write_off_claim_level_and_remit_only(con):
