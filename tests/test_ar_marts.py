@@ -18,6 +18,10 @@ from warehouse.scope import Scope
 
 ALL = Scope.all()
 MODELS = sorted((ROOT / "warehouse" / "sql" / "models").glob("1[1-4]_*.sql"))
+# the event ledger with its claims' slice columns (m_ar_event carries the claim's id, dos and key only)
+LEDGER = """(SELECT e.*, c.site_id, c.rendering_npi, c.specialty, c.payer_id, c.payer_class, c.root_cause,
+                   c.sub_cause, c.stage, c.owner_team, c.soft_hard, c.initially_denied
+            FROM m_ar_event e JOIN m_claim c USING (claim_id))"""
 
 
 # ----------------------------------------------------------------- the ledger queries, as they were
@@ -44,7 +48,7 @@ def ref_ar(con, dims, scope, filters, as_of, periods, measures):
             SELECT d.period_start{', ' + sel if plain else ''},
                    sum(e.amount) AS ar_balance,
                    coalesce(sum(e.amount) FILTER (WHERE d.as_of - e.dos > 90), 0) AS ar_over_90
-            FROM m_ar_event e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
+            FROM {LEDGER} e JOIN d ON e.event_date <= d.as_of AND e.dos <= d.as_of
             WHERE {q.clause()} GROUP BY ALL"""
         frames["balance"] = con.sql(sql, params=[starts, ends] + q.params).pl()
     if "daily_charges_90" in measures:
@@ -70,7 +74,7 @@ def ref_aging(con, scope, as_of, filters=None, by=None):
         WITH bal AS (
             SELECT claim_id, {col} AS slice, any_value(initially_denied) AS denied, ?::DATE - any_value(dos) AS age,
                    sum(amount) AS balance
-            FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
+            FROM {LEDGER} WHERE event_date <= ? AND dos <= ? AND {q.clause()}
             GROUP BY claim_id, {col})
         SELECT slice AS {by or 'slice'}, CASE {cases} END AS bucket, count(*) FILTER (WHERE balance <> 0) AS claims,
                sum(balance)::DOUBLE AS ar_balance,
@@ -85,7 +89,7 @@ def ref_oldest(con, scope, as_of, limit, filters=None):
         SELECT claim_id, any_value(site_id) AS site, any_value(payer_id) AS payer, any_value(dos) AS dos,
                ?::DATE - any_value(dos) AS age_days, sum(amount)::DOUBLE AS balance,
                any_value(initially_denied) AS denied, any_value(root_cause) AS root_cause
-        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}
+        FROM {LEDGER} WHERE event_date <= ? AND dos <= ? AND {q.clause()}
         GROUP BY claim_id HAVING sum(amount) > 0 ORDER BY dos, claim_id LIMIT ?"""
     return con.sql(sql, params=[as_of, as_of, as_of] + q.params + [limit]).pl()
 
@@ -95,7 +99,7 @@ def ref_share(con, scope, as_of, filters=None):
     sql = f"""
         SELECT coalesce(sum(amount), 0)::DOUBLE AS ar_balance,
                coalesce(sum(amount) FILTER (WHERE initially_denied), 0)::DOUBLE AS denied_balance
-        FROM m_ar_event WHERE event_date <= ? AND dos <= ? AND {q.clause()}"""
+        FROM {LEDGER} WHERE event_date <= ? AND dos <= ? AND {q.clause()}"""
     return con.sql(sql, params=[as_of, as_of] + q.params).pl()
 
 

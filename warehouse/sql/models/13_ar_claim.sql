@@ -1,7 +1,7 @@
 -- m_ar_claim
 -- grain: one row per claim (family) with at least one counted A/R event (m_ar_event; an event counts
 --   from its day, the later of its own date and its claim's date of service; events with either date
---   missing never count): its slice columns (from m_claim, as in m_ar_event) and date of service;
+--   missing never count): its slice columns (from m_claim) and date of service;
 --   first_day and last_day, the first and last day its balance moved (first_day is the date of
 --   service: the charge); balance, its balance after the last move (the sum of every counted event);
 --   moves, the list of (day, amount) per day it moved (any order). Its balance at D: nothing before
