@@ -235,7 +235,8 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
                (SELECT first(x.member_id_masked ORDER BY x.submitted_date DESC, x.claim_id DESC)
                   FROM claim x JOIN m_claim_family f USING (claim_id) WHERE f.family_id = ?) AS member_id_masked,
                c.dos, c.submitted_date, c.billed::DOUBLE AS billed, c.has_auth, c.corrected_claims, c.void_date,
-               c.initial_adjudication_id, c.initial_adjudication_date, c.last_adjudication_date, c.initial_status,
+               (SELECT a.adjudication_id FROM m_adjudication a WHERE a.event_seq = c.initial_seq) AS initial_adjudication_id,
+               c.initial_adjudication_date, c.last_adjudication_date, c.initial_status,
                c.adjudications, c.initially_denied, c.denied_dollars::DOUBLE AS denied_dollars, c.denied_lines,
                c.root_cause, c.sub_cause, c.stage, c.owner_team, c.soft_hard, c.denial_group_code, c.carc,
                k.description AS carc_description, c.recovered_dollars::DOUBLE AS recovered_dollars,

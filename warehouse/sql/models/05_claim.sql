@@ -45,12 +45,15 @@ fam_claims AS (
     FROM claim c JOIN m_claim_family f USING (claim_id) GROUP BY 1),
 -- a remit's event_seq is unique: (remit_date, event_seq) orders a family's remits without ties, and
 -- the joins below are on that integer, not on the 32-character adjudication_id
+-- (m_claim keeps initial_seq, not the initial remit's 32-character adjudication_id: carried through
+-- the ranking and the date-order sort of 10M rows it cost ~8 s of a 10M build; the claim page
+-- looks the id up in m_adjudication for its one claim)
 initial_pos AS (
-    SELECT family_id, initial.adjudication_id AS initial_adjudication_id, initial.event_seq AS initial_seq,
+    SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
            adjudications, latest_seq
     FROM (SELECT family_id,
-                 arg_min(struct_pack(adjudication_id, event_seq, claim_status), (remit_date, event_seq)) AS initial,
+                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) AS initial,
                  min(remit_date) AS initial_adjudication_date,
                  max(remit_date) AS last_adjudication_date,
                  count(*) AS adjudications,
@@ -81,9 +84,9 @@ appeals AS (
     FROM appeal p JOIN m_claim_ref r ON r.ref = p.claim_ref GROUP BY 1),
 base AS (
     SELECT f.*, coalesce(fc.has_auth, false) AS has_auth, coalesce(fc.corrected_claims, 0) AS corrected_claims,
-           fc.first_corrected_date, fc.void_date, i.initial_adjudication_id, i.initial_seq, i.initial_adjudication_date, i.last_adjudication_date,
+           fc.first_corrected_date, fc.void_date, i.initial_seq, i.initial_adjudication_date, i.last_adjudication_date,
            i.initial_status, coalesce(i.adjudications, 0) AS adjudications,
-           i.initial_adjudication_id IS NOT NULL AS adjudicated,
+           i.initial_seq IS NOT NULL AS adjudicated,
            coalesce(d.denied_lines, 0) > 0 AS initially_denied,
            coalesce(d.denied_dollars, 0)::DECIMAL(18,2) AS denied_dollars, coalesce(d.denied_lines, 0) AS denied_lines,
            d.top_denial,
@@ -104,7 +107,7 @@ base AS (
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
-       b.initial_adjudication_id, b.initial_seq, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
+       b.initial_seq, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
        b.adjudications, b.adjudicated, b.initially_denied, b.denied_dollars, b.denied_lines,
        b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
        b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
