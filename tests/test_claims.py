@@ -86,6 +86,7 @@ def test_claim_c1(con):
     assert adj["remit_date"].to_list() == [D(2026, 5, 12), D(2026, 5, 21)]
     assert adj["is_initial"].to_list() == [True, False] and adj["claim_paid"].to_list() == [80.0, 200.0]
     r1 = adj["adjudication_id"][0]
+    assert c["initial_adjudication_id"] == r1 and "initial_seq" not in c   # shown and exported: the id, not the seq
     cas = d["adjustments"].filter(d["adjustments"]["adjudication_id"] == r1)
     assert cas.select("line_number", "group_code", "carc", "amount", "root_cause").rows() == \
         [(1, "CO", "45", 20.0, "not_denial"), (2, "CO", "197", 200.0, "authorization")]
