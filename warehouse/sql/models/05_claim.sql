@@ -47,7 +47,7 @@ fam_claims AS (
 -- the joins below are on that integer, not on the 32-character adjudication_id
 -- (m_claim keeps initial_seq, not the initial remit's 32-character adjudication_id: carried through
 -- the ranking and the date-order sort of 10M rows it cost ~8 s of a 10M build; the claim page
--- looks the id up in m_adjudication for its one claim)
+-- takes the id from the family's remits, which it reads anyway)
 initial_pos AS (
     SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
