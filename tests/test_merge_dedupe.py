@@ -168,3 +168,28 @@ def test_a_remits_adjustments_sent_over_several_files_are_told_apart_by_content(
             (1, "CO", "45", 3, 30), (1, "PR", "1", 1, 7), (2, "CO", "197", 1, 200)]
     finally:
         con.close()
+
+
+def test_an_adjustments_seq_is_its_place_among_its_remits_adjustments_in_its_file(tmp_path):
+    """`seq` (what ranks equal-amount denials: the first in its file wins, model 04) numbers a
+    remit's adjustments in one file by row, whatever rows of other remits stand between them; a
+    later file numbers that remit's new adjustments from 1 again. It is set when the rows are staged
+    (ingest.stage), not by a window over every staged adjustment."""
+    db = tmp_path / "w.duckdb"
+    load(db, folder(tmp_path, "day1", {
+        "claims.csv": CLAIM_HEAD + claim("N1", "300.00") + claim("N2", "100.00"),
+        "remits.csv": REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n"
+                                   "RB,PAYA,TRN-1,2026-05-12,N2,1,100.00,0.00,0,PA-2,\n",
+        # RA's and RB's rows interleaved
+        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,10.00\nRB,,CO,197,100.00\nRA,1,CO,45,10.00\n"
+                                            "RB,,PR,1,5.00\nRA,2,CO,97,200.00\n"},
+        references=True))
+    load(db, folder(tmp_path, "day2", {"remit_adjustments.csv": ADJ_HEAD + "RB,,OA,23,1.00\nRA,1,PR,2,3.00\n"}))
+    con = connect(db)
+    try:
+        assert con.sql("""SELECT a.remit_claim_id, j.seq, j.group_code || '-' || j.carc, j.amount
+                          FROM adjustment j JOIN adjudication a USING (event_seq) ORDER BY ALL""").fetchall() == [
+            ("RA", 1, "CO-45", 10), ("RA", 1, "PR-2", 3), ("RA", 2, "CO-45", 10), ("RA", 3, "CO-97", 200),
+            ("RB", 1, "CO-197", 100), ("RB", 1, "OA-23", 1), ("RB", 2, "PR-1", 5)]
+    finally:
+        con.close()

@@ -35,7 +35,9 @@ TABLE_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "remit_lines": ("adjudication_line", ["remit_claim_id", "line_number", "procedure_code", "modifier_1", "modifier_2",
                                           "modifier_3", "modifier_4", "original_procedure_code", "units",
                                           "line_charge", "line_paid", "service_date"]),
-    "remit_adjustments": ("adjustment", ["remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity"]),
+    # seq: the adjustment's number among its remit's adjustments in its file, in row order (set by stage())
+    "remit_adjustments": ("adjustment", ["remit_claim_id", "line_number", "group_code", "carc", "amount", "quantity",
+                                         "seq"]),
     "remit_remarks": ("remark", ["remit_claim_id", "line_number", "rarc"]),
     "payments": ("payment", ["payer_id", "trace_number", "payment_date", "payment_amount", "payment_method",
                              "payee_npi"]),
@@ -51,7 +53,7 @@ STAGE_TYPES = {  # staged column -> DuckDB type (others VARCHAR)
     "payment_amount": "DECIMAL(18,2)",
     **{c: "DATE" for c in ("payment_date", "service_date_from", "service_date_to", "submitted_date", "service_date",
                           "rejected_date", "remit_date", "filed_date", "decided_date", "write_off_date")},
-    **{c: "INTEGER" for c in ("line_number", "appeal_level", "appeal_window_days", "timely_filing_days")},
+    **{c: "INTEGER" for c in ("line_number", "appeal_level", "appeal_window_days", "timely_filing_days", "seq")},
     **{c: "DOUBLE" for c in ("units", "quantity")},
     "unmapped": "BOOLEAN",
 }
@@ -77,8 +79,15 @@ def create_stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage(con: duckdb.DuckDBPyConnection, kind: str, frame: pl.DataFrame, file_seq: int, unit: str) -> None:
-    """Append validated rows of one kind (typed polars frame with `_row`) to the staging table."""
+    """Append validated rows of one kind (typed polars frame with `_row`) to the staging table.
+
+    A remit's adjustments are numbered here (`seq`, in row order), not by a window over every staged
+    adjustment in the merge (41.6 M rows at 10M claims): a remit's adjustments of one file always
+    come in one frame, as a CSV or Parquet file is one batch and an 835 transaction's remit_claim_ids
+    carry that transaction's own prefix."""
     _, cols = TABLE_COLUMNS[kind]
+    if kind == "remit_adjustments":
+        frame = frame.with_columns(pl.col("_row").rank("ordinal").over("remit_claim_id").alias("seq"))
     frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in cols]
                          + [pl.lit(file_seq).alias("_file"), pl.col("_row"), pl.lit(unit).alias("_unit")])
     con.register("_incoming", frame)
@@ -160,9 +169,13 @@ def _rekey_replacements(con) -> None:
     duplicate — and its lines from the same file follow it. It still matches remits through its
     patient control number and joins its original's family."""
     cols = TABLE_COLUMNS["claims"][1]
+    # only the claim numbers that a staged replacement or void uses are hashed and ranked (a first
+    # load's millions of originals are not)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _rekey AS
         WITH s AS (SELECT *, {_hash(cols)} AS _h,
-                          row_number() OVER (PARTITION BY claim_id ORDER BY _file, _row) AS _rank FROM stage_claims)
+                          row_number() OVER (PARTITION BY claim_id ORDER BY _file, _row) AS _rank
+                   FROM stage_claims SEMI JOIN (SELECT DISTINCT claim_id FROM stage_claims
+                                                WHERE frequency_code IN ('7', '8')) USING (claim_id))
         SELECT s._file, s._row, s.claim_id AS old_id,
                s.claim_id || '~' || s.frequency_code || '~' || strftime(s.submitted_date, '%Y-%m-%d') AS new_id
         FROM s
@@ -378,10 +391,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
                     [], "remit_claim_id", "unknown_reference",
                     "remit_claim_id {value} matches no remit row in this load or the warehouse", counts)
         child_cols = [c for c in TABLE_COLUMNS[kind][1] if c != "remit_claim_id"]
-        seq = (", row_number() OVER (PARTITION BY s.remit_claim_id, s._file ORDER BY s._row) AS seq"
-               if kind == "remit_adjustments" else "")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch AS
-            SELECT m.event_seq, m._new, s.*{seq} FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
+            SELECT m.event_seq, m._new, s.* FROM {st} s JOIN _rmap m USING (remit_claim_id)""")
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
         # children already loaded: only remits that existed before this load can have them
         exists = "false"
@@ -403,9 +414,9 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
             # key only when their remit comes from two such groups (or was loaded before): found per
             # group, not per row; the occurrences are numbered for those remits alone
             same_key = "c.event_seq = x.event_seq"
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _ch_slow AS
-                SELECT m.event_seq FROM (SELECT DISTINCT remit_claim_id, _file FROM {st}) g
-                JOIN _rmap m USING (remit_claim_id) GROUP BY 1 HAVING count(*) > 1 OR bool_or(NOT m._new)""")
+            con.execute("""CREATE OR REPLACE TEMP TABLE _ch_slow AS
+                SELECT event_seq FROM _ch GROUP BY 1
+                HAVING min(_file) <> max(_file) OR min(remit_claim_id) <> max(remit_claim_id) OR bool_or(NOT _new)""")
             slow = f"""(SELECT c.*, row_number() OVER (PARTITION BY c.remit_claim_id, c._file, {', '.join('c.' + k for k in adj_content)}
                                                      ORDER BY c._row) AS occ
                        FROM _ch c SEMI JOIN _ch_slow x ON {same_key}) c"""
@@ -423,7 +434,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         new_rows = (f"SELECT c.* FROM _ch c ANTI JOIN _ch_slow x ON {same_key} "
                     f"UNION ALL SELECT * EXCLUDE (_rank, _exists{extra}) FROM _ch2 WHERE NOT _exists AND _rank = 1")
         _count_loaded(con, counts, kind, new_rows)
-        insert_cols = ["event_seq"] + child_cols + (["seq"] if kind == "remit_adjustments" else [])
+        insert_cols = ["event_seq"] + child_cols
         con.execute(f"INSERT INTO {table} ({', '.join(insert_cols)}) SELECT {', '.join(insert_cols)} "
                     f"FROM ({new_rows}) ORDER BY _file, _row")
         con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT event_seq FROM _ch2 "
