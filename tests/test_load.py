@@ -3,12 +3,15 @@ changes nothing, patient identifiers pseudonymised."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from conftest import FIXTURES, connect, load, run_cli
+from etl.pseudonym import pseudonymise
 from warehouse.query import kpis
 from warehouse.scope import Scope
 
@@ -119,6 +122,21 @@ def test_patient_identifiers_never_reach_the_warehouse(fresh):
     assert pseudo.startswith("PT-") and len(pseudo) == 19 and member == "****6789"
     # the same patient maps to the same pseudonym (C9 and its corrected claim)
     assert con.sql("SELECT count(DISTINCT patient_pseudonym) FROM claim WHERE claim_id IN ('C9', 'C9-C1')").fetchall() == [(1,)]
+    # it is HMAC-SHA256 of the identifier under the warehouse's own key (etl/pseudonym.py)
+    key = bytes.fromhex(Path(str(fresh) + ".key").read_text().strip())
+    assert pseudo == "PT-" + hmac.new(key, b"MRN-0001", hashlib.sha256).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("key_len", [0, 1, 32, 64, 65, 200])
+def test_pseudonym_is_rfc_2104_hmac_for_any_key_length(key_len):
+    """The hand-unrolled HMAC (inner and outer states computed once) equals the standard library's,
+    also for keys longer than SHA-256's 64-byte block (DENIALS_SECRET_FILE may hold any length)."""
+    key = bytes(range(256))[:key_len]
+    frame = pl.DataFrame({"patient_id": ["MRN-0001", "", "é-ünï", None, "MRN-0001"]})
+    out = pseudonymise(frame, key)["patient_pseudonym"].to_list()
+    expect = ["PT-" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16] if v is not None else None
+              for v in frame["patient_id"]]
+    assert out == expect
 
 
 def test_load_command_exit_status_and_summary(tmp_path):
