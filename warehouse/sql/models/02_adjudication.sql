@@ -7,13 +7,12 @@
 -- Status 22 is a reversal (its amounts arrive negated, so sums net it out); 23 (not our claim)
 -- and 25 (predetermination) are not adjudications.
 CREATE OR REPLACE TABLE m_adjudication AS
-WITH by_pcn AS (
-    SELECT a.adjudication_id, r.family_id
+WITH by_pcn AS (   -- keyed by event_seq (unique per remit), not the 32-character adjudication_id
+    SELECT a.event_seq, a.payer_claim_number, a.remit_date, r.family_id
     FROM adjudication a JOIN m_claim_ref r ON r.ref = a.patient_control_number),
 payer_claim_family AS (
-    SELECT a.payer_claim_number, first(b.family_id ORDER BY a.remit_date, a.event_seq) AS family_id
-    FROM adjudication a JOIN by_pcn b USING (adjudication_id)
-    WHERE a.payer_claim_number IS NOT NULL GROUP BY 1)
+    SELECT payer_claim_number, first(family_id ORDER BY remit_date, event_seq) AS family_id
+    FROM by_pcn WHERE payer_claim_number IS NOT NULL GROUP BY 1)
 SELECT a.*,
        coalesce(b.family_id, pcf.family_id, 'REMIT:' || a.patient_control_number) AS family_id,
        hash(coalesce(b.family_id, pcf.family_id, 'REMIT:' || a.patient_control_number)) >> 24 AS family_key,
@@ -21,5 +20,5 @@ SELECT a.*,
        a.claim_status = '22' AS is_reversal,
        a.claim_status NOT IN ('22', '23', '25') AS is_adjudication
 FROM adjudication a
-LEFT JOIN by_pcn b USING (adjudication_id)
+LEFT JOIN by_pcn b USING (event_seq)
 LEFT JOIN payer_claim_family pcf ON b.family_id IS NULL AND pcf.payer_claim_number = a.payer_claim_number;
