@@ -193,3 +193,41 @@ def test_an_adjustments_seq_is_its_place_among_its_remits_adjustments_in_its_fil
             ("RB", 1, "CO-197", 100), ("RB", 1, "OA-23", 1), ("RB", 2, "PR-1", 5)]
     finally:
         con.close()
+
+
+def test_a_remit_child_that_names_no_remit_is_quarantined_and_the_rest_loaded(tmp_path):
+    """A line, adjustment or remark whose remit_claim_id matches no remit of this load or of the
+    warehouse is quarantined (rule unknown_reference) with file, row and value; its siblings load.
+    The merge looks for such rows only when a kind's staged rows outnumber those joined to a remit,
+    so this pins both sides: none of them (first load) and some (the second)."""
+    db = tmp_path / "w.duckdb"
+    first = counts(load(db, folder(tmp_path, "day1", {
+        "claims.csv": CLAIM_HEAD + claim("N1", "300.00"),
+        "remits.csv": REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n",
+        "remit_lines.csv": RLINE_HEAD + "RA,1,99213,25,1,100.00,80.00\n",
+        "remit_adjustments.csv": ADJ_HEAD + "RA,1,CO,45,20.00\n",
+        "remit_remarks.csv": "remit_claim_id,line_number,rarc\nRA,1,N130\n"}, references=True)))
+    assert first["remit_lines.csv"] == (1, 1, 0, 0) and first["remit_adjustments.csv"] == (1, 1, 0, 0)
+    assert first["remit_remarks.csv"] == (1, 1, 0, 0)
+    # day 2: RA is loaded (its late children load), RZ is nowhere
+    summary = load(db, folder(tmp_path, "day2", {
+        "remit_lines.csv": RLINE_HEAD + "RZ,1,99213,,1,50.00,0.00\nRA,2,20610,RT,1,200.00,0.00\n",
+        "remit_adjustments.csv": ADJ_HEAD + "RA,2,CO,197,200.00\nRZ,1,CO,45,5.00\nRZ,,PR,1,1.00\n",
+        "remit_remarks.csv": "remit_claim_id,line_number,rarc\nRZ,1,N130\n"}))
+    c = counts(summary)
+    assert c["remit_lines.csv"] == (2, 1, 0, 1)
+    assert c["remit_adjustments.csv"] == (3, 1, 0, 2)
+    assert c["remit_remarks.csv"] == (1, 0, 0, 1)
+    con = connect(db)
+    try:
+        assert con.sql("""SELECT parse_path(path)[-2:], kind, row_number, field, value, rule FROM quarantine
+                          ORDER BY kind, row_number""").fetchall() == [
+            (["day2", "remit_adjustments.csv"], "remit_adjustments", 3, "remit_claim_id", "RZ", "unknown_reference"),
+            (["day2", "remit_adjustments.csv"], "remit_adjustments", 4, "remit_claim_id", "RZ", "unknown_reference"),
+            (["day2", "remit_lines.csv"], "remit_lines", 2, "remit_claim_id", "RZ", "unknown_reference"),
+            (["day2", "remit_remarks.csv"], "remit_remarks", 2, "remit_claim_id", "RZ", "unknown_reference")]
+        assert con.sql("SELECT count(*) FROM adjudication_line").fetchall() == [(2,)]
+        assert con.sql("SELECT count(*) FROM adjustment").fetchall() == [(2,)]
+    finally:
+        con.close()
+    assert any("remit_claim_id RZ matches no remit row" in m for m in summary.messages)
