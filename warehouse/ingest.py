@@ -259,14 +259,23 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
     _count_loaded(con, counts, kind, f"{plain_rows} UNION ALL {slow_rows}")
     extra = ", source_row" if table == "claim" else ""
     keys, key_exprs = key_columns(table)
-    insert = (f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
-              f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM ")
-    # the rows no other row can duplicate, as the anti join streams them: in (file, row) order but
-    # for one seam where the runs of DuckDB's two threads meet (1M claims: one descent in 1.0 M
-    # claims and one in 2.4 M lines, as the remits' insert below has had), which keeps row groups
-    # to neighbouring files without a sort of millions of wide rows; then the few compared ones
-    con.execute(f"{insert} ({plain_rows})", [load_id])
-    con.execute(f"{insert} ({slow_rows}) ORDER BY _file, _row", [load_id])
+    _append(con, f"INSERT INTO {table} ({', '.join([*cols, *keys])}, load_id{extra}) "
+                 f"SELECT {', '.join([*cols, *key_exprs])}, ?{', _row' if extra else ''} FROM ",
+            plain_rows, slow_rows, [load_id])
+
+
+def _append(con, insert: str, plain_rows: str, slow_rows: str, params: list) -> None:
+    """Append a kind's new rows: `insert` (ending in FROM) of the rows no other row can duplicate
+    (`plain_rows`, nearly all), as the anti join that set the others aside streams them, then of the
+    few compared ones (`slow_rows`) by file and row.
+
+    Streamed is (file, row) order up to a few seams where the runs of DuckDB's two threads meet (1M
+    claims: one descent in 1.0 M claims and in 2.4 M lines, as the remits' insert has had; 10-11 in
+    the remit lines and adjustments, which follow their remit's event_seq): row groups stay with
+    neighbouring files and remits for the day of remits' reads, without a sort of millions of
+    wide rows (6-9 s a table at 10M claims)."""
+    con.execute(f"{insert} ({plain_rows})", params)
+    con.execute(f"{insert} ({slow_rows}) ORDER BY _file, _row", params)
 
 
 def _orphans(con, load_id, paths, counts, kind: str, column: str, parents_sql: str, message: str) -> None:
@@ -445,13 +454,10 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         slow_rows = f"SELECT * EXCLUDE (_rank, _exists{extra}) FROM _ch2 WHERE NOT _exists AND _rank = 1"
         _count_loaded(con, counts, kind, f"{plain_rows} UNION ALL {slow_rows}")
         insert_cols = ["event_seq"] + child_cols
-        insert = f"INSERT INTO {table} ({', '.join(insert_cols)}) SELECT {', '.join(insert_cols)} FROM "
-        # as in _merge_keyed: the plain rows as they stream, then the compared ones by file and row.
-        # _ch follows the staged rows or _rmap (whichever side DuckDB probes with), so a remit's
-        # children stay near their remit's event_seq: at 1M claims 10-11 descents in 2.5 M lines
-        # and 4.2 M adjustments (0 with the sort), which the day of remits' row-group reads allow
-        con.execute(f"{insert} ({plain_rows})")
-        con.execute(f"{insert} ({slow_rows}) ORDER BY _file, _row")
+        # _ch follows the staged rows or _rmap (whichever side DuckDB probes with): either way a
+        # remit's children stay near their remit's event_seq
+        _append(con, f"INSERT INTO {table} ({', '.join(insert_cols)}) SELECT {', '.join(insert_cols)} FROM ",
+                plain_rows, slow_rows, [])
         con.execute(f"INSERT INTO {LATE_CHILDREN} SELECT DISTINCT event_seq FROM _ch2 "
                     f"WHERE NOT _new AND NOT _exists AND _rank = 1")
 
