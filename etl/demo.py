@@ -488,7 +488,7 @@ def npi_check_digit(first9: str) -> int:
 
 
 def npi_is_valid(npi: str) -> bool:
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])
+    return len(npi) == 10 and npi.isascii() and npi.isdigit() and npi_check_digit(npi[:9]) == int(npi[9])
 
 
 def _holiday_factors(years) -> dict[int, float]:

@@ -61,7 +61,7 @@ def norm_id(s: str | None) -> str:
 
 
 def _digits(s: str | None) -> str:
-    return "".join(ch for ch in (s or "") if ch.isdigit())
+    return "".join(ch for ch in (s or "") if "0" <= ch <= "9")
 
 
 @dataclass

@@ -7,7 +7,12 @@ regression tests with the minimized input.
    (it runs ~130 polars queries per transaction), so the time is linear in the number of
    transactions. Pinned here: linear (twice the transactions take about twice the time, never
    quadratic), every transaction comes back as its own batch (here each is quarantined with its
-   reason: the repeated block keeps its original BPR/GE totals), nothing raised."""
+   reason: the repeated block keeps its original BPR/GE totals), nothing raised.
+2. The CI run of 2026-12-06 (tests/test_fuzz_x12.py, test_reader_accounts_for_every_transaction):
+   837i_hospital with byte 0xB9 in place of a date digit (BHT04 "\xb90240120"). Decoded, that is
+   '¹', which str.isdigit() accepts and int() refuses, so clean_date raised inside the 837 reader
+   and the transaction was quarantined as "could not be read (ValueError ...)". The X12 code now
+   asks for ASCII digits (tokenizer.digits) wherever it then calls int(), and for NPIs."""
 from __future__ import annotations
 
 import time
@@ -17,6 +22,8 @@ import pytest
 
 from etl.mapping import Mapping
 from etl.x12 import read_x12
+from etl.x12.common import clean_date, clean_npi
+from etl.x12.tokenizer import digits
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "x12-samples"
 TIGERSHARK = SAMPLES / "835" / "tigershark__4010_835-example.txt"
@@ -45,3 +52,25 @@ def test_many_small_transactions_cost_linear_time():
         assert "could not be read (" not in (b.error or "")
     assert t_large < 30
     assert t_large < 4 * t_small + 1, (t_small, t_large)         # linear, with room for a busy machine
+
+
+FIXTURE_837I = Path(__file__).resolve().parent / "fixtures" / "x12" / "837i_hospital.x12"
+
+
+def test_a_non_ascii_digit_in_an_837_date_is_read_not_raised():
+    data = FIXTURE_837I.read_bytes()
+    bad = data.replace(b"*20240120*1200*CH~", b"*\xb90240120*1200*CH~", 1)
+    assert bad != data
+    batches = list(read_x12("837i_hospital.835", data=bad, mapping=Mapping()))
+    assert batches
+    for b in batches:
+        assert b.error is None or "could not be read (" not in b.error, b.error
+    # the claim still loads: only BHT04 (the batch's creation date) is odd
+    assert sum(f.height for b in batches for k, f in b.frames.items() if k == "claims") == 1
+
+
+def test_only_ascii_digits_count_as_digits():
+    assert digits("20240120") and not digits("") and not digits("\u00b90240120") and not digits("\u0663")
+    assert clean_date("\u00b90240120") == "\u00b90240120"        # left as it is, for validation to reject
+    assert clean_date("20240120") == "2024-01-20"
+    assert clean_npi("\u00b9234567893") is None and clean_npi("1234567893") == "1234567893"

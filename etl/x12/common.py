@@ -7,7 +7,7 @@ from typing import Callable
 import polars as pl
 
 from etl.mapping import Mapping, PayerRef, SiteRef
-from etl.x12.tokenizer import Problem
+from etl.x12.tokenizer import Problem, digits
 
 # Kinds that are reference lists the reader discovered, not rows read from the file.
 REFERENCE_KINDS = ("sites", "providers", "payers")
@@ -81,13 +81,13 @@ def count_bad_npis(df: pl.DataFrame, cols: list[str]) -> int:
 
 def clean_npi(v: str | None) -> str | None:
     v = (v or "").strip()
-    return v if len(v) == 10 and v.isdigit() else None
+    return v if len(v) == 10 and digits(v) else None
 
 
 def clean_date(v: str | None) -> str | None:
     """CCYYMMDD (or the start of an RD8 range) -> ISO; other values stay as they are."""
     v = (v or "").strip()
-    if len(v) == 8 and v.isdigit():
+    if len(v) == 8 and digits(v):
         y, m, d = int(v[:4]), int(v[4:6]), int(v[6:])
         if 1 <= m <= 12 and 1 <= d <= (31 if m in (1, 3, 5, 7, 8, 10, 12) else 30 if m != 2 else
                                        29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28):

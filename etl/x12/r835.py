@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
-from etl.x12.tokenizer import Problem, Transaction, fix_text, show
+from etl.x12.tokenizer import Problem, Transaction, digits, fix_text, show
 
 CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
 _PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
@@ -144,8 +144,8 @@ def read_header(txs: list[Transaction], ctx: ReadContext, es: str, segments) -> 
             remit_date = clean_date(bpr_date or dtm405 or dtm050)
         remit_dates.append(remit_date)
         payee = (h.get("payee_npi") or "").strip()
-        bad_npis.append(int(bool(payee) and not (len(payee) == 10 and payee.isdigit())))
-        payees.append(payee if len(payee) == 10 and payee.isdigit() else None)
+        bad_npis.append(int(bool(payee) and not (len(payee) == 10 and digits(payee))))
+        payees.append(payee if len(payee) == 10 and digits(payee) else None)
         traces.append((h.get("trace") or "").strip() or None)
         methods.append((h.get("method") or "").strip() or None)
     return _Head(hdr, payers, remit_dates, payees, traces, methods, [tx.control for tx in txs], bad_npis, ctx)

@@ -20,7 +20,7 @@ import polars as pl
 from etl.mapping import SiteRef
 from etl.x12.common import (ReadContext, Result, clean_date, clean_npi, date_range, frame, payer_frame,
                             site_frame)
-from etl.x12.tokenizer import Problem, Transaction, _valid_id, fix_text, segment_id, show
+from etl.x12.tokenizer import Problem, Transaction, _valid_id, digits, fix_text, segment_id, show
 
 # A few common taxonomy codes, for a readable specialty; other codes are kept as they are.
 TAXONOMY = {
@@ -365,7 +365,7 @@ def _read_837(tx: Transaction, ctx: ReadContext) -> Result:
             if "row" not in ln:
                 continue          # an LX without SV1/SV2
             lx = ln["lx"]
-            num = int(lx) if lx and lx.isdigit() and 1 <= int(lx) <= 999 and int(lx) not in used else ln["ord"]
+            num = int(lx) if lx and digits(lx) and 1 <= int(lx) <= 999 and int(lx) not in used else ln["ord"]
             used.add(num)
             proc = (ln.get("proc") or "").split(comp)
             lcols["claim_id"].append(claim_id)

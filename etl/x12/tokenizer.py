@@ -228,6 +228,12 @@ def fix_text(s: str | None) -> str | None:
         return s
 
 
+def digits(v: str) -> bool:
+    """Only ASCII digits 0-9 (and at least one). str.isdigit() alone also accepts '¹' or '٣',
+    which int() then refuses: a fuzzed 837 with b'\\xb9' in a date raised inside the reader."""
+    return v.isascii() and v.isdigit()
+
+
 def _valid_id(seg_id: str) -> bool:
     return (2 <= len(seg_id) <= 3 and seg_id.isascii() and seg_id.isalnum()
             and seg_id[0].isalpha() and seg_id == seg_id.upper())
@@ -541,7 +547,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                 close(cur, p, None)
                 count = cur.frame.height
                 se01 = f[1].strip() if len(f) > 1 else ""
-                if not se01.isdigit() or int(se01) != count:
+                if not digits(se01) or int(se01) != count:
                     cur.errors.append(Problem("se_count", p, f"segment {p}: SE01 says {se01 or 'nothing'} "
                                               f"segments but the transaction has {count} (ST at segment "
                                               f"{cur.start} to SE at segment {p})"))
@@ -572,7 +578,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                         yield pending
                     pending, cur, parts = done, None, []
                 ge01 = f[1].strip() if len(f) > 1 else ""
-                if not ge01.isdigit() or int(ge01) != gs_count:
+                if not digits(ge01) or int(ge01) != gs_count:
                     warn_last("ge_count", p, f"segment {p}: GE01 says {ge01 or 'nothing'} transactions but "
                               f"the group (GS at segment {gs_pos}) has {gs_count}")
                 ge02 = f[2].strip() if len(f) > 2 else ""
@@ -589,7 +595,7 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                     warn_last("envelope", p, f"segment {p}: IEA before the GE of group {gs_control}")
                     in_gs = False
                 iea01 = f[1].strip() if len(f) > 1 else ""
-                if not iea01.isdigit() or int(iea01) != isa_groups:
+                if not digits(iea01) or int(iea01) != isa_groups:
                     warn_last("iea_count", p, f"segment {p}: IEA01 says {iea01 or 'nothing'} groups but the "
                               f"interchange (ISA at segment {isa_pos}) has {isa_groups}")
                 iea02 = f[2].strip() if len(f) > 2 else ""
