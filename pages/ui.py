@@ -561,15 +561,26 @@ def cached_brief_html(version: str, scope_key: str, filters: Filters, week: str,
     return html_text.encode()
 
 
+# words of column names written as the field writes them in a table's header
+HEADER_WORDS = {"id": "ID", "npi": "NPI", "carc": "CARC", "carcs": "CARCs", "rarc": "RARC", "rarcs": "RARCs",
+                "dos": "date of service", "ar": "A/R", "cpt": "CPT", "pcn": "PCN"}
+
+
+def header(column: str) -> str:
+    """A table header for a column name: 'rendering_npi' -> 'Rendering NPI', 'dos' -> 'Date of service'."""
+    text = " ".join(HEADER_WORDS.get(w, w) for w in column.split("_"))
+    return text[:1].upper() + text[1:]
+
+
 def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
     """Column config showing the frame's Date columns as dates (YYYY-MM-DD), not timestamps."""
-    return {c: st.column_config.DateColumn(c.replace("_", " ").capitalize(), format="YYYY-MM-DD")
+    return {c: st.column_config.DateColumn(header(c), format="YYYY-MM-DD")
             for c, t in frame.schema.items() if t == pl.Date}
 
 
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe with readable headers, dates shown as dates, no index, full width."""
-    config = {c: st.column_config.Column(c.replace("_", " ").capitalize()) for c in frame.columns}
+    config = {c: st.column_config.Column(header(c)) for c in frame.columns}
     config.update(date_columns(frame))
     config.update(column_config or {})
     return st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config, **kw)

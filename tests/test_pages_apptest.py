@@ -160,3 +160,16 @@ def test_url_filters_seed_the_view(monkeypatch, core_db):
     at.run()
     assert at.sidebar.multiselect(key="site").value == ["S2"]
     assert tiles(at)["Denial rate"].value == "25.0%"            # S2: 1 of 4
+
+
+def test_table_headers_use_the_fields_words(monkeypatch, core_db):
+    """Table headers say NPI, ID, CARC and 'Date of service', not 'Npi', 'Id' or 'Dos': the data-quality
+    page's remits that matched no claim (REMIT:X11 in the core fixture) as the example."""
+    import json
+    at = app(monkeypatch, core_db, "pages/data_quality.py")
+    table = [df for df in at.dataframe if "rendering_npi" in df.value.columns][0]
+    labels = {k: v.get("label") for k, v in json.loads(table.proto.columns).items()}
+    assert labels["claim_id"] == "Claim ID" and labels["rendering_npi"] == "Rendering NPI"
+    assert labels["dos"] == "Date of service" and labels["initial_adjudication_date"] == "Initial adjudication date"
+    from pages.ui import header
+    assert [header(c) for c in ("carc", "denied_rarcs", "ar_days", "payer_id")] == ["CARC", "Denied RARCs", "A/R days", "Payer ID"]
