@@ -10,6 +10,7 @@ import pytest
 
 from conftest import connect
 from warehouse import action
+from warehouse.query import Filters
 from warehouse.scope import Scope
 
 ALL = Scope.all()
@@ -34,6 +35,12 @@ def test_leakage_never_worked(core_db):
 def test_write_offs_by_reason(core_db):
     assert action.write_offs(connect(core_db), scope=ALL).to_dicts() == \
         [{"write_off_reason": "timely_filing", "root_cause": "timely_filing", "claims": 1, "written_off_dollars": 250.0}]
+    # the date range selects the claims by their denial (C6: initial adjudication 2026-05-14), or by date
+    # of service (2026-05-06) on that basis
+    def count(date_from, date_to, basis="adjudication"):
+        return action.write_offs(connect(core_db), scope=ALL, filters=Filters.make({}, date_from, date_to, basis)).height
+    assert (count("2026-05-14", "2026-05-14"), count("2026-05-01", "2026-05-13"), count("2026-05-15", "2026-05-31")) == (1, 0, 0)
+    assert (count("2026-05-06", "2026-05-06", "service"), count("2026-05-07", "2026-05-31", "service")) == (1, 0)
 
 
 def test_ar_aging_and_oldest_claims(core_db):

@@ -37,6 +37,18 @@ def _where(scope: Scope, filters: Filters | None, mart: str = "claim") -> _Sql:
     return q
 
 
+def _denied_in_range(q: _Sql, filters: Filters | None, alias: str = "") -> None:
+    """Keep the claims of the filters' date range: by initial adjudication (the denial), or by date of
+    service on that basis."""
+    if filters is None:
+        return
+    col = f"{alias}dos" if filters.basis == "service" else f"{alias}initial_adjudication_date"
+    if filters.date_from:
+        q.add(f"{col} >= ?", filters.date_from)
+    if filters.date_to:
+        q.add(f"{col} <= ?", filters.date_to)
+
+
 def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
                   by: str | None = None) -> pl.DataFrame:
     """Appeals by payer, root cause or level: filed, decided, won, win ratio, recovered dollars, and
@@ -71,10 +83,7 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
     q = _where(scope, filters)
     q.add("c.initially_denied")
     q.add("c.initial_adjudication_date <= ?::DATE - ?::INTEGER", as_of, days)
-    if filters and filters.date_from:
-        q.add("c.initial_adjudication_date >= ?", filters.date_from)
-    if filters and filters.date_to:
-        q.add("c.initial_adjudication_date <= ?", filters.date_to)
+    _denied_in_range(q, filters, "c.")
     # worked within `days` of the denial: m_claim carries each family's first appeal filing, first
     # corrected claim submission and last write-off, so this is one scan of m_claim
     sql = f"""
@@ -93,9 +102,11 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
 
 
 def write_offs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> pl.DataFrame:
-    """Write-offs of initially denied claims by reason and root cause (grain: reason x cause)."""
+    """Write-offs of the initially denied claims of the date range (by initial adjudication, or by date
+    of service on that basis) by reason and root cause (grain: reason x cause)."""
     q = _where(scope, filters)
     q.add("initially_denied AND written_off_dollars > 0")
+    _denied_in_range(q, filters)
     sql = f"""SELECT write_off_reason, root_cause, count(*) AS claims, sum(written_off_dollars)::DOUBLE AS written_off_dollars
               FROM m_claim WHERE {q.clause()} GROUP BY ALL ORDER BY written_off_dollars DESC"""
     return con.sql(sql, params=q.params).pl()
