@@ -256,3 +256,34 @@ def test_a_group_emptied_by_an_incremental_refresh_counts_as_no_row(core_db, tmp
     assert "ZZ" not in got["balance"]["site"].to_list() and "ZZ" not in got["charges"]["site"].to_list()
     want = ref_ar(con, ["site"], ALL, Filters(), as_of, [(None, None)], ["ar_balance", "ar_over_90", "daily_charges_90"])
     same(got["balance"], want["balance"].drop("period_start"), ["site"])
+
+
+def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path):
+    """CLP02 19 (processed as primary, forwarded to an additional payer): the primary's PR amounts go to
+    the secondary payer, so they stay in insurance A/R until the secondary's remit pays, adjusts or
+    moves them to the patient. Claim X1, $1,000 (the core fixture plus this claim): the primary (19)
+    pays 600, CO-45 250, PR-1 150 -> A/R 150; the secondary (2) pays 100, OA-23 850 (the primary's
+    part, never counted), PR-2 50 -> A/R 0. Taking the primary's PR off as well left -100."""
+    import shutil as _shutil
+    from conftest import FIXTURES, load
+    src = tmp_path / "in"
+    _shutil.copytree(FIXTURES / "core", src)
+    rows = {
+        "claims": "X1,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X1,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX1,PAYB,TRN-B9,2026-05-12,X1,19,1000.00,600.00,150.00,PB-0099,\n"
+                  "RX2,PAYA,TRN-A9,2026-05-19,X1,2,1000.00,100.00,50.00,PA-0099,",
+        "remit_lines": "RX1,1,99214,,1,1000.00,600.00\nRX2,1,99214,,1,1000.00,100.00",
+        "remit_adjustments": "RX1,1,CO,45,250.00\nRX1,1,PR,1,150.00\nRX2,1,OA,23,850.00\nRX2,1,PR,2,50.00",
+    }
+    for name, text in rows.items():
+        path = src / f"{name}.csv"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + text + "\n")
+    db = tmp_path / "w.duckdb"
+    load(db, src)
+    con = connect(db)
+    def ar(day):
+        return con.sql("SELECT sum(amount) FROM m_ar_event WHERE claim_id = 'X1' AND event_date <= ?",
+                       params=[day]).fetchall()[0][0]
+    assert (ar("2026-05-11"), ar("2026-05-12"), ar("2026-05-19")) == (1000, 150, 0)
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X1'").fetchall()[0][0] == 0

@@ -8,6 +8,10 @@
 --     like), dated the remit date; OA-23 (the prior payer's part) is left out because that payer's
 --     own remit already moved the balance; denial adjustments do not move it: a denied balance
 --     stays in A/R until it is paid, written off or moved to the patient;
+--     a remit forwarded to another payer (crossover: CLP02 19, 20 or 21, processed as primary,
+--     secondary or tertiary and forwarded) moves no PR amount: that share is the next payer's to pay,
+--     so it stays in insurance A/R until that payer's remit pays it, adjusts it or moves it to the
+--     patient (moved out at the first remit, it was taken off twice and left a credit balance);
 --   − write-offs, dated the write-off date;
 --   − a void (frequency 8): the balance the claim still had on the void date.
 -- A/R at D is the plain sum of events dated on or before D of claims with date of service on or
@@ -27,7 +31,8 @@ WITH ev AS NOT MATERIALIZED (
     SELECT j.family_id, j.remit_date, -j.amount, CASE WHEN j.group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
     FROM m_adjustment j
     WHERE j.claim_status <> '25'
-      AND (j.group_code = 'PR' OR (j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))
+      AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21'))
+           OR (j.group_code <> 'PR' AND j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))
     UNION ALL
     SELECT r.family_id, w.write_off_date, -w.amount, 'write_off' FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref),
 voids AS (
