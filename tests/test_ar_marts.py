@@ -258,32 +258,69 @@ def test_a_group_emptied_by_an_incremental_refresh_counts_as_no_row(core_db, tmp
     same(got["balance"], want["balance"].drop("period_start"), ["site"])
 
 
+def _core_plus(tmp_path, rows: dict[str, str]):
+    """The core fixture plus `rows` (file stem -> CSV lines), loaded; a connection to it."""
+    import shutil as _shutil
+    from conftest import FIXTURES, load
+    src = tmp_path / "in"
+    _shutil.copytree(FIXTURES / "core", src)
+    for name, text in rows.items():
+        path = src / f"{name}.csv"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + text + "\n")
+    db = tmp_path / "w.duckdb"
+    load(db, src)
+    return connect(db)
+
+
+def _ar_at(con, claim_id: str, day: str):
+    return con.sql("SELECT sum(amount) FROM m_ar_event WHERE claim_id = ? AND event_date <= ?",
+                   params=[claim_id, day]).fetchall()[0][0]
+
+
 def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path):
     """CLP02 19 (processed as primary, forwarded to an additional payer): the primary's PR amounts go to
     the secondary payer, so they stay in insurance A/R until the secondary's remit pays, adjusts or
     moves them to the patient. Claim X1, $1,000 (the core fixture plus this claim): the primary (19)
     pays 600, CO-45 250, PR-1 150 -> A/R 150; the secondary (2) pays 100, OA-23 850 (the primary's
     part, never counted), PR-2 50 -> A/R 0. Taking the primary's PR off as well left -100."""
-    import shutil as _shutil
-    from conftest import FIXTURES, load
-    src = tmp_path / "in"
-    _shutil.copytree(FIXTURES / "core", src)
-    rows = {
+    con = _core_plus(tmp_path, {
         "claims": "X1,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
         "claim_lines": "X1,1,99214,,,1,1000.00,2026-05-04",
         "remits": "RX1,PAYB,TRN-B9,2026-05-12,X1,19,1000.00,600.00,150.00,PB-0099,\n"
                   "RX2,PAYA,TRN-A9,2026-05-19,X1,2,1000.00,100.00,50.00,PA-0099,",
         "remit_lines": "RX1,1,99214,,1,1000.00,600.00\nRX2,1,99214,,1,1000.00,100.00",
         "remit_adjustments": "RX1,1,CO,45,250.00\nRX1,1,PR,1,150.00\nRX2,1,OA,23,850.00\nRX2,1,PR,2,50.00",
-    }
-    for name, text in rows.items():
-        path = src / f"{name}.csv"
-        path.write_text(path.read_text().rstrip("\n") + "\n" + text + "\n")
-    db = tmp_path / "w.duckdb"
-    load(db, src)
-    con = connect(db)
-    def ar(day):
-        return con.sql("SELECT sum(amount) FROM m_ar_event WHERE claim_id = 'X1' AND event_date <= ?",
-                       params=[day]).fetchall()[0][0]
-    assert (ar("2026-05-11"), ar("2026-05-12"), ar("2026-05-19")) == (1000, 150, 0)
+    })
+    assert (_ar_at(con, "X1", "2026-05-11"), _ar_at(con, "X1", "2026-05-12"), _ar_at(con, "X1", "2026-05-19")) == (1000, 150, 0)
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X1'").fetchall()[0][0] == 0
+
+
+def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
+    """A payer that adjudicates a line again without reversing its first remit restates that line: its
+    earlier write-downs are added back. X2 ($300: line 1 $100, line 2 $200): R1 pays line 1 80 (CO-45
+    20) and denies line 2 (CO-45 50, CO-197 150) -> A/R 150; after the appeal R2 adjudicates line 2
+    alone: pays 150, CO-45 50 -> A/R 0 (line 2's first CO-45 50 added back; without it, -50). X3, the
+    same first remit, then a reversal (22) of it and a new full remit (paid 230, CO-45 70): after a
+    reversal nothing is added back (it undid R1 itself) -> 150, 300, 0."""
+    con = _core_plus(tmp_path, {
+        "claims": "X2,,1,,S1,1234567893,1111111112,PAYA,MRN-0097,ABC999999997,2026-05-04,,2026-05-05,300.00,11,\n"
+                  "X3,,1,,S1,1234567893,1111111112,PAYA,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,300.00,11,",
+        "claim_lines": "X2,1,99213,,,1,100.00,2026-05-04\nX2,2,20610,,,1,200.00,2026-05-04\n"
+                       "X3,1,99213,,,1,100.00,2026-05-04\nX3,2,20610,,,1,200.00,2026-05-04",
+        "remits": "RX21,PAYA,TRN-A7,2026-05-12,X2,1,300.00,80.00,0,PA-0097,\n"
+                  "RX22,PAYA,TRN-A8,2026-05-19,X2,1,200.00,150.00,0,PA-0097,\n"
+                  "RX31,PAYA,TRN-A7,2026-05-12,X3,1,300.00,80.00,0,PA-0098,\n"
+                  "RX32,PAYA,TRN-A8,2026-05-19,X3,22,-300.00,-80.00,0,PA-0098,\n"
+                  "RX33,PAYA,TRN-A8,2026-05-20,X3,1,300.00,230.00,0,PA-0098,",
+        "remit_lines": "RX21,1,99213,,1,100.00,80.00\nRX21,2,20610,,1,200.00,0.00\nRX22,2,20610,,1,200.00,150.00\n"
+                       "RX31,1,99213,,1,100.00,80.00\nRX31,2,20610,,1,200.00,0.00\n"
+                       "RX32,1,99213,,1,-100.00,-80.00\nRX32,2,20610,,1,-200.00,0.00\n"
+                       "RX33,1,99213,,1,100.00,80.00\nRX33,2,20610,,1,200.00,150.00",
+        "remit_adjustments": "RX21,1,CO,45,20.00\nRX21,2,CO,45,50.00\nRX21,2,CO,197,150.00\nRX22,2,CO,45,50.00\n"
+                             "RX31,1,CO,45,20.00\nRX31,2,CO,45,50.00\nRX31,2,CO,197,150.00\n"
+                             "RX32,1,CO,45,-20.00\nRX32,2,CO,45,-50.00\nRX32,2,CO,197,-150.00\n"
+                             "RX33,1,CO,45,20.00\nRX33,2,CO,45,50.00",
+    })
+    assert (_ar_at(con, "X2", "2026-05-12"), _ar_at(con, "X2", "2026-05-19")) == (150, 0)
+    assert (_ar_at(con, "X3", "2026-05-12"), _ar_at(con, "X3", "2026-05-19"), _ar_at(con, "X3", "2026-05-20")) == (150, 300, 0)
+    assert con.sql("SELECT count(*) FROM m_ar_claim WHERE claim_id IN ('X2', 'X3') AND balance <> 0").fetchall() == [(0,)]

@@ -12,6 +12,11 @@
 --     secondary or tertiary and forwarded) moves no PR amount: that share is the next payer's to pay,
 --     so it stays in insurance A/R until that payer's remit pays it, adjusts it or moves it to the
 --     patient (moved out at the first remit, it was taken off twice and left a credit balance);
+--   + a re-adjudication's restatement: a payer that adjudicates a line again without reversing its
+--     earlier remit (a second status-1 remit after an appeal) restates that line's write-downs, so
+--     the earlier remit's write-downs of that line are added back, dated the later remit (each line's
+--     latest adjudication by a payer is the one that counts; claim-level adjustments count as line
+--     0; after a reversal nothing is added back: the reversal already did);
 --   − write-offs, dated the write-off date;
 --   − a void (frequency 8): the balance the claim still had on the void date.
 -- A/R at D is the plain sum of events dated on or before D of claims with date of service on or
@@ -23,16 +28,41 @@
 -- ev is read twice (the voids sum a void claim's events): NOT MATERIALIZED reads the models again
 -- instead of holding every event in memory.
 CREATE OR REPLACE TABLE m_ar_event AS
-WITH ev AS NOT MATERIALIZED (
+WITH write_down AS NOT MATERIALIZED (   -- the adjustments that move the balance
+    SELECT j.family_id, j.remit_date, j.event_seq, coalesce(j.line_number, 0) AS line_key, j.amount, j.group_code
+    FROM m_adjustment j
+    WHERE j.claim_status <> '25'
+      AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21'))
+           OR (j.group_code <> 'PR' AND j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))),
+-- only the remits of a claim family and payer with more than one remit can restate (most have one:
+-- found by the 40-bit family_key, a collision only adds a family to look at)
+again AS (
+    SELECT event_seq FROM m_adjudication WHERE claim_status <> '25'
+    QUALIFY count(*) OVER (PARTITION BY family_key, payer_id) > 1),
+covered AS (      -- the lines each such remit adjudicates, with the payer's remit before it on that line
+    SELECT a.family_id, a.remit_date, a.claim_status, c.line_key,
+           lag(a.event_seq) OVER w AS prev_seq, lag(a.claim_status) OVER w AS prev_status
+    FROM (SELECT event_seq, line_number AS line_key FROM m_adjudication_line
+          WHERE event_seq IN (SELECT event_seq FROM again)
+          UNION SELECT event_seq, 0 FROM m_adjustment
+          WHERE line_number IS NULL AND event_seq IN (SELECT event_seq FROM again)) c
+    JOIN m_adjudication a ON a.event_seq = c.event_seq
+    WHERE a.claim_status <> '25'
+    WINDOW w AS (PARTITION BY a.family_id, a.payer_id, c.line_key ORDER BY a.remit_date, a.event_seq)),
+restated AS (
+    SELECT c.family_id, c.remit_date, sum(d.amount) AS amount
+    FROM covered c JOIN write_down d ON d.event_seq = c.prev_seq AND d.line_key = c.line_key
+    WHERE c.claim_status <> '22' AND c.prev_status <> '22'
+    GROUP BY 1, 2),
+ev AS NOT MATERIALIZED (
     SELECT claim_id, dos AS event_date, billed AS amount, 'charge' AS event FROM m_claim
     UNION ALL
     SELECT family_id, remit_date, -claim_paid, 'payment' FROM m_adjudication WHERE claim_status <> '25'
     UNION ALL
-    SELECT j.family_id, j.remit_date, -j.amount, CASE WHEN j.group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
-    FROM m_adjustment j
-    WHERE j.claim_status <> '25'
-      AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21'))
-           OR (j.group_code <> 'PR' AND j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))
+    SELECT family_id, remit_date, -amount, CASE WHEN group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
+    FROM write_down
+    UNION ALL
+    SELECT family_id, remit_date, amount, 'restated' FROM restated
     UNION ALL
     SELECT r.family_id, w.write_off_date, -w.amount, 'write_off' FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref),
 voids AS (
