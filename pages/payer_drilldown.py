@@ -150,8 +150,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                                                customdata=bal["change"].to_list(),
                                                hovertemplate="%{x}: balance %{y:$,.2f} (change %{customdata:$,.2f})"
                                                              "<extra></extra>"))
+                    # from $0, so a balance that stays put is a flat line, not one magnified to a few dollars
                     fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
-                                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+                                      yaxis_rangemode="tozero", margin={"l": 10, "r": 10, "t": 10, "b": 10})
                     ui.chart(fig, key="pd-balance")
                     ui.table(bal)
                     st.caption("Insurance balance: charges − payer payments − patient responsibility − "
