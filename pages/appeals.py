@@ -131,7 +131,8 @@ if ctx:
         with c1:
             agg = wo.group_by("write_off_reason").agg(pl.col("written_off_dollars").sum()) \
                 .sort("written_off_dollars", descending=True)
-            fig = go.Figure(go.Bar(y=[str(v) for v in agg["write_off_reason"]], x=agg["written_off_dollars"].to_list(),
+            fig = go.Figure(go.Bar(y=[ui.value_label("write_off_reason", v) if v else "(no reason)"
+                                      for v in agg["write_off_reason"]], x=agg["written_off_dollars"].to_list(),
                                    orientation="h", marker_color="#57606a",
                                    hovertemplate="%{y}: %{x:$,.0f}<extra></extra>"))
             fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 30 * agg.height),

@@ -98,8 +98,12 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}",
                         help=KPIS["ar_balance"].definition)
             if c["initially_denied"]:
-                st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause **{c['root_cause']}**"
-                            f"{' / ' + c['sub_cause'] if c['sub_cause'] else ''} ({c['stage']}, {c['soft_hard']}), "
+                lbl = ui.value_label
+                st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause "
+                            f"**{lbl('root_cause', c['root_cause']) if c['root_cause'] else '—'}**"
+                            f"{' / ' + lbl('sub_cause', c['sub_cause']) if c['sub_cause'] else ''} "
+                            f"({lbl('stage', c['stage']) if c['stage'] else '—'}, "
+                            f"{lbl('soft_hard', c['soft_hard']) if c['soft_hard'] else '—'}), "
                             f"{c['denial_group_code']}-{c['carc']}: {c['carc_description'] or 'code not in the CARC list'}.")
             else:
                 st.markdown("Not denied on its initial adjudication." if c["initial_adjudication_date"]

@@ -52,6 +52,8 @@ if ctx:
         # ------------------------------------------------------------ Pareto of causes
         st.subheader("Pareto: denied dollars by root cause")
         par = ua.pareto(causes, "denied_dollars", "root_cause")
+        name = lambda v: ui.value_label("root_cause", v)          # noqa: E731  shown; the values stay codes
+        par = par.with_columns(pl.col("root_cause").map_elements(name, return_dtype=pl.String).alias("cause_label"))
         cause_ids = par["root_cause"].to_list()
         cause_opts = cause_ids + sorted(set(causes["root_cause"]) - set(cause_ids))
 
@@ -64,7 +66,7 @@ if ctx:
 
         left, right = st.columns([3, 2])
         with left:
-            ui.chart(ua.pareto_figure(par, "root_cause", "denied_dollars", None,
+            ui.chart(ua.pareto_figure(par, "root_cause", "denied_dollars", "cause_label",
                                       "Denied dollars by root cause"),
                      key="rc-pareto", on_select=_pick_cause)
             st.caption("Dotted line: 80% of denied dollars. Click a bar to break that cause down by CARC below.")
@@ -116,15 +118,15 @@ if ctx:
         # ------------------------------------------------------------ CARCs within a cause
         st.subheader("Within a cause: which CARCs")
         cause = st.selectbox("Root cause", cause_opts, key="rc_cause", bind="query-params", width=320,
-                             help="Click a bar of the Pareto to pick it.")
+                             format_func=name, help="Click a bar of the Pareto to pick it.")
         carcs = ctx.kpis(by=("carc",), filters=ua.with_values(ctx.filters, root_cause=[cause]),
                          kpi_keys=["denied_dollars", "claims_denied"])
         carcs = ua.pareto(carcs.filter(pl.col("carc").is_not_null()), "denied_dollars", "carc")
         if carcs.height == 0:
-            ui.empty_note(f"CARCs of {cause}")
+            ui.empty_note(f"CARCs of {name(cause)}")
         else:
             ui.chart(ua.pareto_figure(carcs.with_columns(pl.concat_str([pl.lit("CARC "), pl.col("carc")]).alias("lbl")),
-                                      "carc", "denied_dollars", "lbl", f"{cause}: denied dollars by CARC",
+                                      "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC",
                                       colour="#d4a72c"), key="rc-carc")
             show = carcs.select("carc", "denied_dollars", "cum_share", "claims_denied", "carc_description")
             ui.table(show, key="rc-carc-table", column_config={
@@ -162,7 +164,7 @@ if ctx:
                                 "weekly_before": s.filter(pl.col("week") < wk)[measure].mean(),
                                 "weekly_after": s.filter(pl.col("week") >= wk)[measure].mean()})
         changed = [r["root_cause"] for r in changes]
-        shown = st.multiselect("Causes on the chart", cause_opts,
+        shown = st.multiselect("Causes on the chart", cause_opts, format_func=name,
                                default=cause_ids[:5] + [c for c in changed if c not in cause_ids[:5]],
                                key="rc_trend_causes",
                                help="By default the five causes with most denied dollars and every cause whose "
@@ -174,18 +176,18 @@ if ctx:
                 continue
             s, wk = per_cause[c]
             colour = palette[i % len(palette)]
-            fig.add_trace(go.Scatter(x=s["week"].to_list(), y=s[measure].to_list(), mode="lines+markers", name=c,
+            fig.add_trace(go.Scatter(x=s["week"].to_list(), y=s[measure].to_list(), mode="lines+markers", name=name(c),
                                      line={"color": colour, "width": 2}, marker={"size": 5},
                                      customdata=[[c, w] for w in s["week"]],
-                                     hovertemplate=c + " %{x}: " + ("%{y:$,.0f}" if measure == "denied_dollars"
+                                     hovertemplate=name(c) + " %{x}: " + ("%{y:$,.0f}" if measure == "denied_dollars"
                                                                     else "%{y:.1%}") + "<extra></extra>"))
             if wk:
                 y = s.filter(pl.col("week") == wk)[measure][0]
-                fig.add_trace(go.Scatter(x=[wk], y=[y], mode="markers+text", text=[f"{c}: change"],
+                fig.add_trace(go.Scatter(x=[wk], y=[y], mode="markers+text", text=[f"{name(c)}: change"],
                                          textposition="top center", showlegend=False, customdata=[[c, wk]],
                                          marker={"symbol": "star", "size": 16, "color": colour,
                                                  "line": {"color": "black", "width": 1}},
-                                         hovertemplate=c + ": level changed in %{x}<extra></extra>"))
+                                         hovertemplate=name(c) + ": level changed in %{x}<extra></extra>"))
         fig.update_layout(template=brief.TEMPLATE, height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                           yaxis={"tickformat": "$,.0f" if measure == "denied_dollars" else ".1%"},
                           xaxis={"type": "category"}, legend={"orientation": "h", "y": -0.2})
@@ -222,7 +224,7 @@ if ctx:
             d_from, d_to = periods.iso_week(week)
         f = ua.with_values(ctx.filters, root_cause=[cause])
         f = Filters.make(f.as_dict(), d_from, d_to, f.basis)
-        ui.page_link("payer_drilldown", f"Open {cause} ({week if week != WHOLE else 'whole range'}) in the payer "
+        ui.page_link("payer_drilldown", f"Open {name(cause)} ({week if week != WHOLE else 'whole range'}) in the payer "
                      "drill-down", ctx, date_from=d_from, date_to=d_to, root_cause=[cause])
-        ua.claim_table(ctx, f, "rc-claims", f"Claims denied for {cause}, "
+        ua.claim_table(ctx, f, "rc-claims", f"Claims denied for {name(cause)}, "
                        + (f"week {week}" if week != WHOLE else "over the date range"))

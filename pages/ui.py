@@ -566,8 +566,13 @@ HEADER_WORDS = {"id": "ID", "npi": "NPI", "carc": "CARC", "carcs": "CARCs", "rar
                 "dos": "date of service", "ar": "A/R", "cpt": "CPT", "pcn": "PCN"}
 
 
+COLUMN_HEADERS = {"soft_hard": "Soft/hard"}
+
+
 def header(column: str) -> str:
     """A table header for a column name: 'rendering_npi' -> 'Rendering NPI', 'dos' -> 'Date of service'."""
+    if column in COLUMN_HEADERS:
+        return COLUMN_HEADERS[column]
     text = " ".join(HEADER_WORDS.get(w, w) for w in column.split("_"))
     return text[:1].upper() + text[1:]
 
@@ -578,11 +583,62 @@ def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
             for c, t in frame.schema.items() if t == pl.Date}
 
 
+# columns holding codes of the taxonomy or of the product, shown by their labels: the cell shows
+# "Coding and modifiers", the value (what exports, filters and tests read) stays "coding_modifier"
+LABELLED_COLUMNS = ("root_cause", "stage", "owner_team", "soft_hard", "sub_cause", "write_off_reason", "payer_class",
+                    "specialty")
+
+
+def value_label(column: str, value: str) -> str:
+    """The label of a code in one of LABELLED_COLUMNS: a root cause's from the taxonomy, a stage's
+    from the brief, otherwise the code in words ('front_desk' -> 'Front desk'); soft_hard 'none'
+    (not a denial) -> '—'."""
+    if column == "root_cause":
+        label = _cause_labels().get(value)
+        if label:
+            return label
+    if column == "stage" and value in _brief.STAGE_LABELS:
+        return _brief.STAGE_LABELS[value]
+    if column == "soft_hard" and value == "none":
+        return "—"
+    text = " ".join(HEADER_WORDS.get(w, w) for w in str(value).split("_"))
+    return text[:1].upper() + text[1:]
+
+
+@st.cache_data(show_spinner=False)
+def _cause_labels() -> dict[str, str]:
+    from warehouse import taxonomy
+    cats = taxonomy.load_tables()["categories"]
+    return dict(zip(cats["category"].to_list(), cats["label"].to_list()))
+
+
+def labelled_columns(frame: pl.DataFrame) -> dict[str, Any]:
+    """Column config showing LABELLED_COLUMNS by their labels (the values stay the codes)."""
+    out = {}
+    for c in LABELLED_COLUMNS:
+        if c in frame.columns and frame.schema[c] == pl.String:
+            options = frame[c].drop_nulls().unique().sort().to_list()
+            out[c] = st.column_config.SelectboxColumn(header(c), options=options,
+                                                      format_func=lambda v, c=c: value_label(c, v))
+    return out
+
+
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
-    """st.dataframe with readable headers, dates shown as dates, no index, full width."""
+    """st.dataframe with readable headers, codes shown by their labels, dates shown as dates, no index,
+    full width."""
     config = {c: st.column_config.Column(header(c)) for c in frame.columns}
+    labelled = labelled_columns(frame)
+    config.update(labelled)
     config.update(date_columns(frame))
-    config.update(column_config or {})
+    for c, cfg in (column_config or {}).items():
+        if c in labelled and (isinstance(cfg, str) or (isinstance(cfg, dict) and cfg.get("type_config", {}).get("type")
+                                                       in (None, "text"))):
+            # a page's own title, help or pinning for a labelled column: kept, and the labels too
+            given = {"label": cfg} if isinstance(cfg, str) else cfg
+            config[c] = {**labelled[c], **{k: v for k, v in given.items() if k in ("label", "help", "pinned", "width")
+                                           and v is not None}}
+        else:
+            config[c] = cfg
     return st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config, **kw)
 
 

@@ -92,7 +92,7 @@ def test_root_causes_equal_kpi_command(monkeypatch, core_db):
     assert at.selectbox(key="rc_week").options == ["(whole range)", "2026-W20"]    # weeks with claims
     at.selectbox(key="rc_week").set_value("2026-W20").run()
     assert frame_with(at, "claim_id", "root_cause")["claim_id"].tolist() == ["C2"]
-    assert "Claims denied for missing_information, week 2026-W20" in texts(at)
+    assert "Claims denied for Missing information, week 2026-W20" in texts(at)     # the label; the value stays the code
 
 
 def test_root_causes_follow_a_filter(monkeypatch, core_db):

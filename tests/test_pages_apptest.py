@@ -173,3 +173,22 @@ def test_table_headers_use_the_fields_words(monkeypatch, core_db):
     assert labels["dos"] == "Date of service" and labels["initial_adjudication_date"] == "Initial adjudication date"
     from pages.ui import header
     assert [header(c) for c in ("carc", "denied_rarcs", "ar_days", "payer_id")] == ["CARC", "Denied RARCs", "A/R days", "Payer ID"]
+
+
+def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
+    """Root causes, owner teams and stages are shown by their labels ('Timely filing', 'Billing', 'Back
+    end', 'Front desk') while the table's values stay the codes (exports, filters and the kpi command use them); a
+    page's own title and help for such a column are kept."""
+    import json
+    at = app(monkeypatch, core_db, "pages/root_causes.py")
+    table = [df for df in at.dataframe if "cum_share" in df.value.columns][0]
+    assert "timely_filing" in table.value["root_cause"].tolist()
+    cols = json.loads(table.proto.columns)
+    options = {o["value"]: o["label"] for o in cols["root_cause"]["type_config"]["options"]}
+    assert options["timely_filing"] == "Timely filing" and options["coding_modifier"] == "Coding and modifiers"
+    assert cols["root_cause"]["label"] == "Root cause" and cols["root_cause"]["pinned"] is True
+    teams = {o["value"]: o["label"] for o in cols["owner_team"]["type_config"]["options"]}
+    assert teams["billing"] == "Billing" and cols["owner_team"]["help"].startswith("The team")
+    from pages.ui import value_label
+    assert (value_label("soft_hard", "none"), value_label("sub_cause", "none_on_file"), value_label("stage", "back_end"),
+            value_label("owner_team", "clinical_documentation")) == ("—", "None on file", "Back end", "Clinical documentation")
