@@ -623,10 +623,23 @@ def labelled_columns(frame: pl.DataFrame) -> dict[str, Any]:
     return out
 
 
+# numeric columns holding dollars, by name: shown as $1,234.00 unless a page configures them itself
+_MONEY = ("charge", "paid", "amount", "dollars", "billed", "balance", "change", "patient_resp",
+          "patient_responsibility", "recovered", "expected_recovery")
+
+
+def money_columns(frame: pl.DataFrame) -> dict[str, Any]:
+    """Column config showing the frame's dollar columns (numeric, named like _MONEY; not a KPI, whose own
+    format a page sets with kpi_column: denial_rate_dollars is a ratio) as dollars."""
+    return {c: st.column_config.NumberColumn(header(c), format="dollar") for c, t in frame.schema.items()
+            if t.is_numeric() and c not in KPIS and any(c == m or c.endswith("_" + m) for m in _MONEY)}
+
+
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
-    """st.dataframe with readable headers, codes shown by their labels, dates shown as dates, no index,
-    full width."""
+    """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
+    as dates, no index, full width."""
     config = {c: st.column_config.Column(header(c)) for c in frame.columns}
+    config.update(money_columns(frame))
     labelled = labelled_columns(frame)
     config.update(labelled)
     config.update(date_columns(frame))

@@ -147,6 +147,12 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     assert any(set(a["carc"]) == {"45", "197"} for a in adjustments)
     appeals = [df.value for df in at.dataframe if "appeal_id" in df.value.columns]
     assert appeals and appeals[0]["outcome"].tolist() == ["won"]
+    # dollars shown as dollars (the submissions' total charge, a line's charge), counts not
+    import json
+    sub = json.loads([df for df in at.dataframe if "total_charge" in df.value.columns][0].proto.columns)
+    lines = json.loads([df for df in at.dataframe if "line_charge" in df.value.columns][0].proto.columns)
+    assert sub["total_charge"]["type_config"]["format"] == "dollar" and sub["total_charge"]["label"] == "Total charge"
+    assert lines["line_charge"]["type_config"]["format"] == "dollar" and "type_config" not in lines["units"]
     at.text_input(key="claim").input("NOPE").run()
     assert any("No claim 'NOPE'" in w.value for w in at.warning)
 
