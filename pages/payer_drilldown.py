@@ -85,7 +85,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             st.markdown(
                 f"**Patient** {c['patient_pseudonym'] or '—'} · **member id** {c['member_id_masked'] or '—'} · "
                 f"**site** {c['site_name'] or c['site_id'] or '—'} · **payer** {c['payer_name'] or c['payer_id']} "
-                f"({c['payer_class'] or '—'}) · **rendering provider** {c['provider_name'] or c['rendering_npi'] or '—'} · "
+                f"({ui.value_label('payer_class', c['payer_class']) if c['payer_class'] else '—'}) · "
+                f"**rendering provider** {c['provider_name'] or c['rendering_npi'] or '—'} · "
                 f"**date of service** {c['dos']} · **submitted** {c['submitted_date'] or '—'} · "
                 f"**initial adjudication** {c['initial_adjudication_date'] or '—'}")
             m = st.columns(6)
