@@ -89,3 +89,17 @@ def test_brief_cli_filters_default_week_and_errors(core_db, empty_db, tmp_path):
     assert empty.returncode == 2 and "no adjudicated claims" in empty.stderr
     # the other commands are still there
     assert run_cli("warehouse", "kpi", "--db", str(core_db), "--format", "json").returncode == 0
+
+
+def test_every_root_cause_has_its_own_colour(con):
+    """The 13-week chart by root cause gives each cause one colour, the same in every week and chart:
+    plotly's default colorway (10 colours) gave two of the taxonomy's causes the same blue."""
+    from warehouse import taxonomy
+    causes = taxonomy.load_tables()["categories"]["category"].to_list()
+    colours = brief.cause_colours(causes)
+    assert len(causes) > 10 and len(set(colours.values())) == len(causes)
+    assert brief.cause_colours(["timely_filing", "new_cause"])["timely_filing"] == colours["timely_filing"]
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    fig = brief.cause_trend_figure(r)
+    shown = {t.customdata[0][0]: t.marker.color for t in fig.data}
+    assert shown and shown == {c: colours[c] for c in shown}

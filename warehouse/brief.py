@@ -338,17 +338,31 @@ def cause_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
     return fig
 
 
+def cause_colours(causes) -> dict[str, str]:
+    """One colour per root cause, fixed by the taxonomy's order of categories: a cause keeps its colour
+    from week to week and in the web page and the brief alike, and no two causes of the taxonomy share
+    one (the template's colorway has 10 colours for the taxonomy's 13 categories). A cause outside the
+    taxonomy takes the next free colour."""
+    from plotly.colors import qualitative
+    from warehouse import taxonomy
+    palette = qualitative.D3 + qualitative.Dark2 + qualitative.Set1
+    known = taxonomy.load_tables()["categories"]["category"].to_list()
+    extra = sorted(set(causes) - set(known), key=str)
+    return {c: palette[i % len(palette)] for i, c in enumerate(known + extra) if c in set(causes)}
+
+
 def cause_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
     weeks = review.trend["week"].to_list()
     t = review.by_cause_trend
     fig = go.Figure()
     order = (t.group_by("root_cause").agg(pl.col("denied_dollars").sum()).sort("denied_dollars", descending=True)
              ["root_cause"].to_list())
+    colours = cause_colours(order)
     for cause in order:
         part = t.filter(pl.col("root_cause") == cause)
         values = dict(zip(part["week"].to_list(), part["denied_dollars"].to_list()))
         label = review.cause_labels.get(cause, cause)
-        fig.add_trace(go.Bar(x=weeks, y=[values.get(w, 0) for w in weeks], name=label,
+        fig.add_trace(go.Bar(x=weeks, y=[values.get(w, 0) for w in weeks], name=label, marker_color=colours[cause],
                              customdata=[[cause] for _ in weeks],
                              hovertemplate=f"%{{x}} {label}: %{{y:$,.0f}}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by root cause, 13 weeks", "font": {"size": 14}},
