@@ -1,7 +1,6 @@
 """Root causes (where to act): which causes carry the denied dollars (Pareto), which CARCs within a
 cause, who owns each cause and at which stage it arises, how much is avoidable, how each cause
 trends (with the week its level changed), and the claims behind a cause and week."""
-import plotly.colors as plotly_colors
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -170,12 +169,12 @@ if ctx:
                                help="By default the five causes with most denied dollars and every cause whose "
                                     "level changed.")
         fig = go.Figure()
-        palette = plotly_colors.qualitative.D3 + plotly_colors.qualitative.Dark2
-        for i, c in enumerate(cause_opts):
+        colours = brief.cause_colours(cause_opts)        # as on the weekly review and the brief
+        for c in cause_opts:
             if c not in per_cause or c not in shown:
                 continue
             s, wk = per_cause[c]
-            colour = palette[i % len(palette)]
+            colour = colours[c]
             fig.add_trace(go.Scatter(x=s["week"].to_list(), y=s[measure].to_list(), mode="lines+markers", name=name(c),
                                      line={"color": colour, "width": 2}, marker={"size": 5},
                                      customdata=[[c, w] for w in s["week"]],

@@ -569,12 +569,15 @@ HEADER_WORDS = {"id": "ID", "npi": "NPI", "carc": "CARC", "carcs": "CARCs", "rar
 COLUMN_HEADERS = {"soft_hard": "Soft/hard"}
 
 
+def _in_words(code: str) -> str:
+    """'rendering_npi' -> 'Rendering NPI', 'front_desk' -> 'Front desk' (HEADER_WORDS for the field's words)."""
+    text = " ".join(HEADER_WORDS.get(w, w) for w in str(code).split("_"))
+    return text[:1].upper() + text[1:]
+
+
 def header(column: str) -> str:
     """A table header for a column name: 'rendering_npi' -> 'Rendering NPI', 'dos' -> 'Date of service'."""
-    if column in COLUMN_HEADERS:
-        return COLUMN_HEADERS[column]
-    text = " ".join(HEADER_WORDS.get(w, w) for w in column.split("_"))
-    return text[:1].upper() + text[1:]
+    return COLUMN_HEADERS.get(column) or _in_words(column)
 
 
 def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
@@ -601,8 +604,7 @@ def value_label(column: str, value: str) -> str:
         return _brief.STAGE_LABELS[value]
     if column == "soft_hard" and value == "none":
         return "—"
-    text = " ".join(HEADER_WORDS.get(w, w) for w in str(value).split("_"))
-    return text[:1].upper() + text[1:]
+    return _in_words(value)
 
 
 @st.cache_data(show_spinner=False)

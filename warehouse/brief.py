@@ -342,13 +342,14 @@ def cause_colours(causes) -> dict[str, str]:
     """One colour per root cause, fixed by the taxonomy's order of categories: a cause keeps its colour
     from week to week and in the web page and the brief alike, and no two causes of the taxonomy share
     one (the template's colorway has 10 colours for the taxonomy's 13 categories). A cause outside the
-    taxonomy takes the next free colour."""
+    taxonomy takes the next free colour. The root-cause page's trend lines use the same colours."""
     from plotly.colors import qualitative
     from warehouse import taxonomy
     palette = qualitative.D3 + qualitative.Dark2 + qualitative.Set1
+    wanted = set(causes)
     known = taxonomy.load_tables()["categories"]["category"].to_list()
-    extra = sorted(set(causes) - set(known), key=str)
-    return {c: palette[i % len(palette)] for i, c in enumerate(known + extra) if c in set(causes)}
+    extra = sorted(wanted - set(known), key=str)
+    return {c: palette[i % len(palette)] for i, c in enumerate(known + extra) if c in wanted}
 
 
 def cause_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
