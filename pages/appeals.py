@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from pages import ui, ui_action as ua
-from warehouse import brief
+from warehouse import brief, metrics
 from warehouse.metrics import KPIS
 
 TILE_KPIS = ["appeal_rate", "appeal_win_ratio", "appeals_decided", "recovered_dollars"]
@@ -51,12 +51,17 @@ if ctx:
                         if c in rates.columns]
                 frame = frame.join(rates.select(keep), on=by, how="left")
             frame = frame.sort("appeals_filed", descending=True)
+            if "payer_name" in frame.columns:
+                frame = frame.with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
             names = frame["payer_name"].fill_null(frame["payer"]).to_list() if "payer_name" in frame.columns \
                 else [str(v) for v in frame[by].to_list()]
             c1, c2 = st.columns([2, 3])
             with c1:
                 fig = go.Figure(go.Bar(
-                    y=names, x=frame["appeal_win_ratio"].to_list(), orientation="h", marker_color="#1a7f37",
+                    y=names, x=frame["appeal_win_ratio"].to_list(), orientation="h",
+                    # each bar in its band's colour; grey under the minimum volume of decided appeals
+                    marker_color=[brief.BAND_COLOURS[metrics.band("appeal_win_ratio", w, d)]
+                                  for w, d in zip(frame["appeal_win_ratio"], frame["appeals_decided"])],
                     customdata=[[str(v), w, d] for v, w, d in zip(frame[by], frame["appeals_won"],
                                                                   frame["appeals_decided"])],
                     hovertemplate="%{y}: %{x:.0%} (%{customdata[1]} of %{customdata[2]} decided)<extra></extra>"))
@@ -70,15 +75,17 @@ if ctx:
                 dim = {"payer": "payer", "root_cause": "root_cause"}.get(by)
                 ui.chart(fig, key=f"ap-win-{by}", on_select=ui.narrow(f"ap-win-{by}", dim) if dim else None)
             with c2:
-                cfg = {"appeal_win_ratio": ui.kpi_column("appeal_win_ratio"),
+                cfg = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
+                       "appeal_win_ratio": ui.kpi_column("appeal_win_ratio"),
                        "appeal_rate": ui.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
-                           "Recovered on appeal", format="dollar", help="Amounts recovered by the appeals won."),
+                           "Recovered on appeal", format="dollar", step=1, help="Amounts recovered by the appeals won."),
                        "median_days_denial_to_appeal": st.column_config.NumberColumn("Median days to appeal"),
                        "median_days_to_decision": st.column_config.NumberColumn("Median days to decision")}
                 ui.table(frame, key=f"ap-table-{by}", column_config=cfg)
                 ui.export_buttons(frame, f"appeals-by-{by}", f"ap-table-{by}-x")
-    st.caption("Shaded: the appeal-win-ratio benchmark bands (" + ui.band_words("appeal_win_ratio") + "). Click a "
+    st.caption("Shaded: the appeal-win-ratio benchmark bands (" + ui.band_words("appeal_win_ratio") + "); a bar "
+               f"takes its band's colour, grey with fewer than {metrics.MIN_BAND_VOLUME} appeals decided. Click a "
                "payer or root-cause bar to narrow every view to it.")
 
     # ------------------------------------------------------------ leakage
@@ -113,10 +120,10 @@ if ctx:
                                   title={"text": f"Never-worked dollars by {label.lower()}", "font": {"size": 14}})
                 ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
                 ui.table(frame, key=f"lk-table-{by}", column_config={
-                    "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar"),
-                    "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar"),
+                    "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar", step=1),
+                    "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar", step=1),
                     "never_worked_share": st.column_config.NumberColumn("Share of claims never worked",
-                                                                        format="percent")})
+                                                                        format="percent", step=0.001)})
                 ui.export_buttons(frame, f"leakage-by-{by}", f"lk-table-{by}-x")
 
     # ------------------------------------------------------------ write-offs
@@ -142,5 +149,5 @@ if ctx:
             ui.chart(fig, key="wo-reason")
         with c2:
             ui.table(wo, key="wo-table", column_config={
-                "written_off_dollars": st.column_config.NumberColumn("Written off", format="dollar")})
+                "written_off_dollars": st.column_config.NumberColumn("Written off", format="dollar", step=1)})
             ui.export_buttons(wo, "write-offs", "wo-table-x")

@@ -58,8 +58,8 @@ if ctx:
                                   "ar_balance": [float(x) for x in whole], "denied_balance": [float(x) for x in denied]})
             ui.table(table, key="ar-aging-table", column_config={
                 "bucket": st.column_config.TextColumn("Age (days)"),
-                "ar_balance": st.column_config.NumberColumn("A/R", format="dollar"),
-                "denied_balance": st.column_config.NumberColumn("Denied part", format="dollar",
+                "ar_balance": st.column_config.NumberColumn("A/R", format="dollar", step=1),
+                "denied_balance": st.column_config.NumberColumn("Denied part", format="dollar", step=1,
                                                                 help="Balances of initially denied claims.")})
             ui.export_buttons(table, f"ar-aging-{as_of}", "ar-aging-x")
         st.caption("Age = days from the date of service to the as-of date. A credit balance (an overpayment) nets "
@@ -71,7 +71,7 @@ if ctx:
                 if split.height else pl.DataFrame())
         if wide.height:
             wide = wide.select([by] + [b for b in buckets if b in wide.columns])
-            ui.table(wide, key="ar-aging-by", column_config={b: st.column_config.NumberColumn(b, format="dollar")
+            ui.table(wide, key="ar-aging-by", column_config={b: st.column_config.NumberColumn(b, format="dollar", step=1)
                                                              for b in buckets})
             ui.export_buttons(wide, f"ar-aging-by-{by}", "ar-aging-by-x")
 

@@ -72,8 +72,8 @@ if ctx:
     else:
         st.caption("Counted with their dollars, never dropped: an unknown denial CARC falls under root cause "
                    "'other' until warehouse/taxonomy maps it (then `python -m warehouse refresh`).")
-        ui.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars",
-                                                                                                format="dollar")})
+        ui.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars", format="dollar",
+                                                                                                step=1)})
         ui.export_buttons(codes, "unknown-codes", "dq-codes-x")
 
     st.subheader("Payer rules: appeal window and timely filing")

@@ -31,8 +31,8 @@ if ctx:
         for i, key in enumerate(TILES):
             trend = [rows[w].get(key) for w in sorted(rows)]
             ui.tile(cols[i % 4], key, this, prev, trend)
-        st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern). Deltas compare with the "
-                   "week before; the small line is the 13-week trend.")
+        st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern; ⚪ too few claims or appeals "
+                   "in the week to compare). Deltas compare with the week before; the small line is the 13-week trend.")
     st.subheader("13 weeks")
     if weekly.height:
         show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"])

@@ -282,7 +282,7 @@ if ctx:
                     "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
                     "claims": st.column_config.NumberColumn("Claims", help="Claims whose initial adjudication "
                                                             "carries this denial adjustment."),
-                    "dollars": st.column_config.NumberColumn("Adjusted $", format="dollar",
+                    "dollars": st.column_config.NumberColumn("Adjusted $", format="dollar", step=1,
                                                              help="Sum of the adjustment amounts with this code.")})
                 ui.export_buttons(carcs, "top-carc", "pd-carc-x")
         with c2:
@@ -294,7 +294,7 @@ if ctx:
                     "payer": None, "payer_name": "Payer", "code": "RARC",
                     "description": st.column_config.TextColumn("Description", width="large"),
                     "claims": st.column_config.NumberColumn("Claims", help="Initially denied claims with this remark."),
-                    "dollars": st.column_config.NumberColumn("Denied $", format="dollar",
+                    "dollars": st.column_config.NumberColumn("Denied $", format="dollar", step=1,
                                                              help="Denied dollars of those claims.")})
                 ui.export_buttons(rarcs, "top-rarc", "pd-rarc-x")
 

@@ -104,8 +104,8 @@ if ctx:
                                                       "(taxonomy)."),
             "soft_hard": st.column_config.TextColumn("Soft/hard", help="soft: can be worked; hard: usually written off."),
             "denied_dollars": ui.kpi_column("denied_dollars"),
-            "share_of_denied": st.column_config.NumberColumn("Share of denied $", format="percent"),
-            "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent"),
+            "share_of_denied": st.column_config.NumberColumn("Share of denied $", format="percent", step=0.001),
+            "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent", step=0.001),
             "claims_denied": ui.kpi_column("claims_denied"),
             "denial_rate": ui.kpi_column("denial_rate", "Denial rate (this cause)"),
             "denial_rate_parts": ui.parts_column("denial_rate"),
@@ -131,7 +131,7 @@ if ctx:
             ui.table(show, key="rc-carc-table", column_config={
                 "carc": st.column_config.TextColumn("CARC"),
                 "denied_dollars": ui.kpi_column("denied_dollars"),
-                "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent"),
+                "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent", step=0.001),
                 "claims_denied": st.column_config.NumberColumn("Claims denied", help="Claims with a denied line "
                                                                "whose largest denial adjustment has this CARC."),
                 "carc_description": st.column_config.TextColumn("Description", width="large")})
@@ -205,10 +205,11 @@ if ctx:
                    "point to list that cause's claims of that week below.")
         if changes:
             ch = pl.DataFrame(changes)
-            fmt_ = "dollar" if measure == "denied_dollars" else "percent"
+            fmt_ = ({"format": "dollar", "step": 1} if measure == "denied_dollars"
+                    else {"format": "percent", "step": 0.001})
             ui.table(ch, key="rc-changes", column_config={
-                "weekly_before": st.column_config.NumberColumn("Weekly level before", format=fmt_),
-                "weekly_after": st.column_config.NumberColumn("Weekly level from then on", format=fmt_)})
+                "weekly_before": st.column_config.NumberColumn("Weekly level before", **fmt_),
+                "weekly_after": st.column_config.NumberColumn("Weekly level from then on", **fmt_)})
         else:
             st.caption("No cause changed level in this range (or fewer than 8 weeks to tell).")
 

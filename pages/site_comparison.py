@@ -15,6 +15,15 @@ PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
 SIGNAL_COLOURS = {"within limits": "#57606a", "better (95%)": "#2da44e", "better (99.8%)": "#1a7f37",
                   "worse (95%)": "#d4a72c", "worse (99.8%)": "#cf222e", "no volume": "#afb8c1"}
 
+
+
+def _label_side(n: float, n_lo: float, n_hi: float) -> str:
+    """Where a funnel point's site name goes: towards the middle of the x-axis, so a long name at the
+    smallest or largest volume is not cut off at the plot's edge."""
+    share = (n - n_lo) / (n_hi - n_lo) if n_hi > n_lo else 0.5
+    return "top right" if share < 0.3 else "top left" if share > 0.7 else "top center"
+
+
 ui.follow_goto()
 ctx = ui.start("Site comparison", "Every site on every KPI over the date range, with benchmark bands, rank and "
                                   "volume. Click a site (table row, funnel point, bar or trend) to open its weekly review.")
@@ -102,7 +111,8 @@ if ctx:
                     fig.add_trace(go.Scatter(
                         x=part["n"].to_list(), y=part["rate"].to_list(),
                         mode="markers" if signal == "within limits" else "markers+text", name=signal,
-                        text=names_, textposition="top center", textfont={"size": 10},
+                        text=names_, textposition=[_label_side(n, n_lo, n_hi) for n in part["n"]],
+                        textfont={"size": 10}, cliponaxis=False,
                         customdata=[[s, lo, hi] for s, lo, hi in zip(part["site"], part["lo998"], part["hi998"])],
                         marker={"size": 12, "color": colour, "line": {"color": "white", "width": 1}},
                         hovertemplate="%{text}<br>" + k.label + " %{y:.1%} of %{x:,.0f}<br>99.8% limits "

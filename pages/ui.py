@@ -25,7 +25,7 @@ CACHE_TTL_S = 600
 FILTER_DIMS = [("site", "Site"), ("provider", "Rendering provider"), ("payer", "Payer"),
                ("payer_class", "Payer class"), ("root_cause", "Root cause"), ("stage", "Stage")]
 BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", None: "#57606a"}
-BAND_ICONS = {"good": "🟢", "typical": "🟡", "concern": "🔴", None: "⚪"}
+BAND_ICONS = {"good": "🟢", "typical": "🟡", "concern": "🔴", metrics.FEW: "⚪", None: "⚪"}
 
 
 # ------------------------------------------------------------------ warehouse access
@@ -197,7 +197,7 @@ def band_words(kpi_key: str) -> str:
 def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend: list | None = None,
          label: str | None = None) -> None:
     value = row.get(kpi_key)
-    band = metrics.band(kpi_key, value)
+    band = metrics.band_of(kpi_key, row)
     delta = None
     k = KPIS[kpi_key]
     if previous is not None and value is not None and previous.get(kpi_key) is not None:
@@ -209,6 +209,8 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
                      help=definition(kpi_key, row), border=True,
                      chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     text = parts_text(kpi_key, row)
+    if band == metrics.FEW:
+        text += f" (too few for a benchmark colour: under {metrics.MIN_BAND_VOLUME})"
     if text:
         container.caption(text)
 
@@ -268,8 +270,8 @@ from warehouse import brief as _brief, claims as _claims  # noqa: E402
 
 FILTER_KEYS = [k for k, _ in FILTER_DIMS]
 BASIS_LABELS = {"adjudication": "Initial adjudication", "service": "Date of service"}
-BAND_BADGE = {"good": "green", "typical": "orange", "concern": "red"}
-BAND_OPTIONS = ["good", "typical", "concern"]
+BAND_BADGE = {"good": "green", "typical": "orange", "concern": "red", metrics.FEW: "gray"}
+BAND_OPTIONS = ["good", "typical", "concern", metrics.FEW]
 PAGE_FILES = {"overview": "pages/overview.py", "weekly_review": "pages/weekly_review.py",
               "site_comparison": "pages/site_comparison.py", "payer_drilldown": "pages/payer_drilldown.py"}
 _GOTO = "_ui_goto"
@@ -464,8 +466,9 @@ def band_css() -> None:
     st.html(_BAND_CSS)
 
 
-def band_badge(kpi_key: str, value) -> str:
-    b = metrics.band(kpi_key, value)
+def band_badge(kpi_key: str, row: dict) -> str:
+    """The band of a kpis() row's KPI as a coloured badge ('too few' under the minimum volume)."""
+    b = metrics.band_of(kpi_key, row)
     return f":{BAND_BADGE[b]}-badge[{b}]" if b else ""
 
 
@@ -475,8 +478,8 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     on hover, 'num of den' and the comparison with a baseline (e.g. the 13-week average)."""
     k = KPIS[kpi_key]
     value = row.get(kpi_key)
-    b = metrics.band(kpi_key, value)
-    box = container.container(border=True, key=f"band-{b or 'none'}-{key or kpi_key}")
+    b = metrics.band_of(kpi_key, row)
+    box = container.container(border=True, key=f"band-{(b or 'none').replace(' ', '-')}-{key or kpi_key}")
     delta = None
     if previous is not None and value is not None and previous.get(kpi_key) is not None:
         delta = _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")  # st.metric reads the sign
@@ -491,7 +494,7 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
                chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     lines = []
     if b:
-        lines.append(band_badge(kpi_key, value))
+        lines.append(band_badge(kpi_key, row))
     text = parts_text(kpi_key, row)
     if text:
         lines.append(text)
@@ -508,8 +511,9 @@ def with_bands(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
     for key in kpi_keys:
         if KPIS[key].benchmark is None or key not in frame.columns:
             continue
-        exprs.append(pl.Series(f"{key}_band", [[metrics.band(key, v)] if metrics.band(key, v) else []
-                                                for v in frame[key].to_list()], dtype=pl.List(pl.String)))
+        den = frame[f"{key}__den"].to_list() if f"{key}__den" in frame.columns else [None] * frame.height
+        bands = [metrics.band(key, v, n) for v, n in zip(frame[key].to_list(), den)]
+        exprs.append(pl.Series(f"{key}_band", [[b] if b else [] for b in bands], dtype=pl.List(pl.String)))
     return frame.with_columns(exprs) if exprs else frame
 
 
@@ -517,15 +521,19 @@ def band_column(kpi_key: str) -> Any:
     """Column config of a `<kpi>_band` column: coloured pill, the band and its source in the help."""
     k = KPIS[kpi_key]
     return st.column_config.MultiselectColumn(
-        "Band", options=BAND_OPTIONS, color=[BAND_COLOURS["good"], "#d4a72c", BAND_COLOURS["concern"]],
-        help=f"{k.label} benchmark: {band_words(kpi_key)}. Source: {k.benchmark.source}.", width="small")
+        "Band", options=BAND_OPTIONS, color=[BAND_COLOURS["good"], "#d4a72c", BAND_COLOURS["concern"], "#8c959f"],
+        help=f"{k.label} benchmark: {band_words(kpi_key)}. Source: {k.benchmark.source}."
+             + (f" 'too few': under {metrics.MIN_BAND_VOLUME} {k.parts_unit or 'events'}, too few to compare."
+                if metrics.counted(kpi_key) else ""), width="small")
 
 
 def kpi_column(kpi_key: str, label: str | None = None) -> Any:
     """Column config of a KPI column: its unit's format and its definition in the help."""
     k = KPIS[kpi_key]
     fmt_ = {"ratio": "percent", "dollars": "dollar", "days": "%.1f", "count": "localized"}[k.unit]
-    return st.column_config.NumberColumn(label or k.label, format=fmt_, help=k.definition)
+    # the tiles' precision: rates to 0.1 point (step 0.001 fixes one decimal), KPI dollars whole
+    step = {"ratio": 0.001, "dollars": 1}.get(k.unit)
+    return st.column_config.NumberColumn(label or k.label, format=fmt_, step=step, help=k.definition)
 
 
 def parts_column(kpi_key: str) -> Any:

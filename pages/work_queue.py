@@ -78,7 +78,7 @@ if ctx:
                "claim_id": st.column_config.TextColumn("Claim", pinned=True),
                "site": None, "payer": None, "lost": None,
                "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar"),
-               "win_ratio": st.column_config.NumberColumn("Win ratio", format="percent",
+               "win_ratio": st.column_config.NumberColumn("Win ratio", format="percent", step=0.001,
                                                           help="Smoothed historical appeal win ratio (payer × cause)."),
                "expected_recovery": st.column_config.NumberColumn("Expected recovery", format="dollar"),
                "priority": st.column_config.NumberColumn("Priority ($/day)", format="%.2f",

@@ -191,3 +191,21 @@ def test_ar_kpis_alone_by_week_and_site(con):
                 filters=Filters.make(date_from="2026-05-11", date_to="2026-05-21")).to_dicts()
     got = {(r["week"], r["site"]): r["ar_balance"] for r in rows}
     assert got[("2026-W21", "S1")] == 220 and got[("2026-W21", "S2")] == 190
+
+
+def test_band_needs_volume_for_count_based_rates():
+    """A count-based rate is banded only from MIN_BAND_VOLUME (30) events of its denominator; the
+    dollar-weighted rates and A/R days are never gated; without a volume the band is the value's."""
+    from warehouse.metrics import FEW, MIN_BAND_VOLUME, band, band_of
+    assert MIN_BAND_VOLUME == 30
+    assert band("denial_rate", 0.12, 29) == FEW == "too few"
+    assert band("denial_rate", 0.12, 30) == "concern"
+    assert band("denial_rate", 0.04, 30) == "good"
+    assert band("appeal_win_ratio", 2 / 3, 3) == FEW
+    assert band("appeal_win_ratio", 2 / 3, None) == "good"
+    assert band("denial_rate_dollars", 0.12, 5) == "concern"      # denominator in dollars: no gate
+    assert band("ar_days", 65.0, 10) == "concern"
+    assert band("denied_dollars", 100.0, 1) is None                 # no benchmark
+    assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 218}) == "concern"
+    assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 12}) == FEW
+    assert band_of("denial_rate", {"denial_rate": None, "denial_rate__den": 0}) is None

@@ -66,7 +66,7 @@ def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
         SELECT {groups[by]} AS {by or 'slice'}, count(*) AS appeals_filed,
                count(*) FILTER (WHERE is_decided) AS appeals_decided, count(*) FILTER (WHERE is_won) AS appeals_won,
                count(*) FILTER (WHERE is_won) / nullif(count(*) FILTER (WHERE is_decided), 0) AS appeal_win_ratio,
-               sum(recovered_amount) FILTER (WHERE is_won)::DOUBLE AS recovered_on_appeal,
+               coalesce(sum(recovered_amount) FILTER (WHERE is_won), 0)::DOUBLE AS recovered_on_appeal,
                median(days_denial_to_appeal) AS median_days_denial_to_appeal,
                median(days_to_decision) FILTER (WHERE is_decided) AS median_days_to_decision,
                count(*) FILTER (WHERE outcome = 'pending') AS appeals_pending

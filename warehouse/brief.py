@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from warehouse import catalog, compare, periods
 from warehouse.dimensions import DIMENSIONS
-from warehouse.metrics import KPIS, band, format_value
+from warehouse.metrics import FEW, KPIS, band_of, format_value
 from warehouse.query import Filters, kpis
 from warehouse.scope import Scope
 
@@ -32,7 +32,7 @@ STAGE_LABELS = {"front_end": "Front end", "back_end": "Back end", "clinical": "C
 STAGE_COLOURS = {"front_end": "#0969da", "back_end": "#8250df", "clinical": "#bf3989", "payer": "#9a6700"}
 BAND_FILL = {"good": "rgba(26,127,55,0.13)", "typical": "rgba(212,167,44,0.16)", "concern": "rgba(207,34,46,0.10)"}
 TEMPLATE = "plotly_white"
-BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", None: "#57606a"}
+BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", FEW: "#8c959f", None: "#57606a"}
 TREND_WEEKS = 13
 BASELINE_WEEKS = 13
 MOVER_DIMS = ("payer", "site", "root_cause")
@@ -387,8 +387,8 @@ th:first-child,td:first-child{text-align:left} th{background:#f6f8fa}
 """
 
 
-def _band_badge(kpi_key: str, value) -> str:
-    b = band(kpi_key, value)
+def _band_badge(kpi_key: str, row: dict) -> str:
+    b = band_of(kpi_key, row)
     if b is None:
         return ""
     return f'<span class="band" style="background:{BAND_COLOURS[b]}">{b}</span>'
@@ -405,7 +405,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         cls = {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
         rows.append(
             f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
-            f"{_band_badge(key, v)}<div class='note'>{e(parts(key, review.this))}</div></td>"
+            f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}</div></td>"
             f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
             f"<td>{format_value(key, b)}<div class='note {cls}'>{format_delta(key, v, b)}</div></td></tr>")
     mv_rows = "".join(

@@ -185,11 +185,24 @@ def format_value(kpi_key: str, value) -> str:
     return f"{value:,.0f}"
 
 
-def band(kpi_key: str, value: float | None) -> str | None:
-    """'good' | 'typical' | 'concern' for a value against the KPI's benchmark, None if no band."""
+# A rate over fewer events than this gets no benchmark colour: at 30 claims the 95% interval of a 10%
+# denial rate spans about ±11 points, wider than the whole typical band (5-10%), so a small site's or
+# a quiet week's "good" or "concern" would be chance. Applies to ratio KPIs whose denominator counts
+# claims or appeals; the dollar-weighted ones (and A/R days) are not gated (docs/metrics.md).
+MIN_BAND_VOLUME = 30
+FEW = "too few"
+
+
+def band(kpi_key: str, value: float | None, volume: float | None = None) -> str | None:
+    """'good' | 'typical' | 'concern' for a value against the KPI's benchmark, None if no band.
+
+    `volume`: the KPI's denominator behind the value (e.g. claims adjudicated for the denial rate);
+    below MIN_BAND_VOLUME a count-based rate gets FEW ('too few') instead of a band."""
     k = KPIS[kpi_key]
     if k.benchmark is None or value is None:
         return None
+    if volume is not None and volume < MIN_BAND_VOLUME and counted(kpi_key):
+        return FEW
 
     def inside(b):
         lo, hi = b
@@ -200,6 +213,17 @@ def band(kpi_key: str, value: float | None) -> str | None:
     if inside(k.benchmark.typical):
         return "typical"
     return "concern"
+
+
+def counted(kpi_key: str) -> bool:
+    """True for a ratio KPI whose denominator is a count (claims, appeals): its band needs volume."""
+    k = KPIS[kpi_key]
+    return k.unit == "ratio" and k.denominator is not None and MEASURES[k.denominator].unit == "count"
+
+
+def band_of(kpi_key: str, row: dict) -> str | None:
+    """band() of a kpis() row: its value and, when the row carries it, its denominator (`<kpi>__den`)."""
+    return band(kpi_key, row.get(kpi_key), row.get(f"{kpi_key}__den"))
 
 
 def measures_of(kpi_keys) -> list[str]:
