@@ -36,7 +36,7 @@ if ctx:
     st.subheader("13 weeks")
     if weekly.height:
         show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
-        st.dataframe(show, hide_index=True, width="stretch",
+        ui.dataframe(show,
                      column_config={k: ui.kpi_column(k) if k in KPIS else ui.header(k) for k in show.columns})
         ui.export_buttons(show, f"overview-{label}", "overview")
     else:

@@ -220,7 +220,7 @@ if ctx:
                 ui.carry_filters()
                 ui.set_filter("payer", [order[rows[0]]])
 
-        st.dataframe(card, hide_index=True, width="stretch", column_config=config, key="pd-card",
+        ui.dataframe(card, column_config=config, key="pd-card",
                      on_select=_pick_payer, selection_mode="single-row")
         st.caption("Select a row to narrow every view to that payer. Coloured pills: benchmark bands.")
         ui.export_buttons(ui.for_export(card), "payer-scorecard", "pd-card-x")
@@ -276,7 +276,7 @@ if ctx:
             if carcs.height == 0:
                 ui.empty_note("denial CARCs")
             else:
-                st.dataframe(carcs, hide_index=True, width="stretch", column_config={
+                ui.dataframe(carcs, column_config={
                     "payer": None, "payer_name": "Payer", "group_code": st.column_config.TextColumn(
                         "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
                     "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
@@ -290,7 +290,7 @@ if ctx:
             if rarcs.height == 0:
                 ui.empty_note("remark codes on denied claims")
             else:
-                st.dataframe(rarcs, hide_index=True, width="stretch", column_config={
+                ui.dataframe(rarcs, column_config={
                     "payer": None, "payer_name": "Payer", "code": "RARC",
                     "description": st.column_config.TextColumn("Description", width="large"),
                     "claims": st.column_config.NumberColumn("Claims", help="Initially denied claims with this remark."),

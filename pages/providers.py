@@ -72,15 +72,16 @@ if ctx:
             c1, c2 = st.columns([1, 1])
             top = table["specialty"][0] if table.height and table["specialty"][0] in specialties else specialties[0]
             spec = c1.selectbox("Specialty", specialties, index=specialties.index(top), key="pv_specialty",
-                                bind="query-params", help="By default the specialty of the provider with most "
+                                format_func=lambda v: ui.value_label("specialty", v), bind="query-params", help="By default the specialty of the provider with most "
                                                           "denied dollars.")
             kpi = c2.radio("Measure", ["denial_rate", "clean_claim_rate"], key="pv_measure", horizontal=True,
                            format_func=lambda k: KPIS[k].label)
             peers = card.filter(pl.col("specialty") == spec)
+            spec_label = ui.value_label("specialty", spec)
             f = compare.funnel(peers, kpi)
             p = f["group_rate"][0] if f.height else None
             if p is None:
-                ui.empty_note(f"{KPIS[kpi].label.lower()} of {spec} providers")
+                ui.empty_note(f"{KPIS[kpi].label.lower()} of {spec_label.lower()} providers")
             else:
                 n_lo = max(1.0, (f.filter(pl.col("n") > 0)["n"].min() or 1) * 0.6)
                 n_hi = max(f["n"].max() * 1.1, n_lo + 1)
@@ -93,7 +94,7 @@ if ctx:
                                                  mode="lines", line={"color": colour, "dash": dash, "width": 1.5},
                                                  name=name, legendgroup=name, showlegend=side == "lo",
                                                  hoverinfo="skip"))
-                fig.add_trace(go.Scatter(x=[n_lo, n_hi], y=[p, p], mode="lines", name=f"{spec} rate {p:.1%}",
+                fig.add_trace(go.Scatter(x=[n_lo, n_hi], y=[p, p], mode="lines", name=f"{spec_label} rate {p:.1%}",
                                          line={"color": "#0969da", "width": 1}, hoverinfo="skip"))
                 for signal, colour in SIGNAL_COLOURS.items():
                     part = f.filter(pl.col("signal") == signal)
@@ -108,12 +109,12 @@ if ctx:
                         hovertemplate="%{text}<br>" + KPIS[kpi].label + " %{y:.1%} of %{x:,.0f}<extra>" + signal
                                       + "</extra>"))
                 fig.update_layout(template=brief.TEMPLATE, height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                                  title={"text": f"{KPIS[kpi].label} vs volume, {spec}", "font": {"size": 14}},
+                                  title={"text": f"{KPIS[kpi].label} vs volume, {spec_label}", "font": {"size": 14}},
                                   yaxis={"tickformat": ".0%"}, legend={"orientation": "h", "y": -0.25},
                                   xaxis_title="Volume (the KPI's denominator)")
                 ui.chart(fig, key="pv-funnel", on_select=ui.narrow("pv-funnel", "provider"))
                 flagged = f.filter(pl.col("signal").str.contains("99.8"))
-                st.caption(f"Group rate of {spec}: {p:.1%} (sum of numerators / sum of denominators of its "
+                st.caption(f"Group rate of {spec_label}: {p:.1%} (sum of numerators / sum of denominators of its "
                            f"{peers.height} providers). Limits p ± z·√(p(1−p)/n) at 95% and 99.8%: a provider outside "
                            "99.8% is a signal, not chance. " + (
                                "Outside 99.8%: " + ", ".join(f"{r['provider']} ({r['rate']:.1%} of {r['n']:,.0f}, "

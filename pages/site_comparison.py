@@ -70,7 +70,7 @@ if ctx:
                 ui.set_filter("site", [order[rows[0]]])
                 st.session_state[ui._GOTO] = "weekly_review"
 
-        st.dataframe(show, hide_index=True, width="stretch", column_config=config, key="sc-table",
+        ui.dataframe(show, column_config=config, key="sc-table",
                      on_select=_open_site, selection_mode="single-row")
         st.caption("Coloured pills: benchmark band of the KPI to their left (hover the column header for the band "
                    "and its source). Select a row to open that site's weekly review.")

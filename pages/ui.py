@@ -662,7 +662,26 @@ def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | Non
                                            and v is not None}}
         else:
             config[c] = cfg
-    return st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config, **kw)
+    return dataframe(frame, key=key, column_config=config, **kw)
+
+
+def dataframe(frame: pl.DataFrame, column_config: dict | None = None, **kw) -> Any:
+    """st.dataframe (no index, full width) of the frame with every number column that has a `step`
+    rounded to it first: Streamlit cuts a value to the step's decimals (12.48% would show 12.4%),
+    so the table would disagree with the tiles and captions, which round. Exports keep full precision."""
+    return st.dataframe(shown_rounded(frame, column_config or {}), **({"hide_index": True, "width": "stretch"} | kw),
+                        column_config=column_config)
+
+
+def shown_rounded(frame: pl.DataFrame, column_config: dict) -> pl.DataFrame:
+    """The frame with each float column whose column config has a step rounded to that step's decimals."""
+    exprs = []
+    for c, cfg in column_config.items():
+        step = cfg.get("type_config", {}).get("step") if isinstance(cfg, dict) else None
+        if step and c in frame.columns and frame.schema[c].is_float():
+            decimals = 0 if float(step).is_integer() else len(f"{step:f}".rstrip("0").split(".")[1])
+            exprs.append(pl.col(c).round(decimals))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text: list[list], customdata: list[list],

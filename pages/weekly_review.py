@@ -121,7 +121,7 @@ if ctx:
         st.subheader("The 13 weeks")
         table = review.trend.drop("week_start").select(
             ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
-        st.dataframe(table, hide_index=True, width="stretch",
+        ui.dataframe(table,
                      column_config={"week": st.column_config.TextColumn("Week", pinned=True)}
                      | {k: ui.kpi_column(k) for k in brief.REVIEW_KPIS + ["claims_adjudicated", "claims_denied",
                                                                           "billed_dollars"]})

@@ -204,3 +204,13 @@ def kpi_cli(db, *args) -> list[dict]:
     res = run_cli("warehouse", "kpi", "--db", str(db), "--format", "json", "--with-parts", *args)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
+
+
+def displayed(key: str, value):
+    """A KPI value as a page's table holds it: rounded to what the table shows (pages.ui.dataframe):
+    rates to 0.1 point (0.571), KPI dollars whole; counts and other units as they are."""
+    from warehouse.metrics import KPIS
+    if value is None or key not in KPIS:
+        return value
+    unit = KPIS[key].unit
+    return round(value, 3) if unit == "ratio" else round(value) if unit == "dollars" else value

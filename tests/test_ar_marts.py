@@ -324,3 +324,31 @@ def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
     assert (_ar_at(con, "X2", "2026-05-12"), _ar_at(con, "X2", "2026-05-19")) == (150, 0)
     assert (_ar_at(con, "X3", "2026-05-12"), _ar_at(con, "X3", "2026-05-19"), _ar_at(con, "X3", "2026-05-20")) == (150, 300, 0)
     assert con.sql("SELECT count(*) FROM m_ar_claim WHERE claim_id IN ('X2', 'X3') AND balance <> 0").fetchall() == [(0,)]
+
+
+def test_open_denied_leaves_out_the_contractual_part_of_a_denied_line(tmp_path):
+    """A denied line that also carries a contractual write-down: X4, one $1,000 line, paid 0, CO-45
+    $400 (contract) and CO-197 $600 (no authorization). Denied dollars are the line's charge ($1,000);
+    what the payer could still pay is $600, which is also the claim's insurance balance, so open denied
+    is $600, not $1,000. A $150 write-off of the denial leaves $450 open; the balance is then $450 too."""
+    con = _core_plus(tmp_path, {
+        "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
+        "remit_lines": "RX4,1,99214,,1,1000.00,0.00",
+        "remit_adjustments": "RX4,1,CO,45,400.00\nRX4,1,CO,197,600.00",
+    })
+    row = con.sql("SELECT initially_denied, denied_dollars, open_denied_dollars FROM m_claim WHERE claim_id = 'X4'").fetchall()
+    assert row == [(True, 1000, 600)]
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 600
+    con.close()
+    con = _core_plus(tmp_path / "wo", {
+        "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
+        "remit_lines": "RX4,1,99214,,1,1000.00,0.00",
+        "remit_adjustments": "RX4,1,CO,45,400.00\nRX4,1,CO,197,600.00",
+        "write_offs": "X4,2026-05-20,150.00,auth_not_obtained",
+    })
+    assert con.sql("SELECT open_denied_dollars FROM m_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450

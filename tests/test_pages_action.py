@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import app, connect, kpi_cli
+from conftest import app, connect, displayed, kpi_cli
 from warehouse import action, claims, periods, quality
 from warehouse.query import Filters
 from warehouse.queue import work_queue
@@ -76,9 +76,10 @@ def test_root_causes_equal_kpi_command(monkeypatch, core_db):
     assert table["root_cause"].tolist() == ["timely_filing", "authorization", "coding_modifier", "other",
                                             "missing_information"]           # Pareto order (ties by name)
     for r in table.to_dict("records"):
-        assert r["denied_dollars"] == pytest.approx(expected[r["root_cause"]]["denied_dollars"])
-        assert r["denial_rate"] == pytest.approx(expected[r["root_cause"]]["denial_rate"])   # 1 of 11 each
-    assert table["cum_share"].tolist() == pytest.approx([250 / 870, 450 / 870, 650 / 870, 770 / 870, 1.0])
+        assert r["denied_dollars"] == pytest.approx(displayed("denied_dollars", expected[r["root_cause"]]["denied_dollars"]))
+        assert r["denial_rate"] == displayed("denial_rate", expected[r["root_cause"]]["denial_rate"]) == 0.091  # 1 of 11
+    # shown rounded to 0.1 point (0.2874 -> 0.287), not cut
+    assert table["cum_share"].tolist() == pytest.approx([0.287, 0.517, 0.747, 0.885, 1.0])
     teams = dict(zip(table["root_cause"], table["owner_team"]))
     assert teams["authorization"] == "authorization" and teams["coding_modifier"] == "coding"
     # CARCs within the chosen cause (default: the largest) and the claims behind it
@@ -113,7 +114,7 @@ def test_provider_scorecard_equals_kpi_command(monkeypatch, core_db):
     assert set(card) == set(expected) == {"1234567893", "1234567901"}
     for npi, exp in expected.items():
         for key in ("claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate"):
-            assert card[npi][key] == pytest.approx(exp[key]), (npi, key)
+            assert card[npi][key] == pytest.approx(displayed(key, exp[key])), (npi, key)
         assert card[npi]["missing_information_per_100"] == pytest.approx(100 * doc[npi]["denial_rate"])
     # Ortho (S1): 4 of 7 denied, C2 missing_information -> 100/7 = 14.3 per 100; no medical-necessity denial
     ann = card["1234567893"]

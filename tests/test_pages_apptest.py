@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app, kpi_cli, registered_pages, run_cli
+from conftest import ROOT, app, displayed, kpi_cli, registered_pages, run_cli
 from warehouse import periods
 
 PAGES = registered_pages()                       # every page of the menu: each renders everywhere
@@ -101,7 +101,7 @@ def test_site_table_equals_kpi_command(monkeypatch, core_db):
         for key in ("claims_adjudicated", "claims_denied", "denial_rate", "denied_dollars", "billed_dollars",
                     "clean_claim_rate", "recovered_dollars", "ar_balance", "ar_days", "denial_rate_dollars"):
             got = rows[site][key]
-            assert (got is None and exp[key] is None) or got == pytest.approx(exp[key]), (site, key)
+            assert (got is None and exp[key] is None) or got == pytest.approx(displayed(key, exp[key])), (site, key)
     # hand numbers: S1 7 adjudicated, 4 denied, $1,000 billed, $620 denied; S2 4 / 1 / $650 / $250
     assert [rows["S1"][k] for k in ("claims_adjudicated", "claims_denied", "billed_dollars", "denied_dollars")] == \
         [7, 4, 1000, 620]
@@ -124,7 +124,7 @@ def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):
     for payer, exp in expected.items():
         for key in ("claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate", "ar_days",
                     "denial_rate_dollars"):
-            assert card[payer][key] == pytest.approx(exp[key]), (payer, key)
+            assert card[payer][key] == pytest.approx(displayed(key, exp[key])), (payer, key)
         assert card[payer]["days_to_pay_median"] == 7
     assert (card["PAYA"]["claims_adjudicated"], card["PAYA"]["denied_dollars"]) == (7, 670)
     assert (card["PAYB"]["claims_adjudicated"], card["PAYB"]["denied_dollars"]) == (4, 200)
@@ -201,3 +201,18 @@ def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     from pages.ui import value_label
     assert (value_label("soft_hard", "none"), value_label("sub_cause", "none_on_file"), value_label("stage", "back_end"),
             value_label("owner_team", "clinical_documentation")) == ("—", "None on file", "Back end", "Clinical documentation")
+
+
+def test_tables_round_to_what_they_show():
+    """Streamlit cuts a number to its column's step (12.48% would read 12.4%, $7,414.61 $7,414): the
+    pages' tables round first, so they agree with the tiles and captions (f"{x:.1%}", "${x:,.0f}")."""
+    import polars as pl
+    from pages import ui
+    frame = pl.DataFrame({"denial_rate": [288 / 2308, 0.381], "denied_dollars": [7414.61, 10.5],
+                          "claims": [3, 4], "billed": [12.345, 1.0]})
+    config = {"denial_rate": ui.kpi_column("denial_rate"), "denied_dollars": ui.kpi_column("denied_dollars"),
+              "claims": ui.kpi_column("claims_adjudicated")}
+    shown = ui.shown_rounded(frame, config)
+    assert shown["denial_rate"].to_list() == [0.125, 0.381] and f"{288 / 2308:.1%}" == "12.5%"
+    assert shown["denied_dollars"].to_list() == [7415.0, 10.0]          # half to even, as f"{10.5:,.0f}"
+    assert shown["claims"].to_list() == [3, 4] and shown["billed"].to_list() == [12.345, 1.0]   # no step: as is

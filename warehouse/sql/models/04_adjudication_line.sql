@@ -31,6 +31,9 @@ line_adj AS (
 line_sum AS (
     SELECT event_seq, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
+           -- the contractual write-downs (not denials; as the A/R ledger, model 08, takes them)
+           sum(amount) FILTER (WHERE group_code <> 'PR' AND category = 'not_denial'
+                               AND NOT (group_code = 'OA' AND carc = '23')) AS written_down,
            count(*) AS n_adjustments,
            bool_or(is_denial_class AND amount > 0) AS has_denial_adj
     FROM line_adj GROUP BY 1, 2),
@@ -47,6 +50,7 @@ claim_level AS (   -- claim-level denial adjustments, the fallback cause for lin
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
 SELECT l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
+       coalesce(s.written_down, 0) AS written_down,
        a.is_adjudication AND (
            a.claim_status = '4'
            OR (l.paid = 0 AND coalesce(s.patient_resp, 0) = 0

@@ -12,8 +12,9 @@
 --   root cause: that of the largest denied line (ties: lowest line number).
 --   recovered dollars: payer payments on the family after the initial adjudication, net of
 --     reversals (their amounts are negative), only for initially denied claims.
---   open denied dollars: denied − recovered − written off, never below 0; 0 once the family's
---     latest adjudication denies nothing (the denial was overturned or the corrected claim paid).
+--   open denied dollars: denied − the contractual write-downs on the denied lines (e.g. CO-45: never
+--     collectible, already out of the A/R balance) − recovered − written off, never below 0; 0 once
+--     the family's latest adjudication denies nothing (the denial was overturned or the corrected claim paid).
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
@@ -64,6 +65,7 @@ latest_denied AS (
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
+           sum(l.written_down) AS denied_written_down,
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
     FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
@@ -89,6 +91,7 @@ base AS (
            i.initial_seq IS NOT NULL AS adjudicated,
            coalesce(d.denied_lines, 0) > 0 AS initially_denied,
            coalesce(d.denied_dollars, 0)::DECIMAL(18,2) AS denied_dollars, coalesce(d.denied_lines, 0) AS denied_lines,
+           coalesce(d.denied_written_down, 0) AS denied_written_down,
            d.top_denial,
            CASE WHEN d.denied_lines > 0 THEN coalesce(lp.paid_after_initial, 0) ELSE 0 END::DECIMAL(18,2) AS recovered_dollars,
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
@@ -114,7 +117,7 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
        b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
        CASE WHEN b.initially_denied AND b.still_denied
-            THEN greatest(0, b.denied_dollars - b.recovered_dollars - b.written_off_dollars)
+            THEN greatest(0, b.denied_dollars - b.denied_written_down - b.recovered_dollars - b.written_off_dollars)
             ELSE 0 END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
        b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
        b.first_rejection_date, b.rejections,
