@@ -76,7 +76,8 @@ if ctx:
                 ui.chart(fig, key=f"ap-win-{by}", on_select=ui.narrow(f"ap-win-{by}", dim) if dim else None)
             with c2:
                 cfg = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
-                       "appeal_win_ratio": ui.kpi_column("appeal_win_ratio"),
+                       # the tiles count appeals decided in the range; this table the appeals filed in it
+                       "appeal_win_ratio": ui.kpi_column("appeal_win_ratio", "Win ratio (appeals filed in range)"),
                        "appeal_rate": ui.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
                            "Recovered on appeal", format="dollar", step=1, help="Amounts recovered by the appeals won."),
@@ -110,8 +111,9 @@ if ctx:
         c1, c2 = st.columns(2)
         for col, frame, by, label in ((c1, by_site, "site", "Site"), (c2, by_payer, "payer", "Payer")):
             with col:
-                frame = frame.sort("never_worked_dollars", descending=True)
-                fig = go.Figure(go.Bar(x=[str(v) for v in frame[by].to_list()],
+                frame = ui.with_names(ctx, frame.sort("never_worked_dollars", descending=True), by)
+                frame = frame.select([by, f"{by}_name"] + [c for c in frame.columns if c not in (by, f"{by}_name")])
+                fig = go.Figure(go.Bar(x=frame[f"{by}_name"].to_list(),
                                        y=frame["never_worked_dollars"].to_list(), marker_color="#cf222e",
                                        customdata=[[str(v)] for v in frame[by]],
                                        hovertemplate="%{x}: %{y:$,.0f} never worked<extra></extra>"))
@@ -120,6 +122,7 @@ if ctx:
                                   title={"text": f"Never-worked dollars by {label.lower()}", "font": {"size": 14}})
                 ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
                 ui.table(frame, key=f"lk-table-{by}", column_config={
+                    by: None, f"{by}_name": st.column_config.TextColumn(label, pinned=True),
                     "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar", step=1),
                     "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar", step=1),
                     "never_worked_share": st.column_config.NumberColumn("Share of claims never worked",

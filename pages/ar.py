@@ -70,9 +70,11 @@ if ctx:
         wide = (split.pivot(on="bucket", index=by, values="ar_balance", aggregate_function="sum")
                 if split.height else pl.DataFrame())
         if wide.height:
-            wide = wide.select([by] + [b for b in buckets if b in wide.columns])
-            ui.table(wide, key="ar-aging-by", column_config={b: st.column_config.NumberColumn(b, format="dollar", step=1)
-                                                             for b in buckets})
+            wide = ui.with_names(ctx, wide.select([by] + [b for b in buckets if b in wide.columns]), by)
+            wide = wide.select([by, f"{by}_name"] + [b for b in buckets if b in wide.columns])
+            ui.table(wide, key="ar-aging-by", column_config={
+                by: None, f"{by}_name": st.column_config.TextColumn("Site" if by == "site" else "Payer", pinned=True)}
+                | {b: st.column_config.NumberColumn(b, format="dollar", step=1) for b in buckets})
             ui.export_buttons(wide, f"ar-aging-by-{by}", "ar-aging-by-x")
 
     # ------------------------------------------------------------ days in A/R trend

@@ -23,7 +23,7 @@ if ctx:
     st.subheader(f"Week {label} ({week_start:%d %b} – {week_end:%d %b %Y})")
     rows = {r["week"]: r for r in weekly.to_dicts()}
     if label not in rows or not rows[label].get("claims_adjudicated"):
-        ui.empty_note(f"week {label} with these filters")
+        ui.empty_note(f"week {label} with these filters", "clear a filter in the sidebar, or end the date range later")
     else:
         this = rows[label]
         prev = rows.get(periods.week_label(week_start - dt.timedelta(weeks=1)))
@@ -35,7 +35,8 @@ if ctx:
                    "in the week to compare). Deltas compare with the week before; the small line is the 13-week trend.")
     st.subheader("13 weeks")
     if weekly.height:
-        show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
+        show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"]
+                             ).sort("week", descending=True)            # the week on the tiles first
         ui.dataframe(show,
                      column_config={k: ui.kpi_column(k) if k in KPIS else ui.header(k) for k in show.columns})
         ui.export_buttons(show, f"overview-{label}", "overview")

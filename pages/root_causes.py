@@ -136,6 +136,15 @@ if ctx:
                                                                "whose largest denial adjustment has this CARC."),
                 "carc_description": st.column_config.TextColumn("Description", width="large")})
             ui.export_buttons(show, f"carcs-{cause}", "rc-carc-x")
+            whole = table.filter(pl.col("root_cause") == cause)["denied_dollars"].sum()
+            by_line = carcs["denied_dollars"].sum()
+            st.caption(
+                f"By line: each denied line's dollars under its own largest denial CARC, {ui.fmt('denied_dollars', by_line)} "
+                f"for {name(cause)} in all; a claim with lines under two CARCs counts once under each in 'Claims "
+                "denied'. " + ("" if abs(whole - by_line) < 0.5 else
+                               f"The cause table above places each denied claim whole under the cause of its "
+                               f"largest denied line ({ui.fmt('denied_dollars', whole)} for {name(cause)}): "
+                               "the difference is the claims whose denied lines have different causes."))
 
         # ------------------------------------------------------------ trend per cause with change weeks
         st.subheader("Trend per cause")

@@ -67,14 +67,26 @@ def cached_kpis(version: str, scope_key: str, by: tuple[str, ...], filters: Filt
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_choices(version: str, scope_key: str, dim: str) -> list[tuple[str, str]]:
+    """(code, name) of a filter's values; a code the catalog names by itself (payer class, stage) is
+    named in words, as the tables show it ('managed_medicaid' -> 'Managed medicaid'). The sidebar and
+    the links between pages both put these names in the URL."""
     con, _ = connection()
-    return catalog.choices(con, scope=_scope_from_key(scope_key), dim=dim)
+    return [(v, value_label(dim, v) if n == v and dim in LABELLED_COLUMNS else n)
+            for v, n in catalog.choices(con, scope=_scope_from_key(scope_key), dim=dim)]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_span(version: str, scope_key: str):
     con, _ = connection()
     return catalog.data_span(con, scope=_scope_from_key(scope_key))
+
+
+def with_names(ctx: "Context", frame: pl.DataFrame, dim: str) -> pl.DataFrame:
+    """The frame with `<dim>_name` (a site's or payer's name, a code's words) beside its `dim` codes,
+    from the filter choices; a code without a name keeps the code."""
+    names = dict(cached_choices(ctx.version, ctx.scope.cache_key, dim))
+    return frame.with_columns(pl.col(dim).cast(pl.String).replace_strict(names, default=pl.col(dim).cast(pl.String))
+                              .alias(f"{dim}_name"))
 
 
 def _scope_from_key(key: str) -> Scope:
@@ -215,8 +227,8 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
         container.caption(text)
 
 
-def empty_note(what: str = "these filters") -> None:
-    st.info(f"No data for {what}: widen the date range or clear a filter in the sidebar.")
+def empty_note(what: str = "these filters", hint: str = "widen the date range or clear a filter in the sidebar") -> None:
+    st.info(f"No data for {what}: {hint}.")
 
 
 # ------------------------------------------------------------------ exports
@@ -648,7 +660,8 @@ def money_columns(frame: pl.DataFrame) -> dict[str, Any]:
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
     as dates, no index, full width."""
-    config = {c: st.column_config.Column(header(c)) for c in frame.columns}
+    config = {c: st.column_config.NumberColumn(header(c), format="localized") if t.is_integer()
+              else st.column_config.Column(header(c)) for c, t in frame.schema.items()}   # counts: 9,382
     config.update(money_columns(frame))
     labelled = labelled_columns(frame)
     config.update(labelled)

@@ -34,8 +34,11 @@ if ctx:
                "the date range.")
 
     if not review.has_data:
-        ui.empty_note(f"week {review.week} with these filters")
+        ui.empty_note(f"week {review.week} with these filters", "pick another week or clear a filter in the sidebar")
     else:
+        thin = brief.thin_week_note(review, ctx.filters.basis)
+        if thin:
+            st.warning(thin, icon=":material/hourglass_top:")
         # ------------------------------------------------------------ the week in numbers
         for i, key in enumerate(brief.REVIEW_KPIS):
             if i % 4 == 0:
@@ -44,7 +47,9 @@ if ctx:
                         trend=review.trend[key].to_list(), key=f"wr-{key}")
         st.caption(f"{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, "
                    f"{review.this.get('claims_denied') or 0:,} denied, "
-                   f"{ui.fmt('billed_dollars', review.this.get('billed_dollars'))} billed this week.")
+                   f"{ui.fmt('billed_dollars', review.this.get('billed_dollars'))} billed this week. Recovered "
+                   "and open denied dollars follow each week's denials over time: a recent week's have had less "
+                   "time to be appealed or corrected, so its recovered dollars start low and rise.")
 
         # ------------------------------------------------------------ 13-week trends
         st.subheader("13-week trends")
@@ -120,7 +125,8 @@ if ctx:
         # ------------------------------------------------------------ the weekly table and the brief
         st.subheader("The 13 weeks")
         table = review.trend.drop("week_start").select(
-            ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"])
+            ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"]
+        ).reverse()                                                     # the week under review first
         ui.dataframe(table,
                      column_config={"week": st.column_config.TextColumn("Week", pinned=True)}
                      | {k: ui.kpi_column(k) for k in brief.REVIEW_KPIS + ["claims_adjudicated", "claims_denied",

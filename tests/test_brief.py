@@ -1,6 +1,7 @@
 """The weekly review numbers and the one-page brief (`python -m warehouse brief`)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -103,3 +104,15 @@ def test_every_root_cause_has_its_own_colour(con):
     fig = brief.cause_trend_figure(r)
     shown = {t.customdata[0][0]: t.marker.color for t in fig.data}
     assert shown and shown == {c: colours[c] for c in shown}
+
+
+def test_a_thin_week_is_flagged(con):
+    """Under half the 13-week average of claims adjudicated: W21 has none against W20's 11; W20 has no
+    earlier week to compare with, so no note."""
+    w21 = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 18))
+    note = brief.thin_week_note(w21)
+    assert note.startswith("Week 2026-W21 holds 0 claims adjudicated against a 13-week average of 11:")
+    assert "date-of-service" in brief.thin_week_note(w21, "service") and "short week" in note
+    w20 = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    assert brief.thin_week_note(w20) is None
+    assert brief.thin_week_note(dataclasses.replace(w21, this={**w21.this, "claims_adjudicated": 6})) is None  # 6 >= 5.5

@@ -154,7 +154,9 @@ def test_chart_click_narrows_the_view(page, server):
     settle(page)
     assert query(page).get("stage"), "a click on a stage bar sets the stage filter (and the URL)"
     stage_box = page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="Stage").first
-    assert any(s in stage_box.inner_text() for s in ("front_end", "back_end", "clinical", "payer"))
+    # the stage in words, in the sidebar and in the URL (the filter's values stay codes)
+    assert any(s in stage_box.inner_text() for s in ("Front end", "Back end", "Clinical", "Payer"))
+    assert query(page)["stage"][0] in ("Front end", "Back end", "Clinical", "Payer")
     no_exception(page)
     # a week on a trend becomes the week under review (kept in the URL)
     before = re.search(r"Week (\d{4}-W\d\d)", page.locator("[data-testid=stMain]").inner_text()).group(1)

@@ -274,12 +274,26 @@ def add_trend(fig: go.Figure, review: WeeklyReview, kpi_key: str, row: int | Non
     fig.update_yaxes(tickformat=tick, range=[0, y_max], **where)
 
 
+def week_axis(fig: go.Figure, weeks: list[str], every: int = 1, size: int = 10) -> None:
+    """Week ticks that read flat: 'W36' under every `every`-th week counted back from the last (which
+    always has one), the year under the first tick and under the first of a new year ('2026-W36'
+    slanted at 45° was cut off and overlapped in narrow charts). The x values stay the full labels,
+    so a click still names the week."""
+    ticks = weeks[::-1][::max(1, every)][::-1]
+    text, year = [], None
+    for w in ticks:
+        y, _, n = w.partition("-")
+        text.append(f"{n}<br>{y}" if y != year else n)
+        year = y
+    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=text, tickangle=0, tickfont={"size": size})
+
+
 def trend_figure(review: WeeklyReview, kpi_key: str, height: int = 220) -> go.Figure:
     fig = go.Figure()
     add_trend(fig, review, kpi_key)
     fig.update_layout(template=TEMPLATE, title={"text": KPIS[kpi_key].label, "font": {"size": 14}}, height=height,
                       margin={"l": 10, "r": 10, "t": 36, "b": 10}, showlegend=False, clickmode="event+select")
-    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    week_axis(fig, review.trend["week"].to_list(), every=4)
     return fig
 
 
@@ -290,7 +304,7 @@ def trends_grid(review: WeeklyReview, cols: int = 4) -> go.Figure:
     for i, key in enumerate(REVIEW_KPIS):
         add_trend(fig, review, key, row=i // cols + 1, col=i % cols + 1)
     fig.update_layout(template=TEMPLATE, height=260 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False)
-    fig.update_xaxes(tickangle=-45, tickfont={"size": 8})
+    week_axis(fig, review.trend["week"].to_list(), every=4)
     fig.update_annotations(font_size=12)
     return fig
 
@@ -321,14 +335,15 @@ def stage_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
     fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by stage, 13 weeks", "font": {"size": 14}},
                       height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
                       legend={"orientation": "h", "y": -0.3, "traceorder": "normal"})
-    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+    week_axis(fig, review.trend["week"].to_list(), every=2)
     return fig
 
 
 def cause_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
     c = review.by_cause.sort("denied_dollars")
     fig = go.Figure(go.Bar(y=c["label"].to_list(), x=c["denied_dollars"].to_list(), orientation="h",
-                           customdata=[[v] for v in c["root_cause"].to_list()], marker_color="#cf222e",
+                           customdata=[[v] for v in c["root_cause"].to_list()],
+                           marker_color=[cause_colours(c["root_cause"].to_list())[v] for v in c["root_cause"].to_list()],
                            text=[format_value("denied_dollars", v) for v in c["denied_dollars"].to_list()],
                            textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:$,.0f} denied<extra></extra>"))
@@ -368,8 +383,8 @@ def cause_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
                              hovertemplate=f"%{{x}} {label}: %{{y:$,.0f}}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by root cause, 13 weeks", "font": {"size": 14}},
                       height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
-                      legend={"orientation": "h", "y": -0.3, "font": {"size": 9}})
-    fig.update_xaxes(tickangle=-45, tickfont={"size": 9})
+                      legend={"orientation": "h", "y": -0.4, "font": {"size": 9}})
+    week_axis(fig, review.trend["week"].to_list(), every=2)
     return fig
 
 
@@ -385,6 +400,23 @@ th:first-child,td:first-child{text-align:left} th{background:#f6f8fa}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 @media print{body{margin:8mm}.pb{page-break-inside:avoid}}
 """
+
+
+THIN_WEEK = 0.5    # a week with fewer claims than this share of the 13-week average is still filling in
+
+
+def thin_week_note(review: "WeeklyReview", basis: str = "adjudication") -> str | None:
+    """A warning when the week under review holds under THIN_WEEK of its 13-week average of claims
+    adjudicated: on the date-of-service basis the latest weeks fill in as remits arrive, and any week
+    can be short (a holiday, a payer's missing remit file), so its rates move on few claims."""
+    this = review.this.get("claims_adjudicated") or 0
+    avg = review.baseline.get("claims_adjudicated")
+    if not avg or this >= THIN_WEEK * avg:
+        return None
+    why = ("with the date-of-service basis, a recent week keeps filling in as its claims are adjudicated"
+           if basis == "service" else "a short week (a holiday, or a payer's remits not loaded yet)")
+    return (f"Week {review.week} holds {this:,} claims adjudicated against a 13-week average of {avg:,.0f}: "
+            f"{why}. Its rates and dollars rest on few claims; compare an earlier week before acting.")
 
 
 def _band_badge(kpi_key: str, row: dict) -> str:
