@@ -137,6 +137,10 @@ def start(title: str, caption: str) -> Context | None:
 # ------------------------------------------------------------------ sidebar filters (in the URL)
 def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date | None,
                     default_preset: str = "last_13_weeks") -> tuple[Filters, str]:
+    # the filters follow the user from page to page: Streamlit drops a widget's state when its page is
+    # left unless the value was set through Session State, so a filter that came in by a link (the
+    # URL) fell back to "All" at the next click in the navigation; re-asserting keeps every filter
+    carry_filters()
     sb = st.sidebar
     sb.header("Filters")
     preset = sb.selectbox("Date range", list(periods.PRESETS), index=list(periods.PRESETS).index(default_preset),
@@ -287,6 +291,7 @@ BAND_OPTIONS = ["good", "typical", "concern", metrics.FEW]
 PAGE_FILES = {"overview": "pages/overview.py", "weekly_review": "pages/weekly_review.py",
               "site_comparison": "pages/site_comparison.py", "payer_drilldown": "pages/payer_drilldown.py"}
 _GOTO = "_ui_goto"
+_GOTO_PARAMS = "_ui_goto_params"
 _CARRY = FILTER_KEYS + ["range", "from", "to", "basis"]
 
 # warehouse functions a page may call through the cache (name -> function taking con, scope=, ...)
@@ -403,8 +408,9 @@ def narrow_week(chart_key: str, valid: list[str], key: str = "week", field: int 
 def follow_goto() -> None:
     """Call first thing on a page: if a click asked to open another page, open it (with the filters)."""
     target = st.session_state.pop(_GOTO, None)
+    params = st.session_state.pop(_GOTO_PARAMS, {})
     if target in PAGE_FILES:
-        st.switch_page(PAGE_FILES[target], query_params={})
+        st.switch_page(PAGE_FILES[target], query_params=params)
 
 
 def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
@@ -448,9 +454,39 @@ def page_link(page: str, label: str, ctx: Context, preset: str | None = None, he
               date_from: dt.date | None = None, date_to: dt.date | None = None, container=None,
               extra: dict | None = None, **values: list[str]) -> None:
     """A link to another page (key of PAGE_FILES) with the current filters, narrowed by `values`
-    (extra: more query parameters, e.g. the weekly review's week)."""
-    (container or st).page_link(PAGE_FILES[page], label=label, help=help, icon=":material/arrow_forward:",
-                                query_params=filter_params(ctx, preset, date_from, date_to, extra, **values))
+    (extra: more of the target page's widget values, e.g. the weekly review's week).
+
+    Drawn as a link-styled button whose callback sets the filters in Session State and opens the
+    page (follow_goto): an st.page_link with query parameters lost them on an in-app click, because
+    the sidebar widgets' state from the page being left overrides the URL (root cause and range
+    dropped). Shareable addresses still come from filter_params."""
+    target = {"page": page, "preset": preset, "date_from": date_from, "date_to": date_to,
+              "extra": dict(extra or {}), "values": {k: list(v) for k, v in values.items()}}
+    key = "goto-" + hashlib.blake2b(repr(sorted(target.items(), key=str)).encode() + label.encode(),
+                                    digest_size=8).hexdigest()
+    (container or st).button(label, help=help, icon=":material/arrow_forward:", type="tertiary", key=key,
+                             on_click=_open_page, kwargs=target)
+
+
+def _open_page(page: str, preset: str | None, date_from: dt.date | None, date_to: dt.date | None,
+               extra: dict, values: dict[str, list[str]]) -> None:
+    """page_link's callback: the filters it names into Session State (the others kept), then open the page."""
+    carry_filters()
+    if date_from or date_to:
+        st.session_state["range"] = "custom"
+        if date_from:
+            st.session_state["from"] = date_from
+        if date_to:
+            st.session_state["to"] = date_to
+        # the date inputs do not write a value set through Session State into the URL: follow_goto does
+        st.session_state[_GOTO_PARAMS] = {k: d.isoformat() for k, d in (("from", date_from), ("to", date_to)) if d}
+    elif preset:
+        st.session_state["range"] = preset
+    for dim, ids in values.items():
+        set_filter(dim, ids)
+    for k, v in extra.items():
+        st.session_state[k] = v
+    st.session_state[_GOTO] = page
 
 
 def filters_text(ctx: Context) -> str:

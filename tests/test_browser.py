@@ -5,6 +5,7 @@ Screenshots of each page go to screenshots/ (git-ignored) for a human to look at
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -260,3 +261,53 @@ def test_deep_link_as_the_first_request_after_a_restart(browser, db):
         assert "ui" not in nav.split() and "serve" not in nav.split()
         no_exception(pg)
         ctx.close()
+
+
+def sidebar_filter_text(pg, label: str) -> str:
+    return pg.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text=label).first.inner_text()
+
+
+def test_links_and_the_navigation_keep_the_filters(page, server, db):
+    """A filter that came in by a link follows the user through the sidebar navigation (it fell back
+    to 'All'), and an in-app link applies the filters it carries (the page left behind overrode them:
+    a weekly review's 'open the payers behind it' lost its root cause and week)."""
+    from urllib.parse import quote_plus
+    from warehouse import catalog
+    from warehouse.scope import Scope
+    (first_id, first), (second_id, second) = catalog.choices(connect(db), scope=Scope.all(), dim="site")[:2]
+    open_page(page, server, "overview", f"site={quote_plus(first)}")
+    assert first in sidebar_filter_text(page, "Site")
+    page.locator("[data-testid=stSidebarNav]").get_by_text("Weekly review").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "weekly-review" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    assert "weekly-review" in page.evaluate("location.href")
+    assert first in sidebar_filter_text(page, "Site"), "the site filter survives the navigation"
+    no_exception(page)
+    # the site comparison's links to each site's weekly review: the link's site replaces the filter
+    open_page(page, server, "site_comparison")
+    page.get_by_role("button", name=second).last.click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "weekly-review" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    assert query(page).get("site") == [second]
+    shown = sidebar_filter_text(page, "Site")
+    assert second in shown and first not in shown
+    no_exception(page)
+    # a weekly review's root-cause mover opens the payer drill-down for that cause and week
+    open_page(page, server, "weekly_review")
+    movers = page.get_by_role("button", name="Open the payers behind it")
+    if movers.count() == 0:
+        pytest.skip("no root-cause mover this week")
+    movers.first.click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    q = query(page)
+    assert q.get("root_cause") and q.get("range") == ["Custom range"] and q.get("from") and q.get("to")
+    assert (dt.date.fromisoformat(q["to"][0]) - dt.date.fromisoformat(q["from"][0])).days == 6   # one week
+    assert q["root_cause"][0] in sidebar_filter_text(page, "Root cause")
+    no_exception(page)
