@@ -112,7 +112,8 @@ if ctx:
         for col, frame, by, label in ((c1, by_site, "site", "Site"), (c2, by_payer, "payer", "Payer")):
             with col:
                 frame = ui.with_names(ctx, frame.sort("never_worked_dollars", descending=True), by)
-                frame = frame.select([by, f"{by}_name"] + [c for c in frame.columns if c not in (by, f"{by}_name")])
+                frame = frame.select([by, f"{by}_name", "never_worked_dollars", "never_worked_claims",
+                                      "never_worked_share", "denied_dollars", "denied_claims"])
                 fig = go.Figure(go.Bar(x=frame[f"{by}_name"].to_list(),
                                        y=frame["never_worked_dollars"].to_list(), marker_color="#cf222e",
                                        customdata=[[str(v)] for v in frame[by]],

@@ -120,10 +120,24 @@ if ctx:
         if oldest.height == 0:
             ui.empty_note("open claims at this date")
         else:
-            ui.table(oldest, key="ar-oldest", column_config={
+            oldest = ui.with_names(ctx, ui.with_names(ctx, oldest, "site"), "payer")
+            oldest = oldest.select("claim_id", "site", "site_name", "payer", "payer_name",
+                                   *[c for c in oldest.columns if c not in ("claim_id", "site", "site_name", "payer",
+                                                                            "payer_name")])
+            ids = oldest["claim_id"].to_list()
+
+            def _open_claim(ids=ids):
+                rows = st.session_state.get("ar-oldest", {}).get("selection", {}).get("rows", [])
+                if rows:
+                    ui.carry_filters()
+                    st.session_state["claim"] = ids[rows[0]]
+                    st.session_state[ui._GOTO] = "payer_drilldown"
+
+            ui.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
+                "site": None, "payer": None, "site_name": "Site", "payer_name": "Payer",
                 "claim_id": st.column_config.TextColumn("Claim", pinned=True),
                 "balance": st.column_config.NumberColumn("Insurance balance", format="dollar"),
                 "age_days": st.column_config.NumberColumn("Age (days since service)"),
                 "denied": st.column_config.CheckboxColumn("Initially denied")})
-            st.caption("Oldest date of service first. Open one in the payer drill-down (type its id in Claim detail).")
+            st.caption("Oldest date of service first. Select a row to open that claim's detail in the payer drill-down.")
             ui.export_buttons(oldest, f"oldest-open-claims-{as_of}", "ar-oldest-x")

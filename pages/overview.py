@@ -4,7 +4,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import ui
-from warehouse import periods
+from warehouse import brief, periods
 from warehouse.metrics import KPIS
 
 TILES = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_ratio", "ar_days",
@@ -21,12 +21,20 @@ if ctx:
         weekly = ctx.kpis(by=("week",), filters=flt)
     label = periods.week_label(week_start)
     st.subheader(f"Week {label} ({week_start:%d %b} – {week_end:%d %b %Y})")
+    st.caption("The Overview always shows a week and the 13 weeks up to it: the last complete week before the "
+               "end of the date range (a custom range ending earlier shows an earlier week). The other pages "
+               "cover the whole date range.")
     rows = {r["week"]: r for r in weekly.to_dicts()}
     if label not in rows or not rows[label].get("claims_adjudicated"):
         ui.empty_note(f"week {label} with these filters", "clear a filter in the sidebar, or end the date range later")
     else:
         this = rows[label]
         prev = rows.get(periods.week_label(week_start - dt.timedelta(weeks=1)))
+        earlier = [r.get("claims_adjudicated") or 0 for w, r in rows.items() if w < label]
+        thin = brief.thin_note(label, this.get("claims_adjudicated"), sum(earlier) / 12 if earlier else None,
+                               ctx.filters.basis)
+        if thin:
+            st.warning(thin, icon=":material/hourglass_top:")
         cols = st.columns(4)
         for i, key in enumerate(TILES):
             trend = [rows[w].get(key) for w in sorted(rows)]

@@ -98,6 +98,12 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             bal = d["balance"]
             m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}",
                         help=KPIS["ar_balance"].definition)
+            gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
+                        - (c["open_denied_dollars"] or 0))
+            if (c["open_denied_dollars"] or 0) > 0 and gap >= 0.005:
+                st.caption(f"Open denied = denied − recovered − written off − ${gap:,.2f} of contractual write-downs "
+                           "(CO-45 and the like) on the denied lines: never collectible, and already out of the "
+                           "insurance balance (Adjudications tab).")
             if c["initially_denied"]:
                 lbl = ui.value_label
                 st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause "

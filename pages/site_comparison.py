@@ -81,7 +81,8 @@ if ctx:
         st.caption(f"Each site's rate against its volume. The lines are the group rate and its 95% (z = "
                    f"{compare.Z95}) and 99.8% (z = {compare.Z998}) binomial control limits, p ± z·√(p(1−p)/n): "
                    "they widen as volume falls, so a small site outside 95% but inside 99.8% may be chance; "
-                   "outside 99.8% is a signal.")
+                   "outside 99.8% is a signal. The funnel compares a site with this group's own rate, the pills in "
+                   "the table with the industry benchmark: a site can be better than its peers and still a concern.")
         fcols = st.columns(2)
         for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
             k = KPIS[kpi]

@@ -219,9 +219,12 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
     if previous is not None and value is not None and previous.get(kpi_key) is not None:
         d = value - previous[kpi_key]
         delta = (f"{d * 100:+.1f} pts" if k.unit == "ratio" else
-                 f"{'+' if d >= 0 else '-'}${abs(d):,.0f}" if k.unit == "dollars" else f"{d:+.1f}")
+                 f"{'+' if d >= 0 else '-'}${abs(d):,.0f}" if k.unit == "dollars" else
+                 f"{d:+.1f} days" if k.unit == "days" else f"{d:+,.0f}")
+    same = delta is not None and not any(ch in "123456789" for ch in delta)     # no change at display precision
     container.metric(f"{BAND_ICONS[band] if k.benchmark else ''} {label or k.label}".strip(), fmt(kpi_key, value),
-                     delta=delta, delta_color="inverse" if k.good_direction == "down" else "normal",
+                     delta=delta, delta_arrow="off" if same else "auto",
+                     delta_color="off" if same else "inverse" if k.good_direction == "down" else "normal",
                      help=definition(kpi_key, row), border=True,
                      chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     text = parts_text(kpi_key, row)

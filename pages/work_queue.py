@@ -81,7 +81,7 @@ if ctx:
                "win_ratio": st.column_config.NumberColumn("Win ratio", format="percent", step=0.001,
                                                           help="Smoothed historical appeal win ratio (payer × cause)."),
                "expected_recovery": st.column_config.NumberColumn("Expected recovery", format="dollar"),
-               "priority": st.column_config.NumberColumn("Priority ($/day)", format="%.2f",
+               "priority": st.column_config.NumberColumn("Priority ($/day)", format="dollar",
                                                          help="Expected recovery ÷ days left (at least 1)."),
                "days_left": st.column_config.NumberColumn("Days left")}
         for shown, total, lost_list, key, name in (
@@ -98,7 +98,11 @@ if ctx:
                 if total == 0:
                     st.info("Nothing to work: no open denial with a deadline ahead for these filters.")
                     continue
-            ui.table(shown, key=key, column_config=cfg)
+            # a lost denial has no recovery to expect and no days left: how long ago its deadline passed
+            ui.table(shown, key=key, column_config=cfg | {
+                "expected_recovery": None, "priority": None,
+                "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")}
+                if lost_list else cfg)
             if total <= shown.height:
                 ui.export_buttons(shown, name, f"{key}-x")
                 continue

@@ -111,8 +111,19 @@ def test_a_thin_week_is_flagged(con):
     earlier week to compare with, so no note."""
     w21 = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 18))
     note = brief.thin_week_note(w21)
-    assert note.startswith("Week 2026-W21 holds 0 claims adjudicated against a 13-week average of 11:")
+    assert note.startswith("Week 2026-W21 holds 0 claims adjudicated against 11 a week on average before it:")
     assert "date-of-service" in brief.thin_week_note(w21, "service") and "short week" in note
     w20 = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
     assert brief.thin_week_note(w20) is None
     assert brief.thin_week_note(dataclasses.replace(w21, this={**w21.this, "claims_adjudicated": 6})) is None  # 6 >= 5.5
+
+
+def test_movers_leave_out_a_dimension_pinned_to_one_value(con):
+    """With one payer picked (or a one-site scope), that payer (site) would be its own biggest mover."""
+    w21 = dt.date(2026, 5, 18)
+    r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"payer": ["PAYA"]}), week_start=w21)
+    assert r.movers.height and set(r.movers["dim"]) <= {"site", "root_cause"}
+    r = brief.weekly_review(con, scope=Scope.sites({"S1"}), filters=None, week_start=w21)
+    assert r.movers.height and set(r.movers["dim"]) <= {"payer", "root_cause"}
+    r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"payer": ["PAYA", "PAYB"]}), week_start=w21)
+    assert "payer" in set(r.movers["dim"])                              # two payers: still compared

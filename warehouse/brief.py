@@ -162,8 +162,12 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
     for dim in ("payer", "site"):       # with the name field the movers label rows with
         name = DIMENSIONS[dim].name_field
         frames[dim] = rollup((dim, name, "week") if name else (dim, "week"), ["denied_dollars"])
-    mv = compare.movers({d: frames[d] for d in MOVER_DIMS}, week=label, baseline_weeks=base_labels,
-                        names=cause_labels)
+    # a dimension the filters pin to one value would only list that value, moving with the total
+    pinned = {d for d, v in (filters.as_dict() if filters else {}).items() if len(v) == 1}
+    if scope.site_ids is not None and len(scope.site_ids) == 1:     # a one-site user's scope
+        pinned.add("site")
+    mv = compare.movers({d: frames[d] for d in MOVER_DIMS if d not in pinned}, week=label,
+                        baseline_weeks=base_labels, names=cause_labels)
     return WeeklyReview(label, week_start, week_end, filters, this, previous, baseline, base_labels, trend,
                         by_stage, by_stage_trend, by_cause, by_cause_trend, mv, cause_labels)
 
@@ -409,13 +413,19 @@ def thin_week_note(review: "WeeklyReview", basis: str = "adjudication") -> str |
     """A warning when the week under review holds under THIN_WEEK of its 13-week average of claims
     adjudicated: on the date-of-service basis the latest weeks fill in as remits arrive, and any week
     can be short (a holiday, a payer's missing remit file), so its rates move on few claims."""
-    this = review.this.get("claims_adjudicated") or 0
-    avg = review.baseline.get("claims_adjudicated")
+    return thin_note(review.week, review.this.get("claims_adjudicated"), review.baseline.get("claims_adjudicated"),
+                     basis)
+
+
+def thin_note(week: str, claims: float | None, average: float | None, basis: str = "adjudication") -> str | None:
+    """thin_week_note for a week's claims adjudicated against the weekly average of earlier weeks."""
+    this = claims or 0
+    avg = average
     if not avg or this >= THIN_WEEK * avg:
         return None
     why = ("with the date-of-service basis, a recent week keeps filling in as its claims are adjudicated"
            if basis == "service" else "a short week (a holiday, or a payer's remits not loaded yet)")
-    return (f"Week {review.week} holds {this:,} claims adjudicated against a 13-week average of {avg:,.0f}: "
+    return (f"Week {week} holds {this:,.0f} claims adjudicated against {avg:,.0f} a week on average before it: "
             f"{why}. Its rates and dollars rest on few claims; compare an earlier week before acting.")
 
 
