@@ -74,6 +74,10 @@ def test_brief_cli_writes_self_contained_html(core_db, tmp_path):
         assert text in html, text
     # rework cost: 5 denied claims × $25–$118, point at $25
     assert "$125 – $590" in html and "<b>$125</b>" in html
+    assert 'class="warn"' not in html                       # W20: no earlier week, so no thin-week note
+    w21 = tmp_path / "w21.html"
+    assert run_cli("warehouse", "brief", "--db", str(core_db), "--week", "2026-W21", "--out", str(w21)).returncode == 0
+    assert "Week 2026-W21 holds 0 claims adjudicated against 11 a week on average before it" in w21.read_text()
 
 
 def test_brief_cli_filters_default_week_and_errors(core_db, empty_db, tmp_path):

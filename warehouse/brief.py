@@ -400,7 +400,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:18px 0 6px;border-bot
 table{border-collapse:collapse;font-size:12px;width:100%} th,td{padding:4px 6px;border-bottom:1px solid #eaeef2;text-align:right}
 th:first-child,td:first-child{text-align:left} th{background:#f6f8fa}
 .band{display:inline-block;padding:1px 6px;border-radius:8px;color:#fff;font-size:11px}
-.good{color:#1a7f37}.bad{color:#cf222e}.note{color:#57606a;font-size:11px}
+.good{color:#1a7f37}.bad{color:#cf222e}.warn{background:#fff8c5;border-left:4px solid #d4a72c;padding:6px 10px}.note{color:#57606a;font-size:11px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 @media print{body{margin:8mm}.pb{page-break-inside:avoid}}
 """
@@ -466,12 +466,14 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
     base_note = (f"13-week average over {len(review.baseline_weeks)} week(s) "
                  f"({review.baseline_weeks[0]} – {review.baseline_weeks[-1]})" if review.baseline_weeks
                  else "no earlier weeks in the warehouse: no 13-week average yet")
+    thin = thin_week_note(review, review.filters.basis if review.filters else "adjudication")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)} {e(review.week)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{e(title)} — week {e(review.week)}</h1>
 <div class="sub">{review.week_start:%a %d %b} – {review.week_end:%a %d %b %Y} · scope: {e(scope_label)}
 {(' · ' + e(filter_text)) if filter_text else ''} · {e(base_note)} · generated {dt.date.today():%d %b %Y}</div>
+{f'<p class="warn">{e(thin)}</p>' if thin else ''}
 <h2>The week in numbers</h2>
 <table><tr><th>KPI</th><th>This week</th><th>Week before</th><th>13-week average</th></tr>{''.join(rows)}</table>
 <p class="note">{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, {review.this.get('claims_denied') or 0:,} denied,
