@@ -127,10 +127,10 @@ if ctx:
             ids = oldest["claim_id"].to_list()
 
             def _open_claim(ids=ids):
-                rows = st.session_state.get("ar-oldest", {}).get("selection", {}).get("rows", [])
-                if rows:
+                picked = ui.selected("ar-oldest", ids)
+                if picked is not None:
                     ui.carry_filters()
-                    st.session_state["claim"] = ids[rows[0]]
+                    st.session_state["claim"] = picked
                     st.session_state[ui._GOTO] = "payer_drilldown"
 
             ui.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={

@@ -49,9 +49,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
         claim_ids = claims["claim_id"].to_list()
 
         def _open_claim(ids=claim_ids):
-            rows = st.session_state.get("pd-claims", {}).get("selection", {}).get("rows", [])
-            if rows:
-                st.session_state["claim"] = ids[rows[0]]
+            picked = ui.selected("pd-claims", ids)
+            if picked is not None:
+                st.session_state["claim"] = picked
 
         ui.table(claims, key="pd-claims", on_select=_open_claim,
                      selection_mode="single-row", column_config={
@@ -221,10 +221,10 @@ if ctx:
         order = list(card["payer"])
 
         def _pick_payer(order=order):
-            rows = st.session_state.get("pd-card", {}).get("selection", {}).get("rows", [])
-            if rows:
+            picked = ui.selected("pd-card", order)
+            if picked is not None:
                 ui.carry_filters()
-                ui.set_filter("payer", [order[rows[0]]])
+                ui.set_filter("payer", [picked])
 
         ui.dataframe(card, column_config=config, key="pd-card",
                      on_select=_pick_payer, selection_mode="single-row")

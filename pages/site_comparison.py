@@ -64,10 +64,10 @@ if ctx:
         order = list(show["site"])
 
         def _open_site(order=order):
-            rows = st.session_state.get("sc-table", {}).get("selection", {}).get("rows", [])
-            if rows:
+            picked = ui.selected("sc-table", order)
+            if picked is not None:
                 ui.carry_filters()
-                ui.set_filter("site", [order[rows[0]]])
+                ui.set_filter("site", [picked])
                 st.session_state[ui._GOTO] = "weekly_review"
 
         ui.dataframe(show, column_config=config, key="sc-table",

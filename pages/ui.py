@@ -339,6 +339,13 @@ def _custom(point: dict, field: int):
     return cd if field == 0 else None
 
 
+def selected(table_key: str, values: list) -> Any:
+    """In a table's on_select callback: the value (of `values`, one per shown row) of the row the
+    user selected, None when the selection was cleared."""
+    rows = st.session_state.get(table_key, {}).get("selection", {}).get("rows", [])
+    return values[rows[0]] if rows else None
+
+
 def carry_filters() -> None:
     """Re-assert the current filter values so they survive a page switch (Streamlit drops the
     widget state of a page it leaves; values set through Session State are kept)."""
