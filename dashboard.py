@@ -9,8 +9,18 @@ from pages import ui  # noqa: E402
 if ui.gate() is None:
     st.stop()
 
+
+
+def _home() -> None:
+    """`/` forwards to `/overview` with its query parameters, so the Overview has one address that
+    works both ways (as the default page it was served at `/` only, and `/overview` showed Streamlit's
+    "Page not found" notice over it)."""
+    st.switch_page(PAGES[1], query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview", default=True),
+    st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden"),
+    st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview"),
     st.Page("pages/weekly_review.py", title="Weekly review", icon=":material/event_note:", url_path="weekly-review"),
     st.Page("pages/site_comparison.py", title="Site comparison", icon=":material/compare:", url_path="site-comparison"),
     st.Page("pages/payer_drilldown.py", title="Payer drill-down", icon=":material/account_balance:",

@@ -311,3 +311,20 @@ def test_links_and_the_navigation_keep_the_filters(page, server, db):
     assert (dt.date.fromisoformat(q["to"][0]) - dt.date.fromisoformat(q["from"][0])).days == 6   # one week
     assert q["root_cause"][0] in sidebar_filter_text(page, "Root cause")
     no_exception(page)
+
+
+def test_the_overview_has_one_address(page, server):
+    """`/overview` opens the Overview (it showed "Page not found" over it); `/` forwards there with
+    its filters."""
+    page.goto(server + "/overview")
+    settle(page)
+    assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "Overview"
+    assert "Page not found" not in page.locator("body").inner_text()
+    page.goto(server + "/?range=Last+4+complete+weeks")
+    settle(page)
+    deadline = time.time() + 30
+    while time.time() < deadline and "/overview" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    assert "/overview" in page.evaluate("location.href") and query(page).get("range") == ["Last 4 complete weeks"]
+    assert "Page not found" not in page.locator("body").inner_text()
+    no_exception(page)
