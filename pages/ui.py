@@ -217,14 +217,9 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
     delta = None
     k = KPIS[kpi_key]
     if previous is not None and value is not None and previous.get(kpi_key) is not None:
-        d = value - previous[kpi_key]
-        delta = (f"{d * 100:+.1f} pts" if k.unit == "ratio" else
-                 f"{'+' if d >= 0 else '-'}${abs(d):,.0f}" if k.unit == "dollars" else
-                 f"{d:+.1f} days" if k.unit == "days" else f"{d:+,.0f}")
-    same = delta is not None and not any(ch in "123456789" for ch in delta)     # no change at display precision
+        delta = _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")  # st.metric reads the sign
     container.metric(f"{BAND_ICONS[band] if k.benchmark else ''} {label or k.label}".strip(), fmt(kpi_key, value),
-                     delta=delta, delta_arrow="off" if same else "auto",
-                     delta_color="off" if same else "inverse" if k.good_direction == "down" else "normal",
+                     delta=delta, **_delta_style(kpi_key, delta),
                      help=definition(kpi_key, row), border=True,
                      chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     text = parts_text(kpi_key, row)
@@ -232,6 +227,14 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
         text += f" (too few for a benchmark colour: under {metrics.MIN_BAND_VOLUME})"
     if text:
         container.caption(text)
+
+
+def _delta_style(kpi_key: str, delta: str | None) -> dict:
+    """st.metric's arrow and colour for a delta text: none when it shows no change at display
+    precision ('+$0'), otherwise green for the KPI's good direction."""
+    if delta is not None and not any(ch in "123456789" for ch in delta):
+        return {"delta_arrow": "off", "delta_color": "off"}
+    return {"delta_arrow": "auto", "delta_color": "inverse" if KPIS[kpi_key].good_direction == "down" else "normal"}
 
 
 def empty_note(what: str = "these filters", hint: str = "widen the date range or clear a filter in the sidebar") -> None:
@@ -545,9 +548,7 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     if baseline is not None:
         help_text += (f"\n\n13-week average: {fmt(kpi_key, baseline.get(kpi_key))}"
                       + (f" ({parts_text(kpi_key, baseline)})" if parts_text(kpi_key, baseline) else "") + ".")
-    same = delta is not None and not any(ch in "123456789" for ch in delta)     # no change at display precision
-    box.metric(label or k.label, fmt(kpi_key, value), delta=delta, delta_arrow="off" if same else "auto",
-               delta_color="off" if same else ("inverse" if k.good_direction == "down" else "normal"),
+    box.metric(label or k.label, fmt(kpi_key, value), delta=delta, **_delta_style(kpi_key, delta),
                delta_description="vs week before" if delta else None, help=help_text,
                chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     lines = []
@@ -579,7 +580,7 @@ def band_column(kpi_key: str) -> Any:
     """Column config of a `<kpi>_band` column: coloured pill, the band and its source in the help."""
     k = KPIS[kpi_key]
     return st.column_config.MultiselectColumn(
-        "Band", options=BAND_OPTIONS, color=[BAND_COLOURS["good"], "#d4a72c", BAND_COLOURS["concern"], "#8c959f"],
+        "Band", options=BAND_OPTIONS, color=[BAND_COLOURS["good"], "#d4a72c", BAND_COLOURS["concern"], _brief.BAND_COLOURS[metrics.FEW]],
         help=f"{k.label} benchmark: {band_words(kpi_key)}. Source: {k.benchmark.source}."
              + (f" 'too few': under {metrics.MIN_BAND_VOLUME} {k.parts_unit or 'events'}, too few to compare."
                 if metrics.counted(kpi_key) else ""), width="small")

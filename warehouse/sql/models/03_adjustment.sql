@@ -60,7 +60,13 @@ SELECT adj.event_seq, adj.remit_date, adj.claim_status, adj.line_number, adj.seq
        adj.family_id, cl.rarcs, cl.category, cl.sub_cause,
        CASE WHEN cl.category = 'not_denial' THEN 'none' ELSE cl.soft_hard END AS soft_hard,
        coalesce(cat.stage, 'payer') AS stage, coalesce(cat.owner_team, 'billing') AS owner_team,
-       cl.carc_known, cl.category <> 'not_denial' AS is_denial_class, adj.family_key
+       cl.carc_known, cl.category <> 'not_denial' AS is_denial_class,
+       -- a contractual write-down (CO-45 and the like): not a denial and not the patient's, it leaves
+       -- the insurance balance (model 08) and is never collectible (models 04, 05); OA-23 is the
+       -- earlier payer's part, not a write-down
+       cl.category = 'not_denial' AND adj.group_code <> 'PR' AND NOT (adj.group_code = 'OA' AND adj.carc = '23')
+           AS is_write_down,
+       adj.family_key
 FROM _m_adjustment_in adj
 JOIN classified cl ON cl.group_code = adj.group_code AND cl.carc = adj.carc
     AND cl.has_auth IS NOT DISTINCT FROM adj.has_auth AND cl.rarc_key = adj.rarc_key

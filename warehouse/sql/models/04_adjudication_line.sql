@@ -31,9 +31,7 @@ line_adj AS (
 line_sum AS (
     SELECT event_seq, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
-           -- the contractual write-downs (not denials; as the A/R ledger, model 08, takes them)
-           sum(amount) FILTER (WHERE group_code <> 'PR' AND category = 'not_denial'
-                               AND NOT (group_code = 'OA' AND carc = '23')) AS written_down,
+           sum(amount) FILTER (WHERE is_write_down) AS written_down,
            count(*) AS n_adjustments,
            bool_or(is_denial_class AND amount > 0) AS has_denial_adj
     FROM line_adj GROUP BY 1, 2),

@@ -32,8 +32,7 @@ WITH write_down AS NOT MATERIALIZED (   -- the adjustments that move the balance
     SELECT j.family_id, j.remit_date, j.event_seq, coalesce(j.line_number, 0) AS line_key, j.amount, j.group_code
     FROM m_adjustment j
     WHERE j.claim_status <> '25'
-      AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21'))
-           OR (j.group_code <> 'PR' AND j.category = 'not_denial' AND NOT (j.group_code = 'OA' AND j.carc = '23')))),
+      AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21')) OR j.is_write_down)),
 -- only the remits of a claim family and payer with more than one remit can restate (most have one:
 -- found by the 40-bit family_key, a collision only adds a family to look at)
 again AS (
