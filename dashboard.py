@@ -3,10 +3,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Denial analytics", page_icon="📉", layout="wide")
 
-from pages import ui  # noqa: E402
+from pages import ui_access  # noqa: E402
 
 # Sign-in gate (docs/access.md): nothing below runs until someone is signed in (or in demo mode).
-if ui.gate() is None:
+if ui_access.gate() is None:
     st.stop()
 
 
@@ -33,7 +33,7 @@ PAGES = [
     st.Page("pages/data_quality.py", title="Data quality", icon=":material/fact_check:", url_path="data-quality"),
 ]
 
-if ui.is_admin():                          # the audit log and the users: administrators only
+if ui_access.is_admin():                   # the audit log and the users: administrators only
     PAGES.append(st.Page("pages/admin.py", title="Admin: users and audit log", icon=":material/shield_person:",
                          url_path="admin"))
 

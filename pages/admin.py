@@ -7,19 +7,19 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages import ui
+from pages import ui_access, ui_tables as ut
 from warehouse.access import AccessError
 
 st.title("Admin: users and audit log")
 st.caption("Read-only. Add, remove and reset users with `python -m warehouse users` (docs/access.md); "
            "the audit log cannot be changed or deleted from here or anywhere else without breaking its hash chain.")
-user = ui.viewer()
-st.sidebar.caption(ui.mode_text(user))
+user = ui_access.viewer()
+st.sidebar.caption(ui_access.mode_text(user))
 if user is None or not user.is_admin:
     st.error("Only administrators can see this page.")
     st.stop()
 
-store = ui.access_store()
+store = ui_access.access_store()
 
 # ------------------------------------------------------------------ users
 st.subheader("Users")
@@ -30,7 +30,7 @@ if not users:
 else:
     frame = pl.DataFrame([{**u, "sites": ", ".join(u["sites"]) or ("all" if u["role"] in ("administrator", "mso_leader")
                                                                    else "none")} for u in users])
-    ui.table(frame, key="admin-users")
+    ut.table(frame, key="admin-users")
 
 # ------------------------------------------------------------------ audit log
 st.subheader("Audit log")
@@ -52,7 +52,7 @@ try:
 except AccessError as exc:
     st.error(str(exc))
     st.stop()
-log = pl.DataFrame([{**r, "detail": ui.audit_json(r["detail"])} for r in rows],
+log = pl.DataFrame([{**r, "detail": ui_access.audit_json(r["detail"])} for r in rows],
                    schema={"seq": pl.Int64, "at": pl.String, "actor": pl.String, "event": pl.String,
                            "scope": pl.String, "detail": pl.String})
 if log.height == 0:
@@ -65,5 +65,5 @@ else:
     log = log.filter((pl.col("at").str.slice(0, 10) >= since.isoformat())
                      & (pl.col("at").str.slice(0, 10) <= until.isoformat()))
     st.caption(f"{log.height:,} record(s), newest first (times in UTC).")
-    ui.table(log, key="admin-audit", column_config={"detail": st.column_config.TextColumn("Detail", width="large")})
-    ui.export_buttons(log, "audit-log", "admin-audit-x")
+    ut.table(log, key="admin-audit", column_config={"detail": st.column_config.TextColumn("Detail", width="large")})
+    ut.export_buttons(log, "audit-log", "admin-audit-x")

@@ -5,9 +5,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import brief, metrics
-from warehouse.metrics import KPIS
 
 TILE_KPIS = ["appeal_rate", "appeal_win_ratio", "appeals_decided", "recovered_dollars"]
 BY = {"payer": "Payer", "root_cause": "Root cause", "appeal_level": "Appeal level"}
@@ -77,15 +76,15 @@ if ctx:
             with c2:
                 cfg = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
                        # the tiles count appeals decided in the range; this table the appeals filed in it
-                       "appeal_win_ratio": ui.kpi_column("appeal_win_ratio", "Win ratio (appeals filed in range)"),
-                       "appeal_rate": ui.kpi_column("appeal_rate"),
+                       "appeal_win_ratio": ut.kpi_column("appeal_win_ratio", "Win ratio (appeals filed in range)"),
+                       "appeal_rate": ut.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
                            "Recovered on appeal", format="dollar", step=1, help="Amounts recovered by the appeals won."),
                        "median_days_denial_to_appeal": st.column_config.NumberColumn("Median days to appeal"),
                        "median_days_to_decision": st.column_config.NumberColumn("Median days to decision")}
-                ui.table(frame, key=f"ap-table-{by}", column_config=cfg)
-                ui.export_buttons(frame, f"appeals-by-{by}", f"ap-table-{by}-x")
-    st.caption("Shaded: the appeal-win-ratio benchmark bands (" + ui.band_words("appeal_win_ratio") + "); a bar "
+                ut.table(frame, key=f"ap-table-{by}", column_config=cfg)
+                ut.export_buttons(frame, f"appeals-by-{by}", f"ap-table-{by}-x")
+    st.caption("Shaded: the appeal-win-ratio benchmark bands (" + ut.band_words("appeal_win_ratio") + "); a bar "
                f"takes its band's colour, grey with fewer than {metrics.MIN_BAND_VOLUME} appeals decided. Click a "
                "payer or root-cause bar to narrow every view to it.")
 
@@ -122,13 +121,13 @@ if ctx:
                                   xaxis={"type": "category"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                                   title={"text": f"Never-worked dollars by {label.lower()}", "font": {"size": 14}})
                 ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
-                ui.table(frame, key=f"lk-table-{by}", column_config={
+                ut.table(frame, key=f"lk-table-{by}", column_config={
                     by: None, f"{by}_name": st.column_config.TextColumn(label, pinned=True),
                     "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar", step=1),
                     "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar", step=1),
                     "never_worked_share": st.column_config.NumberColumn("Share of claims never worked",
                                                                         format="percent", step=0.001)})
-                ui.export_buttons(frame, f"leakage-by-{by}", f"lk-table-{by}-x")
+                ut.export_buttons(frame, f"leakage-by-{by}", f"lk-table-{by}-x")
 
     # ------------------------------------------------------------ write-offs
     st.subheader("Denials written off, and why")
@@ -142,7 +141,7 @@ if ctx:
         with c1:
             agg = wo.group_by("write_off_reason").agg(pl.col("written_off_dollars").sum()) \
                 .sort("written_off_dollars", descending=True)
-            fig = go.Figure(go.Bar(y=[ui.value_label("write_off_reason", v) if v else "(no reason)"
+            fig = go.Figure(go.Bar(y=[ut.value_label("write_off_reason", v) if v else "(no reason)"
                                       for v in agg["write_off_reason"]], x=agg["written_off_dollars"].to_list(),
                                    orientation="h", marker_color="#57606a",
                                    hovertemplate="%{y}: %{x:$,.0f}<extra></extra>"))
@@ -152,6 +151,6 @@ if ctx:
                               title={"text": "Written off by reason", "font": {"size": 14}})
             ui.chart(fig, key="wo-reason")
         with c2:
-            ui.table(wo, key="wo-table", column_config={
+            ut.table(wo, key="wo-table", column_config={
                 "written_off_dollars": st.column_config.NumberColumn("Written off", format="dollar", step=1)})
-            ui.export_buttons(wo, "write-offs", "wo-table-x")
+            ut.export_buttons(wo, "write-offs", "wo-table-x")

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import brief
 from warehouse.action import AGING_BUCKETS
 from warehouse.scope import ClaimLevelDenied
@@ -56,12 +56,12 @@ if ctx:
         with c2:
             table = pl.DataFrame({"bucket": buckets, "claims": [rows.get(b, {}).get("claims") or 0 for b in buckets],
                                   "ar_balance": [float(x) for x in whole], "denied_balance": [float(x) for x in denied]})
-            ui.table(table, key="ar-aging-table", column_config={
+            ut.table(table, key="ar-aging-table", column_config={
                 "bucket": st.column_config.TextColumn("Age (days)"),
                 "ar_balance": st.column_config.NumberColumn("A/R", format="dollar", step=1),
                 "denied_balance": st.column_config.NumberColumn("Denied part", format="dollar", step=1,
                                                                 help="Balances of initially denied claims.")})
-            ui.export_buttons(table, f"ar-aging-{as_of}", "ar-aging-x")
+            ut.export_buttons(table, f"ar-aging-{as_of}", "ar-aging-x")
         st.caption("Age = days from the date of service to the as-of date. A credit balance (an overpayment) nets "
                    "against other claims' balances, so a bucket's not-denied part can be below zero.")
         by = st.radio("Aging by", ["site", "payer"], horizontal=True, key="ar_aging_by",
@@ -72,10 +72,10 @@ if ctx:
         if wide.height:
             wide = ui.with_names(ctx, wide.select([by] + [b for b in buckets if b in wide.columns]), by)
             wide = wide.select([by, f"{by}_name"] + [b for b in buckets if b in wide.columns])
-            ui.table(wide, key="ar-aging-by", column_config={
+            ut.table(wide, key="ar-aging-by", column_config={
                 by: None, f"{by}_name": st.column_config.TextColumn("Site" if by == "site" else "Payer", pinned=True)}
                 | {b: st.column_config.NumberColumn(b, format="dollar", step=1) for b in buckets})
-            ui.export_buttons(wide, f"ar-aging-by-{by}", "ar-aging-by-x")
+            ut.export_buttons(wide, f"ar-aging-by-{by}", "ar-aging-by-x")
 
     # ------------------------------------------------------------ days in A/R trend
     st.subheader("Days in A/R by week")
@@ -105,10 +105,10 @@ if ctx:
                           legend={"orientation": "h", "y": -0.2})
         ui.chart(fig, key="ar-trend", on_select=ui.narrow("ar-trend", trend_by))
         st.caption("Each week measured at its last day (never after the latest remit). Shaded: the benchmark bands ("
-                   + ui.band_words("ar_days") + "). Click a line to narrow every view to it.")
+                   + ut.band_words("ar_days") + "). Click a line to narrow every view to it.")
         show = weekly.select([c for c in ("week", trend_by, name_col, "ar_days", "ar_days__num", "ar_days__den",
                                           "ar_balance") if c in weekly.columns])
-        ui.export_buttons(show, f"ar-days-by-week-{trend_by}", "ar-trend-x")
+        ut.export_buttons(show, f"ar-days-by-week-{trend_by}", "ar-trend-x")
 
     # ------------------------------------------------------------ oldest open claims
     st.subheader(f"The oldest open claims (first {OLDEST})")
@@ -133,11 +133,11 @@ if ctx:
                     st.session_state["claim"] = picked
                     st.session_state[ui._GOTO] = "payer_drilldown"
 
-            ui.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
+            ut.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
                 "site": None, "payer": None, "site_name": "Site", "payer_name": "Payer",
                 "claim_id": st.column_config.TextColumn("Claim", pinned=True),
                 "balance": st.column_config.NumberColumn("Insurance balance", format="dollar"),
                 "age_days": st.column_config.NumberColumn("Age (days since service)"),
                 "denied": st.column_config.CheckboxColumn("Initially denied")})
             st.caption("Oldest date of service first. Select a row to open that claim's detail in the payer drill-down.")
-            ui.export_buttons(oldest, f"oldest-open-claims-{as_of}", "ar-oldest-x")
+            ut.export_buttons(oldest, f"oldest-open-claims-{as_of}", "ar-oldest-x")

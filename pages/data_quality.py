@@ -5,7 +5,7 @@ payer's deadline rule came from."""
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 
 ui.follow_goto()
 ctx = ui.start("Data quality", "Can the numbers be trusted? What was loaded, what was set aside and why, what "
@@ -45,12 +45,12 @@ if ctx:
             "gone_quiet": st.column_config.CheckboxColumn("Gone quiet")}
     with c1:
         st.markdown("**Per payer**")
-        ui.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)
-        ui.export_buttons(fresh_payer, "freshness-payer", "dq-fresh-payer-x")
+        ut.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)
+        ut.export_buttons(fresh_payer, "freshness-payer", "dq-fresh-payer-x")
     with c2:
         st.markdown("**Per site**")
-        ui.table(fresh_site, key="dq-fresh-site", column_config=fcfg)
-        ui.export_buttons(fresh_site, "freshness-site", "dq-fresh-site-x")
+        ut.table(fresh_site, key="dq-fresh-site", column_config=fcfg)
+        ut.export_buttons(fresh_site, "freshness-site", "dq-fresh-site-x")
 
     # ------------------------------------------------------------ matching and codes
     st.subheader("Remits that matched no claim")
@@ -61,9 +61,9 @@ if ctx:
     if n_unmatched and not ctx.scope.claim_level:
         st.caption("Your role shows totals only: the claims themselves are not listed.")
     elif unmatched is not None and unmatched.height:
-        ui.table(unmatched, key="dq-unmatched", column_config={
+        ut.table(unmatched, key="dq-unmatched", column_config={
             "billed": st.column_config.NumberColumn("Billed", format="dollar")})
-        ui.export_buttons(unmatched, "unmatched-remits", "dq-unmatched-x")
+        ut.export_buttons(unmatched, "unmatched-remits", "dq-unmatched-x")
 
     st.subheader("Codes not in the taxonomy")
     codes = ua.call(ctx, "quality.unknown_codes")
@@ -72,19 +72,19 @@ if ctx:
     else:
         st.caption("Counted with their dollars, never dropped: an unknown denial CARC falls under root cause "
                    "'other' until warehouse/taxonomy maps it (then `python -m warehouse refresh`).")
-        ui.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars", format="dollar",
+        ut.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars", format="dollar",
                                                                                                 step=1)})
-        ui.export_buttons(codes, "unknown-codes", "dq-codes-x")
+        ut.export_buttons(codes, "unknown-codes", "dq-codes-x")
 
     st.subheader("Payer rules: appeal window and timely filing")
     rules = ua.call(ctx, "quality.payer_rules")
     st.caption("The windows the work queue's deadlines use, and where each came from: the practice's override file "
                "(config/payer_rules.csv), the payers list, or the payer-class default (warehouse/rules).")
-    ui.table(rules, key="dq-rules", column_config={
+    ut.table(rules, key="dq-rules", column_config={
         "appeal_window_days": st.column_config.NumberColumn("Appeal window (days)"),
         "timely_filing_days": st.column_config.NumberColumn("Timely filing (days)"),
         "rule_source": st.column_config.TextColumn("Source")})
-    ui.export_buttons(rules, "payer-rules", "dq-rules-x")
+    ut.export_buttons(rules, "payer-rules", "dq-rules-x")
 
     # ------------------------------------------------------------ the ledger (administrators)
     if admin:
@@ -93,8 +93,8 @@ if ctx:
         if unmapped.height == 0:
             st.success("Every site, payer and rendering NPI is in a mapping or reference list.")
         else:
-            ui.table(unmapped, key="dq-unmapped")
-            ui.export_buttons(unmapped, "unmapped", "dq-unmapped-x")
+            ut.table(unmapped, key="dq-unmapped")
+            ut.export_buttons(unmapped, "unmapped", "dq-unmapped-x")
 
         st.subheader("Load history")
         hist = ua.call(ctx, "quality.load_history")
@@ -113,10 +113,10 @@ if ctx:
                             "balanced"] + [c for c in hist.columns if c not in (
                                 "load_id", "finished_at", "kinds", "rows_read", "rows_loaded", "duplicates",
                                 "quarantined", "balanced")])
-        ui.table(hist, key="dq-history", column_config={
+        ut.table(hist, key="dq-history", column_config={
             "balanced": st.column_config.CheckboxColumn("Balanced", help="rows read = loaded + duplicates + quarantined"),
             "finished_at": st.column_config.DatetimeColumn("Finished", format="YYYY-MM-DD HH:mm")})
-        ui.export_buttons(hist, "load-history", "dq-history-x")
+        ut.export_buttons(hist, "load-history", "dq-history-x")
 
         st.subheader("Quarantined rows, and why")
         quarantine = ua.call(ctx, "quality.quarantined")
@@ -125,7 +125,7 @@ if ctx:
         else:
             reasons = quarantine.group_by("rule").agg(pl.len().alias("rows")).sort("rows", descending=True)
             st.caption("By rule: " + ", ".join(f"{r['rule']} {r['rows']:,}" for r in reasons.to_dicts()))
-            ui.table(quarantine, key="dq-quarantine")
-            ui.export_buttons(quarantine, "quarantine", "dq-quarantine-x")
+            ut.table(quarantine, key="dq-quarantine")
+            ut.export_buttons(quarantine, "quarantine", "dq-quarantine-x")
     else:
         st.info("The load history, quarantine and unmapped entries cover every site: administrators see them.")

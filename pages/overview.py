@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import ui
+from pages import ui, ui_tables as ut
 from warehouse import brief, periods
 from warehouse.metrics import KPIS
 
@@ -45,8 +45,8 @@ if ctx:
     if weekly.height:
         show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"]
                              ).sort("week", descending=True)            # the week on the tiles first
-        ui.dataframe(show,
-                     column_config={k: ui.kpi_column(k) if k in KPIS else ui.header(k) for k in show.columns})
-        ui.export_buttons(show, f"overview-{label}", "overview")
+        ut.dataframe(show,
+                     column_config={k: ut.kpi_column(k) if k in KPIS else ut.header(k) for k in show.columns})
+        ut.export_buttons(show, f"overview-{label}", "overview")
     else:
         ui.empty_note()

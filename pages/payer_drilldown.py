@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui
+from pages import ui, ui_access, ui_tables as ut
 from warehouse import brief
 from warehouse.claims import CLAIM_STATUS, GROUP_CODES
 from warehouse.metrics import KPIS
@@ -53,7 +53,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             if picked is not None:
                 st.session_state["claim"] = picked
 
-        ui.table(claims, key="pd-claims", on_select=_open_claim,
+        ut.table(claims, key="pd-claims", on_select=_open_claim,
                      selection_mode="single-row", column_config={
                          "claim_id": st.column_config.TextColumn("Claim", pinned=True),
                          "site": None, "payer": None, "provider_npi": None,
@@ -66,7 +66,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                          "days_to_adjudicate": st.column_config.NumberColumn(
                              "Days to pay", help="Initial remit date − submitted date."),
                          "carc_description": st.column_config.TextColumn("CARC description", width="medium")})
-        ui.export_buttons(claims, "claims", "pd-claims-x")
+        ut.export_buttons(claims, "claims", "pd-claims-x")
 
     # ------------------------------------------------------------ one claim
     st.subheader("Claim detail")
@@ -75,8 +75,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
     if claim_id:
         with st.spinner("Loading the claim ..."):
             d = ui.call(ctx, "claims.claim_detail", claim_id=claim_id.strip())
-        ui.audit_once("claim_view", f"{claim_id.strip()}|{d is not None}",
-                      {"claim_id": claim_id.strip(), "found": d is not None, "filters": ui.filter_state()})
+        ui_access.audit_once("claim_view", f"{claim_id.strip()}|{d is not None}",
+                      {"claim_id": claim_id.strip(), "found": d is not None, "filters": ui_access.filter_state()})
         if d is None:
             st.warning(f"No claim {claim_id!r} within your access scope ({ctx.scope.label}).")
         else:
@@ -85,7 +85,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             st.markdown(
                 f"**Patient** {c['patient_pseudonym'] or '—'} · **member id** {c['member_id_masked'] or '—'} · "
                 f"**site** {c['site_name'] or c['site_id'] or '—'} · **payer** {c['payer_name'] or c['payer_id']} "
-                f"({ui.value_label('payer_class', c['payer_class']) if c['payer_class'] else '—'}) · "
+                f"({ut.value_label('payer_class', c['payer_class']) if c['payer_class'] else '—'}) · "
                 f"**rendering provider** {c['provider_name'] or c['rendering_npi'] or '—'} · "
                 f"**date of service** {c['dos']} · **submitted** {c['submitted_date'] or '—'} · "
                 f"**initial adjudication** {c['initial_adjudication_date'] or '—'}")
@@ -105,7 +105,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                            "(CO-45 and the like) on the denied lines: never collectible, and already out of the "
                            "insurance balance (Adjudications tab).")
             if c["initially_denied"]:
-                lbl = ui.value_label
+                lbl = ut.value_label
                 st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause "
                             f"**{lbl('root_cause', c['root_cause']) if c['root_cause'] else '—'}**"
                             f"{' / ' + lbl('sub_cause', c['sub_cause']) if c['sub_cause'] else ''} "
@@ -118,8 +118,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             t1, t2, t3, t4 = st.tabs(["Submissions and lines", "Adjudications", "Rejections, appeals, write-offs",
                                       "Balance over time"])
             with t1:
-                ui.table(d["submissions"])
-                ui.table(d["lines"])
+                ut.table(d["submissions"])
+                ut.table(d["lines"])
             with t2:
                 if d["adjudications"].height == 0:
                     st.info("No remit for this claim yet.")
@@ -134,9 +134,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                         lines = d["adjudication_lines"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         adj = d["adjustments"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         rem = d["remarks"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
-                        ui.table(lines)
+                        ut.table(lines)
                         if adj.height:
-                            ui.table(adj, column_config={
+                            ut.table(adj, column_config={
                                 "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
                                 "group_code": st.column_config.TextColumn(
                                     "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
@@ -144,14 +144,14 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                                 "amount": st.column_config.NumberColumn("Amount", format="dollar"),
                                 "root_cause": "Root cause"})
                         if rem.height:
-                            ui.table(rem, column_config={
+                            ut.table(rem, column_config={
                                 "rarc": "RARC", "rarc_description": st.column_config.TextColumn("Description", width="large")})
             with t3:
                 for name, frame in (("Rejections", d["rejections"]), ("Appeals", d["appeals"]),
                                     ("Write-offs", d["write_offs"])):
                     st.markdown(f"**{name}**")
                     if frame.height:
-                        ui.table(frame)
+                        ut.table(frame)
                     else:
                         st.caption(f"No {name.lower()}.")
             with t4:
@@ -165,15 +165,15 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                     fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
                                       yaxis_rangemode="tozero", margin={"l": 10, "r": 10, "t": 10, "b": 10})
                     ui.chart(fig, key="pd-balance")
-                    ui.table(bal)
+                    ut.table(bal)
                     st.caption("Insurance balance: charges − payer payments − patient responsibility − "
                                "non-denial adjustments − write-offs (a denied balance stays until paid or written off).")
                 else:
                     st.caption("No balance events.")
             detail_export = d["adjustments"].join(d["adjudications"].select("adjudication_id", "remit_date", "claim_status"),
                                                   on="adjudication_id", how="left")
-            ui.export_buttons(detail_export, f"claim-{c['claim_id'].replace(':', '_')}-adjustments", "pd-detail-x")
-            ui.export_workbook({k: v for k, v in d.items() if k != "claim"} | {"claim": pl.DataFrame([c])},
+            ut.export_buttons(detail_export, f"claim-{c['claim_id'].replace(':', '_')}-adjustments", "pd-detail-x")
+            ut.export_workbook({k: v for k, v in d.items() if k != "claim"} | {"claim": pl.DataFrame([c])},
                                f"claim-{c['claim_id'].replace(':', '_')}", "pd-detail-all",
                                "Download the whole claim (Excel, a sheet per table)")
 
@@ -194,7 +194,7 @@ if ctx:
         st.subheader("Payer scorecard")
         card = (score.join(dtp, on="payer", how="left")
                 .with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
-                .pipe(ui.with_bands, SCORE_KPIS).pipe(ui.with_parts, PARTS)
+                .pipe(ut.with_bands, SCORE_KPIS).pipe(ut.with_parts, PARTS)
                 .sort("denied_dollars", descending=True, nulls_last=True))
         cols = ["payer", "payer_name"]
         for k in SCORE_KPIS:
@@ -213,11 +213,11 @@ if ctx:
                   "claims_paid_timed": st.column_config.NumberColumn(
                       "Claims timed", help="Claims the days to pay are measured over.")}
         for k in SCORE_KPIS:
-            config[k] = ui.kpi_column(k)
+            config[k] = ut.kpi_column(k)
             if f"{k}_band" in card.columns:
-                config[f"{k}_band"] = ui.band_column(k)
+                config[f"{k}_band"] = ut.band_column(k)
             if k in PARTS:
-                config[f"{k}_parts"] = ui.parts_column(k)
+                config[f"{k}_parts"] = ut.parts_column(k)
         order = list(card["payer"])
 
         def _pick_payer(order=order):
@@ -226,10 +226,10 @@ if ctx:
                 ui.carry_filters()
                 ui.set_filter("payer", [picked])
 
-        ui.dataframe(card, column_config=config, key="pd-card",
+        ut.dataframe(card, column_config=config, key="pd-card",
                      on_select=_pick_payer, selection_mode="single-row")
         st.caption("Select a row to narrow every view to that payer. Coloured pills: benchmark bands.")
-        ui.export_buttons(ui.for_export(card), "payer-scorecard", "pd-card-x")
+        ut.export_buttons(ut.for_export(card), "payer-scorecard", "pd-card-x")
 
         # ------------------------------------------------------------ payer × root cause
         st.subheader("Payer × root cause")
@@ -254,10 +254,10 @@ if ctx:
                 for c in causes:
                     r = cell.get((p, c))
                     zr.append(r[measure] if r else None)
-                    tr.append((f"{r[measure]:.0%}" if measure == "denial_rate" else ui.fmt(measure, r[measure]))
+                    tr.append((f"{r[measure]:.0%}" if measure == "denial_rate" else ut.fmt(measure, r[measure]))
                               if r and r[measure] is not None else "")
-                    cr.append([p, c, ui.fmt("denied_dollars", r["denied_dollars"]) if r else "$0",
-                               ui.parts_text("denial_rate", r) if r else ""])
+                    cr.append([p, c, ut.fmt("denied_dollars", r["denied_dollars"]) if r else "$0",
+                               ut.parts_text("denial_rate", r) if r else ""])
                 z.append(zr)
                 text.append(tr)
                 custom.append(cr)
@@ -269,7 +269,7 @@ if ctx:
             st.caption(f"{KPIS[measure].label} per payer and root cause; the denial rate's denominator is all the "
                        "payer's adjudicated claims, so a payer's row adds up to its denial rate. Click a cell to "
                        "narrow to that payer and root cause.")
-            ui.export_buttons(pc, "payer-root-cause", "pd-heat-x")
+            ut.export_buttons(pc, "payer-root-cause", "pd-heat-x")
 
         # ------------------------------------------------------------ top CARC / RARC
         st.subheader("Top denial codes per payer")
@@ -282,7 +282,7 @@ if ctx:
             if carcs.height == 0:
                 ui.empty_note("denial CARCs")
             else:
-                ui.dataframe(carcs, column_config={
+                ut.dataframe(carcs, column_config={
                     "payer": None, "payer_name": "Payer", "group_code": st.column_config.TextColumn(
                         "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
                     "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
@@ -290,19 +290,19 @@ if ctx:
                                                             "carries this denial adjustment."),
                     "dollars": st.column_config.NumberColumn("Adjusted $", format="dollar", step=1,
                                                              help="Sum of the adjustment amounts with this code.")})
-                ui.export_buttons(carcs, "top-carc", "pd-carc-x")
+                ut.export_buttons(carcs, "top-carc", "pd-carc-x")
         with c2:
             st.markdown("**RARC** (remittance advice remark codes) on denied claims")
             if rarcs.height == 0:
                 ui.empty_note("remark codes on denied claims")
             else:
-                ui.dataframe(rarcs, column_config={
+                ut.dataframe(rarcs, column_config={
                     "payer": None, "payer_name": "Payer", "code": "RARC",
                     "description": st.column_config.TextColumn("Description", width="large"),
                     "claims": st.column_config.NumberColumn("Claims", help="Initially denied claims with this remark."),
                     "dollars": st.column_config.NumberColumn("Denied $", format="dollar", step=1,
                                                              help="Denied dollars of those claims.")})
-                ui.export_buttons(rarcs, "top-rarc", "pd-rarc-x")
+                ut.export_buttons(rarcs, "top-rarc", "pd-rarc-x")
 
         # ------------------------------------------------------------ payer × procedure (with modifiers)
         st.subheader("Payer × procedure code (with modifiers)")
@@ -330,9 +330,9 @@ if ctx:
                     zr.append(r["denial_rate"] if r else None)
                     tr.append(f"{r['denial_rate']:.0%}" if r and r["denial_rate"] else "")
                     cr.append([p, r["procedure_code"] if r else c.split("-")[0], r["modifier"] if r else "",
-                               ui.parts_text("denial_rate", r) if r else "",
-                               ui.fmt("denied_dollars", r["denied_dollars"]) if r else "",
-                               ui.fmt("denial_rate", r["denial_rate"]) if r else ""])
+                               ut.parts_text("denial_rate", r) if r else "",
+                               ut.fmt("denied_dollars", r["denied_dollars"]) if r else "",
+                               ut.fmt("denial_rate", r["denial_rate"]) if r else ""])
                 z.append(zr)
                 text.append(tr)
                 custom.append(cr)
@@ -355,7 +355,7 @@ if ctx:
             st.caption(f"Denial rate per payer and procedure code with modifier (a line with several modifiers counts "
                        f"under each); the {min(MATRIX_MAX, len(top))} codes with the most denied dollars. Click a cell "
                        "to list its claims below.")
-            ui.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
+            ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
 
         if ctx.scope.claim_level:
             claim_sections(ctx, procedures, modifiers, carcs)

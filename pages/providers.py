@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import brief, compare
 from warehouse.metrics import KPIS
 
@@ -39,7 +39,7 @@ if ctx:
         card = card.with_columns(pl.col("provider").fill_null(pl.col("provider_npi")))
         # ------------------------------------------------------------ the scorecard
         st.subheader("Provider scorecard")
-        table = ui.with_bands(card, ["denial_rate", "clean_claim_rate"]).pipe(ui.with_parts, ["denial_rate"])
+        table = ut.with_bands(card, ["denial_rate", "clean_claim_rate"]).pipe(ut.with_parts, ["denial_rate"])
         table = table.sort("denied_dollars", descending=True, nulls_last=True)
         show = table.select("provider", "specialty", "claims_adjudicated", "denial_rate", "denial_rate_band",
                             "denied_dollars", "clean_claim_rate", "clean_claim_rate_band", "medical_necessity_per_100",
@@ -47,11 +47,11 @@ if ctx:
                             "missing_information_denied", "provider_npi")
         cfg = {"provider_npi": st.column_config.TextColumn("NPI"),
                "provider": st.column_config.TextColumn("Provider", pinned=True),
-               "claims_adjudicated": ui.kpi_column("claims_adjudicated", "Volume (claims adjudicated)"),
-               "denial_rate": ui.kpi_column("denial_rate"), "denial_rate_band": ui.band_column("denial_rate"),
-               "denial_rate_parts": ui.parts_column("denial_rate"), "denied_dollars": ui.kpi_column("denied_dollars"),
-               "clean_claim_rate": ui.kpi_column("clean_claim_rate"),
-               "clean_claim_rate_band": ui.band_column("clean_claim_rate"),
+               "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)"),
+               "denial_rate": ut.kpi_column("denial_rate"), "denial_rate_band": ut.band_column("denial_rate"),
+               "denial_rate_parts": ut.parts_column("denial_rate"), "denied_dollars": ut.kpi_column("denied_dollars"),
+               "clean_claim_rate": ut.kpi_column("clean_claim_rate"),
+               "clean_claim_rate_band": ut.band_column("clean_claim_rate"),
                "medical_necessity_per_100": st.column_config.NumberColumn(
                    "Med. necessity / 100 claims", format="%.1f",
                    help="Claims initially denied with root cause medical_necessity × 100 / claims adjudicated."),
@@ -61,9 +61,9 @@ if ctx:
                    help="Claims initially denied with root cause missing_information (documentation) × 100 / "
                         "claims adjudicated."),
                "missing_information_denied": st.column_config.NumberColumn("Documentation denials", format="%d")}
-        ui.table(show, key="pv-card", column_config=cfg)
+        ut.table(show, key="pv-card", column_config=cfg)
         st.caption("Sorted by denied dollars. Coloured pills: benchmark band of the KPI to their left.")
-        ui.export_buttons(ui.for_export(show), "provider-scorecard", "pv-card-x")
+        ut.export_buttons(ut.for_export(show), "provider-scorecard", "pv-card-x")
 
         # ------------------------------------------------------------ fair comparison within a specialty
         st.subheader("Compared with peers of the same specialty")
@@ -72,12 +72,12 @@ if ctx:
             c1, c2 = st.columns([1, 1])
             top = table["specialty"][0] if table.height and table["specialty"][0] in specialties else specialties[0]
             spec = c1.selectbox("Specialty", specialties, index=specialties.index(top), key="pv_specialty",
-                                format_func=lambda v: ui.value_label("specialty", v), bind="query-params", help="By default the specialty of the provider with most "
+                                format_func=lambda v: ut.value_label("specialty", v), bind="query-params", help="By default the specialty of the provider with most "
                                                           "denied dollars.")
             kpi = c2.radio("Measure", ["denial_rate", "clean_claim_rate"], key="pv_measure", horizontal=True,
                            format_func=lambda k: KPIS[k].label)
             peers = card.filter(pl.col("specialty") == spec)
-            spec_label = ui.value_label("specialty", spec)
+            spec_label = ut.value_label("specialty", spec)
             f = compare.funnel(peers, kpi)
             p = f["group_rate"][0] if f.height else None
             if p is None:
@@ -162,9 +162,9 @@ if ctx:
             mt = mods.select("modifier", "payer", "payer_name", "claims_adjudicated", "denial_rate",
                              "denial_rate__num", "denial_rate__den", "denied_dollars")
             with st.expander("The table behind the matrix"):
-                ui.table(mt, key="pv-mods-table", column_config={"denial_rate": ui.kpi_column("denial_rate"),
-                                                                 "denied_dollars": ui.kpi_column("denied_dollars")})
-                ui.export_buttons(mt, "modifier-payer", "pv-mods-x")
+                ut.table(mt, key="pv-mods-table", column_config={"denial_rate": ut.kpi_column("denial_rate"),
+                                                                 "denied_dollars": ut.kpi_column("denied_dollars")})
+                ut.export_buttons(mt, "modifier-payer", "pv-mods-x")
             c1, c2 = st.columns(2)
             mod = c1.selectbox("Modifier", order, key="pv_mod", bind="query-params")
             payer = c2.selectbox("Payer", ["(all payers)"] + payers, key="pv_payer", bind="query-params",

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import action, brief, periods
 from warehouse.query import Filters
 
@@ -51,7 +51,7 @@ if ctx:
         # ------------------------------------------------------------ Pareto of causes
         st.subheader("Pareto: denied dollars by root cause")
         par = ua.pareto(causes, "denied_dollars", "root_cause")
-        name = lambda v: ui.value_label("root_cause", v)          # noqa: E731  shown; the values stay codes
+        name = lambda v: ut.value_label("root_cause", v)          # noqa: E731  shown; the values stay codes
         par = par.with_columns(pl.col("root_cause").map_elements(name, return_dtype=pl.String).alias("cause_label"))
         cause_ids = par["root_cause"].to_list()
         cause_opts = cause_ids + sorted(set(causes["root_cause"]) - set(cause_ids))
@@ -93,26 +93,26 @@ if ctx:
                            "denial_rate_dollars").with_columns(
             (pl.col("denied_dollars") / denied).alias("share_of_denied"),
             pl.col("stage").replace_strict(brief.STAGE_LABELS, default=pl.col("stage")).alias("stage"))
-        table = ui.with_parts(table, ["denial_rate"]).drop("denial_rate__num", "denial_rate__den")
+        table = ut.with_parts(table, ["denial_rate"]).drop("denial_rate__num", "denial_rate__den")
         table = table.select("root_cause", "stage", "owner_team", "soft_hard", "denied_dollars", "share_of_denied",
                              "cum_share", "claims_denied", "denial_rate", "denial_rate_parts", "denial_rate_dollars")
-        ui.table(table, key="rc-table", column_config={
+        ut.table(table, key="rc-table", column_config={
             "root_cause": st.column_config.TextColumn("Root cause", pinned=True),
             "stage": st.column_config.TextColumn("Stage", help="Where the cause arises (taxonomy): front end, "
                                                  "back end, clinical or payer."),
             "owner_team": st.column_config.TextColumn("Owner team", help="The team that owns fixing the cause "
                                                       "(taxonomy)."),
             "soft_hard": st.column_config.TextColumn("Soft/hard", help="soft: can be worked; hard: usually written off."),
-            "denied_dollars": ui.kpi_column("denied_dollars"),
+            "denied_dollars": ut.kpi_column("denied_dollars"),
             "share_of_denied": st.column_config.NumberColumn("Share of denied $", format="percent", step=0.001),
             "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent", step=0.001),
-            "claims_denied": ui.kpi_column("claims_denied"),
-            "denial_rate": ui.kpi_column("denial_rate", "Denial rate (this cause)"),
-            "denial_rate_parts": ui.parts_column("denial_rate"),
-            "denial_rate_dollars": ui.kpi_column("denial_rate_dollars")})
+            "claims_denied": ut.kpi_column("claims_denied"),
+            "denial_rate": ut.kpi_column("denial_rate", "Denial rate (this cause)"),
+            "denial_rate_parts": ut.parts_column("denial_rate"),
+            "denial_rate_dollars": ut.kpi_column("denial_rate_dollars")})
         st.caption("A cause's denial rate is its denied claims over all claims adjudicated, so the causes add up "
                    "to the total denial rate.")
-        ui.export_buttons(table, "root-causes", "rc-table-x")
+        ut.export_buttons(table, "root-causes", "rc-table-x")
 
         # ------------------------------------------------------------ CARCs within a cause
         st.subheader("Within a cause: which CARCs")
@@ -128,22 +128,22 @@ if ctx:
                                       "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC",
                                       colour="#d4a72c"), key="rc-carc")
             show = carcs.select("carc", "denied_dollars", "cum_share", "claims_denied", "carc_description")
-            ui.table(show, key="rc-carc-table", column_config={
+            ut.table(show, key="rc-carc-table", column_config={
                 "carc": st.column_config.TextColumn("CARC"),
-                "denied_dollars": ui.kpi_column("denied_dollars"),
+                "denied_dollars": ut.kpi_column("denied_dollars"),
                 "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent", step=0.001),
                 "claims_denied": st.column_config.NumberColumn("Claims denied", help="Claims with a denied line "
                                                                "whose largest denial adjustment has this CARC."),
                 "carc_description": st.column_config.TextColumn("Description", width="large")})
-            ui.export_buttons(show, f"carcs-{cause}", "rc-carc-x")
+            ut.export_buttons(show, f"carcs-{cause}", "rc-carc-x")
             whole = table.filter(pl.col("root_cause") == cause)["denied_dollars"].sum()
             by_line = carcs["denied_dollars"].sum()
             st.caption(
-                f"By line: each denied line's dollars under its own largest denial CARC, {ui.fmt('denied_dollars', by_line)} "
+                f"By line: each denied line's dollars under its own largest denial CARC, {ut.fmt('denied_dollars', by_line)} "
                 f"for {name(cause)} in all; a claim with lines under two CARCs counts once under each in 'Claims "
                 "denied'. " + ("" if abs(whole - by_line) < 0.5 else
                                f"The cause table above places each denied claim whole under the cause of its "
-                               f"largest denied line ({ui.fmt('denied_dollars', whole)} for {name(cause)}): "
+                               f"largest denied line ({ut.fmt('denied_dollars', whole)} for {name(cause)}): "
                                "the difference is the claims whose denied lines have different causes."))
 
         # ------------------------------------------------------------ trend per cause with change weeks
@@ -216,7 +216,7 @@ if ctx:
             ch = pl.DataFrame(changes)
             fmt_ = ({"format": "dollar", "step": 1} if measure == "denied_dollars"
                     else {"format": "percent", "step": 0.001})
-            ui.table(ch, key="rc-changes", column_config={
+            ut.table(ch, key="rc-changes", column_config={
                 "weekly_before": st.column_config.NumberColumn("Weekly level before", **fmt_),
                 "weekly_after": st.column_config.NumberColumn("Weekly level from then on", **fmt_)})
         else:

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages import ui
+from pages import ui, ui_tables as ut
 from warehouse import brief, compare
 from warehouse.metrics import KPI_FIELDS, KPIS, MEASURES
 
@@ -40,7 +40,7 @@ if ctx:
         st.subheader("Sites × KPIs")
         table = (sites.with_columns(compare.rank(sites, "denial_rate").alias("rank"),
                                     pl.col("site_name").fill_null(pl.col("site")))
-                 .pipe(ui.with_bands, TABLE_KPIS).pipe(ui.with_parts, PARTS)
+                 .pipe(ut.with_bands, TABLE_KPIS).pipe(ut.with_parts, PARTS)
                  .sort(["rank", "site"], nulls_last=True))
         cols = ["rank", "site_name", "claims_adjudicated"]
         for k in TABLE_KPIS:
@@ -54,13 +54,13 @@ if ctx:
                   "rank": st.column_config.NumberColumn("Rank", help="Rank by denial rate, 1 = lowest (best). "
                                                         "Ties share a rank; a site without adjudicated claims has none."),
                   "site_name": st.column_config.TextColumn("Site", pinned=True),
-                  "claims_adjudicated": ui.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
+                  "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
         for k in TABLE_KPIS:
-            config[k] = ui.kpi_column(k)
+            config[k] = ut.kpi_column(k)
             if f"{k}_band" in show.columns:
-                config[f"{k}_band"] = ui.band_column(k)
+                config[f"{k}_band"] = ut.band_column(k)
             if k in PARTS:
-                config[f"{k}_parts"] = ui.parts_column(k)
+                config[f"{k}_parts"] = ut.parts_column(k)
         order = list(show["site"])
 
         def _open_site(order=order):
@@ -70,11 +70,11 @@ if ctx:
                 ui.set_filter("site", [picked])
                 st.session_state[ui._GOTO] = "weekly_review"
 
-        ui.dataframe(show, column_config=config, key="sc-table",
+        ut.dataframe(show, column_config=config, key="sc-table",
                      on_select=_open_site, selection_mode="single-row")
         st.caption("Coloured pills: benchmark band of the KPI to their left (hover the column header for the band "
                    "and its source). Select a row to open that site's weekly review.")
-        ui.export_buttons(ui.for_export(show), "site-comparison", "sc-table-x")
+        ut.export_buttons(ut.for_export(show), "site-comparison", "sc-table-x")
 
         # ------------------------------------------------------------ funnel plots
         st.subheader("Funnel plots: outlier or chance?")
@@ -162,7 +162,7 @@ if ctx:
             ui.chart(fig, key="sc-stage", on_select=ui.narrow("sc-stage", "site", goto="weekly_review"))
             st.caption("Click a bar to open that site's weekly review.")
             split = stages.select("site", "site_name", "stage", "denied_dollars", "claims_denied")
-            ui.export_buttons(split, "site-stage-split", "sc-stage-x")
+            ut.export_buttons(split, "site-stage-split", "sc-stage-x")
 
         # ------------------------------------------------------------ small multiples
         st.subheader("Denial rate by week, per site")
@@ -197,7 +197,7 @@ if ctx:
             fig.update_annotations(font_size=12)
             ui.chart(fig, key="sc-weekly", on_select=ui.narrow("sc-weekly", "site", goto="weekly_review"))
             st.caption("Shaded: the denial-rate benchmark bands. Click a line to open that site's weekly review.")
-            ui.export_buttons(weekly.select("site", "site_name", "week", "denial_rate", "denial_rate__num",
+            ut.export_buttons(weekly.select("site", "site_name", "week", "denial_rate", "denial_rate__num",
                                             "denial_rate__den"), "site-weekly-denial-rate", "sc-weekly-x")
 
         st.markdown("**Open a site's weekly review**")

@@ -1,8 +1,7 @@
 """Shared by the "where to act" pages (issue 5): cached calls to warehouse.action, warehouse.quality
 and warehouse.queue, the Pareto arithmetic of a chart, and the inline claim list.
 
-No SQL and no KPI formula here: numbers come from warehouse/ functions; this module caches and draws.
-pages/ui.py is left untouched (its cached_call knows the issue-4 functions only)."""
+No SQL and no KPI formula here: numbers come from warehouse/ functions; this module caches and draws."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -11,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui
+from pages import ui, ui_base, ui_tables as ut
 from warehouse import action, brief, claims, quality, queue
 from warehouse.query import Filters
 from warehouse.scope import ClaimLevelDenied
@@ -51,10 +50,10 @@ CALLS: dict[str, Callable] = {
 }
 
 
-@st.cache_data(ttl=ui.CACHE_TTL_S, show_spinner=False, max_entries=512)
+@st.cache_data(ttl=ui_base.CACHE_TTL_S, show_spinner=False, max_entries=512)
 def _cached(version: str, scope_key: str, name: str, kwargs: tuple) -> Any:
-    con, _ = ui.connection()
-    return CALLS[name](con, scope=ui._scope_from_key(scope_key), **dict(kwargs))
+    con, _ = ui_base.connection()
+    return CALLS[name](con, scope=ui_base.scope_from_key(scope_key), **dict(kwargs))
 
 
 def call(ctx: ui.Context, name: str, **kwargs) -> Any:
@@ -143,13 +142,13 @@ def claim_table(ctx: ui.Context, filters: Filters, key: str, title: str, denied_
     st.caption(f"{show.height:,} of {total:,} claims" + (f" (the first {limit:,} by denied dollars)"
                                                          if total > show.height else "")
                + ". Open one in the payer drill-down (type its id in Claim detail) for its full story.")
-    ui.table(show, key=key, column_config={
+    ut.table(show, key=key, column_config={
         "claim_id": st.column_config.TextColumn("Claim", pinned=True),
         "billed": st.column_config.NumberColumn("Billed", format="dollar"),
         "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar"),
         "recovered_dollars": st.column_config.NumberColumn("Recovered", format="dollar"),
         "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar")})
-    ui.export_buttons(show, key, f"{key}-x")
+    ut.export_buttons(show, key, f"{key}-x")
     return show
 
 

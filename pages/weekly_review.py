@@ -2,10 +2,9 @@
 13-week average, where the money leaks, what it costs to rework, what changed, and the brief."""
 import datetime as dt
 
-import polars as pl
 import streamlit as st
 
-from pages import ui
+from pages import ui, ui_access, ui_tables as ut
 from warehouse import brief, compare, periods
 
 PICKER_WEEKS = 104
@@ -47,7 +46,7 @@ if ctx:
                         trend=review.trend[key].to_list(), key=f"wr-{key}")
         st.caption(f"{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, "
                    f"{review.this.get('claims_denied') or 0:,} denied, "
-                   f"{ui.fmt('billed_dollars', review.this.get('billed_dollars'))} billed this week. Recovered "
+                   f"{ut.fmt('billed_dollars', review.this.get('billed_dollars'))} billed this week. Recovered "
                    "and open denied dollars follow each week's denials over time: a recent week's have had less "
                    "time to be appealed or corrected, so its recovered dollars start low and rise.")
 
@@ -105,8 +104,8 @@ if ctx:
             for r in review.movers.to_dicts():
                 change = brief.format_delta("denied_dollars", r["change"], 0)
                 text = (f"**{r['dim_label']}: {r['label']}** {change} "
-                        f"({ui.fmt('denied_dollars', r['this_week'])} this week vs "
-                        f"{ui.fmt('denied_dollars', r['baseline_avg'])} a week on average)")
+                        f"({ut.fmt('denied_dollars', r['this_week'])} this week vs "
+                        f"{ut.fmt('denied_dollars', r['baseline_avg'])} a week on average)")
                 c1, c2 = st.columns([3, 1])
                 c1.markdown((":red[:material/trending_up:] " if r["change"] > 0 else ":green[:material/trending_down:] ")
                             + text)
@@ -120,18 +119,18 @@ if ctx:
                     ui.page_link("payer_drilldown", "Open the payers behind it", ctx, container=c2,
                                  date_from=week_start, date_to=week_end, root_cause=[r["value"]])
             show = review.movers.select("dim_label", "label", "this_week", "baseline_avg", "change")
-            ui.export_buttons(show, f"movers-{review.week}", "wr-movers")
+            ut.export_buttons(show, f"movers-{review.week}", "wr-movers")
 
         # ------------------------------------------------------------ the weekly table and the brief
         st.subheader("The 13 weeks")
         table = review.trend.drop("week_start").select(
             ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"]
         ).reverse()                                                     # the week under review first
-        ui.dataframe(table,
+        ut.dataframe(table,
                      column_config={"week": st.column_config.TextColumn("Week", pinned=True)}
-                     | {k: ui.kpi_column(k) for k in brief.REVIEW_KPIS + ["claims_adjudicated", "claims_denied",
+                     | {k: ut.kpi_column(k) for k in brief.REVIEW_KPIS + ["claims_adjudicated", "claims_denied",
                                                                           "billed_dollars"]})
-        ui.export_buttons(table, f"weekly-review-{review.week}", "wr-weeks")
+        ut.export_buttons(table, f"weekly-review-{review.week}", "wr-weeks")
 
         def _brief_html(version=ctx.version, scope_key=ctx.scope.cache_key, filters=ctx.filters,
                         week=review.week, rework=cost, text=ui.filters_text(ctx)) -> bytes:
@@ -139,6 +138,6 @@ if ctx:
 
         st.download_button("Download the one-page brief (HTML)", _brief_html, f"weekly-brief-{review.week}.html",
                            "text/html", key="wr-brief", icon=":material/description:",
-                           on_click=ui.audit_export(f"weekly-brief-{review.week}", "html", 1),
+                           on_click=ui_access.audit_export(f"weekly-brief-{review.week}", "html", 1),
                            help="The same numbers and charts as this page, in one self-contained HTML file "
                                 "(also: `python -m warehouse brief --week " + review.week + "`).")

@@ -3,7 +3,7 @@ and what working it is expected to recover, ranked; denials past their deadline 
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua
+from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse.queue import SMOOTHING_APPEALS
 from warehouse.scope import ClaimLevelDenied
 
@@ -33,7 +33,7 @@ if ctx:
         with st.spinner("Ranking the open denials ..."):
             # the tiles' totals and the top of both lists from one pass over the queue
             tot, live, lost = ua.call(ctx, "queue.queue_page", as_of=ctx.as_of, due_days=DUE_SOON_DAYS,
-                                      limit=ui.LIST_ROWS, **values)
+                                      limit=ut.LIST_ROWS, **values)
     except ClaimLevelDenied as exc:
         st.warning(f"{exc} The work queue lists claims, so it is not available to your role; the Root causes, "
                    "Appeals and A/R pages show the totals.")
@@ -99,14 +99,14 @@ if ctx:
                     st.info("Nothing to work: no open denial with a deadline ahead for these filters.")
                     continue
             # a lost denial has no recovery to expect and no days left: how long ago its deadline passed
-            ui.table(shown, key=key, column_config=cfg | {
+            ut.table(shown, key=key, column_config=cfg | {
                 "expected_recovery": None, "priority": None,
                 "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")}
                 if lost_list else cfg)
             if total <= shown.height:
-                ui.export_buttons(shown, name, f"{key}-x")
+                ut.export_buttons(shown, name, f"{key}-x")
                 continue
-            # a long queue: the first ui.LIST_ROWS are drawn; the whole list is read only for a download
+            # a long queue: the first ut.LIST_ROWS are drawn; the whole list is read only for a download
             st.caption(f"The first {shown.height:,} of {total:,} by rank; the downloads hold all {total:,}.")
             wanted = f"{key}-all"
             fingerprint = repr((ctx.version, ctx.scope.cache_key, str(ctx.as_of), sorted(values.items())))
@@ -115,6 +115,6 @@ if ctx:
                           on_click=lambda k=wanted, f=fingerprint: st.session_state.__setitem__(k, f))
             else:
                 full = order(ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=lost_list, **values))
-                ui.export_buttons(full, name, f"{key}-x")
+                ut.export_buttons(full, name, f"{key}-x")
         st.caption("Same list for automation: `python -m warehouse queue --db PATH --format csv` "
                    "(with --team, --site, --payer, --status, --as-of).")

@@ -257,6 +257,10 @@ WAREHOUSE_MODULES = ("warehouse.query", "warehouse.catalog", "warehouse.claims",
                      "warehouse.action", "warehouse.queue", "warehouse.quality", "warehouse.brief")
 
 
+# the pages' shared modules: their Streamlit-cached functions are the cache layer a page's data goes through
+PAGE_MODULES = ("pages.ui_base", "pages.ui_access", "pages.ui_tables", "pages.ui", "pages.ui_action")
+
+
 def _is_cached(val) -> bool:
     return type(val).__module__.startswith("streamlit.runtime.caching")
 
@@ -264,11 +268,11 @@ def _is_cached(val) -> bool:
 def instrument(rec: Recorder) -> None:
     """Monkeypatch the warehouse entry points where they are defined AND wherever pages/ui (and the
     warehouse modules themselves) imported them by name; wrap every Streamlit-cached function of
-    pages.ui / pages.ui_action (the cache layer) and ui.connection, and every entry of the pages'
-    call tables (ui.WAREHOUSE_CALLS, ui_action.CALLS)."""
+    the pages' shared modules (PAGE_MODULES: the cache layer) and ui_base.connection, and every entry of
+    the pages' call tables (ui.WAREHOUSE_CALLS, ui_action.CALLS)."""
     import importlib
     import inspect
-    for m in WAREHOUSE_MODULES + ("pages.ui", "pages.ui_action"):
+    for m in WAREHOUSE_MODULES + PAGE_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(m)
     targets = {}                         # id(original) -> (qualified name, wrapper)
@@ -284,7 +288,7 @@ def instrument(rec: Recorder) -> None:
                 continue
             name = f"{m.split('.', 1)[1]}.{attr}"
             targets[id(fn)] = (name, rec.wrap(name, fn))
-    for m in ("pages.ui", "pages.ui_action"):
+    for m in PAGE_MODULES:
         mod = sys.modules.get(m)
         if mod is None:
             continue
@@ -292,7 +296,7 @@ def instrument(rec: Recorder) -> None:
         for attr, val in list(vars(mod).items()):
             if attr == "_workbook":           # an export being written, not the page's data
                 continue
-            if _is_cached(val) and callable(val) or (m == "pages.ui" and attr == "connection"):
+            if _is_cached(val) and callable(val) or (m == "pages.ui_base" and attr == "connection"):
                 targets[id(val)] = (f"ui.{short}.{attr}", rec.wrap(f"ui.{short}.{attr}", val))
     for modname, mod in list(sys.modules.items()):
         if not (modname.startswith("warehouse") or modname.startswith("pages")) or mod is None:

@@ -207,7 +207,7 @@ def kpi_cli(db, *args) -> list[dict]:
 
 
 def displayed(key: str, value):
-    """A KPI value as a page's table holds it: rounded to what the table shows (pages.ui.dataframe):
+    """A KPI value as a page's table holds it: rounded to what the table shows (pages.ui_tables.dataframe):
     rates to 0.1 point (0.571), KPI dollars whole; counts and other units as they are."""
     from warehouse.metrics import KPIS
     if value is None or key not in KPIS:

@@ -114,7 +114,7 @@ def test_filter_changes_a_number_and_survives_reload(page, server, db):
     mon, sun = periods.last_complete_week(latest_remit_date(con))
     by_site = {r["site_name"]: r for r in kpi(db, "--by", "site", "--from", str(mon), "--to", str(sun))}
     total = kpi(db, "--from", str(mon), "--to", str(sun))[0]
-    from pages.ui import fmt
+    from pages.ui_tables import fmt
     # a site whose denial rate differs from the total's, so the change shows
     name = next(n for n, r in sorted(by_site.items()) if fmt("denial_rate", r["denial_rate"]) !=
                 fmt("denial_rate", total["denial_rate"]) and r["claims_adjudicated"])

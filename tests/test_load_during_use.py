@@ -169,7 +169,7 @@ def shown(pg) -> tuple[str, str, str]:
 
 
 def test_a_load_while_a_session_is_open(browser, warehouse):
-    from pages.ui import fmt
+    from pages.ui_tables import fmt
     db, new_files = warehouse
     old_week, old = expected(db)
     with streamlit_server(db) as url:

@@ -193,10 +193,10 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
 
 
 def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
-    """A queue longer than ui.LIST_ROWS draws its first rows by rank; the tiles count every denial;
+    """A queue longer than ui_tables.LIST_ROWS draws its first rows by rank; the tiles count every denial;
     "Prepare downloads" reads the whole list and the CSV holds all of it."""
-    from pages import ui
-    monkeypatch.setattr(ui, "LIST_ROWS", 1)
+    from pages import ui_tables
+    monkeypatch.setattr(ui_tables, "LIST_ROWS", 1)
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
     assert metrics(at)["Open denied dollars in the queue"] == "$220"          # C7 $120 + C2 $100
@@ -214,12 +214,11 @@ def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
 
 
 def test_work_queue_viewer_sees_a_message(monkeypatch, core_db):
-    from pages import ui
+    from pages import ui_access
+    from warehouse.access import User
     viewer_scope = Scope.sites({"S1", "S2"}, claim_level=False)
-    monkeypatch.setattr(ui, "current_scope", lambda *a, **k: viewer_scope)
-    if hasattr(ui, "viewer"):                  # with sign-in (docs/access.md): a signed-in viewer
-        from warehouse.access import User
-        monkeypatch.setattr(ui, "viewer", lambda *a, **k: User("vic", "Vic", "viewer", frozenset({"S1", "S2"})))
+    monkeypatch.setattr(ui_access, "current_scope", lambda *a, **k: viewer_scope)
+    monkeypatch.setattr(ui_access, "viewer", lambda *a, **k: User("vic", "Vic", "viewer", frozenset({"S1", "S2"})))
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     assert not at.exception and not at.dataframe
     assert any("totals only" in w.value for w in at.warning)
@@ -244,8 +243,8 @@ def test_data_quality_equals_functions(monkeypatch, core_db):
 def test_large_table_prepares_excel_on_request(monkeypatch, core_db):
     """Above EAGER_EXCEL_ROWS the page shows "Prepare Excel" instead of writing the workbook on
     every view; its click builds it for exactly these rows and the Excel download appears."""
-    from pages import ui
-    monkeypatch.setattr(ui, "EAGER_EXCEL_ROWS", 0)           # every table counts as large here
+    from pages import ui_tables
+    monkeypatch.setattr(ui_tables, "EAGER_EXCEL_ROWS", 0)           # every table counts as large here
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731
     assert any("wq-live-x-csv" in i for i in ids()) and not any("wq-live-x-xlsx" in i for i in ids())

@@ -17,7 +17,7 @@ RANGE = periods.preset_range("last_13_weeks", AS_OF)     # the pages' default da
 
 
 def fmt(key, value):
-    from pages.ui import fmt as ui_fmt
+    from pages.ui_tables import fmt as ui_fmt
     return ui_fmt(key, value)
 
 
@@ -180,7 +180,7 @@ def test_table_headers_use_the_fields_words(monkeypatch, core_db):
     labels = {k: v.get("label") for k, v in json.loads(table.proto.columns).items()}
     assert labels["claim_id"] == "Claim ID" and labels["rendering_npi"] == "Rendering NPI"
     assert labels["dos"] == "Date of service" and labels["initial_adjudication_date"] == "Initial adjudication date"
-    from pages.ui import header
+    from pages.ui_tables import header
     assert [header(c) for c in ("carc", "denied_rarcs", "ar_days", "payer_id")] == ["CARC", "Denied RARCs", "A/R days", "Payer ID"]
 
 
@@ -198,7 +198,7 @@ def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     assert cols["root_cause"]["label"] == "Root cause" and cols["root_cause"]["pinned"] is True
     teams = {o["value"]: o["label"] for o in cols["owner_team"]["type_config"]["options"]}
     assert teams["billing"] == "Billing" and cols["owner_team"]["help"].startswith("The team")
-    from pages.ui import value_label
+    from pages.ui_tables import value_label
     assert (value_label("soft_hard", "none"), value_label("sub_cause", "none_on_file"), value_label("stage", "back_end"),
             value_label("owner_team", "clinical_documentation")) == ("—", "None on file", "Back end", "Clinical documentation")
 
@@ -207,12 +207,12 @@ def test_tables_round_to_what_they_show():
     """Streamlit cuts a number to its column's step (12.48% would read 12.4%, $7,414.61 $7,414): the
     pages' tables round first, so they agree with the tiles and captions (f"{x:.1%}", "${x:,.0f}")."""
     import polars as pl
-    from pages import ui
+    from pages import ui_tables as ut
     frame = pl.DataFrame({"denial_rate": [288 / 2308, 0.381], "denied_dollars": [7414.61, 10.5],
                           "claims": [3, 4], "billed": [12.345, 1.0]})
-    config = {"denial_rate": ui.kpi_column("denial_rate"), "denied_dollars": ui.kpi_column("denied_dollars"),
-              "claims": ui.kpi_column("claims_adjudicated")}
-    shown = ui.shown_rounded(frame, config)
+    config = {"denial_rate": ut.kpi_column("denial_rate"), "denied_dollars": ut.kpi_column("denied_dollars"),
+              "claims": ut.kpi_column("claims_adjudicated")}
+    shown = ut.shown_rounded(frame, config)
     assert shown["denial_rate"].to_list() == [0.125, 0.381] and f"{288 / 2308:.1%}" == "12.5%"
     assert shown["denied_dollars"].to_list() == [7415.0, 10.0]          # half to even, as f"{10.5:,.0f}"
     assert shown["claims"].to_list() == [3, 4] and shown["billed"].to_list() == [12.345, 1.0]   # no step: as is

@@ -160,7 +160,7 @@ def kpi_cli(db, *args) -> list[dict]:
 
 @pytest.mark.parametrize("user", ["sam", "vic"])
 def test_scoped_numbers_equal_the_kpi_command(monkeypatch, db, user):
-    from pages.ui import fmt
+    from pages.ui_tables import fmt
     from warehouse.metrics import KPIS
     at = app(monkeypatch, db, user)                                     # the Overview: last complete week
     expected = kpi_cli(db, "--from", W20[0], "--to", W20[1], "--user", user)[0]
@@ -297,6 +297,6 @@ def test_demo_mode_only_with_demo_loads_and_no_users(monkeypatch, demo_only, db)
 
 
 def test_demo_mode_not_with_an_auth_section(monkeypatch, demo_only):
-    monkeypatch.setattr("pages.ui.auth_settings", lambda: {"client_id": "x"})
+    monkeypatch.setattr("pages.ui_access.auth_settings", lambda: {"client_id": "x"})
     at = app(monkeypatch, demo_only)
     assert at.title[0].value == "Denial analytics: sign in" and not at.metric
