@@ -25,17 +25,9 @@ def fmt(kpi_key: str, value) -> str:
 
 
 def parts_text(kpi_key: str, row: dict) -> str:
-    k = KPIS[kpi_key]
-    if k.denominator is None:
-        return ""
-    num, den = row.get(f"{kpi_key}__num"), row.get(f"{kpi_key}__den")
-    if num is None or den is None:
-        return ""
-    money = k.parts_unit == "dollars"
-    f = (lambda x: f"${x:,.0f}") if money else (lambda x: f"{x:,.0f}")
-    if k.key == "ar_days":
-        return f"{f(num)} A/R ÷ ({f(den)} charges in 90 days ÷ 90)"
-    return f"{f(num)} of {f(den)}" + ("" if money else f" {k.parts_unit}")
+    """'312 of 2,410 claims' under a ratio KPI: the brief's wording (warehouse.brief.parts), so the
+    page and the one-page brief say it the same way."""
+    return _brief.parts(kpi_key, row)
 
 
 def definition(kpi_key: str, row: dict | None = None) -> str:
