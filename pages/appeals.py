@@ -25,15 +25,21 @@ if ctx:
         ui.kpi_tile(cols[i], key, tot, key=f"ap-{key}")
     ua.tile(cols[4], "Days to appeal", "—" if t.get("median_days_denial_to_appeal") is None
             else f"{t['median_days_denial_to_appeal']:.0f} days", key="ap-to-appeal",
-            help="Median over the appeals filed in the date range of (appeal filed date − the claim's initial "
-                 "adjudication date).", caption=f"median; {t.get('appeals_filed') or 0:,} appeals filed in the range")
+            help="Median over the appeals filed in the date range (date-of-service basis: the appeals of the claims "
+                 "served in it) of (appeal filed date − the claim's initial adjudication date).",
+            caption=f"median; {t.get('appeals_filed') or 0:,} appeals "
+                    + ("of these claims" if ctx.filters.basis == "service" else "filed in the range"))
     ua.tile(cols[5], "Days to decision", "—" if t.get("median_days_to_decision") is None
             else f"{t['median_days_to_decision']:.0f} days", key="ap-to-decision",
             help="Median over the decided appeals filed in the date range of (decision date − filed date).",
             caption=f"median; {t.get('appeals_pending') or 0:,} still pending")
-    st.caption("Appeal rate and recovered dollars: claims initially denied in the range. Appeal win ratio and appeals "
-               "decided: appeals decided in the range. The tables below follow the appeals filed in the range "
-               "(their outcome so far), so a recent range can show wins the tiles place in a later week.")
+    if ctx.filters.basis == "service":
+        st.caption("Date-of-service basis: every number on this page is about the claims with a date of service in "
+                   "the range: their denials, and their appeals whenever filed or decided.")
+    else:
+        st.caption("Appeal rate and recovered dollars: claims initially denied in the range. Appeal win ratio and "
+                   "appeals decided: appeals decided in the range. The tables below follow the appeals filed in the "
+                   "range (their outcome so far), so a recent range can show wins the tiles place in a later week.")
 
     # ------------------------------------------------------------ win ratio by payer, cause, level
     st.subheader("Who wins appeals, for what")
@@ -76,7 +82,9 @@ if ctx:
             with c2:
                 cfg = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
                        # the tiles count appeals decided in the range; this table the appeals filed in it
-                       "appeal_win_ratio": ut.kpi_column("appeal_win_ratio", "Win ratio (appeals filed in range)"),
+                       "appeal_win_ratio": ut.kpi_column("appeal_win_ratio", "Win ratio (appeals of these claims)"
+                                                         if ctx.filters.basis == "service" else
+                                                         "Win ratio (appeals filed in range)"),
                        "appeal_rate": ut.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
                            "Recovered on appeal", format="dollar", step=1, help="Amounts recovered by the appeals won."),

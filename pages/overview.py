@@ -1,6 +1,7 @@
 """Overview: the last complete week's headline KPIs, week over week, with 13-week trends."""
 import datetime as dt
 
+import polars as pl
 import streamlit as st
 
 from pages import ui, ui_tables as ut
@@ -15,10 +16,15 @@ ctx = ui.start("Overview", "The last complete week against the week before, with
 if ctx:
     end = ctx.filters.date_to or ctx.as_of
     week_start, week_end = periods.last_complete_week(min(end, ctx.as_of))
-    trend_from = week_start - dt.timedelta(weeks=12)
-    flt = ctx.filters.__class__(ctx.filters.values, trend_from, week_end, ctx.filters.basis)
+    # the 13 weeks shown, and the 13 before the week for its thin-week average (as the weekly review)
+    base = brief.baseline_weeks(week_start, ctx.first)
+    flt = ctx.filters.__class__(ctx.filters.values, week_start - dt.timedelta(weeks=brief.BASELINE_WEEKS),
+                                week_end, ctx.filters.basis)
     with st.spinner("Computing KPIs ..."):
-        weekly = ctx.kpis(by=("week",), filters=flt)
+        weekly_all = ctx.kpis(by=("week",), filters=flt)
+    shown_weeks = {w for w, _ in brief.week_labels(week_start, brief.TREND_WEEKS)}
+    weekly = weekly_all.filter(pl.col("week").is_in(list(shown_weeks)))
+    claims_by_week = dict(zip(weekly_all["week"].to_list(), weekly_all["claims_adjudicated"].to_list()))
     label = periods.week_label(week_start)
     st.subheader(f"Week {label} ({week_start:%d %b} – {week_end:%d %b %Y})")
     st.caption("The Overview always shows a week and the 13 weeks up to it: the last complete week before the "
@@ -30,9 +36,8 @@ if ctx:
     else:
         this = rows[label]
         prev = rows.get(periods.week_label(week_start - dt.timedelta(weeks=1)))
-        earlier = [r.get("claims_adjudicated") or 0 for w, r in rows.items() if w < label]
-        thin = brief.thin_note(label, this.get("claims_adjudicated"), sum(earlier) / 12 if earlier else None,
-                               ctx.filters.basis)
+        average = sum(claims_by_week.get(w) or 0 for w, _ in base) / len(base) if base else None
+        thin = brief.thin_note(label, this.get("claims_adjudicated"), average, ctx.filters.basis)
         if thin:
             st.warning(thin, icon=":material/hourglass_top:")
         cols = st.columns(4)

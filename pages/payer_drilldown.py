@@ -26,7 +26,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
     mods = f2.multiselect("Modifier", modifiers, key="modifier", bind="query-params", placeholder="All")
     carc_opts = sorted(set(carcs["code"].to_list())) if carcs.height else []
     carc = f3.multiselect("Denial CARC", carc_opts, key="carc", bind="query-params", placeholder="All",
-                          help="The reason code of a denied line's largest denial adjustment.")
+                          help="The reason code of a denied line's largest denial adjustment (the code the "
+                               "line's root cause comes from). The top-codes table below counts a code wherever it "
+                               "appears among a claim's denial adjustments, so it can count more claims.")
     search = f4.text_input("Search", key="q", bind="query-params", placeholder="claim id, patient pseudonym, CARC")
     denied_only = f5.toggle("Denied only", value=True, key="denied_only", bind="query-params")
     values = dict(ctx.filters.as_dict())
@@ -45,6 +47,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
     else:
         st.caption(f"{claims.height:,} of {total:,} claims" + (f" (the first {LIST_LIMIT:,} by denied dollars)"
                                                                  if total > claims.height else "")
+                   + (". With a procedure code or modifier and 'Denied only': the claims whose line with it was "
+                      "denied" if (proc or mods) and denied_only else "")
                    + ". Sort by clicking a column header; select a row to open the claim below.")
         claim_ids = claims["claim_id"].to_list()
 
@@ -287,7 +291,10 @@ if ctx:
                         "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
                     "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
                     "claims": st.column_config.NumberColumn("Claims", help="Claims whose initial adjudication "
-                                                            "carries this denial adjustment."),
+                                                            "carries this denial adjustment, as any of its "
+                                                            "adjustments. The claim list's Denial CARC filter keeps "
+                                                            "a claim only where the code is a denied line's largest "
+                                                            "denial adjustment (its cause), so it can list fewer."),
                     "dollars": st.column_config.NumberColumn("Adjusted $", format="dollar", step=1,
                                                              help="Sum of the adjustment amounts with this code.")})
                 ut.export_buttons(carcs, "top-carc", "pd-carc-x")
@@ -354,7 +361,9 @@ if ctx:
             ui.chart(fig, key="pd-proc", on_select=_pick_code)
             st.caption(f"Denial rate per payer and procedure code with modifier (a line with several modifiers counts "
                        f"under each); the {min(MATRIX_MAX, len(top))} codes with the most denied dollars. Click a cell "
-                       "to list its claims below.")
+                       "to list its claims below: with 'Denied only', the claims whose line with that code was denied "
+                       "(the cell's count). The list's denied dollars are each claim's whole denied amount; the cell "
+                       "counts the charges of the denied lines with the code only.")
             ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
 
         if ctx.scope.claim_level:

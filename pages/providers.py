@@ -10,7 +10,7 @@ from warehouse.metrics import KPIS
 
 CARD_KPIS = ["claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate"]
 PER_100 = {"medical_necessity": "Medical-necessity denials per 100 claims",
-           "missing_information": "Documentation denials per 100 claims"}
+           "missing_information": "Missing-information denials per 100 claims"}
 WATCHED_MODIFIERS = ["25", "59", "24", "57", "58", "78", "79"]
 SIGNAL_COLOURS = {"within limits": "#57606a", "better (95%)": "#2da44e", "better (99.8%)": "#1a7f37",
                   "worse (95%)": "#d4a72c", "worse (99.8%)": "#cf222e", "no volume": "#afb8c1"}
@@ -57,10 +57,11 @@ if ctx:
                    help="Claims initially denied with root cause medical_necessity × 100 / claims adjudicated."),
                "medical_necessity_denied": st.column_config.NumberColumn("Med. necessity denials", format="%d"),
                "missing_information_per_100": st.column_config.NumberColumn(
-                   "Documentation / 100 claims", format="%.1f",
-                   help="Claims initially denied with root cause missing_information (documentation) × 100 / "
-                        "claims adjudicated."),
-               "missing_information_denied": st.column_config.NumberColumn("Documentation denials", format="%d")}
+                   "Missing info / 100 claims", format="%.1f",
+                   help="Claims initially denied with root cause missing information × 100 / claims adjudicated: "
+                        "missing or wrong claim data, provider identifiers, and records or attachments the payer "
+                        "needed (documentation is one of its sub-causes; the Root causes page splits them)."),
+               "missing_information_denied": st.column_config.NumberColumn("Missing-info denials", format="%d")}
         ut.table(show, key="pv-card", column_config=cfg)
         st.caption("Sorted by denied dollars. Coloured pills: benchmark band of the KPI to their left.")
         ut.export_buttons(ut.for_export(show), "provider-scorecard", "pv-card-x")
@@ -158,7 +159,8 @@ if ctx:
             ui.chart(fig, key="pv-mods", on_select=_pick_cell)
             st.caption("Denial rate per modifier and payer at line grain: a claim counts under every modifier it "
                        "has a line with, so the rows do not add up to the claim total. (none): lines without a "
-                       "modifier, the baseline. Click a cell to list its claims.")
+                       "modifier, the baseline. Click a cell to list its claims: those whose line with the modifier "
+                       "was denied (the cell's count); the list's denied dollars are each claim's whole denied amount.")
             mt = mods.select("modifier", "payer", "payer_name", "claims_adjudicated", "denial_rate",
                              "denial_rate__num", "denial_rate__den", "denied_dollars")
             with st.expander("The table behind the matrix"):
@@ -171,5 +173,5 @@ if ctx:
                                  format_func=lambda p: pnames.get(p, p))
             f = ua.with_values(ctx.filters, modifier=[mod], payer=[payer] if payer != "(all payers)" else
                                ctx.filters.as_dict().get("payer"))
-            ua.claim_table(ctx, f, "pv-claims", f"Denied claims with a modifier {mod} line"
+            ua.claim_table(ctx, f, "pv-claims", f"Claims whose modifier {mod} line was denied"
                            + (f", {pnames.get(payer, payer)}" if payer != "(all payers)" else ""))

@@ -53,7 +53,8 @@ if ctx:
         # ------------------------------------------------------------ 13-week trends
         st.subheader("13-week trends")
         st.caption("Shaded: the benchmark bands (green good, amber typical, red concern); dashed: the 13-week "
-                   "average. Click a week to make it the week under review.")
+                   "average (the 13 weeks *before* the week under review). The lines end with the week under "
+                   "review. Click a week to make it the week under review.")
         for i, key in enumerate(brief.REVIEW_KPIS):
             if i % 4 == 0:
                 tcols = st.columns(4)
@@ -122,7 +123,9 @@ if ctx:
             ut.export_buttons(show, f"movers-{review.week}", "wr-movers")
 
         # ------------------------------------------------------------ the weekly table and the brief
-        st.subheader("The 13 weeks")
+        st.subheader(f"The 13 weeks to {review.week}")
+        st.caption(f"{review.trend['week'][0]} – {review.week}, the week under review included; the 13-week "
+                   "average on the tiles is over the 13 weeks before it, so it is not this table's average.")
         table = review.trend.drop("week_start").select(
             ["week"] + [k for k in brief.REVIEW_KPIS] + ["claims_adjudicated", "claims_denied", "billed_dollars"]
         ).reverse()                                                     # the week under review first

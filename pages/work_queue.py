@@ -45,7 +45,8 @@ if ctx:
         live, lost = order(live), order(lost)
         t = st.columns(4)
         ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
-                help="Denied − recovered − written off, per open denial whose deadline has not passed.",
+                help="Open denied dollars (denied − the contractual write-downs on the denied lines − recovered − "
+                     "written off, never below 0 per claim), per open denial whose deadline has not passed.",
                 caption=f"{tot['live_denials']:,} open denials")
         ua.tile(t[1], "Expected recovery", ua.money(tot["live_expected"]), key="wq-expected",
                 help="Sum over the live denials of open denied dollars × the smoothed historical appeal win ratio "

@@ -24,6 +24,23 @@ def test_appeal_timing(core_db):
     assert r["median_days_to_decision"] == 4           # A1 5, A3 3 days
 
 
+def test_appeal_timing_follows_the_date_basis(core_db):
+    """The range keeps the appeals filed in it, or on the date-of-service basis the appeals of the
+    claims served in it, as the appeal KPIs do: A1 (C1, served 05-04, filed 05-15, won), A2 (C2,
+    served 05-04, filed 05-16, pending), A3 (C6, served 05-06, filed 05-16, lost)."""
+    con = connect(core_db)
+
+    def row(date_from, date_to, basis):
+        frame = action.appeal_timing(con, scope=ALL, filters=Filters.make(date_from=date_from, date_to=date_to,
+                                                                          basis=basis))
+        r = frame.to_dicts()[0] if frame.height else {}
+        return tuple(r.get(k) for k in ("appeals_filed", "appeals_decided", "appeals_won"))
+    assert row("2026-05-05", "2026-05-31", "adjudication") == (3, 2, 1)      # all three filed 05-15/16
+    assert row("2026-05-05", "2026-05-31", "service") == (1, 1, 0)           # C6 only, served 05-06
+    assert row("2026-05-04", "2026-05-04", "service") == (2, 1, 1)           # C1 and C2
+    assert row("2026-05-04", "2026-05-04", "adjudication") == (None, None, None)   # none filed that day
+
+
 def test_leakage_never_worked(core_db):
     rows = {r["site"]: r for r in action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 6, 30)).to_dicts()}
     assert (rows["S1"]["denied_claims"], rows["S1"]["never_worked_claims"], rows["S1"]["never_worked_dollars"]) == (4, 1, 120)

@@ -110,6 +110,19 @@ def test_every_root_cause_has_its_own_colour(con):
     assert shown and shown == {c: colours[c] for c in shown}
 
 
+def test_the_weeks_a_week_is_compared_with():
+    """The '13-week average' of a week (the weekly review's baseline, the Overview's and the weekly
+    review's thin-week note): the 13 weeks before it that reach into the data, so the Overview and
+    the weekly review average the same weeks."""
+    w21 = dt.date(2026, 5, 18)
+    assert brief.baseline_weeks(w21, dt.date(2026, 5, 11)) == [("2026-W20", dt.date(2026, 5, 11))]
+    assert brief.baseline_weeks(w21, dt.date(2026, 5, 10)) == [("2026-W19", dt.date(2026, 5, 4)),
+                                                               ("2026-W20", dt.date(2026, 5, 11))]
+    assert brief.baseline_weeks(w21, None) == []
+    long = brief.baseline_weeks(w21, dt.date(2025, 1, 1))
+    assert len(long) == 13 and long[0] == ("2026-W08", dt.date(2026, 2, 16)) and long[-1][0] == "2026-W20"
+
+
 def test_a_thin_week_is_flagged(con):
     """Under half the 13-week average of claims adjudicated: W21 has none against W20's 11; W20 has no
     earlier week to compare with, so no note."""

@@ -55,6 +55,22 @@ def test_list_filters_mean_what_they_mean_for_kpis(con, values, expected):
     assert sorted(ids(frame)) == expected
 
 
+def test_denied_claims_of_a_code_are_those_whose_line_with_it_was_denied(con):
+    """A payer x procedure (or modifier) cell counts a claim as denied for that code when the line
+    with the code was denied; its 'list the claims' must list the same claims. C1's 99213-25 line
+    was paid (C1 was denied on its 20610 line), C9's 99214-25 line was denied; of the 99213 lines
+    only C7's was denied (C1's was paid)."""
+    week = Filters.make(**W20)
+    by_modifier = Filters.make({"modifier": ["25"]}, **W20)
+    assert sorted(ids(claims.claim_list(con, scope=ALL, filters=by_modifier))) == ["C1", "C9"]   # any line
+    assert ids(claims.claim_list(con, scope=ALL, filters=by_modifier, denied_only=True)) == ["C9"]
+    assert claims.claim_page(con, scope=ALL, filters=by_modifier, denied_only=True)[1] == 1
+    assert claims.claim_count(con, scope=ALL, filters=by_modifier, denied_only=True) == 1
+    by_code = Filters.make({"procedure_code": ["99213"]}, **W20)
+    assert ids(claims.claim_list(con, scope=ALL, filters=by_code, denied_only=True)) == ["C7"]
+    assert claims.claim_count(con, scope=ALL, filters=week, denied_only=True) == 5             # no line filter
+
+
 def test_list_search_sort_basis_and_scope(con):
     assert sorted(ids(claims.claim_list(con, scope=ALL, search="c1"))) == ["C1", "C10", "C12"]
     assert ids(claims.claim_list(con, scope=ALL, search="197")) == ["C1"]          # the denial CARC

@@ -52,16 +52,19 @@ def _denied_in_range(q: _Sql, filters: Filters | None, alias: str = "") -> None:
 def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
                   by: str | None = None) -> pl.DataFrame:
     """Appeals by payer, root cause or level: filed, decided, won, win ratio, recovered dollars, and
-    median days from denial to appeal and from appeal to decision (grain of the input: one appeal)."""
+    median days from denial to appeal and from appeal to decision (grain of the input: one appeal).
+    The date range keeps the appeals filed in it, or, on the date-of-service basis, the appeals of
+    claims with a date of service in it (as the appeal KPIs on that basis)."""
     groups = {None: "'all'", "payer": "payer_id", "root_cause": "root_cause", "appeal_level": "appeal_level::VARCHAR",
               "site": "site_id"}
     if by not in groups:
         raise ValueError(f"by must be one of {list(groups)}")
     q = _where(scope, filters, "appeal")
+    col = "dos" if filters and filters.basis == "service" else "filed_date"
     if filters and filters.date_from:
-        q.add("filed_date >= ?", filters.date_from)
+        q.add(f"{col} >= ?", filters.date_from)
     if filters and filters.date_to:
-        q.add("filed_date <= ?", filters.date_to)
+        q.add(f"{col} <= ?", filters.date_to)
     sql = f"""
         SELECT {groups[by]} AS {by or 'slice'}, count(*) AS appeals_filed,
                count(*) FILTER (WHERE is_decided) AS appeals_decided, count(*) FILTER (WHERE is_won) AS appeals_won,

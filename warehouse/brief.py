@@ -67,6 +67,13 @@ def week_labels(last_monday: dt.date, n: int) -> list[tuple[str, dt.date]]:
     return [(periods.week_label(m), m) for m in (last_monday - dt.timedelta(weeks=i) for i in range(n - 1, -1, -1))]
 
 
+def baseline_weeks(week_start: dt.date, first: dt.date | None) -> list[tuple[str, dt.date]]:
+    """The weeks a week is compared with (its '13-week average'): the BASELINE_WEEKS weeks before
+    it that reach into the data (`first`: the first date of the data; None: no data, no weeks)."""
+    return [(w, m) for w, m in week_labels(week_start - dt.timedelta(weeks=1), BASELINE_WEEKS)
+            if first is not None and m + dt.timedelta(days=6) >= first]
+
+
 def _range(filters: Filters, start: dt.date, end: dt.date) -> Filters:
     return Filters(filters.values, start, end, filters.basis)
 
@@ -83,9 +90,8 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
     filters = filters or Filters()
     week_end = week_start + dt.timedelta(days=6)
     label = periods.week_label(week_start)
-    base = week_labels(week_start - dt.timedelta(weeks=1), BASELINE_WEEKS)
     first, last = catalog.data_span(con, scope=scope)
-    base = [(w, m) for w, m in base if first is not None and m + dt.timedelta(days=6) >= first]
+    base = baseline_weeks(week_start, first)
     window_start = week_start - dt.timedelta(weeks=BASELINE_WEEKS)
     window = _range(filters, window_start, week_end)
     as_of = as_of or last

@@ -10,6 +10,8 @@ mean for the KPIs (docs/metrics.md):
     own root cause (that of their largest denied line) has them, so they imply denied claims;
   - line attributes (procedure code, modifier, CARC) keep the claims with at least one line of the
     initial adjudication that has them (CARC: a denied line whose largest denial adjustment has it);
+    with `denied_only`, a line that has them *and was denied*: the claims a KPI sliced by that
+    procedure code or modifier counts as denied (a payer × procedure cell's "87 of 323 denied");
   - the date range applies to the basis date: initial adjudication (default) or date of service.
 
 Patients appear only as their pseudonym and masked member id: the warehouse holds no names.
@@ -61,8 +63,10 @@ class _Where:
         return " AND ".join(self.parts) if self.parts else "true"
 
 
-def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c", dates: bool = True) -> None:
-    """Scope, filters and the date range on m_claim (aliased `alias`)."""
+def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c", dates: bool = True,
+                 denied_lines: bool = False) -> None:
+    """Scope, filters and the date range on m_claim (aliased `alias`); `denied_lines`: a line
+    attribute keeps only claims whose line with it was denied."""
     frag, params = scope.sql(f"{alias}.site_id")
     w.add(frag, *params)
     line_filters = []
@@ -94,6 +98,8 @@ def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c",
                     *[str(v) for v in values])
         else:
             sub.add(f"list_contains(?::VARCHAR[], l.{DIMENSIONS[key].column})", list(values))
+        if denied_lines:
+            sub.add("l.is_denied")
         _claim_where(sub, scope=scope, filters=claim_only, alias="l", dates=dates)
         w.add(f"{alias}.claim_id IN (SELECT l.claim_id FROM m_line l WHERE {sub.sql()})", *sub.params)
 
@@ -124,7 +130,7 @@ def claim_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     w = _Where()
-    _claim_where(w, scope=scope, filters=filters)
+    _claim_where(w, scope=scope, filters=filters, denied_lines=denied_only)
     if denied_only:
         w.add("c.initially_denied")
     if search and search.strip():
@@ -180,7 +186,8 @@ def claim_list(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
                sort: str = "denied_dollars", descending: bool = True) -> pl.DataFrame:
     """The claims of a selection, one row per claim family (grain of m_claim), with names.
 
-    denied_only keeps initially denied claims; search matches part of the claim id, or the whole patient
+    denied_only keeps initially denied claims (with a line filter: those whose line with it was
+    denied); search matches part of the claim id, or the whole patient
     pseudonym, or the denial CARC. Sorted by `sort` (one of SORTS), then claim id. claim_page gives the
     same rows and the selection's size in one scan."""
     frame, _ = claim_page(con, scope=scope, filters=filters, limit=limit, denied_only=denied_only, search=search,
@@ -193,7 +200,7 @@ def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
     """How many claims (families) the selection holds, before any list limit."""
     scope.require_claim_level()
     w = _Where()
-    _claim_where(w, scope=scope, filters=filters or Filters())
+    _claim_where(w, scope=scope, filters=filters or Filters(), denied_lines=denied_only)
     if denied_only:
         w.add("c.initially_denied")
     # grain: one row (the count)
