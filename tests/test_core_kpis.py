@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from conftest import connect, run_cli
-from warehouse.metrics import KPI_FIELDS
+from conftest import connect, kpi_cli, run_cli
+from warehouse.metrics import KPI_FIELDS, KPIS
 from warehouse.query import Filters, kpis
 from warehouse.scope import Scope
 
@@ -181,6 +181,18 @@ def test_open_denied_dollars(con):
         {"C1": 0, "C2": 100, "C6": 0, "C7": 120, "C9": 0}   # C9: corrected claim paid 150 + CO-45 50
     r = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=["open_denied_dollars"]).to_dicts()[0]
     assert r["open_denied_dollars"] == 220
+
+
+def test_the_kpi_command_prints_any_kpi_of_the_registry(core_db):
+    """The default rows hold the headline KPIs (the issue's list); --kpis picks others, such as the
+    open denied dollars (C2 100 + C7 120 in W20, test_open_denied_dollars), or all of them."""
+    week = ["--from", "2026-05-11", "--to", "2026-05-17"]
+    assert "open_denied_dollars" not in kpi_cli(core_db, *week)[0]
+    assert kpi_cli(core_db, *week, "--kpis", "open_denied_dollars,denial_rate")[0]["open_denied_dollars"] == 220
+    every = kpi_cli(core_db, *week, "--kpis", "all")[0]
+    assert every["open_denied_dollars"] == 220 and all(k in every for k in KPIS)
+    bad = run_cli("warehouse", "kpi", "--db", str(core_db), "--kpis", "denial_rte")
+    assert bad.returncode == 2 and "unknown KPI denial_rte" in bad.stderr
 
 
 def test_ar_kpis_alone_by_week_and_site(con):

@@ -69,12 +69,20 @@ def _kpi(args) -> int:
     from warehouse.dimensions import UnknownDimension
     from warehouse.query import Filters, kpis
 
+    from warehouse.metrics import KPIS
+
     by = [b.strip() for b in args.by.split(",") if b.strip()] if args.by else []
+    keys = None                                   # the contract list (metrics.KPI_FIELDS)
+    if args.kpis:
+        keys = list(KPIS) if args.kpis.strip() == "all" else [k.strip() for k in args.kpis.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in KPIS]
+        if unknown or not keys:
+            raise CommandError(f"unknown KPI {', '.join(unknown) or repr(args.kpis)}: one of {', '.join(KPIS)}, or all")
     con, db = _open(args)
     scope = _scope(args, db)
     try:
         flt = Filters.make(_filter_values(args), args.date_from, args.date_to, args.basis)
-        frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of)
+        frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of, kpi_keys=keys)
     except (UnknownDimension, ValueError) as exc:
         raise CommandError(str(exc)) from None
     if not args.with_parts:
@@ -229,6 +237,8 @@ def main(argv=None) -> int:
     k.add_argument("--filter", action="append", metavar="DIM=V1,V2", help="keep only these values (repeatable)")
     k.add_argument("--format", choices=("json", "csv", "table"), default="table")
     k.add_argument("--with-parts", action="store_true", help="also print each ratio's numerator and denominator")
+    k.add_argument("--kpis", help="comma-separated KPI keys (docs/metrics.md), or 'all' for every KPI of the registry "
+                                  "(e.g. open_denied_dollars); default: the fifteen headline KPIs")
     k.add_argument("--user", help="compute within this user's access scope (default: all sites)")
     r = sub.add_parser("refresh", help="rebuild the models from the facts and the current taxonomy")
     r.add_argument("--db")
