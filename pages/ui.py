@@ -215,12 +215,12 @@ def filters_text(ctx: Context) -> str:
 # ------------------------------------------------------------------ KPI tiles coloured by band
 def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend: list | None = None,
          label: str | None = None) -> None:
+    """The Overview's KPI tile: a band dot in the label, value, delta vs the previous week, the
+    13-week trend line, the definition on hover and 'num of den' under it."""
     value = row.get(kpi_key)
     band = metrics.band_of(kpi_key, row)
-    delta = None
+    delta = _delta_text(kpi_key, value, previous)
     k = KPIS[kpi_key]
-    if previous is not None and value is not None and previous.get(kpi_key) is not None:
-        delta = _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")  # st.metric reads the sign
     container.metric(f"{BAND_ICONS[band] if k.benchmark else ''} {label or k.label}".strip(), fmt(kpi_key, value),
                      delta=delta, **_delta_style(kpi_key, delta),
                      help=definition(kpi_key, row), border=True,
@@ -240,9 +240,7 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     value = row.get(kpi_key)
     b = metrics.band_of(kpi_key, row)
     box = container.container(border=True, key=f"band-{(b or 'none').replace(' ', '-')}-{key or kpi_key}")
-    delta = None
-    if previous is not None and value is not None and previous.get(kpi_key) is not None:
-        delta = _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")  # st.metric reads the sign
+    delta = _delta_text(kpi_key, value, previous)
     help_text = definition(kpi_key, row)
     if baseline is not None:
         help_text += (f"\n\n13-week average: {fmt(kpi_key, baseline.get(kpi_key))}"
@@ -261,6 +259,14 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
                      f"({_brief.format_delta(kpi_key, value, baseline.get(kpi_key))})")
     if lines:
         box.caption(" · ".join(lines))
+
+
+def _delta_text(kpi_key: str, value, previous: dict | None) -> str | None:
+    """The change against `previous` as the brief writes it ('+2.1 pts', '−$120'), with an ASCII
+    minus, since st.metric reads the sign to draw its arrow; None when either value is missing."""
+    if previous is None or value is None or previous.get(kpi_key) is None:
+        return None
+    return _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")
 
 
 def _delta_style(kpi_key: str, delta: str | None) -> dict:
