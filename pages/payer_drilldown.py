@@ -104,13 +104,19 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                         help=KPIS["ar_balance"].definition)
             gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
                         - (c["open_denied_dollars"] or 0))
-            if (c["open_denied_dollars"] or 0) > 0 and gap >= 0.005:
-                st.caption(f"Open denied = denied − recovered − written off − ${gap:,.2f} of contractual write-downs "
-                           "(CO-45 and the like) on the denied lines: never collectible, and already out of the "
-                           "insurance balance (Adjudications tab).")
+            if gap >= 0.005:
+                st.caption(f"Denied ${c['denied_dollars'] or 0:,.2f} = recovered + written off + open denied + "
+                           f"${gap:,.2f} not counted as open: the contractual write-downs (CO-45 and the like) on the "
+                           "denied lines are never collectible, and a claim whose latest adjudication denies no line "
+                           "(a paid appeal, a corrected claim) has nothing open (Adjudications tab; docs/metrics.md, "
+                           "open denied dollars).")
             if c["initially_denied"]:
                 lbl = ut.value_label
-                st.markdown(f"Initially **denied**: {c['denied_lines']} line(s); root cause "
+                whole = (d["adjudication_lines"].filter((pl.col("adjudication_id") == c["initial_adjudication_id"])
+                                                         & (pl.col("line_number") == 0)).height > 0)
+                denied_what = ("the whole claim (the remit denied it at claim level, with no service lines)" if whole
+                               else f"{c['denied_lines']} line(s)")
+                st.markdown(f"Initially **denied**: {denied_what}; root cause "
                             f"**{lbl('root_cause', c['root_cause']) if c['root_cause'] else '—'}**"
                             f"{' / ' + lbl('sub_cause', c['sub_cause']) if c['sub_cause'] else ''} "
                             f"({lbl('stage', c['stage']) if c['stage'] else '—'}, "
@@ -131,10 +137,12 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                     aid = a["adjudication_id"]
                     tag = " · **initial adjudication**" if a["is_initial"] else (" · reversal" if a["is_reversal"] else "")
                     with st.container(border=True):
-                        st.markdown(f"**{a['remit_date']}** · status {a['claim_status']} "
+                        st.markdown(f"**{a['remit_date']}** · **{a['payer_name']}** · status {a['claim_status']} "
                                     f"({CLAIM_STATUS.get(a['claim_status'], 'other')}){tag} · charge "
                                     f"${a['claim_charge']:,.2f} · paid ${a['claim_paid']:,.2f} · patient "
                                     f"${a['patient_responsibility'] or 0:,.2f} · payer claim {a['payer_claim_number'] or '—'}")
+                        st.caption(f"Answers the submission with patient control number {a['patient_control_number']} "
+                                   f"· remit claim {a['remit_claim_id']}")
                         lines = d["adjudication_lines"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         adj = d["adjustments"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         rem = d["remarks"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
@@ -171,7 +179,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                     ui.chart(fig, key="pd-balance")
                     ut.table(bal)
                     st.caption("Insurance balance: charges − payer payments − patient responsibility − "
-                               "non-denial adjustments − write-offs (a denied balance stays until paid or written off).")
+                               "non-denial adjustments − write-offs (a denied balance stays until paid or written off). "
+                               "The patient's part stays while a remit forwards the claim to a secondary payer "
+                               "(status 19), and a re-adjudication replaces the earlier write-downs instead of adding "
+                               "to them (docs/metrics.md, A/R).")
                 else:
                     st.caption("No balance events.")
             detail_export = d["adjustments"].join(d["adjudications"].select("adjudication_id", "remit_date", "claim_status"),

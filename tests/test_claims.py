@@ -101,6 +101,8 @@ def test_claim_c1(con):
     adj = d["adjudications"]
     assert adj["remit_date"].to_list() == [D(2026, 5, 12), D(2026, 5, 21)]
     assert adj["is_initial"].to_list() == [True, False] and adj["claim_paid"].to_list() == [80.0, 200.0]
+    # which payer sent each remit and which submission it answers (its CLP01), as the card shows them
+    assert adj.select("payer_name", "patient_control_number").rows() == [("Acme Health", "C1")] * 2
     r1 = adj["adjudication_id"][0]
     assert c["initial_adjudication_id"] == r1 and "initial_seq" not in c   # shown and exported: the id, not the seq
     cas = d["adjustments"].filter(d["adjustments"]["adjudication_id"] == r1)

@@ -286,9 +286,10 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
     out["adjudications"] = q(f"""
         SELECT a.adjudication_id, a.remit_date, a.claim_status, a.claim_charge::DOUBLE AS claim_charge,
                a.claim_paid::DOUBLE AS claim_paid, a.patient_responsibility::DOUBLE AS patient_responsibility,
-               a.payer_id, a.payer_claim_number, a.trace_number, a.is_reversal, a.is_adjudication,
+               a.payer_id, coalesce(py.payer_name, a.payer_id) AS payer_name, a.patient_control_number,
+               a.remit_claim_id, a.payer_claim_number, a.trace_number, a.is_reversal, a.is_adjudication,
                coalesce(a.event_seq = ?, false) AS is_initial
-        FROM m_adjudication a
+        FROM m_adjudication a LEFT JOIN payer py ON py.payer_id = a.payer_id
         WHERE a.family_id = ? AND {scoped}
         ORDER BY a.remit_date, a.event_seq""", [initial_seq, family] + p)
     initial = out["adjudications"].filter(pl.col("is_initial"))["adjudication_id"]
