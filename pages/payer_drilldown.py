@@ -147,6 +147,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                         adj = d["adjustments"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         rem = d["remarks"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")
                         ut.table(lines)
+                        if adj.height and a["is_reversal"]:
+                            st.caption("A reversal repeats the adjustments it undoes with their signs flipped: these "
+                                       "rows cancel the earlier ones (a write-down undone puts its amount back in the "
+                                       "balance); they are not new denials.")
                         if adj.height:
                             ut.table(adj, column_config={
                                 "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
