@@ -4,10 +4,9 @@ import polars as pl
 import streamlit as st
 
 from pages import ui, ui_action as ua, ui_tables as ut
-from warehouse.queue import SMOOTHING_APPEALS
+from warehouse.queue import SMOOTHING_APPEALS, STATUSES
 from warehouse.scope import ClaimLevelDenied
 
-STATUSES = ["new", "appeal pending", "appeal lost", "corrected claim sent"]
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
 DUE_SOON_DAYS = 7
 SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "action", "deadline", "days_left", "open_denied_dollars",
@@ -22,9 +21,8 @@ if ctx:
     f1, f2 = st.columns(2)
     teams = f1.multiselect("Team", TEAMS, key="wq_team", bind="query-params", placeholder="All teams",
                            help="The team that owns the denial's root cause (taxonomy).")
-    statuses = f2.multiselect("Status", STATUSES, key="wq_status", bind="query-params", placeholder="All statuses",
-                              help="new: never worked; appeal pending; appeal lost (a next-level appeal may be "
-                                   "possible); corrected claim sent.")
+    statuses = f2.multiselect("Status", list(STATUSES), key="wq_status", bind="query-params", placeholder="All statuses",
+                              help="; ".join(f"{k}: {v}" for k, v in STATUSES.items()) + ".")
     # the sidebar's site, payer, provider and root cause narrow the queue the same way (in the warehouse)
     values = {"teams": tuple(teams) or None, "sites": flt.get("site"), "payers": flt.get("payer"),
               "statuses": tuple(statuses) or None, "providers": flt.get("provider"),

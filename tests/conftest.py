@@ -40,6 +40,19 @@ def core_db(tmp_path_factory) -> Path:
     return db
 
 
+def core_plus(tmp_path: Path, rows: dict[str, str]):
+    """The core fixture plus `rows` (file stem -> CSV lines), loaded into tmp_path/w.duckdb as core_db is
+    (a demo load: the app opens it without sign-in); a connection to it."""
+    src = tmp_path / "in"
+    shutil.copytree(FIXTURES / "core", src)
+    for name, text in rows.items():
+        path = src / f"{name}.csv"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + text + "\n")
+    db = tmp_path / "w.duckdb"
+    load(db, src, command="demo")
+    return connect(db)
+
+
 @pytest.fixture(scope="session")
 def empty_db(tmp_path_factory) -> Path:
     """A warehouse with the schema and models but no data."""

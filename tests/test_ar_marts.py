@@ -9,7 +9,7 @@ import re
 import polars as pl
 import pytest
 
-from conftest import ROOT, connect
+from conftest import ROOT, connect, core_plus
 from warehouse import action, query
 from warehouse.dimensions import DENIAL_KEYS, DIMENSIONS, LINE_KEYS, PERIOD_KEYS, period_end
 from warehouse.metrics import AR, CLAIM
@@ -258,20 +258,6 @@ def test_a_group_emptied_by_an_incremental_refresh_counts_as_no_row(core_db, tmp
     same(got["balance"], want["balance"].drop("period_start"), ["site"])
 
 
-def _core_plus(tmp_path, rows: dict[str, str]):
-    """The core fixture plus `rows` (file stem -> CSV lines), loaded; a connection to it."""
-    import shutil as _shutil
-    from conftest import FIXTURES, load
-    src = tmp_path / "in"
-    _shutil.copytree(FIXTURES / "core", src)
-    for name, text in rows.items():
-        path = src / f"{name}.csv"
-        path.write_text(path.read_text().rstrip("\n") + "\n" + text + "\n")
-    db = tmp_path / "w.duckdb"
-    load(db, src)
-    return connect(db)
-
-
 def _ar_at(con, claim_id: str, day: str):
     return con.sql("SELECT sum(amount) FROM m_ar_event WHERE claim_id = ? AND event_date <= ?",
                    params=[claim_id, day]).fetchall()[0][0]
@@ -283,7 +269,7 @@ def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path)
     moves them to the patient. Claim X1, $1,000 (the core fixture plus this claim): the primary (19)
     pays 600, CO-45 250, PR-1 150 -> A/R 150; the secondary (2) pays 100, OA-23 850 (the primary's
     part, never counted), PR-2 50 -> A/R 0. Taking the primary's PR off as well left -100."""
-    con = _core_plus(tmp_path, {
+    con = core_plus(tmp_path, {
         "claims": "X1,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
         "claim_lines": "X1,1,99214,,,1,1000.00,2026-05-04",
         "remits": "RX1,PAYB,TRN-B9,2026-05-12,X1,19,1000.00,600.00,150.00,PB-0099,\n"
@@ -302,7 +288,7 @@ def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
     alone: pays 150, CO-45 50 -> A/R 0 (line 2's first CO-45 50 added back; without it, -50). X3, the
     same first remit, then a reversal (22) of it and a new full remit (paid 230, CO-45 70): after a
     reversal nothing is added back (it undid R1 itself) -> 150, 300, 0."""
-    con = _core_plus(tmp_path, {
+    con = core_plus(tmp_path, {
         "claims": "X2,,1,,S1,1234567893,1111111112,PAYA,MRN-0097,ABC999999997,2026-05-04,,2026-05-05,300.00,11,\n"
                   "X3,,1,,S1,1234567893,1111111112,PAYA,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,300.00,11,",
         "claim_lines": "X2,1,99213,,,1,100.00,2026-05-04\nX2,2,20610,,,1,200.00,2026-05-04\n"
@@ -331,7 +317,7 @@ def test_open_denied_leaves_out_the_contractual_part_of_a_denied_line(tmp_path):
     $400 (contract) and CO-197 $600 (no authorization). Denied dollars are the line's charge ($1,000);
     what the payer could still pay is $600, which is also the claim's insurance balance, so open denied
     is $600, not $1,000. A $150 write-off of the denial leaves $450 open; the balance is then $450 too."""
-    con = _core_plus(tmp_path, {
+    con = core_plus(tmp_path, {
         "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
         "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
         "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
@@ -342,7 +328,7 @@ def test_open_denied_leaves_out_the_contractual_part_of_a_denied_line(tmp_path):
     assert row == [(True, 1000, 600)]
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 600
     con.close()
-    con = _core_plus(tmp_path / "wo", {
+    con = core_plus(tmp_path / "wo", {
         "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
         "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
         "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
@@ -352,3 +338,41 @@ def test_open_denied_leaves_out_the_contractual_part_of_a_denied_line(tmp_path):
     })
     assert con.sql("SELECT open_denied_dollars FROM m_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450
+
+
+def test_open_denied_counts_what_a_partly_won_appeal_still_denies(tmp_path):
+    """A partial appeal win: X5, one $200 line. R1 (05-12) denies it: paid 0, CO-50 $200 (medical
+    necessity) -> denied $200, open $200. R2 (05-26, the appeal decision) pays 80, CO-45 40 (contract),
+    and keeps CO-50 80: the line is paid, so it is no longer denied outright, but the payer still denies
+    $80 of it. Open denied = min(80 still denied, 200 denied - 0 write-downs - 80 recovered) - 0 written
+    off = $80, which is also the insurance balance (200 - 80 paid - 40 contract). Before, it was $0.
+    With a $30 write-off of the rest: min(80, 120) - 30 = $50 open, balance $50. X6, the same but R2 pays
+    120 and keeps nothing but CO-45 80 (a full win): open $0, balance $0. X7: R2 pays 80 and moves the
+    rest to the patient with PR-204 80 (PR is the patient's, not the payer's): open $0."""
+    base = {
+        "claims": "X5,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X6,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X7,,1,,S1,1234567893,1111111112,PAYB,MRN-0097,ABC999999997,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "X5,1,99214,,,1,200.00,2026-05-04\nX6,1,99214,,,1,200.00,2026-05-04\n"
+                       "X7,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RX51,PAYB,TRN-B5,2026-05-12,X5,1,200.00,0.00,0.00,PB-0095,\n"
+                  "RX52,PAYB,TRN-B6,2026-05-26,X5,1,200.00,80.00,0.00,PB-0095,\n"
+                  "RX61,PAYB,TRN-B5,2026-05-12,X6,1,200.00,0.00,0.00,PB-0096,\n"
+                  "RX62,PAYB,TRN-B6,2026-05-26,X6,1,200.00,120.00,0.00,PB-0096,\n"
+                  "RX71,PAYB,TRN-B5,2026-05-12,X7,1,200.00,0.00,0.00,PB-0097,\n"
+                  "RX72,PAYB,TRN-B6,2026-05-26,X7,1,200.00,80.00,80.00,PB-0097,",
+        "remit_lines": "RX51,1,99214,,1,200.00,0.00\nRX52,1,99214,,1,200.00,80.00\n"
+                       "RX61,1,99214,,1,200.00,0.00\nRX62,1,99214,,1,200.00,120.00\n"
+                       "RX71,1,99214,,1,200.00,0.00\nRX72,1,99214,,1,200.00,80.00",
+        "remit_adjustments": "RX51,1,CO,50,200.00\nRX52,1,CO,45,40.00\nRX52,1,CO,50,80.00\n"
+                             "RX61,1,CO,50,200.00\nRX62,1,CO,45,80.00\n"
+                             "RX71,1,CO,50,200.00\nRX72,1,CO,45,40.00\nRX72,1,PR,204,80.00",
+    }
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars, "
+         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('X5', 'X6', 'X7') ORDER BY 1")
+    con = core_plus(tmp_path, base)
+    assert con.sql(q).fetchall() == [("X5", True, 200, 80, 80, 80), ("X6", True, 200, 120, 0, 0),
+                                     ("X7", True, 200, 80, 0, 0)]
+    con.close()
+    con = core_plus(tmp_path / "wo", {**base, "write_offs": "X5,2026-06-01,30.00,medical_necessity"})
+    assert con.sql(q).fetchall()[0] == ("X5", True, 200, 80, 50, 50)

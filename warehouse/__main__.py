@@ -221,6 +221,7 @@ def _brief(args) -> int:
 
 
 def main(argv=None) -> int:
+    from warehouse.queue import STATUSES as QUEUE_STATUSES
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
     k = sub.add_parser("kpi", help="KPIs for any slice (JSON, CSV or a table)")
@@ -261,7 +262,7 @@ def main(argv=None) -> int:
                                                      "billing, clinical_documentation")
     qu.add_argument("--site", action="append")
     qu.add_argument("--payer", action="append")
-    qu.add_argument("--status", action="append", help="new, appeal pending, appeal lost, corrected claim sent")
+    qu.add_argument("--status", action="append", help=", ".join(QUEUE_STATUSES))
     qu.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, help="today for deadlines (default: latest remit)")
     qu.add_argument("--user", help="within this user's access scope")
     qu.add_argument("--format", choices=("json", "csv", "table"), default="table")

@@ -137,7 +137,7 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "recovered_dollars", "denied_dollars", "ratio", "up",
         Benchmark((0.50, None), (0.30, 0.50), "Practice-management guides: recovering half of denied dollars is good; under 30% is typical of unworked denials"),
         parts_unit="dollars"),
-    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible); never below 0 per claim; 0 once the claim's latest adjudication denies nothing.",
+    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible); after a partial win (a paid appeal or corrected claim that still denies part of the line), the denial adjustments the payer keeps, less write-offs; never below 0 per claim; 0 once the claim's latest adjudication denies nothing.",
         "open_denied_dollars", None, "dollars", "down"),
     Kpi("appeals_decided", "Appeals decided", "Appeals the payer decided in the period (won, partly won or lost); pending and withdrawn appeals are not counted.",
         "appeals_decided", None, "count", "up", parts_unit="appeals"),

@@ -5,7 +5,8 @@ expected to recover — triage before resolution (docs/work-queue.md).
 - Action and deadline: causes fixed by resubmitting (coding, missing information, eligibility,
   coordination of benefits, credentialing, duplicate) call for a corrected claim, due within the
   payer's timely-filing limit from the date of service; the others call for an appeal, due within
-  the payer's appeal window from the denial (the initial adjudication). Windows: m_payer_rule.
+  the payer's appeal window from the denial (the initial adjudication) or, once an appeal was lost
+  or partly won, from that decision (the next level's window). Windows: m_payer_rule.
 - Expected recovery = open denied dollars × the historical appeal win ratio for that payer and
   root cause, smoothed toward the payer's ratio (and that toward the overall ratio) with the
   weight of 5 appeals, so a pair with two appeals does not swing between 0 and 1.
@@ -25,6 +26,15 @@ from warehouse.scope import Scope
 CORRECTED_CLAIM_CAUSES = ("coding_modifier", "missing_information", "eligibility", "coordination_of_benefits",
                           "credentialing", "duplicate")
 SMOOTHING_APPEALS = 5
+# a queue row's status, in the order a team meets them, with what it means
+STATUSES = {
+    "new": "never worked",
+    "appeal pending": "an appeal is filed and not decided",
+    "appeal lost": "the latest appeal was lost; a next-level appeal may be possible, due from that decision",
+    "appeal partly won": "the latest appeal recovered part of the denial and the payer still denies the rest; "
+                         "a next-level appeal may be possible, due from that decision",
+    "corrected claim sent": "a replacement claim was submitted and the denial is still open",
+}
 QUEUE_COLUMNS = ["rank", "claim_id", "site", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
                  "owner_team", "soft_hard", "carc", "status", "action", "denied_on", "deadline", "days_left",
                  "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "lost"]
@@ -40,16 +50,18 @@ payer_win AS (
     FROM win w, overall o GROUP BY w.payer_id, o.p),
 appeal_state AS (
     -- grain: one row per claim with appeals: the latest appeal's outcome
-    SELECT claim_id, first(outcome ORDER BY filed_date DESC, appeal_id DESC) AS latest_outcome
+    SELECT claim_id, first(struct_pack(outcome, decided_date) ORDER BY filed_date DESC, appeal_id DESC) AS latest
     FROM m_appeal GROUP BY 1),
 q AS (
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
            c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
            CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
-           CASE WHEN a.latest_outcome = 'pending' THEN 'appeal pending'
-                WHEN a.latest_outcome = 'lost' THEN 'appeal lost'
+           CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
+                WHEN a.latest.outcome = 'lost' THEN 'appeal lost'
+                WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
                 WHEN c.corrected_claims > 0 THEN 'corrected claim sent'
                 ELSE 'new' END AS status,
+           CASE WHEN a.latest.outcome IN ('lost', 'partially_won') THEN a.latest.decided_date END AS appeal_decided,
            r.appeal_window_days, r.timely_filing_days,
            (coalesce(w.won, 0) + ? * coalesce(pw.p, o.p)) / (coalesce(w.decided, 0) + ?) AS win_ratio
     FROM m_claim c
@@ -61,7 +73,7 @@ q AS (
     WHERE c.open_denied_dollars > 0 AND {scope}),
 dated AS (
     SELECT *, CASE WHEN action = 'corrected claim' THEN dos + coalesce(timely_filing_days, 365)
-                   ELSE denied_on + coalesce(appeal_window_days, 90) END AS deadline
+                   ELSE coalesce(appeal_decided, denied_on) + coalesce(appeal_window_days, 90) END AS deadline
     FROM q)
 SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rendering_npi AS provider_npi,
        d.root_cause, d.sub_cause, d.owner_team, d.soft_hard, d.carc, d.status, d.action, d.denied_on, d.deadline,

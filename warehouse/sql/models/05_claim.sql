@@ -12,9 +12,15 @@
 --   root cause: that of the largest denied line (ties: lowest line number).
 --   recovered dollars: payer payments on the family after the initial adjudication, net of
 --     reversals (their amounts are negative), only for initially denied claims.
---   open denied dollars: denied − the contractual write-downs on the denied lines (e.g. CO-45: never
---     collectible, already out of the A/R balance) − recovered − written off, never below 0; 0 once
---     the family's latest adjudication denies nothing (the denial was overturned or the corrected claim paid).
+--   open denied dollars (only for initially denied claims), by what the family's latest adjudication
+--     still denies:
+--     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
+--       (e.g. CO-45: never collectible, already out of the A/R balance) − recovered − written off;
+--     - no line denied outright, but denial-class adjustments (not PR) left on the lines it paid in
+--       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
+--       denied − the write-downs − recovered, less written off;
+--     - nothing denied (the denial was overturned in full or the corrected claim paid): 0.
+--     Never below 0.
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
@@ -63,6 +69,12 @@ initial_pos AS (
 latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
+-- the denial-class adjustments (line and claim level) the latest adjudication keeps against the payer
+-- (PR ones moved the amount to the patient: not the payer's to pay)
+latest_denial_adj AS (
+    SELECT t.family_id, sum(j.amount) AS still_denied_adjusted
+    FROM initial_pos t JOIN m_adjustment j ON j.event_seq = t.latest_seq
+    WHERE j.is_denial_class AND j.amount > 0 AND j.group_code <> 'PR' GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
            sum(l.written_down) AS denied_written_down,
@@ -97,7 +109,8 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false) AS still_denied
+           coalesce(ld.still_denied, false) AS still_denied,
+           coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
@@ -106,7 +119,8 @@ base AS (
     LEFT JOIN rejections rj USING (family_id)
     LEFT JOIN write_offs w USING (family_id)
     LEFT JOIN appeals ap USING (family_id)
-    LEFT JOIN latest_denied ld USING (family_id))
+    LEFT JOIN latest_denied ld USING (family_id)
+    LEFT JOIN latest_denial_adj la USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
@@ -116,9 +130,12 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
        b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
        b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
-       CASE WHEN b.initially_denied AND b.still_denied
+       CASE WHEN NOT b.initially_denied THEN 0
+            WHEN b.still_denied
             THEN greatest(0, b.denied_dollars - b.denied_written_down - b.recovered_dollars - b.written_off_dollars)
-            ELSE 0 END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
+            ELSE greatest(0, least(b.still_denied_adjusted, b.denied_dollars - b.denied_written_down - b.recovered_dollars)
+                             - b.written_off_dollars)
+            END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
        b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
        b.first_rejection_date, b.rejections,
        b.first_rejection_date IS NOT NULL
