@@ -100,16 +100,21 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             m[3].metric("Written off", f"${c['written_off_dollars'] or 0:,.2f}")
             m[4].metric("Open denied", f"${c['open_denied_dollars'] or 0:,.2f}", help=KPIS["open_denied_dollars"].definition)
             bal = d["balance"]
-            m[5].metric("Insurance balance now", f"${(bal['balance'][-1] if bal.height else 0):,.2f}",
+            now = bal["balance"][-1] if bal.height else 0
+            m[5].metric("Insurance balance now", f"${now:,.2f}" if now > -0.005 else f"−${-now:,.2f} credit",
                         help=KPIS["ar_balance"].definition)
+            if now <= -0.005:
+                st.caption(f"A credit balance of ${-now:,.2f}: the payers paid more than the claim's "
+                           "open balance (an overpayment, or a payment after a write-off). It nets in insurance A/R; "
+                           "a refund may be owed.")
             gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
                         - (c["open_denied_dollars"] or 0))
             if gap >= 0.005:
                 st.caption(f"Denied ${c['denied_dollars'] or 0:,.2f} = recovered + written off + open denied + "
                            f"${gap:,.2f} not counted as open: the contractual write-downs (CO-45 and the like) on the "
-                           "denied lines are never collectible, and a claim whose latest adjudication denies no line "
-                           "(a paid appeal, a corrected claim) has nothing open (Adjudications tab; docs/metrics.md, "
-                           "open denied dollars).")
+                           "denied lines are never collectible, and once the latest adjudication pays the line (an "
+                           "appeal, a corrected claim) only the denial adjustments it keeps are open (Adjudications "
+                           "tab; docs/metrics.md, open denied dollars).")
             if c["initially_denied"]:
                 lbl = ut.value_label
                 whole = (d["adjudication_lines"].filter((pl.col("adjudication_id") == c["initial_adjudication_id"])

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import connect
+from conftest import app, connect, core_plus
 from warehouse import claims
 from warehouse.query import Filters
 from warehouse.scope import Scope
@@ -203,3 +203,24 @@ def test_top_codes(con):
     assert rarc["payer_name"].to_list() == ["Acme Health", "Medicare Part B"]
     s2 = claims.top_codes(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20), kind="carc")
     assert s2["code"].to_list() == ["29"]                        # C6 only: scope applies
+
+
+def test_a_credit_balance_is_shown_as_it_nets_in_ar(tmp_path, monkeypatch):
+    """An overpayment: X8, one $100 line; the remit of 05-12 pays 120. The balance goes +100 (05-04),
+    -120 (05-12) to -20, a credit, as insurance A/R nets it (m_ar_claim); before, the claim page
+    clamped it at 0 and the two disagreed."""
+    con = core_plus(tmp_path, {
+        "claims": "X8,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,100.00,11,",
+        "claim_lines": "X8,1,99213,,,1,100.00,2026-05-04",
+        "remits": "RX8,PAYB,TRN-B8,2026-05-12,X8,1,100.00,120.00,0.00,PB-0098,",
+        "remit_lines": "RX8,1,99213,,1,100.00,120.00",
+    })
+    d = claims.claim_detail(con, scope=ALL, claim_id="X8")
+    assert d["balance"].rows() == [(D(2026, 5, 4), 100.0, 100.0), (D(2026, 5, 12), -120.0, -20.0)]
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X8'").fetchall() == [(-20,)]
+    con.close()
+    at = app(monkeypatch, tmp_path / "w.duckdb", "pages/payer_drilldown.py")
+    at.text_input(key="claim").input("X8").run()
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Insurance balance now"] == ["−$20.00 credit"]
+    assert any(c.value.startswith("A credit balance of $20.00") for c in at.caption)

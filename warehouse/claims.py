@@ -335,10 +335,11 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         SELECT w.claim_ref, w.write_off_date, w.amount::DOUBLE AS amount, w.reason
         FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref
         WHERE r.family_id = ? AND {scoped} ORDER BY w.write_off_date""", [family] + p)
-    # grain: one row per date on which the family's insurance balance moved (m_ar_event)
+    # grain: one row per date on which the family's insurance balance moved (m_ar_event); a credit
+    # (the payer paid more than was owed) is negative, as it nets in insurance A/R
     out["balance"] = q(f"""
         SELECT event_date AS date, sum(amount)::DOUBLE AS change,
-               greatest(sum(sum(amount)) OVER (ORDER BY event_date), 0)::DOUBLE AS balance
+               sum(sum(amount)) OVER (ORDER BY event_date)::DOUBLE AS balance
         FROM m_ar_event e
         WHERE e.claim_id = ? AND {scoped}
         GROUP BY event_date ORDER BY event_date""", [family] + p)
