@@ -188,6 +188,7 @@ def money_columns(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ tables
+MISSING = "—"      # how a table shows a missing value (an empty ratio, a claim with no original id)
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
     as dates, no index, full width."""
@@ -212,8 +213,10 @@ def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | Non
 def dataframe(frame: pl.DataFrame, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe (no index, full width) of the frame with every number column that has a `step`
     rounded to it first: Streamlit cuts a value to the step's decimals (12.48% would show 12.4%),
-    so the table would disagree with the tiles and captions, which round. Exports keep full precision."""
-    return st.dataframe(shown_rounded(frame, column_config or {}), **({"hide_index": True, "width": "stretch"} | kw),
+    so the table would disagree with the tiles and captions, which round. Exports keep full precision.
+    A missing value shows as "—" (docs/metrics.md: a ratio whose denominator is 0), not Streamlit's "None"."""
+    return st.dataframe(shown_rounded(frame, column_config or {}),
+                        **({"hide_index": True, "width": "stretch", "placeholder": MISSING} | kw),
                         column_config=column_config)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -128,6 +129,9 @@ def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):
         assert card[payer]["days_to_pay_median"] == 7
     assert (card["PAYA"]["claims_adjudicated"], card["PAYA"]["denied_dollars"]) == (7, 670)
     assert (card["PAYB"]["claims_adjudicated"], card["PAYB"]["denied_dollars"]) == (4, 200)
+    # PAYB has no decided appeal: its win ratio is empty, shown as "—" (docs/metrics.md), not as "None"
+    assert pd.isna(card["PAYB"]["appeal_win_ratio"])
+    assert {df.proto.placeholder for df in at.dataframe} == {"—"}
 
 
 def test_claim_list_and_detail(monkeypatch, core_db):
