@@ -32,26 +32,30 @@ def test_ranking_and_deadlines(core_db):
     assert not c7["lost"]
 
 
-def test_a_partly_won_appeal_stays_in_the_queue_until_the_next_level_deadline(tmp_path):
+def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
     """X5 (PAYB, Medicare: appeal window 120 days), one $200 line denied CO-50 (medical necessity, an
     appeal) on 05-12; appeal AX5 filed 05-15, decided 05-26 partly won: the remit of 05-26 pays 80 and
     keeps CO-50 80 (tests/test_ar_marts.py works the $80 open out). In the queue as of 05-27: status
     'appeal partly won', deadline from the decision 05-26 + 120 = 09-23 (the next level's window, not
-    the first denial's 05-12 + 120 = 09-09), 119 days left, $80 open."""
+    the first denial's 05-12 + 120 = 09-09), 119 days left, $80 open. X6, the same denial, appeal AX6
+    won on 05-26 but no remit has paid it: all $200 open, 'appeal won, not yet paid' (it read 'new'),
+    the same deadline."""
     con = core_plus(tmp_path, {
-        "claims": "X5,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,",
-        "claim_lines": "X5,1,99214,,,1,200.00,2026-05-04",
+        "claims": "X5,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X6,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "X5,1,99214,,,1,200.00,2026-05-04\nX6,1,99214,,,1,200.00,2026-05-04",
         "remits": "RX51,PAYB,TRN-B5,2026-05-12,X5,1,200.00,0.00,0.00,PB-0095,\n"
-                  "RX52,PAYB,TRN-B6,2026-05-26,X5,1,200.00,80.00,0.00,PB-0095,",
-        "remit_lines": "RX51,1,99214,,1,200.00,0.00\nRX52,1,99214,,1,200.00,80.00",
-        "remit_adjustments": "RX51,1,CO,50,200.00\nRX52,1,CO,45,40.00\nRX52,1,CO,50,80.00",
-        "appeals": "AX5,X5,1,2026-05-15,2026-05-26,partially_won,80.00",
+                  "RX52,PAYB,TRN-B6,2026-05-26,X5,1,200.00,80.00,0.00,PB-0095,\n"
+                  "RX61,PAYB,TRN-B5,2026-05-12,X6,1,200.00,0.00,0.00,PB-0096,",
+        "remit_lines": "RX51,1,99214,,1,200.00,0.00\nRX52,1,99214,,1,200.00,80.00\nRX61,1,99214,,1,200.00,0.00",
+        "remit_adjustments": "RX51,1,CO,50,200.00\nRX52,1,CO,45,40.00\nRX52,1,CO,50,80.00\nRX61,1,CO,50,200.00",
+        "appeals": "AX5,X5,1,2026-05-15,2026-05-26,partially_won,80.00\nAX6,X6,1,2026-05-15,2026-05-26,won,150.00",
     })
-    q = work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 5, 27)).to_dicts()
-    x5 = next(r for r in q if r["claim_id"] == "X5")
-    assert (x5["action"], x5["status"], x5["deadline"], x5["days_left"], x5["open_denied_dollars"]) == \
-        ("appeal", "appeal partly won", dt.date(2026, 9, 23), 119, 80.0)
-    assert x5["expected_recovery"] == round(80 * x5["win_ratio"], 2)
+    q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 5, 27)).to_dicts()}
+    show = ("action", "status", "deadline", "days_left", "open_denied_dollars")
+    assert [q["X5"][k] for k in show] == ["appeal", "appeal partly won", dt.date(2026, 9, 23), 119, 80.0]
+    assert [q["X6"][k] for k in show] == ["appeal", "appeal won, not yet paid", dt.date(2026, 9, 23), 119, 200.0]
+    assert q["X5"]["expected_recovery"] == round(80 * q["X5"]["win_ratio"], 2)
 
 
 def test_past_deadline_is_lost_and_listed_apart(core_db):

@@ -5,8 +5,9 @@ expected to recover — triage before resolution (docs/work-queue.md).
 - Action and deadline: causes fixed by resubmitting (coding, missing information, eligibility,
   coordination of benefits, credentialing, duplicate) call for a corrected claim, due within the
   payer's timely-filing limit from the date of service; the others call for an appeal, due within
-  the payer's appeal window from the denial (the initial adjudication) or, once an appeal was lost
-  or partly won, from that decision (the next level's window). Windows: m_payer_rule.
+  the payer's appeal window from the denial (the initial adjudication) or, once the latest appeal
+  was decided (won and not yet paid, partly won, lost), from that decision (the next level's window,
+  or the time to chase a won appeal's payment). Windows: m_payer_rule.
 - Expected recovery = open denied dollars × the historical appeal win ratio for that payer and
   root cause, smoothed toward the payer's ratio (and that toward the overall ratio) with the
   weight of 5 appeals, so a pair with two appeals does not swing between 0 and 1.
@@ -30,9 +31,12 @@ SMOOTHING_APPEALS = 5
 STATUSES = {
     "new": "never worked",
     "appeal pending": "an appeal is filed and not decided",
-    "appeal lost": "the latest appeal was lost; a next-level appeal may be possible, due from that decision",
+    "appeal won, not yet paid": "the latest appeal was won and no remit has paid it yet: chase the payment, "
+                                "due from the decision",
     "appeal partly won": "the latest appeal recovered part of the denial and the payer still denies the rest; "
                          "a next-level appeal may be possible, due from that decision",
+    "appeal lost": "the latest appeal was lost; a next-level appeal may be possible, due from that decision",
+    "appeal withdrawn": "the latest appeal was withdrawn; the denial is open as before",
     "corrected claim sent": "a replacement claim was submitted and the denial is still open",
 }
 QUEUE_COLUMNS = ["rank", "claim_id", "site", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
@@ -57,11 +61,13 @@ q AS (
            c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
            CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
            CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
-                WHEN a.latest.outcome = 'lost' THEN 'appeal lost'
+                WHEN a.latest.outcome = 'won' THEN 'appeal won, not yet paid'
                 WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
+                WHEN a.latest.outcome = 'lost' THEN 'appeal lost'
+                WHEN a.latest.outcome = 'withdrawn' THEN 'appeal withdrawn'
                 WHEN c.corrected_claims > 0 THEN 'corrected claim sent'
                 ELSE 'new' END AS status,
-           CASE WHEN a.latest.outcome IN ('lost', 'partially_won') THEN a.latest.decided_date END AS appeal_decided,
+           CASE WHEN a.latest.outcome IN ('won', 'partially_won', 'lost') THEN a.latest.decided_date END AS appeal_decided,
            r.appeal_window_days, r.timely_filing_days,
            (coalesce(w.won, 0) + ? * coalesce(pw.p, o.p)) / (coalesce(w.decided, 0) + ?) AS win_ratio
     FROM m_claim c
