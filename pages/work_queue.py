@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from pages import ui, ui_action as ua, ui_tables as ut
+from warehouse.metrics import KPIS
 from warehouse.queue import SMOOTHING_APPEALS, STATUSES
 from warehouse.scope import ClaimLevelDenied
 
@@ -43,8 +44,8 @@ if ctx:
         live, lost = order(live), order(lost)
         t = st.columns(4)
         ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
-                help="Open denied dollars (denied − the contractual write-downs on the denied lines − recovered − "
-                     "written off, never below 0 per claim), per open denial whose deadline has not passed.",
+                help=f"{KPIS['open_denied_dollars'].definition} Summed over the open denials whose deadline has not "
+                     "passed.",
                 caption=f"{tot['live_denials']:,} open denials")
         ua.tile(t[1], "Expected recovery", ua.money(tot["live_expected"]), key="wq-expected",
                 help="Sum over the live denials of open denied dollars × the smoothed historical appeal win ratio "
@@ -67,8 +68,9 @@ if ctx:
                 f"0% and 100%.\n"
                 f"- **Deadline**: a corrected claim (coding, missing information, eligibility, coordination of "
                 f"benefits, credentialing, duplicate) is due within the payer's timely-filing limit from the date of "
-                f"service; an appeal within the payer's appeal window from the denial. Windows per payer: the Data "
-                f"quality page.\n"
+                f"service; an appeal within the payer's appeal window from the denial, or, once the claim's latest "
+                f"appeal was decided (won and not yet paid, partly won, lost), from that decision. Windows per payer: "
+                f"the Data quality page.\n"
                 f"- **Lost**: the deadline has passed; listed apart below, never mixed with the work.")
         st.caption(f"As of {ctx.as_of:%a %d %b %Y} (latest remit). Ranked by priority = expected recovery ÷ days left; "
                    "denials past their deadline are listed apart below.")
