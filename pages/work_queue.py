@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse.metrics import KPIS
-from warehouse.queue import SMOOTHING_APPEALS, STATUSES
+from warehouse.queue import APPEAL_FOLLOW_UP_DAYS, SMOOTHING_APPEALS, STATUSES
 from warehouse.scope import ClaimLevelDenied
 
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
@@ -65,12 +65,13 @@ if ctx:
                 f"- **Expected recovery** = open denied dollars × the historical appeal win ratio for the payer and "
                 f"root cause, smoothed: (won + {SMOOTHING_APPEALS} × payer ratio) / (decided + {SMOOTHING_APPEALS}), "
                 f"the payer ratio itself smoothed toward the overall ratio, so two appeals do not swing it between "
-                f"0% and 100%.\n"
+                f"0% and 100%; 100% once the claim's latest appeal was won (the payment is to be chased).\n"
                 f"- **Deadline**: a corrected claim (coding, missing information, eligibility, coordination of "
                 f"benefits, credentialing, duplicate) is due within the payer's timely-filing limit from the date of "
-                f"service; an appeal within the payer's appeal window from the denial, or, once the claim's latest "
-                f"appeal was decided (won and not yet paid, partly won, lost), from that decision. Windows per payer: "
-                f"the Data quality page.\n"
+                f"service; an appeal within the payer's appeal window from the denial. Once one of the claim's "
+                f"appeals was decided, the window runs from the latest decision (a corrected claim is then due by the "
+                f"later of the two). A pending appeal is due for a follow-up with the payer {APPEAL_FOLLOW_UP_DAYS} "
+                f"days after filing and is never lost. Windows per payer: the Data quality page.\n"
                 f"- **Lost**: the deadline has passed; listed apart below, never mixed with the work.")
         st.caption(f"As of {ctx.as_of:%a %d %b %Y} (latest remit). Ranked by priority = expected recovery ÷ days left; "
                    "denials past their deadline are listed apart below.")
@@ -93,7 +94,8 @@ if ctx:
                 if total == 0:
                     st.caption("No open denial has passed its deadline.")
                     continue
-                st.caption("For write-off review and for learning why they were not worked in time.")
+                st.caption("For write-off review and for learning why they were not resolved in time: some were "
+                           "worked (a corrected claim sent, an appeal lost) and are still denied.")
             else:
                 st.subheader(f"To work ({total:,})")
                 if total == 0:

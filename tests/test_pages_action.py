@@ -178,8 +178,9 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     m = metrics(at)
     q = frame_with(at, "rank", "claim_id", "expected_recovery")
-    assert q["claim_id"].tolist() == ["C7", "C2"] and q["expected_recovery"].tolist() == [60.0, 50.0]
-    assert q["days_left"].tolist() == [83, 163]
+    # C2's appeal is pending: follow it up 60 days after filing (07-15, 55 days, 50/55 a day) before C7 (60/83)
+    assert q["claim_id"].tolist() == ["C2", "C7"] and q["expected_recovery"].tolist() == [50.0, 60.0]
+    assert q["days_left"].tolist() == [55, 83]
     want = work_queue(connect(core_db), scope=ALL, as_of=AS_OF)
     assert q["claim_id"].tolist() == want["claim_id"].to_list()
     assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
@@ -198,7 +199,7 @@ def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
     from pages import ui_tables
     monkeypatch.setattr(ui_tables, "LIST_ROWS", 1)
     at = app(monkeypatch, core_db, "pages/work_queue.py")
-    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C2"]             # first by rank: C2 (test_work_queue_ranked_as_by_hand)
     assert metrics(at)["Open denied dollars in the queue"] == "$220"          # C7 $120 + C2 $100
     assert any("The first 1 of 2 by rank" in c.value for c in at.caption)
     ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731

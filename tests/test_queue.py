@@ -1,9 +1,10 @@
 """The work queue on the hand fixture (as of 2026-05-21), ranking and deadlines worked out by hand.
 
-Open denials: C2 (PAYA, missing_information: corrected claim, due DOS 05-04 + 180 = 10-31, appeal
-pending) and C7 (PAYA, other: appeal, due denial 05-14 + 90 = 08-12, never worked). PAYA's appeals:
-A1 won, A3 lost -> payer ratio (1 + 5*0.5)/(2 + 5) = 0.5; neither pair has appeals of its own ->
-0.5. C7: 120*0.5 = 60 expected, 83 days left -> 0.7229/day; C2: 50 expected, 163 days -> 0.3067."""
+Open denials: C2 (PAYA, missing_information: corrected claim; its appeal A2, filed 05-16, is pending, so
+it is due for a follow-up 60 days after filing, 07-15, and is never lost) and C7 (PAYA, other: appeal,
+due denial 05-14 + 90 = 08-12, never worked). PAYA's appeals: A1 won, A3 lost -> payer ratio
+(1 + 5*0.5)/(2 + 5) = 0.5; neither pair has appeals of its own -> 0.5. C2: 100*0.5 = 50 expected, 55
+days left -> 0.9091/day; C7: 120*0.5 = 60 expected, 83 days left -> 0.7229/day."""
 from __future__ import annotations
 
 import csv
@@ -21,13 +22,13 @@ AS_OF = dt.date(2026, 5, 21)
 
 def test_ranking_and_deadlines(core_db):
     q = work_queue(connect(core_db), scope=Scope.all(), as_of=AS_OF).to_dicts()
-    assert [r["claim_id"] for r in q] == ["C7", "C2"]
-    c7, c2 = q
+    assert [r["claim_id"] for r in q] == ["C2", "C7"]
+    c2, c7 = q
     assert (c7["action"], c7["deadline"], c7["days_left"], c7["status"]) == ("appeal", dt.date(2026, 8, 12), 83, "new")
     assert (c2["action"], c2["deadline"], c2["days_left"], c2["status"]) == \
-        ("corrected claim", dt.date(2026, 10, 31), 163, "appeal pending")
+        ("corrected claim", dt.date(2026, 7, 15), 55, "appeal pending")
     assert (c7["expected_recovery"], c2["expected_recovery"]) == (60.0, 50.0)
-    assert c7["priority"] == pytest.approx(60 / 83) and c2["priority"] == pytest.approx(50 / 163)
+    assert c7["priority"] == pytest.approx(60 / 83) and c2["priority"] == pytest.approx(50 / 55)
     assert (c7["owner_team"], c2["owner_team"]) == ("billing", "billing")
     assert not c7["lost"]
 
@@ -38,8 +39,8 @@ def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
     keeps CO-50 80 (tests/test_ar_marts.py works the $80 open out). In the queue as of 05-27: status
     'appeal partly won', deadline from the decision 05-26 + 120 = 09-23 (the next level's window, not
     the first denial's 05-12 + 120 = 09-09), 119 days left, $80 open. X6, the same denial, appeal AX6
-    won on 05-26 but no remit has paid it: all $200 open, 'appeal won, not yet paid' (it read 'new'),
-    the same deadline."""
+    won on 05-26 but no remit has paid it: all $200 open, 'appeal won, still open' (it read 'new'), the
+    same deadline, and a win ratio of 1 (the appeal is won): $200 expected."""
     con = core_plus(tmp_path, {
         "claims": "X5,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
                   "X6,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,",
@@ -54,13 +55,40 @@ def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
     q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 5, 27)).to_dicts()}
     show = ("action", "status", "deadline", "days_left", "open_denied_dollars")
     assert [q["X5"][k] for k in show] == ["appeal", "appeal partly won", dt.date(2026, 9, 23), 119, 80.0]
-    assert [q["X6"][k] for k in show] == ["appeal", "appeal won, not yet paid", dt.date(2026, 9, 23), 119, 200.0]
-    assert q["X5"]["expected_recovery"] == round(80 * q["X5"]["win_ratio"], 2)
+    assert [q["X6"][k] for k in show] == ["appeal", "appeal won, still open", dt.date(2026, 9, 23), 119, 200.0]
+    assert q["X5"]["expected_recovery"] == round(80 * q["X5"]["win_ratio"], 2) and q["X5"]["win_ratio"] < 1
+    assert (q["X6"]["win_ratio"], q["X6"]["expected_recovery"]) == (1.0, 200.0)
+
+
+def test_a_decided_appeal_moves_a_corrected_claim_deadline_and_a_new_filing_is_not_lost(tmp_path):
+    """X7 (PAYA, commercial: appeal window 90, timely filing 180), one $100 line denied CO-16 (missing
+    information: a corrected claim, due DOS 01-05 + 180 = 07-04) on 01-12. Its appeal AX7 was lost on
+    06-20: the next action is due from that decision, 06-20 + 90 = 09-18, later than 07-04. As of 07-10
+    it is live ('appeal lost', 70 days left); before, it was lost since 07-04. X8, the same denial, its
+    level-1 appeal lost 03-01 and a level-2 appeal filed 05-25 still pending: due for follow-up 05-25 +
+    60 = 07-24, 14 days left on 07-10, never lost (it was lost before: 01-12 + 90 = 04-12)."""
+    con = core_plus(tmp_path, {
+        "claims": "X7,,1,,S1,1234567893,1111111112,PAYA,MRN-0099,ABC999999999,2026-01-05,,2026-01-06,100.00,11,\n"
+                  "X8,,1,,S1,1234567893,1111111112,PAYA,MRN-0098,ABC999999998,2026-01-05,,2026-01-06,100.00,11,",
+        "claim_lines": "X7,1,99213,,,1,100.00,2026-01-05\nX8,1,99213,,,1,100.00,2026-01-05",
+        "remits": "RX7,PAYA,TRN-A7,2026-01-12,X7,4,100.00,0.00,0.00,PA-0097,\n"
+                  "RX8,PAYA,TRN-A7,2026-01-12,X8,4,100.00,0.00,0.00,PA-0098,",
+        "remit_lines": "RX7,1,99213,,1,100.00,0.00\nRX8,1,99213,,1,100.00,0.00",
+        "remit_adjustments": "RX7,1,CO,16,100.00\nRX8,1,CO,16,100.00",
+        "appeals": "AX7,X7,1,2026-01-20,2026-06-20,lost,0\n"
+                   "AX81,X8,1,2026-01-20,2026-03-01,lost,0\nAX82,X8,2,2026-05-25,,pending,",
+    })
+    q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 7, 10)).to_dicts()}
+    show = ("action", "status", "deadline", "days_left", "lost")
+    assert [q["X7"][k] for k in show] == ["corrected claim", "appeal lost", dt.date(2026, 9, 18), 70, False]
+    assert [q["X8"][k] for k in show] == ["corrected claim", "appeal pending", dt.date(2026, 7, 24), 14, False]
 
 
 def test_past_deadline_is_lost_and_listed_apart(core_db):
+    """On 09-01 C7's appeal deadline (08-12) has passed: lost. C2's follow-up date (07-15) has passed
+    too, but a filed appeal is never lost: it stays at the top, overdue by 48 days (priority 50/1)."""
     q = work_queue(connect(core_db), scope=Scope.all(), as_of=dt.date(2026, 9, 1)).to_dicts()
-    assert [(r["claim_id"], r["lost"]) for r in q] == [("C2", False), ("C7", True)]
+    assert [(r["claim_id"], r["lost"], r["days_left"]) for r in q] == [("C2", False, -48), ("C7", True, -20)]
 
 
 def test_scope_and_viewer(core_db):
@@ -74,7 +102,7 @@ def test_queue_command_csv(core_db):
                   "--as-of", "2026-05-21")
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
-    assert [r["claim_id"] for r in rows] == ["C7", "C2"] and rows[0]["rank"] == "1"
+    assert [r["claim_id"] for r in rows] == ["C2", "C7"] and rows[0]["rank"] == "1"
     none = run_cli("warehouse", "queue", "--db", str(core_db), "--team", "coding", "--format", "csv")
     assert none.returncode == 0 and len(none.stdout.strip().splitlines()) == 1
 

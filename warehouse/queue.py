@@ -5,15 +5,18 @@ expected to recover — triage before resolution (docs/work-queue.md).
 - Action and deadline: causes fixed by resubmitting (coding, missing information, eligibility,
   coordination of benefits, credentialing, duplicate) call for a corrected claim, due within the
   payer's timely-filing limit from the date of service; the others call for an appeal, due within
-  the payer's appeal window from the denial (the initial adjudication) or, once the latest appeal
-  was decided (won and not yet paid, partly won, lost), from that decision (the next level's window,
-  or the time to chase a won appeal's payment). Windows: m_payer_rule.
+  the payer's appeal window from the denial (the initial adjudication). Once one of the claim's
+  appeals was decided, the window runs from the latest decision (the next level's appeal, or the time
+  to chase a won appeal's payment); a corrected claim's deadline is then the later of the two. A
+  pending appeal is never lost: its deadline is the date to follow it up (APPEAL_FOLLOW_UP_DAYS after
+  filing). Windows: m_payer_rule.
 - Expected recovery = open denied dollars × the historical appeal win ratio for that payer and
   root cause, smoothed toward the payer's ratio (and that toward the overall ratio) with the
-  weight of 5 appeals, so a pair with two appeals does not swing between 0 and 1.
+  weight of 5 appeals, so a pair with two appeals does not swing between 0 and 1; 1 once the
+  claim's latest appeal was won.
 - Priority = expected recovery ÷ days left (at least 1): dollars at stake per day remaining, so a
   large denial due soon comes first and a small one with months left comes last. Denials whose
-  deadline has passed are `lost` and listed apart.
+  deadline has passed (pending appeals excepted) are `lost` and listed apart.
 """
 from __future__ import annotations
 
@@ -27,15 +30,19 @@ from warehouse.scope import Scope
 CORRECTED_CLAIM_CAUSES = ("coding_modifier", "missing_information", "eligibility", "coordination_of_benefits",
                           "credentialing", "duplicate")
 SMOOTHING_APPEALS = 5
-# a queue row's status, in the order a team meets them, with what it means
+# a pending appeal is followed up with the payer this many days after it was filed (payers decide most
+# first-level appeals within 30-60 days; Medicare's redetermination within 60)
+APPEAL_FOLLOW_UP_DAYS = 60
+# a queue row's status, from the claim's latest appeal (else its corrected claims), with what it means
 STATUSES = {
     "new": "never worked",
-    "appeal pending": "an appeal is filed and not decided",
-    "appeal won, not yet paid": "the latest appeal was won and no remit has paid it yet: chase the payment, "
-                                "due from the decision",
-    "appeal partly won": "the latest appeal recovered part of the denial and the payer still denies the rest; "
-                         "a next-level appeal may be possible, due from that decision",
-    "appeal lost": "the latest appeal was lost; a next-level appeal may be possible, due from that decision",
+    "appeal pending": "an appeal is filed and not decided: never lost; the deadline is the date to follow it up "
+                      f"with the payer ({APPEAL_FOLLOW_UP_DAYS} days after filing)",
+    "appeal won, still open": "the latest appeal was won and the claim still has open denied dollars: chase the "
+                              "payment (win ratio 100%)",
+    "appeal partly won": "the latest appeal was decided partly in the provider's favour and part of the denial is "
+                         "still open; a next-level appeal may be possible",
+    "appeal lost": "the latest appeal was lost; a next-level appeal may be possible",
     "appeal withdrawn": "the latest appeal was withdrawn; the denial is open as before",
     "corrected claim sent": "a replacement claim was submitted and the denial is still open",
 }
@@ -53,23 +60,26 @@ payer_win AS (
     SELECT w.payer_id, (sum(w.won) + ? * o.p) / (sum(w.decided) + ?) AS p
     FROM win w, overall o GROUP BY w.payer_id, o.p),
 appeal_state AS (
-    -- grain: one row per claim with appeals: the latest appeal's outcome
-    SELECT claim_id, first(struct_pack(outcome, decided_date) ORDER BY filed_date DESC, appeal_id DESC) AS latest
+    -- grain: one row per claim with appeals: the latest appeal's outcome and filing date, and the
+    -- latest decision of any of its appeals (the next action's window runs from it)
+    SELECT claim_id, first(struct_pack(outcome, filed_date) ORDER BY filed_date DESC, appeal_id DESC) AS latest,
+           max(decided_date) FILTER (WHERE outcome IN ('won', 'partially_won', 'lost')) AS last_decided
     FROM m_appeal GROUP BY 1),
 q AS (
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
            c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
            CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
            CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
-                WHEN a.latest.outcome = 'won' THEN 'appeal won, not yet paid'
+                WHEN a.latest.outcome = 'won' THEN 'appeal won, still open'
                 WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
                 WHEN a.latest.outcome = 'lost' THEN 'appeal lost'
                 WHEN a.latest.outcome = 'withdrawn' THEN 'appeal withdrawn'
                 WHEN c.corrected_claims > 0 THEN 'corrected claim sent'
                 ELSE 'new' END AS status,
-           CASE WHEN a.latest.outcome IN ('won', 'partially_won', 'lost') THEN a.latest.decided_date END AS appeal_decided,
+           a.latest.filed_date AS appeal_filed, a.last_decided,
            r.appeal_window_days, r.timely_filing_days,
-           (coalesce(w.won, 0) + ? * coalesce(pw.p, o.p)) / (coalesce(w.decided, 0) + ?) AS win_ratio
+           CASE WHEN a.latest.outcome = 'won' THEN 1.0
+                ELSE (coalesce(w.won, 0) + ? * coalesce(pw.p, o.p)) / (coalesce(w.decided, 0) + ?) END AS win_ratio
     FROM m_claim c
     LEFT JOIN m_payer_rule r ON r.payer_id = c.payer_id
     LEFT JOIN win w ON w.payer_id = c.payer_id AND w.root_cause = c.root_cause
@@ -78,15 +88,18 @@ q AS (
     CROSS JOIN overall o
     WHERE c.open_denied_dollars > 0 AND {scope}),
 dated AS (
-    SELECT *, CASE WHEN action = 'corrected claim' THEN dos + coalesce(timely_filing_days, 365)
-                   ELSE coalesce(appeal_decided, denied_on) + coalesce(appeal_window_days, 90) END AS deadline
+    SELECT *, CASE WHEN status = 'appeal pending' THEN appeal_filed + ?
+                   WHEN action = 'corrected claim'
+                   THEN greatest(dos + coalesce(timely_filing_days, 365),
+                                 last_decided + coalesce(appeal_window_days, 90))
+                   ELSE coalesce(last_decided, denied_on) + coalesce(appeal_window_days, 90) END AS deadline
     FROM q)
 SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rendering_npi AS provider_npi,
        d.root_cause, d.sub_cause, d.owner_team, d.soft_hard, d.carc, d.status, d.action, d.denied_on, d.deadline,
        (d.deadline - ?::DATE) AS days_left, d.open_denied_dollars::DOUBLE AS open_denied_dollars,
        d.win_ratio, round(d.open_denied_dollars * d.win_ratio, 2)::DOUBLE AS expected_recovery,
        d.open_denied_dollars * d.win_ratio / greatest(d.deadline - ?::DATE, 1) AS priority,
-       d.deadline < ?::DATE AS lost
+       d.deadline < ?::DATE AND d.status <> 'appeal pending' AS lost
 FROM dated d LEFT JOIN payer p USING (payer_id)
 """
 
@@ -112,7 +125,7 @@ def _queue_rows_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, li
     scope.require_claim_level()
     frag, scope_params = scope.sql("c.site_id")
     params = [SMOOTHING_APPEALS, SMOOTHING_APPEALS, list(CORRECTED_CLAIM_CAUSES), SMOOTHING_APPEALS,
-              SMOOTHING_APPEALS, *scope_params, as_of, as_of, as_of]
+              SMOOTHING_APPEALS, *scope_params, APPEAL_FOLLOW_UP_DAYS, as_of, as_of, as_of]
     where = []
     for key, col in _FILTER_COLUMNS.items():
         if values.get(key):
