@@ -376,3 +376,31 @@ def test_open_denied_counts_what_a_partly_won_appeal_still_denies(tmp_path):
     con.close()
     con = core_plus(tmp_path / "wo", {**base, "write_offs": "X5,2026-06-01,30.00,medical_necessity"})
     assert con.sql(q).fetchall()[0] == ("X5", True, 200, 80, 50, 50)
+
+
+def test_a_reversed_appeal_payment_leaves_the_denial_open(tmp_path):
+    """The payer takes back what an appeal paid and sends no new adjudication. X9, one $200 line denied
+    CO-50 on 05-12; the appeal remit of 05-26 pays 120 (CO-45 80: a full win, open 0); the reversal
+    (status 22) of 06-02 takes back -120 and -80. The last remit event is the reversal: the line is
+    denied again, recovered = 120 - 120 = 0, open = 200 - 0 - 0 - 0 = $200 = the balance (200 - 120 - 80
+    + 120 + 80). X10, the partial win of X5 (pays 80, CO-45 40, keeps CO-50 80) reversed the same way:
+    open $200 = balance. Before, X9 read $0 open and left the work queue, X10 $80."""
+    con = core_plus(tmp_path, {
+        "claims": "X9,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X10,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "X9,1,99214,,,1,200.00,2026-05-04\nX10,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RX91,PAYB,TRN-B5,2026-05-12,X9,1,200.00,0.00,0.00,PB-0095,\n"
+                  "RX92,PAYB,TRN-B6,2026-05-26,X9,1,200.00,120.00,0.00,PB-0095,\n"
+                  "RX93,PAYB,TRN-B7,2026-06-02,X9,22,-200.00,-120.00,0.00,PB-0095,\n"
+                  "RX101,PAYB,TRN-B5,2026-05-12,X10,1,200.00,0.00,0.00,PB-0096,\n"
+                  "RX102,PAYB,TRN-B6,2026-05-26,X10,1,200.00,80.00,0.00,PB-0096,\n"
+                  "RX103,PAYB,TRN-B7,2026-06-02,X10,22,-200.00,-80.00,0.00,PB-0096,",
+        "remit_lines": "RX91,1,99214,,1,200.00,0.00\nRX92,1,99214,,1,200.00,120.00\nRX93,1,99214,,1,-200.00,-120.00\n"
+                       "RX101,1,99214,,1,200.00,0.00\nRX102,1,99214,,1,200.00,80.00\nRX103,1,99214,,1,-200.00,-80.00",
+        "remit_adjustments": "RX91,1,CO,50,200.00\nRX92,1,CO,45,80.00\nRX93,1,CO,45,-80.00\n"
+                             "RX101,1,CO,50,200.00\nRX102,1,CO,45,40.00\nRX102,1,CO,50,80.00\n"
+                             "RX103,1,CO,45,-40.00\nRX103,1,CO,50,-80.00",
+    })
+    q = ("SELECT c.claim_id, c.recovered_dollars, c.open_denied_dollars, a.balance FROM m_claim c "
+         "JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('X9', 'X10') ORDER BY 1")
+    assert con.sql(q).fetchall() == [("X10", 0, 200, 200), ("X9", 0, 200, 200)]

@@ -20,7 +20,8 @@
 --       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
 --       denied − the write-downs − recovered, less written off;
 --     - nothing denied (the denial was overturned in full or the corrected claim paid): 0.
---     Never below 0.
+--     Never below 0. A family whose last remit event is a reversal that no adjudication followed counts
+--     as still denying a line (the payment it reversed no longer stands).
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
@@ -55,17 +56,20 @@ fam_claims AS (
 -- (m_claim keeps initial_seq, not the initial remit's 32-character adjudication_id: carried through
 -- the ranking and the date-order sort of 10M rows it cost ~8 s of a 10M build; the claim page
 -- takes the id from the family's remits, which it reads anyway)
+-- latest_reversed: the family's last remit event is a reversal (22) that no adjudication followed: the
+-- payment it took back no longer stands, so the latest adjudication does not say what is still denied
 initial_pos AS (
     SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
-           adjudications, latest_seq
+           adjudications, latest_seq, latest_reversed
     FROM (SELECT family_id,
-                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) AS initial,
-                 min(remit_date) AS initial_adjudication_date,
-                 max(remit_date) AS last_adjudication_date,
-                 count(*) AS adjudications,
-                 arg_max(event_seq, (remit_date, event_seq)) AS latest_seq
-          FROM m_adjudication WHERE is_adjudication GROUP BY 1)),
+                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) FILTER (WHERE is_adjudication) AS initial,
+                 min(remit_date) FILTER (WHERE is_adjudication) AS initial_adjudication_date,
+                 max(remit_date) FILTER (WHERE is_adjudication) AS last_adjudication_date,
+                 count(*) FILTER (WHERE is_adjudication) AS adjudications,
+                 arg_max(event_seq, (remit_date, event_seq)) FILTER (WHERE is_adjudication) AS latest_seq,
+                 arg_max(is_reversal, (remit_date, event_seq)) AS latest_reversed
+          FROM m_adjudication WHERE is_adjudication OR is_reversal GROUP BY 1)),
 latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
@@ -109,7 +113,7 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false) AS still_denied,
+           coalesce(ld.still_denied, false) OR coalesce(i.latest_reversed, false) AS still_denied,
            coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
