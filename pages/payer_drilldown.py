@@ -111,10 +111,11 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
                         - (c["open_denied_dollars"] or 0))
             if gap >= 0.005:
                 st.caption(f"Denied ${c['denied_dollars'] or 0:,.2f} = recovered + written off + open denied + "
-                           f"${gap:,.2f} not counted as open: the contractual write-downs (CO-45 and the like) on the "
-                           "denied lines are never collectible, and once the latest adjudication pays the line (an "
-                           "appeal, a corrected claim) only the denial adjustments it keeps are open (Adjudications "
-                           "tab; docs/metrics.md, open denied dollars).")
+                           f"${gap:,.2f} not counted as open: contractual write-downs (CO-45 and the like) are never "
+                           "collectible, and once the latest adjudication pays the line (an appeal, a corrected claim) "
+                           "only the denial adjustments it keeps are open; what it writes down or moves to the patient "
+                           "(PR: deductible, coinsurance, copay) is not the payer's to pay (Adjudications tab; "
+                           "docs/metrics.md, open denied dollars).")
             if c["initially_denied"]:
                 lbl = ut.value_label
                 whole = (d["adjudication_lines"].filter((pl.col("adjudication_id") == c["initial_adjudication_id"])

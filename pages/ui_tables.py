@@ -139,20 +139,20 @@ def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
 # columns holding codes of the taxonomy or of the product, shown by their labels: the cell shows
 # "Coding and modifiers", the value (what exports, filters and tests read) stays "coding_modifier"
 LABELLED_COLUMNS = ("root_cause", "stage", "owner_team", "soft_hard", "sub_cause", "write_off_reason", "payer_class",
-                    "specialty")
+                    "specialty", "outcome")
 
 
 def value_label(column: str, value: str) -> str:
     """The label of a code in one of LABELLED_COLUMNS: a root cause's from the taxonomy, a stage's
-    from the brief, otherwise the code in words ('front_desk' -> 'Front desk'); soft_hard 'none'
-    (not a denial) -> '—'."""
+    from the brief, otherwise the code in words ('front_desk' -> 'Front desk', an appeal's
+    'partially_won' -> 'Partially won'); 'none' (not a denial: no stage, team or soft/hard) -> '—'."""
     if column == "root_cause":
         label = _cause_labels().get(value)
         if label:
             return label
     if column == "stage" and value in _brief.STAGE_LABELS:
         return _brief.STAGE_LABELS[value]
-    if column == "soft_hard" and value == "none":
+    if value == "none":
         return "—"
     return _in_words(value)
 

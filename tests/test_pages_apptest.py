@@ -205,6 +205,9 @@ def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     from pages.ui_tables import value_label
     assert (value_label("soft_hard", "none"), value_label("sub_cause", "none_on_file"), value_label("stage", "back_end"),
             value_label("owner_team", "clinical_documentation")) == ("—", "None on file", "Back end", "Clinical documentation")
+    # an adjustment that is not a denial has no stage or team (it read "None"); an appeal's outcome in words
+    assert (value_label("stage", "none"), value_label("owner_team", "none"), value_label("outcome", "partially_won")) == \
+        ("—", "—", "Partially won")
 
 
 def test_tables_round_to_what_they_show():
