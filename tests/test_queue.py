@@ -137,3 +137,13 @@ def test_queue_page_of_an_empty_queue(core_db):
     totals, live, lost = queue_page(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF, limit=5)
     assert (live.height, lost.height) == (0, 0) and live.columns == lost.columns
     assert totals == {f"{k}_{m}": 0 for k in ("live", "due", "lost") for m in ("denials", "dollars", "expected")}
+
+
+def test_every_status_the_queue_writes_is_declared_and_explained():
+    """The page's status filter and its help, and the CLI's --status help, read queue.STATUSES; the
+    SQL writes the values. They must be the same set, or a status would be unfilterable or unexplained."""
+    import re
+    from warehouse import queue
+    case = queue._SQL[queue._SQL.index("CASE WHEN a.latest.outcome"):queue._SQL.index("END AS status")]
+    written = set(re.findall(r"(?:THEN|ELSE) '([^']+)'", case))
+    assert written == set(queue.STATUSES) and all(queue.STATUSES.values())
