@@ -1,5 +1,5 @@
 """Appeals (where to act): how often denials are appealed, how often appeals win — by payer, root
-cause and level — what they recover and how long they take; the leakage (denials nobody worked) by
+cause and level — what they recover and how long they take; the leakage (denials not worked in time) by
 site and payer; and the denials written off, and why."""
 import plotly.graph_objects as go
 import polars as pl
@@ -13,7 +13,7 @@ BY = {"payer": "Payer", "root_cause": "Root cause", "appeal_level": "Appeal leve
 
 ui.follow_goto()
 ctx = ui.start("Appeals", "Are denials appealed, do appeals win, what do they recover and how fast — and how many "
-                          "dollars of denials nobody worked. Hover a number for its definition.")
+                          "dollars of denials not worked in time. Hover a number for its definition.")
 if ctx:
     ui.band_css()
     with st.spinner("Computing appeals ..."):
@@ -58,8 +58,10 @@ if ctx:
             frame = frame.sort("appeals_filed", descending=True)
             if "payer_name" in frame.columns:
                 frame = frame.with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
+            # bars named as the table beside them names its rows: payer names, root causes in words, "Level 2"
             names = frame["payer_name"].fill_null(frame["payer"]).to_list() if "payer_name" in frame.columns \
-                else [str(v) for v in frame[by].to_list()]
+                else [ut.value_label(by, v) if by in ut.LABELLED_COLUMNS else f"Level {v}" if by == "appeal_level"
+                      else str(v) for v in frame[by].to_list()]
             c1, c2 = st.columns([2, 3])
             with c1:
                 fig = go.Figure(go.Bar(
@@ -87,7 +89,20 @@ if ctx:
                                                          "Win ratio (appeals filed in range)"),
                        "appeal_rate": ut.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
-                           "Recovered on appeal", format="dollar", step=1, help="Amounts recovered by the appeals won."),
+                           "Recovered on appeal", format="dollar", step=1,
+                           help="What the appeal records report as recovered by the appeals won (the appeal file's "
+                                "recovered amount). The Recovered dollars tile counts the payers' payments on the "
+                                "remits instead, so the two can differ."),
+                       "appeals_filed": st.column_config.NumberColumn("Appeals filed", format="localized",
+                                                                      help="Appeals filed in the range."),
+                       "appeals_decided": st.column_config.NumberColumn(
+                           "Appeals decided", format="localized",
+                           help="Of the appeals filed in the range, those decided (won, partly won, lost)."),
+                       "appeals_won": st.column_config.NumberColumn(
+                           "Appeals won", format="localized", help="Of those decided, won fully or in part."),
+                       "appeals_pending": st.column_config.NumberColumn(
+                           "Appeals pending", format="localized", help="Of the appeals filed in the range, those not "
+                                                                       "decided yet."),
                        "median_days_denial_to_appeal": st.column_config.NumberColumn("Median days to appeal"),
                        "median_days_to_decision": st.column_config.NumberColumn("Median days to decision")}
                 ut.table(frame, key=f"ap-table-{by}", column_config=cfg)
@@ -97,7 +112,7 @@ if ctx:
                "payer or root-cause bar to narrow every view to it.")
 
     # ------------------------------------------------------------ leakage
-    st.subheader("Leakage: denials nobody worked")
+    st.subheader("Leakage: denials not worked in time")
     days = st.number_input("Not worked within (days of the denial)", min_value=1, max_value=365, value=30, step=1,
                            key="lk_days", bind="query-params", width=260,
                            help="A denial is leakage when, within this many days of its initial adjudication, it got "
@@ -108,10 +123,12 @@ if ctx:
     lost_dollars = by_site["never_worked_dollars"].sum() if by_site.height else 0.0
     lost_claims = by_site["never_worked_claims"].sum() if by_site.height else 0
     denied_old = by_site["denied_dollars"].sum() if by_site.height else 0.0
-    st.markdown(f"### {ua.money(lost_dollars)} of denials nobody worked")
+    still_open = by_site["never_worked_open_dollars"].sum() if by_site.height else 0.0
+    st.markdown(f"### {ua.money(lost_dollars)} of denials not worked within {int(days)} days")
     st.caption(f"{lost_claims:,} denied claims of the date range got no appeal, corrected claim or write-off within "
                f"{int(days)} days of the denial (as of {ctx.as_of:%d %b %Y}), out of {ua.money(denied_old)} denied on "
-               f"claims denied at least {int(days)} days ago.")
+               f"claims denied at least {int(days)} days ago. Of them, {ua.money(still_open)} is still open denied "
+               "dollars; the rest was worked later, paid, or is contractual (open denied dollars, docs/metrics.md).")
     if by_site.height == 0:
         ui.empty_note(f"denials at least {int(days)} days old")
     else:
@@ -120,21 +137,37 @@ if ctx:
             with col:
                 frame = ui.with_names(ctx, frame.sort("never_worked_dollars", descending=True), by)
                 frame = frame.select([by, f"{by}_name", "never_worked_dollars", "never_worked_claims",
-                                      "never_worked_share", "denied_dollars", "denied_claims"])
+                                      "never_worked_share", "never_worked_open_dollars", "denied_dollars",
+                                      "denied_claims"])
                 fig = go.Figure(go.Bar(x=frame[f"{by}_name"].to_list(),
                                        y=frame["never_worked_dollars"].to_list(), marker_color="#cf222e",
                                        customdata=[[str(v)] for v in frame[by]],
-                                       hovertemplate="%{x}: %{y:$,.0f} never worked<extra></extra>"))
+                                       hovertemplate="%{x}: %{y:$,.0f} not worked in time<extra></extra>"))
                 fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
                                   xaxis={"type": "category"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                                  title={"text": f"Never-worked dollars by {label.lower()}", "font": {"size": 14}})
+                                  title={"text": f"Not-worked dollars by {label.lower()}", "font": {"size": 14}})
                 ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
                 ut.table(frame, key=f"lk-table-{by}", column_config={
                     by: None, f"{by}_name": st.column_config.TextColumn(label, pinned=True),
-                    "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar", step=1),
-                    "never_worked_dollars": st.column_config.NumberColumn("Never worked $", format="dollar", step=1),
-                    "never_worked_share": st.column_config.NumberColumn("Share of claims never worked",
-                                                                        format="percent", step=0.001)})
+                    "denied_dollars": st.column_config.NumberColumn(
+                        "Denied", format="dollar", step=1,
+                        help=f"Denied dollars of the claims denied at least {int(days)} days ago."),
+                    "denied_claims": st.column_config.NumberColumn(
+                        "Denied claims", format="localized", help=f"Claims denied at least {int(days)} days ago."),
+                    "never_worked_dollars": st.column_config.NumberColumn(
+                        "Not worked $", format="dollar", step=1,
+                        help=f"Denied dollars of the claims with no appeal, corrected claim or write-off within "
+                             f"{int(days)} days of the denial."),
+                    "never_worked_claims": st.column_config.NumberColumn(
+                        "Not worked claims", format="localized",
+                        help=f"Claims with no appeal, corrected claim or write-off within {int(days)} days of the denial."),
+                    "never_worked_share": st.column_config.NumberColumn(
+                        "Share of claims not worked", format="percent", step=0.001,
+                        help="Not worked claims / denied claims."),
+                    "never_worked_open_dollars": st.column_config.NumberColumn(
+                        "Still open $", format="dollar", step=1,
+                        help="Open denied dollars of the not-worked claims today: what was not worked later, paid "
+                             "or written off since.")})
                 ut.export_buttons(frame, f"leakage-by-{by}", f"lk-table-{by}-x")
 
     # ------------------------------------------------------------ write-offs

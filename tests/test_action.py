@@ -44,6 +44,7 @@ def test_appeal_timing_follows_the_date_basis(core_db):
 def test_leakage_never_worked(core_db):
     rows = {r["site"]: r for r in action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 6, 30)).to_dicts()}
     assert (rows["S1"]["denied_claims"], rows["S1"]["never_worked_claims"], rows["S1"]["never_worked_dollars"]) == (4, 1, 120)
+    assert rows["S1"]["never_worked_open_dollars"] == 120          # C7, never worked: all $120 still open
     assert (rows["S2"]["denied_claims"], rows["S2"]["never_worked_claims"]) == (1, 0)   # C6 appealed, written off
     # 30 days have not passed for any denial on 2026-05-21: nothing counts as leakage yet
     assert action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 5, 21)).height == 0

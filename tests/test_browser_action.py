@@ -130,7 +130,7 @@ def test_appeals_leakage_days_change_the_headline(page, server):
     main = page.locator("[data-testid=stMain]")
 
     def headline() -> str:
-        return re.search(r"\$[\d,]+ of denials nobody worked", main.inner_text()).group(0)
+        return re.search(r"\$[\d,]+ of denials not worked within \d+ days", main.inner_text()).group(0)
 
     before = headline()
     box = page.locator("input[aria-label^='Not worked within']")

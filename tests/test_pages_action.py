@@ -140,13 +140,21 @@ def test_appeals_equal_kpis_and_functions(monkeypatch, core_db):
     by_payer = frame_with(at, "payer", "appeals_filed", "appeal_win_ratio")
     want = action.appeal_timing(connect(core_db), scope=ALL, filters=core_filters(), by="payer")
     assert sorted(by_payer["appeals_filed"]) == sorted(want["appeals_filed"].to_list())
+    # the bars are named as the tables name their rows: root causes in words (they showed the codes)
+    import json
+    bars = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)["data"][0]["y"]
+            for c in at.get("plotly_chart") if "Appeal win ratio by" in c.proto.spec}
+    assert sorted(bars["Appeal win ratio by root cause"]) == ["Authorization and referral", "Missing information",
+                                                              "Timely filing"]         # A1 C1, A2 C2, A3 C6
+    assert bars["Appeal win ratio by appeal level"] == ["Level 1"]
     # leakage: no denial is 30 days old on 05-21; with 5 days C7 ($120, never worked) is
-    assert "$0 of denials nobody worked" in texts(at)
+    assert "$0 of denials not worked within 30 days" in texts(at)
     at.number_input(key="lk_days").set_value(5).run()
     assert not at.exception
     leak = action.leakage(connect(core_db), scope=ALL, as_of=AS_OF, days=5, filters=core_filters())
-    assert leak["never_worked_dollars"].sum() == 120
-    assert "$120 of denials nobody worked" in texts(at)
+    assert leak["never_worked_dollars"].sum() == 120 and leak["never_worked_open_dollars"].sum() == 120
+    assert "$120 of denials not worked within 5 days" in texts(at)
+    assert "Of them, $120 is still open denied dollars" in texts(at)
     sites = frame_with(at, "site", "never_worked_dollars")
     assert dict(zip(sites["site"], sites["never_worked_dollars"])) == {"S1": 120.0, "S2": 0.0}
     # write-offs and why: C6 timely filing $250

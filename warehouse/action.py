@@ -1,4 +1,4 @@
-"""Where to act: appeals timing, leakage (denials nobody worked), write-offs, A/R aging, and the
+"""Where to act: appeals timing, leakage (denials not worked in time), write-offs, A/R aging, and the
 week a cause's trend changed. Every function takes a scope; KPIs themselves come from query.kpis.
 """
 from __future__ import annotations
@@ -79,8 +79,9 @@ def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
 
 def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, days: int = 30,
             filters: Filters | None = None, by: str = "site") -> pl.DataFrame:
-    """Denials never worked: initially denied, still open, and within `days` of the denial no appeal,
-    no corrected claim and no write-off (claims denied less than `days` ago are not yet leakage).
+    """Denials not worked in time: initially denied, and within `days` of the denial no appeal, no
+    corrected claim and no write-off (claims denied less than `days` ago are not yet leakage). Some
+    were worked later or paid since: never_worked_open_dollars is what of them is still open.
     Grain of the result: one row per site or payer."""
     col = {"site": "c.site_id", "payer": "c.payer_id", "root_cause": "c.root_cause"}[by]
     q = _where(scope, filters)
@@ -91,14 +92,15 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
     # corrected claim submission and last write-off, so this is one scan of m_claim
     sql = f"""
         WITH worked AS (
-            SELECT {col} AS {by}, c.denied_dollars,
+            SELECT {col} AS {by}, c.denied_dollars, c.open_denied_dollars,
                    coalesce(c.first_appeal_date <= c.initial_adjudication_date + ?::INTEGER, false)
                    OR coalesce(c.first_corrected_date <= c.initial_adjudication_date + ?::INTEGER, false)
                    OR coalesce(c.last_write_off_date <= c.initial_adjudication_date + ?::INTEGER, false) AS worked
             FROM m_claim c WHERE {q.clause()})
         SELECT {by}, count(*) AS denied_claims, sum(denied_dollars)::DOUBLE AS denied_dollars,
                count(*) FILTER (WHERE NOT worked) AS never_worked_claims,
-               coalesce(sum(denied_dollars) FILTER (WHERE NOT worked), 0)::DOUBLE AS never_worked_dollars
+               coalesce(sum(denied_dollars) FILTER (WHERE NOT worked), 0)::DOUBLE AS never_worked_dollars,
+               coalesce(sum(open_denied_dollars) FILTER (WHERE NOT worked), 0)::DOUBLE AS never_worked_open_dollars
         FROM worked GROUP BY 1 ORDER BY never_worked_dollars DESC"""
     frame = con.sql(sql, params=[days, days, days] + q.params).pl()
     return frame.with_columns((pl.col("never_worked_claims") / pl.col("denied_claims")).alias("never_worked_share"))
