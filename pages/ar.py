@@ -7,6 +7,7 @@ import streamlit as st
 from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import brief
 from warehouse.action import AGING_BUCKETS
+from warehouse.metrics import KPIS
 from warehouse.scope import ClaimLevelDenied
 
 TILE_KPIS = ["ar_balance", "ar_days", "ar_over_90_pct"]
@@ -58,7 +59,10 @@ if ctx:
                                   "ar_balance": [float(x) for x in whole], "denied_balance": [float(x) for x in denied]})
             ut.table(table, key="ar-aging-table", column_config={
                 "bucket": st.column_config.TextColumn("Age (days)"),
-                "ar_balance": st.column_config.NumberColumn("A/R", format="dollar", step=1),
+                "claims": st.column_config.NumberColumn("Claims", format="localized",
+                                                        help="Claims with a non-zero insurance balance in the bucket."),
+                "ar_balance": st.column_config.NumberColumn("A/R", format="dollar", step=1,
+                                                            help=KPIS["ar_balance"].definition),
                 "denied_balance": st.column_config.NumberColumn("Denied part", format="dollar", step=1,
                                                                 help="Balances of initially denied claims.")})
             ut.export_buttons(table, f"ar-aging-{as_of}", "ar-aging-x")
@@ -74,7 +78,9 @@ if ctx:
             wide = wide.select([by, f"{by}_name"] + [b for b in buckets if b in wide.columns])
             ut.table(wide, key="ar-aging-by", column_config={
                 by: None, f"{by}_name": st.column_config.TextColumn("Site" if by == "site" else "Payer", pinned=True)}
-                | {b: st.column_config.NumberColumn(b, format="dollar", step=1) for b in buckets})
+                | {b: st.column_config.NumberColumn(b, format="dollar", step=1,
+                                                    help=f"Insurance A/R of claims {b} days past their date of service.")
+                   for b in buckets})
             ut.export_buttons(wide, f"ar-aging-by-{by}", "ar-aging-by-x")
 
     # ------------------------------------------------------------ days in A/R trend
@@ -136,7 +142,8 @@ if ctx:
             ut.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
                 "site": None, "payer": None, "site_name": "Site", "payer_name": "Payer",
                 "claim_id": st.column_config.TextColumn("Claim", pinned=True),
-                "balance": st.column_config.NumberColumn("Insurance balance", format="dollar"),
+                "balance": st.column_config.NumberColumn("Insurance balance", format="dollar",
+                                                         help=KPIS["ar_balance"].definition),
                 "age_days": st.column_config.NumberColumn("Age (days since service)"),
                 "denied": st.column_config.CheckboxColumn("Initially denied")})
             st.caption("Oldest date of service first. Select a row to open that claim's detail in the payer drill-down.")
