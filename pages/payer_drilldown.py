@@ -101,9 +101,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.D
             m[4].metric("Open denied", f"${c['open_denied_dollars'] or 0:,.2f}", help=KPIS["open_denied_dollars"].definition)
             bal = d["balance"]
             now = bal["balance"][-1] if bal.height else 0
-            m[5].metric("Insurance balance now", f"${now:,.2f}" if now > -0.005 else f"−${-now:,.2f} credit",
+            credit = now <= -0.005          # a credit at display precision (a cent or more)
+            m[5].metric("Insurance balance now", f"−${-now:,.2f} credit" if credit else f"${now:,.2f}",
                         help=KPIS["ar_balance"].definition)
-            if now <= -0.005:
+            if credit:
                 st.caption(f"A credit balance of ${-now:,.2f}: the payers paid more than the claim's "
                            "open balance (an overpayment, or a payment after a write-off). It nets in insurance A/R; "
                            "a refund may be owed.")

@@ -189,6 +189,8 @@ def money_columns(frame: pl.DataFrame) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ tables
 MISSING = "—"      # how a table shows a missing value (an empty ratio, a claim with no original id)
+
+
 def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
     as dates, no index, full width."""

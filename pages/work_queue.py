@@ -72,7 +72,8 @@ if ctx:
                 f"appeals was decided, the window runs from the latest decision (a corrected claim is then due by the "
                 f"later of the two). A pending appeal is due for a follow-up with the payer {APPEAL_FOLLOW_UP_DAYS} "
                 f"days after filing and is never lost. Windows per payer: the Data quality page.\n"
-                f"- **Lost**: the deadline has passed; listed apart below, never mixed with the work.")
+                f"- **Lost**: the deadline has passed (never for a pending appeal); listed apart below, never mixed "
+                f"with the work.")
         st.caption(f"As of {ctx.as_of:%a %d %b %Y} (latest remit). Ranked by priority = expected recovery ÷ days left; "
                    "denials past their deadline are listed apart below.")
 
