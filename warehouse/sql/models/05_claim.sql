@@ -56,20 +56,24 @@ fam_claims AS (
 -- (m_claim keeps initial_seq, not the initial remit's 32-character adjudication_id: carried through
 -- the ranking and the date-order sort of 10M rows it cost ~8 s of a 10M build; the claim page
 -- takes the id from the family's remits, which it reads anyway)
--- latest_reversed: the family's last remit event is a reversal (22) that no adjudication followed: the
--- payment it took back no longer stands, so the latest adjudication does not say what is still denied
 initial_pos AS (
     SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
-           adjudications, latest_seq, latest_reversed
+           adjudications, latest_seq
     FROM (SELECT family_id,
-                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) FILTER (WHERE is_adjudication) AS initial,
-                 min(remit_date) FILTER (WHERE is_adjudication) AS initial_adjudication_date,
-                 max(remit_date) FILTER (WHERE is_adjudication) AS last_adjudication_date,
-                 count(*) FILTER (WHERE is_adjudication) AS adjudications,
-                 arg_max(event_seq, (remit_date, event_seq)) FILTER (WHERE is_adjudication) AS latest_seq,
-                 arg_max(is_reversal, (remit_date, event_seq)) AS latest_reversed
-          FROM m_adjudication WHERE is_adjudication OR is_reversal GROUP BY 1)),
+                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) AS initial,
+                 min(remit_date) AS initial_adjudication_date,
+                 max(remit_date) AS last_adjudication_date,
+                 count(*) AS adjudications,
+                 arg_max(event_seq, (remit_date, event_seq)) AS latest_seq
+          FROM m_adjudication WHERE is_adjudication GROUP BY 1)),
+-- the family's last reversal (22): when no adjudication followed it, the payment it took back no longer
+-- stands, so the latest adjudication does not say what is still denied (still_denied below).
+-- Its own scan of the few reversals: the same aggregate with FILTERs over adjudications and reversals
+-- together ran out of memory at 10M claims under the 3 GB limit (the plain one spills)
+last_reversal AS (
+    SELECT family_id, max(remit_date) AS reversal_date, arg_max(event_seq, (remit_date, event_seq)) AS reversal_seq
+    FROM m_adjudication WHERE is_reversal GROUP BY 1),
 latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
@@ -113,7 +117,9 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false) OR coalesce(i.latest_reversed, false) AS still_denied,
+           coalesce(ld.still_denied, false)
+               OR (rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
+                   OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq))) AS still_denied,
            coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
@@ -124,7 +130,8 @@ base AS (
     LEFT JOIN write_offs w USING (family_id)
     LEFT JOIN appeals ap USING (family_id)
     LEFT JOIN latest_denied ld USING (family_id)
-    LEFT JOIN latest_denial_adj la USING (family_id))
+    LEFT JOIN latest_denial_adj la USING (family_id)
+    LEFT JOIN last_reversal rv USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
