@@ -17,6 +17,9 @@ class Batch:
             the file, the transaction and the segment position); `rows_read` then says how many
             input rows it stood for.
     extras: reader-specific facts for the load summary (e.g. {"transactions": 1}).
+    rejected: rows the reader itself could not use (a CSV row with more fields than its header, bytes
+            that are not UTF-8), one quarantine record each (kind, row_number, field, rule, message);
+            they count as rows read and quarantined beside the frames' rows.
     """
     source_file: str
     unit: str
@@ -24,3 +27,4 @@ class Batch:
     error: str | None = None
     rows_read: int = 0
     extras: dict[str, int] = field(default_factory=dict)
+    rejected: list[dict] = field(default_factory=list)

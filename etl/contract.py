@@ -29,8 +29,19 @@ _EARLIEST = dt.date(1990, 1, 1)
 _LATEST = dt.date(2100, 12, 31)
 
 
-def _money(description: str, nullable: bool = False) -> dy.Float64:
-    return dy.Float64(nullable=nullable, description=description)
+# An amount is dollars and cents below a trillion: the warehouse stores DECIMAL(18,2), and a bigger
+# value (a mis-placed column, `1e30`) is an input error to name, not a load that fails on it.
+MONEY_LIMIT = 1e12
+ID_MAX_LENGTH = 50     # claim numbers: CLM01 and CLP01 allow 38 characters, a payer claim number 50
+
+
+def cents(col: pl.Expr) -> pl.Expr:
+    # not-a-number and infinity have rules of their own (one message each, not two)
+    return col.is_nan() | col.is_infinite() | (((col * 100) - (col * 100).round()).abs() < 1e-6)
+
+
+def _money(description: str, nullable: bool = False, min: float = -MONEY_LIMIT) -> dy.Float64:
+    return dy.Float64(nullable=nullable, min=min, max=MONEY_LIMIT, check=cents, description=description)
 
 
 def _date(description: str, nullable: bool = False) -> dy.Date:
@@ -76,8 +87,10 @@ class Payers(dy.Schema):
 
 class Claims(dy.Schema):
     """One row per submitted claim (an original, a replacement or a void)."""
-    claim_id = _text("Unique key of this submission (the practice's claim number).", False, min_length=1)
-    patient_control_number = _text("CLM01 as sent to the payer; remits match on it. Blank: same as claim_id.")
+    claim_id = _text("Unique key of this submission (the practice's claim number).", False, min_length=1,
+                     max_length=ID_MAX_LENGTH)
+    patient_control_number = _text("CLM01 as sent to the payer; remits match on it. Blank: same as claim_id.",
+                                   max_length=ID_MAX_LENGTH)
     frequency_code = dy.Enum(FREQUENCY_CODES, nullable=True,
                              description="1 original (blank = 1), 7 replacement (corrected claim), 8 void.")
     original_claim_id = _text("For frequency 7/8: the claim_id (or payer claim number) of the claim replaced or voided.")
@@ -90,7 +103,7 @@ class Claims(dy.Schema):
     service_date_from = _date("First date of service.")
     service_date_to = _date("Last date of service (blank = service_date_from).", True)
     submitted_date = _date("Date the claim was sent to the payer or clearinghouse.")
-    total_charge = _money("Billed charge of the claim.")
+    total_charge = _money("Billed charge of the claim (not negative).", min=0)
     place_of_service = _text("Two-digit place-of-service code (professional claims).", regex=r"^\d{2}$")
     type_of_bill = _text("Type of bill (institutional claims).", regex=r"^\d{3,4}$")
     prior_auth_number = _text("Prior authorization number sent with the claim (REF*G1), if any.")
@@ -100,7 +113,7 @@ class Claims(dy.Schema):
 
 class ClaimLines(dy.Schema):
     """One row per service line of a submitted claim."""
-    claim_id = _text("Claim the line belongs to.", False, min_length=1)
+    claim_id = _text("Claim the line belongs to.", False, min_length=1, max_length=ID_MAX_LENGTH)
     line_number = dy.Int64(min=1, max=999, description="Line number within the claim (1, 2, ...).")
     procedure_code = _text("CPT/HCPCS code (may be blank on an institutional line that has a revenue code).",
                            regex=r"^[A-Z0-9]{4,5}$")
@@ -110,7 +123,7 @@ class ClaimLines(dy.Schema):
     modifier_4 = _text("Fourth procedure modifier.", regex=r"^[A-Z0-9]{2}$")
     revenue_code = _text("Revenue code (institutional lines).", regex=r"^\d{3,4}$")
     units = dy.Float64(nullable=True, min=0, description="Units of service (blank = 1).")
-    line_charge = _money("Billed charge of the line.")
+    line_charge = _money("Billed charge of the line (not negative).", min=0)
     service_date = _date("Date of service of the line (blank = the claim's first date of service).", True)
 
     @dy.rule()

@@ -21,7 +21,7 @@ import polars as pl
 from etl.contract import apply_defaults
 from etl.pseudonym import load_secret, pseudonymise
 from etl.readers import expand, read_file
-from etl.validate import validate
+from etl.validate import QUARANTINE_SCHEMA, validate
 from warehouse import faults, ingest, ledger
 from warehouse.refresh import FullRefreshNeeded, refresh
 from warehouse.store import WriteSession
@@ -38,7 +38,7 @@ class AccountingError(RuntimeError):
 @dataclass
 class FileResult:
     path: str
-    sha256: str
+    sha256: str | None          # None: the file could not be read
     kinds: set[str] = field(default_factory=set)
     units: int = 0
     rows_read: int = 0
@@ -80,11 +80,15 @@ class LoadSummary:
         return "\n".join(lines)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path) -> str | OSError:
+    """The file's hash, or why it cannot be read (a link to nothing, no permission, an I/O error)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        return exc
     return h.hexdigest()
 
 
@@ -136,17 +140,17 @@ def _size(path: Path) -> int | None:
         return None              # read in the loading thread, which reports the problem
 
 
-def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], shas: list[str], previous: dict[str, int],
-                   mapping, key: bytes) -> Iterator:
+def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], skip: set[int], mapping, key: bytes) -> Iterator:
     """Per file, in order: its (batch, checked frames) — read ahead by `pool` when it is small, else
-    read one batch at a time as they are consumed; nothing (an empty list) for a file loaded before."""
+    read one batch at a time as they are consumed; nothing (an empty list) for a file in `skip` (loaded
+    before, or unreadable)."""
     ahead: deque = deque()       # per file from the current one on: (bytes held, future) or None
     submitted = 0
     for i, path in enumerate(files):
         held = sum(a[0] for a in ahead if a is not None)
         while submitted < len(files) and submitted <= i + READ_AHEAD_FILES:
             size = _size(files[submitted])
-            if previous.get(shas[submitted]) is not None or size is None or size > READ_AHEAD_BYTES:
+            if submitted in skip or size is None or size > READ_AHEAD_BYTES:
                 ahead.append(None)          # loaded before (not read), or read when its turn comes
             elif held + size > READ_AHEAD_BYTES:
                 break                       # enough held ahead: this one waits for a later turn
@@ -155,7 +159,7 @@ def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], shas: list[str],
                 held += size
             submitted += 1
         item = ahead.popleft()
-        if previous.get(shas[i]) is not None:
+        if i in skip:
             yield []
         else:
             yield item[1].result() if item is not None else _batches(path, mapping, key)
@@ -170,7 +174,7 @@ def writes_in_place(db_path: Path, files: list[Path]) -> bool:
     copying it (warehouse/store.py); DENIALS_IN_PLACE=0 turns this off."""
     if os.environ.get("DENIALS_IN_PLACE", "1") == "0" or not Path(db_path).exists():
         return False
-    return sum(f.stat().st_size for f in files) <= IN_PLACE_SHARE * Path(db_path).stat().st_size
+    return sum(_size(f) or 0 for f in files) <= IN_PLACE_SHARE * Path(db_path).stat().st_size
 
 
 def load_paths(db_path: Path, paths, progress: Callable[[str], None] | None = _stderr,
@@ -206,11 +210,21 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         transactions = 0
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
             shas = list(pool.map(_sha256, files))
-            previous = ledger.previous_loads(con, shas)
-            read = _read_in_order(pool, files, shas, previous, mapping, key)
+            previous = ledger.previous_loads(con, [s for s in shas if isinstance(s, str)])
+            skip = {i for i, s in enumerate(shas) if not isinstance(s, str) or s in previous}
+            read = _read_in_order(pool, files, skip, mapping, key)
             for seq, (path, batches) in enumerate(zip(files, read), start=1):
-                res = FileResult(str(path), shas[seq - 1])
+                sha = shas[seq - 1]
+                res = FileResult(str(path), sha if isinstance(sha, str) else None)
                 results.append(res)
+                if isinstance(sha, OSError):       # counted as one row read and quarantined, as a file of no kind
+                    err = f"{path}: cannot be read ({sha.strerror or sha})"
+                    res.rows_read = res.quarantined = 1
+                    res.message = err
+                    messages.append(err)
+                    ledger.quarantine_unit(con, load_id, str(path), "file", err, 1)
+                    progress(f"[{seq}/{len(files)}] {err}")
+                    continue
                 prev = previous.get(res.sha256)
                 if prev is not None:
                     res.whole_file_duplicate = True
@@ -232,6 +246,13 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                         messages.append(batch.error)
                         ledger.quarantine_unit(con, load_id, str(path), batch.unit, batch.error, batch.rows_read)
                         continue
+                    if batch.rejected:                 # rows the reader could not use, one record each
+                        bad = pl.DataFrame(batch.rejected, schema=QUARANTINE_SCHEMA)
+                        res.kinds.update(bad["kind"].drop_nulls().unique())
+                        res.rows_read += bad.height
+                        res.quarantined += bad.height
+                        messages.extend(bad["message"].head(50).to_list())
+                        ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
                     for kind, n_read, good, bad in checked:
                         res.kinds.add(kind)
                         res.rows_read += n_read

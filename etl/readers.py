@@ -2,13 +2,17 @@
 X12 in etl/x12. The kind of a CSV/Parquet file is recognised from its header, never its name."""
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import re
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
 
 from etl.batch import Batch
-from etl.contract import KINDS, detect_kind
+from etl.contract import KINDS, detect_kind, required_columns
 
 TABULAR_SUFFIXES = {".csv", ".txt", ".parquet", ".pq"}
 
@@ -22,11 +26,13 @@ def _x12():
 
 
 def expand(paths) -> list[Path]:
-    """Files named, and every file inside folders named (recursively, sorted)."""
+    """Files named, and every file inside folders named (recursively, sorted). A link to nothing inside
+    a folder is listed too: the load reports it as unreadable instead of passing over it."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
+            out += sorted(q for q in p.rglob("*") if (q.is_file() or (q.is_symlink() and not q.exists()))
+                          and not q.name.startswith("."))
         else:
             out.append(p)
     return out
@@ -57,18 +63,46 @@ def _unknown(path: Path, message: str, rows: int = 1) -> Batch:
     return Batch(str(path), "file", error=f"{path}: {message}", rows_read=rows)
 
 
-def _frame_batch(path: Path, df: pl.DataFrame, first_row: int) -> Batch:
-    header = [c.strip().lower() for c in df.columns]
+def _header(columns: list[str]) -> list[str]:
+    """Column names as the contract writes them: `Claim ID`, ` CLAIM_ID ` and `claim-id` are claim_id."""
+    return [re.sub(r"[\s\-]+", "_", c.strip().lower()) for c in columns]
+
+
+def _twice(header: list[str]) -> str | None:
+    """A header naming a column twice (polars renames the second `x_duplicated_0`): which to read is a guess."""
+    names = sorted({h for h in header if header.count(h) > 1}
+                   | {h.rsplit("_duplicated_", 1)[0] for h in header if re.search(r"_duplicated_\d+$", h)})
+    return f"the header names {', '.join(names)} more than once: which column to read is ambiguous" if names else None
+
+
+def _no_kind(header: list[str]) -> str:
+    """Why a header matches no input kind: the closest kind and the required columns it lacks."""
+    present = set(header)
+    overlap = {k: len(present & set(KINDS[k].columns())) for k in KINDS}
+    best = max(KINDS, key=lambda k: (overlap[k], -len(required_columns(k) - present)))
+    if overlap[best] >= 2:
+        missing = sorted(required_columns(best) - present)
+        return (f"header looks like {best} but lacks the required column(s) {', '.join(missing)} "
+                "(docs/input-format.md)")
+    need = "; ".join(f"{k}: {', '.join(sorted(required_columns(k)))}" for k in KINDS)
+    return f"header {header[:8]} matches no input kind (required columns per kind — {need})"
+
+
+def _frame_batch(path: Path, df: pl.DataFrame, first_row: int, rejected: list[dict] | None = None) -> Batch:
+    header = _header(df.columns)
+    rows = df.height + len(rejected or ())
+    if twice := _twice(header):
+        return _unknown(path, twice, max(rows, 1))
     kind = detect_kind(header)
     if kind is None:
-        need = "; ".join(f"{k}: {', '.join(sorted(c for c, col in KINDS[k].columns().items() if not col.nullable))}"
-                         for k in KINDS)
-        return _unknown(path, f"header {header[:8]} matches no input kind (required columns per kind — {need})",
-                        max(df.height, 1))
+        return _unknown(path, _no_kind(header), max(rows, 1))
     df = df.rename(dict(zip(df.columns, header)))
     known = [c for c in header if c in KINDS[kind].columns()]
     df = df.select([pl.col(c).cast(pl.String) for c in known]).with_row_index("_row", offset=first_row)
-    return Batch(str(path), "file", {kind: df.with_columns(pl.col("_row").cast(pl.Int64))}, rows_read=df.height)
+    for r in rejected or ():
+        r["kind"] = kind
+    return Batch(str(path), "file", {kind: df.with_columns(pl.col("_row").cast(pl.Int64))}, rows_read=df.height,
+                 rejected=rejected or [])
 
 
 def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
@@ -76,11 +110,59 @@ def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
         yield _unknown(path, "binary content: not a CSV, Parquet or X12 file")
         return
     try:
-        df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=False)
-    except Exception as exc:   # noqa: BLE001 - any unreadable file is quarantined with the reason
-        yield _unknown(path, f"cannot be read as CSV ({str(exc).splitlines()[0][:200]})")
+        df = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
+    except pl.exceptions.NoDataError:
+        yield Batch(str(path), "file")       # an empty file: no rows, nothing to load or quarantine
+        return
+    except Exception:   # noqa: BLE001 - not UTF-8, a row with more fields than the header, ...: row by row
+        yield from _read_csv_rows(path)
         return
     yield _frame_batch(path, df, first_row=2)     # row 1 is the header
+
+
+NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kept as surrogates
+
+
+def _read_csv_rows(path: Path) -> Iterator[Batch]:
+    """A CSV the fast reader refuses, read with Python's csv module: a row with more fields than the
+    header, or with bytes that are not UTF-8 (another encoding: two different ids would read alike),
+    is quarantined alone with its row and field; the other rows are read as usual."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+        records = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    except (OSError, csv.Error) as exc:
+        yield _unknown(path, f"cannot be read as CSV ({exc})")
+        return
+    if not records:
+        yield Batch(str(path), "file")
+        return
+    header, width = records[0], len(records[0])
+    if NOT_UTF8.search(",".join(header)):
+        yield _unknown(path, "the header has bytes that are not UTF-8: save the file as UTF-8", len(records))
+        return
+    if twice := _twice(_header(header)):
+        yield _unknown(path, twice, max(len(records) - 1, 1))
+        return
+    good, rejected = [], []
+    for i, rec in enumerate(records[1:], start=2):     # row 1 is the header
+        bad = next((h for h, v in zip(header, rec) if NOT_UTF8.search(v)), None)
+        if len(rec) > width:
+            msg = (f"{path}, row {i}: {len(rec)} fields where the header has {width} (a value with a comma "
+                   "must be in quotes)")
+            rejected.append({"row_number": i, "field": "row", "rule": "fields", "message": msg})
+        elif bad is not None:
+            field = _header([bad])[0]
+            msg = (f"{path}, row {i}, field {field}: bytes that are not UTF-8 (the file is in another "
+                   "encoding; save it as UTF-8)")
+            rejected.append({"row_number": i, "field": field, "rule": "encoding", "message": msg})
+        else:
+            good.append((i, rec + [None] * (width - len(rec))))
+    df = pl.DataFrame([r for _, r in good], schema={f"_c{j}": pl.String for j in range(width)}, orient="row")
+    batch = _frame_batch(path, df.rename(dict(zip(df.columns, header))), first_row=2, rejected=rejected)
+    if batch.frames:        # the good rows keep their own row numbers (rejected rows leave gaps)
+        kind, frame = next(iter(batch.frames.items()))
+        batch.frames[kind] = frame.with_columns(pl.Series("_row", [i for i, _ in good], pl.Int64))
+    yield batch
 
 
 def _read_parquet(path: Path) -> Iterator[Batch]:
@@ -89,4 +171,7 @@ def _read_parquet(path: Path) -> Iterator[Batch]:
     except Exception as exc:   # noqa: BLE001
         yield _unknown(path, f"cannot be read as Parquet ({str(exc).splitlines()[0][:200]})")
         return
-    yield _frame_batch(path, df, first_row=1)
+    # a date written as a timestamp (pandas writes dates so) reads as its date when every value is at midnight
+    stamps = [c for c, t in df.schema.items() if isinstance(t, pl.Datetime)
+              and df[c].drop_nulls().dt.time().eq(dt.time(0)).all()]
+    yield _frame_batch(path, df.with_columns(pl.col(c).dt.date() for c in stamps), first_row=1)

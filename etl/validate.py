@@ -13,9 +13,13 @@ RULE_WORDS = {
     "nullability": "is required but empty",
     "dtype": "cannot be read as {type}",
     "regex": "does not have the expected format",
-    "min": "is below the allowed minimum",
-    "max": "is above the allowed maximum",
+    "min": "is below the allowed minimum ({min})",
+    "max": "is above the allowed maximum ({max})",
     "min_length": "is empty",
+    "max_length": "is longer than {max_length} characters",
+    "nan": "is not a number",
+    "inf": "is not a finite number",
+    "check__cents": "has more than 2 decimal places (amounts are dollars and cents)",
 }
 TYPE_WORDS = {pl.Date: "a date (YYYY-MM-DD)", pl.Float64: "a number", pl.Int64: "a whole number"}
 QUARANTINE_SCHEMA = {"kind": pl.String, "row_number": pl.Int64, "field": pl.String, "value": pl.String,
@@ -37,6 +41,10 @@ def _normalise(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
             continue
         e = pl.col(name).cast(pl.String).str.strip_chars()
         e = pl.when(e == "").then(None).otherwise(e)
+        if isinstance(col.dtype, pl.Enum):     # codes match whatever their case: co -> CO, Commercial -> commercial
+            canonical = {v.lower(): v for v in col.dtype.categories}
+            lower = e.str.to_lowercase()
+            e = pl.when(lower.is_in(list(canonical))).then(lower.replace(canonical)).otherwise(e)
         if col.dtype == pl.Date:
             e = pl.when(e.str.contains(r"^\d{8}$")).then(
                 e.str.slice(0, 4) + "-" + e.str.slice(4, 2) + "-" + e.str.slice(6, 2)).otherwise(e)
@@ -53,6 +61,15 @@ def _parse_dates(raw: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFra
     fails = [raw.filter(pl.col(n).is_not_null() & parsed[n].is_null())
              .select("source_row", pl.lit(f"{n}|dtype").alias("rule_key")) for n in date_cols]
     return parsed, pl.concat(fails)
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """A value as a message quotes it: a runaway value (a whole record in one field) cut to its start."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value):,} characters)"
+
+
+def _bound(value) -> str:
+    return f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -75,9 +92,13 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
          .filter(pl.col("status").cast(pl.String) == "invalid")
          .drop("status")),
         date_fails]).unique()
-    # a date that could not be read is reported as such, not again as "required but empty"
+    # a date that could not be read is reported as such, not again as "required but empty"; not a
+    # number (nan, inf) is reported as such, not again as out of range
     unreadable = date_fails.select("source_row", pl.col("rule_key").str.replace(r"\|dtype$", "|nullability"))
-    long = long.join(unreadable, on=["source_row", "rule_key"], how="anti")
+    not_numbers = long.filter(pl.col("rule_key").str.contains(r"\|(nan|inf)$"))
+    out_of_range = pl.concat([not_numbers.select("source_row", pl.col("rule_key").str.replace(r"\|(nan|inf)$", bound))
+                              for bound in ("|min", "|max")])
+    long = long.join(pl.concat([unreadable, out_of_range]), on=["source_row", "rule_key"], how="anti")
     raw_values = raw.filter(pl.col("source_row").is_in(long["source_row"].implode()))
     records = []
     by_row = {r["source_row"]: r for r in raw_values.iter_rows(named=True)}
@@ -89,9 +110,11 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
         words = RULE_WORDS.get(rule, f"breaks rule {rule}")
         if rule == "dtype":
             dtype = cols[field].dtype
-            words = words.format(type=TYPE_WORDS.get(dtype, "one of the allowed values" if isinstance(dtype, pl.Enum)
-                                                     else str(dtype)))
-        shown = f"value {value!r} " if value is not None else ""
+            words = words.format(type=TYPE_WORDS.get(dtype, "one of " + ", ".join(dtype.categories)
+                                                     if isinstance(dtype, pl.Enum) else str(dtype)))
+        elif rule in ("min", "max", "max_length") and field in cols:
+            words = words.format(**{rule: _bound(getattr(cols[field], rule))})
+        shown = f"value {_short(value)!r} " if value is not None else ""
         records.append({"kind": kind, "row_number": row_no, "field": field, "value": value, "rule": rule,
                         "message": f"{path}, row {row_no}, field {field}: {shown}{words}"})
     # a row whose every rule is 'unknown' (dataframely could not evaluate) still failed: keep it

@@ -134,7 +134,8 @@ def merge(con: duckdb.DuckDBPyConnection, load_id: int, paths: dict[int, str]) -
     _rekey_replacements(con)
     _merge_keyed(con, load_id, paths, counts, "claims", "claim", ["claim_id"])
     _orphans(con, load_id, paths, counts, "claim_lines", "claim_id",
-             "SELECT claim_id FROM claim", "claim_id {value} is not a loaded claim")
+             "SELECT claim_id FROM claim", "claim_id {value} is not a loaded claim (once it is, load this file again: "
+             "the rows it quarantined are read again)")
     _merge_keyed(con, load_id, paths, counts, "claim_lines", "claim_line", ["claim_id", "line_number"])
     _merge_rejections(con, load_id, counts)
     _merge_remits(con, load_id, paths, counts)
@@ -247,13 +248,14 @@ def _merge_keyed(con, load_id, paths, counts: FileCounts, kind: str, table: str,
         SELECT s.*, CASE WHEN t.{key[0]} IS NULL THEN NULL ELSE {th} END AS _t_h
         FROM _k s LEFT JOIN {table} t ON {on}""")
     dup = "(_t_h IS NOT NULL AND _t_h = _h) OR (_t_h IS NULL AND _rank > 1 AND _h = _first_h)"
-    clash = "(_t_h IS NOT NULL AND _t_h <> _h) OR (_t_h IS NULL AND _rank > 1 AND _h <> _first_h)"
     _tally(counts.duplicates, con.sql(f"SELECT _file, count(*) FROM _k2 WHERE {dup} GROUP BY 1").fetchall())
-    _quarantine(con, load_id, paths, kind,
-                f"SELECT _file, _row, _unit, concat_ws('/', {k}) FROM _k2 WHERE {clash}", [],
-                "/".join(key), "conflict",
-                f"{'/'.join(key)} {{value}} was already loaded with different values; send a replacement "
-                f"claim (frequency 7) or correct the file", counts)
+    for where, when in (("_t_h IS NOT NULL AND _t_h <> _h", "was already loaded"),
+                        ("_t_h IS NULL AND _rank > 1 AND _h <> _first_h", "comes earlier in this load")):
+        _quarantine(con, load_id, paths, kind,
+                    f"SELECT _file, _row, _unit, concat_ws('/', {k}) FROM _k2 WHERE {where}", [],
+                    "/".join(key), "conflict",
+                    f"{'/'.join(key)} {{value}} {when} with different values; send a replacement "
+                    f"claim (frequency 7) or correct the file", counts)
     plain_rows = f"SELECT s.* FROM {st} s ANTI JOIN _slow_keys x ON {same_key}"
     slow_rows = "SELECT * EXCLUDE (_h, _rank, _first_h, _t_h) FROM _k2 WHERE _t_h IS NULL AND _rank = 1"
     _count_loaded(con, counts, kind, f"{plain_rows} UNION ALL {slow_rows}")
@@ -411,7 +413,8 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
                         f"SELECT _file, _row, _unit, remit_claim_id FROM {st} "
                         f"WHERE remit_claim_id NOT IN (SELECT remit_claim_id FROM _rmap)",
                         [], "remit_claim_id", "unknown_reference",
-                        "remit_claim_id {value} matches no remit row in this load or the warehouse", counts)
+                        "remit_claim_id {value} matches no remit row in this load or the warehouse "
+                        "(once it does, load this file again: the rows it quarantined are read again)", counts)
         on = " AND ".join(f"t.{c} IS NOT DISTINCT FROM c.{c}" for c in key)
         # children already loaded: only remits that existed before this load can have them
         exists = "false"

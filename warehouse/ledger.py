@@ -35,12 +35,16 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def previous_loads(con, sha256s: list[str]) -> dict[str, int]:
-    """For each of these file hashes that was loaded before: the rows read when that exact file was
-    first loaded (one query for a whole load's files)."""
+    """For each of these file hashes that was loaded before and left nothing quarantined the last time
+    it was read: the rows read when that exact file was first loaded (one query for a whole load's
+    files). A file whose last reading quarantined rows is read again (not listed): its rows loaded
+    since are duplicates, and the quarantined ones get another chance (lines whose claim has arrived
+    since, X12 read with a corrected mapping)."""
     if not sha256s:
         return {}
     rows = con.sql("SELECT sha256, arg_min(rows_read, load_id) FROM load_file "
-                   "WHERE NOT whole_file_duplicate AND sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY sha256",
+                   "WHERE NOT whole_file_duplicate AND sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY sha256 "
+                   "HAVING arg_max(quarantined, load_id) = 0",
                    params=[sorted(set(sha256s))]).fetchall()
     return {sha: int(n) for sha, n in rows}
 

@@ -1,0 +1,166 @@
+"""Bad input, file by file (cases from an audit of the loader): every row loaded, a duplicate or
+quarantined alone with file, row and field named; a bad file never stops the others; a file whose
+rows were quarantined is read again when it is loaded again."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from conftest import FIXTURES, connect, load, run_cli
+
+CLAIMS_HEADER = ("claim_id,patient_control_number,frequency_code,original_claim_id,site_id,rendering_npi,"
+                 "billing_npi,payer_id,patient_id,member_id,service_date_from,service_date_to,submitted_date,"
+                 "total_charge,place_of_service,prior_auth_number")
+
+
+def claim(claim_id: str, charge: str = "100.00", frequency: str = "1") -> str:
+    return f"{claim_id},,{frequency},,S1,1234567893,1111111112,PAYA,MRN-9{claim_id},ABC9{claim_id},2026-05-04,,2026-05-05,{charge},11,"
+
+
+def folder(tmp_path: Path, name: str, files: dict[str, str | bytes]) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    for fname, body in files.items():
+        (d / fname).write_bytes(body if isinstance(body, bytes) else body.encode())
+    return d
+
+
+def core(tmp_path: Path) -> Path:
+    db = tmp_path / "w.duckdb"
+    load(db, FIXTURES / "core")
+    return db
+
+
+def quarantined(db: Path, load_id: int) -> list[tuple]:
+    return connect(db).sql("SELECT row_number, field, rule, message FROM quarantine WHERE load_id = ? "
+                           "ORDER BY row_number, field", params=[load_id]).fetchall()
+
+
+def balanced(summary) -> bool:
+    return all(f.rows_read == f.loaded + f.duplicates + f.quarantined for f in summary.files)
+
+
+def test_quarantined_rows_are_read_again_when_their_file_is_loaded_again(tmp_path):
+    db = core(tmp_path)
+    lines = folder(tmp_path, "lines", {"lines.csv": "claim_id,line_number,procedure_code,units,line_charge\n"
+                                                    "N1,1,99213,1,60.00\nN1,2,99214,1,40.00\n"})
+    first = load(db, lines)
+    assert (first.total("quarantined"), first.total("loaded")) == (2, 0)
+    assert quarantined(db, first.load_id)[0][3].endswith(
+        "claim_id N1 is not a loaded claim (once it is, load this file again: the rows it quarantined are read again)")
+    load(db, folder(tmp_path, "claim", {"claims.csv": f"{CLAIMS_HEADER}\n{claim('N1')}\n"}))
+    again = load(db, lines)                 # the same bytes: read again, since rows of it were quarantined
+    assert not again.files[0].whole_file_duplicate
+    assert (again.total("loaded"), again.total("quarantined")) == (2, 0) and balanced(again)
+    third = load(db, lines)                 # nothing quarantined the last time: skipped whole
+    assert third.files[0].whole_file_duplicate and third.total("duplicates") == 2
+    assert connect(db).sql("SELECT count(*), sum(line_charge) FROM claim_line WHERE claim_id = 'N1'").fetchall() \
+        == [(2, 100)]
+
+
+def test_amounts_out_of_range_not_numbers_or_past_cents_are_quarantined_not_fatal(tmp_path):
+    db = core(tmp_path)
+    rows = [claim("A1", "10000000000000000000"), claim("A2", "inf"), claim("A3", "nan"), claim("A4", "12.349"),
+            claim("A5", "-5.00"), claim("A6", "12.3400"), claim("X" * 300)]
+    s = load(db, folder(tmp_path, "amounts", {"claims.csv": CLAIMS_HEADER + "\n" + "\n".join(rows) + "\n"}))
+    assert (s.total("rows_read"), s.total("loaded"), s.total("quarantined")) == (7, 1, 6) and balanced(s)
+    got = quarantined(db, s.load_id)
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        (2, "total_charge", "max"), (3, "total_charge", "inf"), (4, "total_charge", "nan"),
+        (5, "total_charge", "check__cents"), (6, "total_charge", "min"), (8, "claim_id", "max_length")]
+    assert got[0][3].endswith("field total_charge: value '10000000000000000000' is above the allowed maximum "
+                              "(1,000,000,000,000)")
+    assert got[1][3].endswith("value 'inf' is not a finite number")
+    assert got[2][3].endswith("value 'nan' is not a number")
+    assert got[3][3].endswith("value '12.349' has more than 2 decimal places (amounts are dollars and cents)")
+    assert got[4][3].endswith("value '-5.00' is below the allowed minimum (0)")
+    assert got[5][3].endswith(f"value '{'X' * 60}… (300 characters)' is longer than 50 characters")
+    assert connect(db).sql("SELECT total_charge FROM claim WHERE claim_id = 'A6'").fetchall()[0][0] == Decimal("12.34")
+
+
+def test_a_ragged_row_or_bytes_not_utf8_quarantine_that_row_alone(tmp_path):
+    db = core(tmp_path)
+    body = (CLAIMS_HEADER + "\n" + claim("G1") + "\n" + claim("G2") + ",extra\n").encode() \
+        + claim("G\xe93").encode("latin-1") + b"\n" + claim("G4").encode() + b"\n"
+    s = load(db, folder(tmp_path, "ragged", {"claims.csv": body}))
+    assert (s.total("rows_read"), s.total("loaded"), s.total("quarantined")) == (4, 2, 2) and balanced(s)
+    path = str(tmp_path / "ragged" / "claims.csv")
+    assert quarantined(db, s.load_id) == [
+        (3, "row", "fields", f"{path}, row 3: 17 fields where the header has 16 (a value with a comma must be in quotes)"),
+        (4, "claim_id", "encoding", f"{path}, row 4, field claim_id: bytes that are not UTF-8 (the file is in another "
+                                    "encoding; save it as UTF-8)")]
+    assert connect(db).sql("SELECT claim_id, source_row FROM claim WHERE claim_id LIKE 'G%' ORDER BY 1").fetchall() \
+        == [("G1", 2), ("G4", 5)]
+
+
+def test_header_problems_name_the_kind_and_column(tmp_path):
+    db = core(tmp_path)
+    no_submitted = CLAIMS_HEADER.replace(",submitted_date", "")
+    s = load(db, folder(tmp_path, "headers", {
+        "a_missing.csv": no_submitted + "\n" + claim("H1").replace(",2026-05-05,", ",", 1) + "\n",
+        "b_twice.csv": CLAIMS_HEADER + ",claim_id\n" + claim("H2") + ",H2b\n",
+        "c_words.csv": CLAIMS_HEADER.replace("claim_id,", "Claim ID,", 1).replace("frequency_code", "Frequency-Code")
+        + "\n" + claim("H3", frequency="7").replace(",7,,", ",7,C1,") + "\n",
+        "d_empty.csv": "",
+    }))
+    assert [(f.rows_read, f.loaded, f.quarantined) for f in s.files] == [(1, 0, 1), (1, 0, 1), (1, 1, 0), (0, 0, 0)]
+    msgs = [m for _, _, _, m in quarantined(db, s.load_id)]
+    assert msgs[0].endswith("a_missing.csv: header looks like claims but lacks the required column(s) submitted_date "
+                            "(docs/input-format.md) (1 row)")
+    assert msgs[1].endswith("b_twice.csv: the header names claim_id more than once: which column to read is ambiguous "
+                            "(1 row)")
+
+
+def test_codes_match_whatever_their_case_and_list_the_allowed_values(tmp_path):
+    db = core(tmp_path)
+    s = load(db, folder(tmp_path, "codes", {
+        "remits.csv": "remit_claim_id,payer_id,trace_number,remit_date,patient_control_number,claim_status,"
+                      "claim_charge,claim_paid\nK1,PAYA,TRN-K,2026-05-20,C2,4,100.00,0\n",
+        "adj.csv": "remit_claim_id,line_number,group_code,carc,amount\nK1,,co,16,100.00\nK1,,XX,16,1.00\n"}))
+    assert (s.total("loaded"), s.total("quarantined")) == (2, 1) and balanced(s)
+    assert connect(db).sql("SELECT group_code FROM adjustment WHERE carc = '16' AND amount = 100").fetchall() == [("CO",)]
+    assert quarantined(db, s.load_id)[0][3].endswith("field group_code: value 'XX' cannot be read as one of "
+                                                     "CO, PR, OA, PI, CR")
+
+
+def test_a_conflict_within_one_load_says_so(tmp_path):
+    db = core(tmp_path)
+    s = load(db, folder(tmp_path, "conflict", {"claims.csv": f"{CLAIMS_HEADER}\n{claim('F1')}\n{claim('F1', '99.00')}\n"
+                                                             f"{claim('C1', '1.00')}\n"}))
+    msgs = [m for _, _, _, m in quarantined(db, s.load_id)]
+    assert msgs[0].endswith("row 3: claim_id F1 comes earlier in this load with different values; send a "
+                            "replacement claim (frequency 7) or correct the file")
+    assert msgs[1].endswith("row 4: claim_id C1 was already loaded with different values; send a replacement "
+                            "claim (frequency 7) or correct the file")
+
+
+def test_parquet_dates_written_as_timestamps_read_as_dates(tmp_path):
+    db = core(tmp_path)
+    d = tmp_path / "pq"
+    d.mkdir()
+    base = dict(zip(CLAIMS_HEADER.split(","), claim("P1").split(",")))
+    frame = pl.DataFrame([base]).with_columns(
+        pl.lit(dt.datetime(2026, 5, 4)).alias("service_date_from"),
+        pl.lit(dt.datetime(2026, 5, 5, 0, 0)).alias("submitted_date"), pl.lit(100.0).alias("total_charge"))
+    frame.write_parquet(d / "claims.parquet")
+    s = load(db, d)
+    assert (s.total("loaded"), s.total("quarantined")) == (1, 0)
+    assert connect(db).sql("SELECT service_date_from, submitted_date FROM claim WHERE claim_id = 'P1'").fetchall() \
+        == [(dt.date(2026, 5, 4), dt.date(2026, 5, 5))]
+
+
+def test_an_unreadable_file_is_named_and_the_rest_loads(tmp_path):
+    db = tmp_path / "w.duckdb"
+    d = tmp_path / "in"
+    d.mkdir()
+    for f in ("sites.csv", "payers.csv", "providers.csv", "claims.csv"):
+        (d / f).write_bytes((FIXTURES / "core" / f).read_bytes())
+    (d / "zz_link.csv").symlink_to(tmp_path / "nowhere.csv")
+    r = run_cli("etl", "load", "--db", str(db), str(d))
+    assert r.returncode == 3, r.stderr
+    assert f"quarantined: {d / 'zz_link.csv'}: cannot be read (No such file or directory)" in r.stdout
+    assert "Traceback" not in r.stderr
+    assert connect(db).sql("SELECT count(*) FROM claim").fetchall()[0][0] > 0
