@@ -17,7 +17,7 @@ OUTCOME: dict[str, list[str | None]] = {
                                    "segment 163: SE01 says 96 segments but the transaction has 106"],
     "835/affect__sample_835_with_interests.txt": [
         "segment 57: SE01 says 46 segments but the transaction has 55",
-        "segment 165: not an X12 segment: 'resnCode>adjID>5***'"],
+        "segment 165: not an X12 segment: it does not start with a segment id"],
     "835/chs__test.835": ["segment 18: SE01 says 17 segments but the transaction has 16"],
     "835/keiron__blue_cross_nc_sample.txt": ["segment 32: SE01 says 33 segments but the transaction has 32"],
     "835/keiron__emedny_sample.txt": [None],

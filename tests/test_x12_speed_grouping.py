@@ -158,8 +158,8 @@ def test_segment_id_check_stays_inside_its_transaction(monkeypatch):
     same(grouped, one_by_one(monkeypatch, "gen.835", data))
     errors = [b for b in grouped if b.error]
     assert [b.unit.split(" ")[0] for b in errors] == ["ST*835*0002", "ST*835*0004"]
-    assert "not an X12 segment: 'D!M*232*" in errors[0].error
-    assert "not an X12 segment: 'REF56R*" in errors[1].error
+    assert "not an X12 segment: its segment id 'D!M' is not" in errors[0].error
+    assert "not an X12 segment: it starts with 'REF' followed by a digit instead of" in errors[1].error
 
 
 def test_groups_read_by_threads_come_out_in_file_order(monkeypatch):

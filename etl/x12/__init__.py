@@ -106,7 +106,9 @@ def _read(tx: Transaction, ctx: ReadContext) -> Result:
         log.exception("%s: %s: reader failed", ctx.name, tx.unit)
         res = Result()
         res.errors.append(Problem("garbage", tx.start, (
-            f"segment {tx.start}: the transaction could not be read ({type(exc).__name__}: {exc})")))
+            # the exception's type only: its text may quote a value of the file (int('SMITH')), and this message is
+            # stored in the warehouse's quarantine; the log has the traceback
+            f"segment {tx.start}: the transaction could not be read ({type(exc).__name__}; details in the log)")))
         return res
 
 
@@ -242,7 +244,10 @@ def read_x12(path: str | Path, data: bytes | None = None, *, mapping: Mapping | 
         log.exception("%s: reading stopped", name)
         yield from _drain(pending)
         seen += 1
-        yield Batch(source_file=src, unit="file", error=f"{name}: reading stopped ({type(exc).__name__}: {exc})",
+        # an OSError says what failed on the file; any other exception's text may quote a value of the file
+        detail = (f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError)
+                  else f"{type(exc).__name__}; details in the log")
+        yield Batch(source_file=src, unit="file", error=f"{name}: reading stopped ({detail})",
                     rows_read=1, extras={"transactions": 0})
     finally:
         if pool is not None:

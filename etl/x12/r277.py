@@ -10,7 +10,7 @@ else are not rejections and produce no row.
 from __future__ import annotations
 
 from etl.x12.common import ReadContext, Result, clean_date, frame
-from etl.x12.tokenizer import Problem, Transaction, _valid_id, fix_text, segment_id, show
+from etl.x12.tokenizer import Problem, Transaction, bad_segment_rows, fix_text, garbage_message
 
 REJECTED = frozenset(("A3", "A4", "A6", "A7", "A8"))
 CATEGORY = {
@@ -51,8 +51,14 @@ def read_277(tx: Transaction, ctx: ReadContext) -> Result:
     es = tx.delims.element
     comp = tx.delims.component
     base = tx.start
-    T_HL, T_ST, T_SE = "HL" + es, "ST" + es, "SE" + es
-    ok_tags = {"QTY", "AMT", "PER", "N3" + es, "N4" + es}
+    T_HL = "HL" + es
+    segs = tx.segments.to_list()
+    # a segment whose id is not 2-3 upper-case letters and digits ending at the element separator quarantines
+    # the transaction (as in the 835 and 837: 'TRN 2*...' is not a TRN); it is not read
+    bad = bad_segment_rows(tx.segments, es)
+    bad_raw = [(base + i, segs[i]) for i in bad[:1]]
+    for i in bad:
+        segs[i] = ""
     res = Result()
     bht = None
     source = None
@@ -60,8 +66,7 @@ def read_277(tx: Transaction, ctx: ReadContext) -> Result:
     received = None
     claim: dict | None = None
     claims: list[dict] = []
-    bad: list[tuple[int, str]] = []
-    for i, raw in enumerate(tx.segments.to_list()):
+    for i, raw in enumerate(segs):
         t = raw[:3]
         pos = base + i
         if t == "STC":
@@ -93,14 +98,6 @@ def read_277(tx: Transaction, ctx: ReadContext) -> Result:
         elif t == "BHT":
             e = raw.split(es)
             bht = e[4] if len(e) > 4 else None
-        elif t in ok_tags or t in ("REF", "SVC", "DTP") or t == T_ST or t == T_SE:
-            pass
-        else:
-            sid = segment_id(raw, es)
-            if _valid_id(sid):
-                ok_tags.add(t)
-            else:
-                bad.append((pos, raw))
 
     fallback = None
     for cand in (received, bht, tx.gs_date):
@@ -129,8 +126,8 @@ def read_277(tx: Transaction, ctx: ReadContext) -> Result:
         rows.append(pos)
     if rows:
         res.frames["rejections"] = frame(cols, rows)
-    for p, raw in bad[:1]:
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        res.errors.append(Problem("garbage", p, f"segment {p}: not an X12 segment: {show(raw)}{more}"))
+    for p, raw in bad_raw:
+        # the position and at most the id, never the elements (patient names and ids)
+        res.errors.append(Problem("garbage", p, garbage_message(p, raw, es, len(bad) - 1)))
     res.extras = {"claims": len(claims), "rejected": len(rows), "accepted": accepted}
     return res

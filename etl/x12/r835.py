@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
-from etl.x12.tokenizer import Problem, Transaction, digits, fix_text, show
+from etl.x12.tokenizer import Problem, Transaction, digits, fix_text, garbage_message
 
 CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
 _PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
@@ -282,8 +282,8 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
             firsts.setdefault(t, (p, raw))
             nbad[t] = nbad.get(t, 0) + 1
         for t, (p, raw) in firsts.items():
-            more = f" (and {nbad[t] - 1} more)" if nbad[t] > 1 else ""
-            results[t].errors.append(Problem("garbage", p, f"segment {p}: not an X12 segment: {show(raw)}{more}"))
+            # the position and at most the id: the segment may be a patient's NM1/DMG/N3 with one byte changed
+            results[t].errors.append(Problem("garbage", p, garbage_message(p, raw, es, nbad[t] - 1)))
     stray = np.bincount(tx_idx[np.isin(c, (6, 7, 11, 12, 13)) & ~in_claim_np], minlength=m)
 
     # ------------------------------------------------------------------ header (few segments: Python)

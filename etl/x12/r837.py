@@ -20,7 +20,7 @@ import polars as pl
 from etl.mapping import SiteRef
 from etl.x12.common import (ReadContext, Result, clean_date, clean_npi, date_range, frame, payer_frame,
                             site_frame)
-from etl.x12.tokenizer import Problem, Transaction, _valid_id, digits, fix_text, segment_id, show
+from etl.x12.tokenizer import Problem, Transaction, bad_segment_rows, digits, fix_text, garbage_message
 
 # A few common taxonomy codes, for a readable specialty; other codes are kept as they are.
 TAXONOMY = {
@@ -82,10 +82,15 @@ def _read_837(tx: Transaction, ctx: ReadContext) -> Result:
         default_type = "professional"
     else:
         default_type = None
-    T_HL, T_LX = "HL" + es, "LX" + es
-    T_N4, T_ST, T_SE = "N4" + es, "ST" + es, "SE" + es
-    ok_tags = {"HI" + es, "N3" + es, "PER", "AMT", "QTY", "NTE", "CL1", "PAT", "CR1", "CRC", "PWK", "K3" + es,
-               "OI" + es, "MOA", "CAS", "SVD", "LIN", "CTP", "CN1", "HCP", "BHT"}
+    T_HL, T_LX, T_N4 = "HL" + es, "LX" + es, "N4" + es
+    # a segment whose id is not 2-3 upper-case letters and digits ending at the element separator is garbage:
+    # the transaction is quarantined, as in the 835 ('NM1 IL*...' was read as an NM1 of entity '1': the
+    # subscriber's member id was lost without a word). It is not read; well-formed ids the reader has no use
+    # for (HI, N3, PER, ...) are skipped.
+    bad = bad_segment_rows(tx.segments, es)
+    bad_raw = [(base + i, segs[i]) for i in bad[:1]]
+    for i in bad:
+        segs[i] = ""
     res = Result()
     submitted = None
     bht = None
@@ -112,7 +117,6 @@ def _read_837(tx: Transaction, ctx: ReadContext) -> Result:
     claim: dict | None = None
     line: dict | None = None
     in_other = False      # 2320/2330 (other payer) loops of the current claim
-    bad: list[tuple[int, str]] = []
 
     claims: list[dict] = []
     sites: dict[str, tuple[SiteRef, dict, int]] = {}
@@ -262,14 +266,6 @@ def _read_837(tx: Transaction, ctx: ReadContext) -> Result:
             e = raw.split(es)
             if entity_info is not None and entity in ("IL", "QC") and len(e) > 2:
                 entity_info["dob"] = e[2]
-        elif t in ok_tags or t == T_ST or t == T_SE:
-            pass
-        else:
-            sid = segment_id(raw, es)
-            if _valid_id(sid):
-                ok_tags.add(t)
-            else:
-                bad.append((pos, raw))
     finish()
 
     # ------------------------------------------------------------------ rows
@@ -398,9 +394,9 @@ def _read_837(tx: Transaction, ctx: ReadContext) -> Result:
         frames["providers"] = frame(pc, prow)
     if payers:
         frames["payers"] = payer_frame(payers)
-    for p_, raw in bad[:1]:
-        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        res.errors.append(Problem("garbage", p_, f"segment {p_}: not an X12 segment: {show(raw)}{more}"))
+    for p_, raw in bad_raw:
+        # the position and at most the id, never the elements: names, member ids, birth dates
+        res.errors.append(Problem("garbage", p_, garbage_message(p_, raw, es, len(bad) - 1)))
     if dup_ids:
         res.warnings.append(Problem("duplicate_claim_ids", base, (
             f"{dup_ids} original claim(s) (frequency 1) reuse a CLM01 already used in this file")))

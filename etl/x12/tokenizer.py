@@ -244,9 +244,65 @@ def segment_id(raw: str, es: str) -> str:
     return raw if i < 0 else raw[:i]
 
 
+# Segment ids the readers and the envelope know. A garbled segment that starts with one of them (and no letter
+# after it) is named by it in its message: "'NM1' followed by ' ' instead of the element separator".
+KNOWN_IDS = frozenset((
+    "ISA", "IEA", "GS", "GE", "ST", "SE", "BHT", "BPR", "TRN", "CUR", "REF", "DTM", "DTP", "N1", "N2", "N3", "N4",
+    "PER", "RDM", "LX", "TS3", "TS2", "CLP", "CAS", "NM1", "MIA", "MOA", "AMT", "QTY", "SVC", "LQ", "PLB", "HL",
+    "PRV", "SBR", "PAT", "DMG", "CLM", "HI", "SV1", "SV2", "SV5", "CL1", "CR1", "CRC", "PWK", "K3", "NTE", "OI",
+    "SVD", "LIN", "CTP", "CN1", "HCP", "STC", "MEA", "FRM", "LUI", "PS1"))
+
+
 def show(raw: str, n: int = 40) -> str:
+    """repr of a value, cut to n characters. Only for values that cannot be patient data (codes,
+    amounts, control numbers): never for a whole segment (see garbage_message)."""
     s = raw if len(raw) <= n else raw[:n] + "..."
     return repr(s)
+
+
+def _id_like(head: str) -> bool:
+    """1-3 printable ASCII characters without blanks or lower-case letters: a broken segment id
+    ('NM!', 'D!M'), not a piece of a value."""
+    return (1 <= len(head) <= 3 and head.isascii() and head.isprintable() and " " not in head
+            and head == head.upper())
+
+
+def describe_garbage(raw: str, es: str) -> str:
+    """What a message may say about a segment whose id is not an X12 segment id: at most its id,
+    never an element. Such a segment may be a patient's NM1, DMG or N3 with one byte changed, and
+    the message is logged and stored in the warehouse's quarantine, where patient data must never
+    be (names, member ids, birth dates, addresses)."""
+    i = raw.find(es) if es else -1
+    head = raw if i < 0 else raw[:i]
+    if _id_like(head):
+        return f"its segment id {head!r} is not 2-3 upper-case letters and digits"
+    for n in (3, 2):
+        kid = raw[:n]
+        if kid in KNOWN_IDS and len(raw) > n and not raw[n].isalpha():
+            c = raw[n]
+            after = ("a digit" if c.isdigit() else repr(c) if c.isascii() and c.isprintable()
+                     else "a control character" if c.isascii() else "a non-ASCII character")
+            return f"it starts with {kid!r} followed by {after} instead of the element separator {es!r}"
+    return "it does not start with a segment id (2-3 upper-case letters and digits, then the element separator)"
+
+
+def garbage_message(position: int, raw: str, es: str, more: int = 0) -> str:
+    """The quarantine message for the first segment of a transaction that is not an X12 segment:
+    its position and at most its id (describe_garbage), and how many more such segments there are."""
+    tail = f" (and {more} more)" if more else ""
+    return f"segment {position}: not an X12 segment: {describe_garbage(raw, es)}{tail}"
+
+
+def bad_segment_rows(segments: pl.Series, es: str) -> list[int]:
+    """Indexes of the segments whose id is not 2-3 upper-case letters and digits ending at the element
+    separator (or at the end of the segment): 'NM1 IL*...', 'NM!*QC*...', 'CLPX*...'. Checked once per
+    distinct 4-character start, as the 835 reader does."""
+    valid = re.compile(r"[A-Z][A-Z0-9]{1,2}(?:" + re.escape(es) + r"|\Z)")
+    k4 = segments.str.slice(0, 4)
+    wrong = [t for t in k4.unique().to_list() if t is None or not valid.match(t)]
+    if not wrong:
+        return []
+    return k4.is_in(wrong).arg_true().to_list()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,8 +407,9 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
         yield FileProblem("the file is empty")
         return
     if not is_x12(head[:4096]):
-        yield FileProblem("not an X12 file (it does not start with ISA, GS or ST); it starts with "
-                          + show(head[:24].decode("latin-1")))
+        # no excerpt of the file: it may be anything, patient data included
+        what = "binary data" if any(c < 0x20 and c not in (9, 10, 13) for c in head[:64]) else "text"
+        yield FileProblem(f"not an X12 file (it does not start with ISA, GS or ST; it starts with {what})")
         return
     d = sniff_delimiters(head.decode("latin-1"))
     if isinstance(d, str):
@@ -483,8 +540,10 @@ def walk(path: str | Path, data: bytes | None = None) -> Iterator[Transaction | 
                 b = bad_rows[bi]
                 bi += 1
                 if cur is not None:
+                    sid = segment_id(seg[b], es)       # never the segment's elements: they may be patient data
+                    where = f" in a {sid} segment" if _valid_id(sid) else ""
                     cur.errors.append(Problem("garbage", pos + b + 1, f"segment {pos + b + 1}: binary data or control "
-                                              f"characters: {show(seg[b])}"))
+                                              f"characters{where}"))
             if j > cursor:
                 if cur is not None:
                     add(chunk, cursor, j - cursor)
