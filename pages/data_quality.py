@@ -96,6 +96,17 @@ if ctx:
             ut.table(unmapped, key="dq-unmapped")
             ut.export_buttons(unmapped, "unmapped", "dq-unmapped-x")
 
+        st.subheader("Appeals, write-offs and rejections of no loaded claim")
+        orphans = ua.call(ctx, "quality.orphan_follow_ups")
+        if orphans.height == 0:
+            st.success("Every appeal, write-off and rejection names a loaded claim.")
+        else:
+            st.caption("Kept as loaded, but no KPI counts them until their claim (by claim id or patient control "
+                       "number) is loaded: load the claims file, and they attach.")
+            ut.table(orphans, key="dq-orphans", column_config={
+                "dollars": st.column_config.NumberColumn("Dollars", format="dollar",
+                                                         help="Recovered on appeal, or written off")})
+
         st.subheader("Load history")
         hist = ua.call(ctx, "quality.load_history")
         unbalanced = hist.filter(~pl.col("balanced")) if hist.height else hist

@@ -37,6 +37,7 @@ CALLS: dict[str, Callable] = {
     "quality.load_history": _unscoped(quality.load_history),
     "quality.quarantined": _unscoped(quality.quarantined),
     "quality.unmapped": _unscoped(quality.unmapped),
+    "quality.orphan_follow_ups": _unscoped(quality.orphan_follow_ups),
     "quality.unmatched_remits": quality.unmatched_remits,
     "quality.unmatched_remit_count": quality.unmatched_remit_count,
     "quality.unknown_codes": quality.unknown_codes,

@@ -164,3 +164,19 @@ def test_an_unreadable_file_is_named_and_the_rest_loads(tmp_path):
     assert f"quarantined: {d / 'zz_link.csv'}: cannot be read (No such file or directory)" in r.stdout
     assert "Traceback" not in r.stderr
     assert connect(db).sql("SELECT count(*) FROM claim").fetchall()[0][0] > 0
+
+
+def test_an_appeal_of_no_loaded_claim_is_listed_until_its_claim_arrives(tmp_path):
+    from warehouse import quality
+    db = core(tmp_path)
+    s = load(db, folder(tmp_path, "appeal", {
+        "appeals.csv": "appeal_id,claim_id,appeal_level,filed_date,decided_date,outcome,recovered_amount\n"
+                       "AP-O1,O1,1,2026-05-20,2026-06-01,won,75.00\n",
+        "write_offs.csv": "claim_id,write_off_date,amount,reason\nO1,2026-06-02,25.00,other\n"}))
+    assert s.total("loaded") == 2
+    assert quality.orphan_follow_ups(connect(db)).select("record", "rows", "dollars").rows() == [
+        ("appeal", 1, 75.0), ("write-off", 1, 25.0)]
+    load(db, folder(tmp_path, "claim", {"claims.csv": f"{CLAIMS_HEADER}\n{claim('O1')}\n"}))
+    con = connect(db)
+    assert quality.orphan_follow_ups(con).height == 0
+    assert con.sql("SELECT appeals, written_off_dollars FROM m_claim WHERE claim_id = 'O1'").fetchall() == [(1, 25)]

@@ -47,6 +47,23 @@ def unmatched_remits(con: duckdb.DuckDBPyConnection, *, scope: Scope, limit: int
                    params=params + [limit]).pl()
 
 
+def orphan_follow_ups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Appeals, write-offs and rejections whose claim reference (claim id or patient control number)
+    names no loaded claim. They are kept, and count once their claim is loaded; until then no KPI sees
+    them. Installation-wide (no claim, so no site): administrators only. Grain: one row per record kind."""
+    return con.sql("""
+        SELECT 'appeal' AS record, count(*) AS rows, sum(recovered_amount)::DOUBLE AS dollars,
+               min(filed_date) AS first_date, max(filed_date) AS last_date
+        FROM appeal a WHERE NOT EXISTS (SELECT 1 FROM m_claim_ref r WHERE r.ref = a.claim_ref)
+        UNION ALL
+        SELECT 'write-off', count(*), sum(amount)::DOUBLE, min(write_off_date), max(write_off_date)
+        FROM write_off w WHERE NOT EXISTS (SELECT 1 FROM m_claim_ref r WHERE r.ref = w.claim_ref)
+        UNION ALL
+        SELECT 'rejection', count(*), NULL, min(rejected_date), max(rejected_date)
+        FROM rejection j WHERE NOT EXISTS (SELECT 1 FROM m_claim_ref r WHERE r.ref = j.claim_ref)""").pl() \
+        .filter(pl.col("rows") > 0)
+
+
 def unknown_codes(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> pl.DataFrame:
     """CARCs and RARCs met on remits that are in no code list: counted with their dollars, never dropped."""
     frag, params = scope.sql("c.site_id")
