@@ -98,8 +98,9 @@ class Claims(dy.Schema):
     rendering_npi = _text("Rendering provider NPI.", False, regex=_NPI)
     billing_npi = _text("Billing provider NPI.", regex=_NPI)
     payer_id = _text("Payer billed (key in the payers list).", False, min_length=1)
-    patient_id = _text("The practice's patient identifier; pseudonymised before it reaches the warehouse.", False, min_length=1)
-    member_id = _text("Insurance member ID; stored masked (last 4 characters only).")
+    patient_id = _text("The practice's patient identifier; pseudonymised before it reaches the warehouse.", False,
+                       min_length=1, max_length=80)
+    member_id = _text("Insurance member ID; stored masked (last 4 characters only).", max_length=80)
     service_date_from = _date("First date of service.")
     service_date_to = _date("Last date of service (blank = service_date_from).", True)
     submitted_date = _date("Date the claim was sent to the payer or clearinghouse.")

@@ -70,7 +70,8 @@ def test_amounts_out_of_range_not_numbers_or_past_cents_are_quarantined_not_fata
     got = quarantined(db, s.load_id)
     assert [(r[0], r[1], r[2]) for r in got] == [
         (2, "total_charge", "max"), (3, "total_charge", "inf"), (4, "total_charge", "nan"),
-        (5, "total_charge", "check__cents"), (6, "total_charge", "min"), (8, "claim_id", "max_length")]
+        (5, "total_charge", "check__cents"), (6, "total_charge", "min"), (8, "claim_id", "max_length"),
+        (8, "member_id", "max_length"), (8, "patient_id", "max_length")]      # claim() derives both from the id
     assert got[0][3].endswith("field total_charge: value '10000000000000000000' is above the allowed maximum "
                               "(1,000,000,000,000)")
     assert got[1][3].endswith("value 'inf' is not a finite number")
@@ -180,3 +181,18 @@ def test_an_appeal_of_no_loaded_claim_is_listed_until_its_claim_arrives(tmp_path
     con = connect(db)
     assert quality.orphan_follow_ups(con).height == 0
     assert con.sql("SELECT appeals, written_off_dollars FROM m_claim WHERE claim_id = 'O1'").fetchall() == [(1, 25)]
+
+
+def test_a_quarantined_patient_identifier_is_never_quoted_or_stored(tmp_path):
+    """A row is checked before its patient id is pseudonymised: a bad patient or member id is named
+    by its field, without its value (NM109 allows 80 characters; these have 90)."""
+    db = core(tmp_path)
+    pid, mid = "MRN-" + "7" * 86, "MEM-" + "8" * 86
+    row = claim("Q1").replace("MRN-9Q1", pid).replace("ABC9Q1", mid)
+    s = load(db, folder(tmp_path, "pid", {"claims.csv": f"{CLAIMS_HEADER}\n{row}\n"}))
+    assert s.total("quarantined") == 1
+    got = connect(db).sql("SELECT field, value, message FROM quarantine WHERE load_id = ? ORDER BY field",
+                          params=[s.load_id]).fetchall()
+    assert [(f, v) for f, v, _ in got] == [("member_id", None), ("patient_id", None)]
+    assert got[1][2].endswith("row 2, field patient_id: is longer than 80 characters")
+    assert not any(pid in m or mid in m for m in s.messages)
