@@ -111,8 +111,8 @@ def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
         return
     try:
         df = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
-    except pl.exceptions.NoDataError:
-        yield Batch(str(path), "file")       # an empty file: no rows, nothing to load or quarantine
+    except pl.exceptions.NoDataError:       # not even a header: said, as an empty X12 file is
+        yield _unknown(path, EMPTY)
         return
     except Exception:   # noqa: BLE001 - not UTF-8, a row with more fields than the header, ...: row by row
         yield from _read_csv_rows(path)
@@ -120,6 +120,7 @@ def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
     yield _frame_batch(path, df, first_row=2)     # row 1 is the header
 
 
+EMPTY = "the file is empty (not even a header): nothing to load; was the transfer cut short?"
 NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kept as surrogates
 
 
@@ -134,7 +135,7 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
         yield _unknown(path, f"cannot be read as CSV ({exc})")
         return
     if not records:
-        yield Batch(str(path), "file")
+        yield _unknown(path, EMPTY)
         return
     header, width = records[0], len(records[0])
     if NOT_UTF8.search(",".join(header)):

@@ -107,12 +107,14 @@ def test_header_problems_name_the_kind_and_column(tmp_path):
         + "\n" + claim("H3", frequency="7").replace(",7,,", ",7,C1,") + "\n",
         "d_empty.csv": "",
     }))
-    assert [(f.rows_read, f.loaded, f.quarantined) for f in s.files] == [(1, 0, 1), (1, 0, 1), (1, 1, 0), (0, 0, 0)]
+    assert [(f.rows_read, f.loaded, f.quarantined) for f in s.files] == [(1, 0, 1), (1, 0, 1), (1, 1, 0), (1, 0, 1)]
     msgs = [m for _, _, _, m in quarantined(db, s.load_id)]
     assert msgs[0].endswith("a_missing.csv: header looks like claims but lacks the required column(s) submitted_date "
                             "(docs/input-format.md) (1 row)")
     assert msgs[1].endswith("b_twice.csv: the header names claim_id more than once: which column to read is ambiguous "
                             "(1 row)")
+    assert msgs[2].endswith("d_empty.csv: the file is empty (not even a header): nothing to load; was the transfer "
+                            "cut short? (1 row)")
 
 
 def test_codes_match_whatever_their_case_and_list_the_allowed_values(tmp_path):
