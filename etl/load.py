@@ -234,7 +234,7 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                     continue
                 last_note = time.monotonic()
                 for batch, checked in batches:
-                    res.units += 1
+                    res.units += batch.unit != "file" or res.units == 0     # a CSV read in batches is one unit
                     if time.monotonic() - last_note > 5:       # a long file: say how far it got
                         last_note = time.monotonic()
                         progress(f"[{seq}/{len(files)}] {path}: {res.units:,} transactions, "

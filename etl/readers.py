@@ -124,46 +124,62 @@ EMPTY = "the file is empty (not even a header): nothing to load; was the transfe
 NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kept as surrogates
 
 
+ROWS_PER_BATCH = 200_000      # the slow path's rows per batch: a big file is never held whole as Python lists
+
+
 def _read_csv_rows(path: Path) -> Iterator[Batch]:
-    """A CSV the fast reader refuses, read with Python's csv module: a row with more fields than the
-    header, or with bytes that are not UTF-8 (another encoding: two different ids would read alike),
-    is quarantined alone with its row and field; the other rows are read as usual."""
-    try:
-        text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-        records = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    except (OSError, csv.Error) as exc:
-        yield _unknown(path, f"cannot be read as CSV ({exc})")
-        return
-    if not records:
-        yield _unknown(path, EMPTY)
-        return
-    header, width = records[0], len(records[0])
-    if NOT_UTF8.search(",".join(header)):
-        yield _unknown(path, "the header has bytes that are not UTF-8: save the file as UTF-8", len(records))
-        return
-    if twice := _twice(_header(header)):
-        yield _unknown(path, twice, max(len(records) - 1, 1))
-        return
-    good, rejected = [], []
-    for i, rec in enumerate(records[1:], start=2):     # row 1 is the header
-        bad = next((h for h, v in zip(header, rec) if NOT_UTF8.search(v)), None)
-        if len(rec) > width:
-            msg = (f"{path}, row {i}: {len(rec)} fields where the header has {width} (a value with a comma "
-                   "must be in quotes)")
-            rejected.append({"row_number": i, "field": "row", "rule": "fields", "message": msg})
-        elif bad is not None:
-            field = _header([bad])[0]
-            msg = (f"{path}, row {i}, field {field}: bytes that are not UTF-8 (the file is in another "
-                   "encoding; save it as UTF-8)")
-            rejected.append({"row_number": i, "field": field, "rule": "encoding", "message": msg})
-        else:
-            good.append((i, rec + [None] * (width - len(rec))))
-    df = pl.DataFrame([r for _, r in good], schema={f"_c{j}": pl.String for j in range(width)}, orient="row")
+    """A CSV the fast reader refuses, read with Python's csv module, streamed in batches: a row with
+    more fields than the header, or with bytes that are not UTF-8 (another encoding: two different ids
+    would read alike), is quarantined alone with its row and field; the other rows are read as usual."""
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        records = (r for r in csv.reader(text) if r)
+        row = 1                                        # row 1 is the header
+        try:
+            header = next(records, None)
+            if header is None:
+                yield _unknown(path, EMPTY)
+                return
+            problem = ("the header has bytes that are not UTF-8: save the file as UTF-8"
+                       if NOT_UTF8.search(",".join(header)) else _twice(_header(header)))
+            if problem is None and detect_kind(_header(header)) is None:
+                problem = _no_kind(_header(header))
+            if problem:
+                yield _unknown(path, problem, max(sum(1 for _ in records), 1))
+                return
+            width = len(header)
+            good, rows, rejected = [], [], []
+            for rec in records:
+                row += 1
+                bad = next((h for h, v in zip(header, rec) if NOT_UTF8.search(v)), None)
+                if len(rec) > width:
+                    rejected.append({"row_number": row, "field": "row", "rule": "fields", "message": (
+                        f"{path}, row {row}: {len(rec)} fields where the header has {width} (a value with a "
+                        "comma must be in quotes)")})
+                elif bad is not None:
+                    field = _header([bad])[0]
+                    rejected.append({"row_number": row, "field": field, "rule": "encoding", "message": (
+                        f"{path}, row {row}, field {field}: bytes that are not UTF-8 (the file is in another "
+                        "encoding; save it as UTF-8)")})
+                else:
+                    good.append(rec + [None] * (width - len(rec)))
+                    rows.append(row)
+                if len(good) + len(rejected) >= ROWS_PER_BATCH:
+                    yield _rows_batch(path, header, good, rows, rejected)
+                    good, rows, rejected = [], [], []
+            if good or rejected or row == 1:
+                yield _rows_batch(path, header, good, rows, rejected)
+        except csv.Error as exc:               # e.g. a field past the csv module's size limit
+            yield _unknown(path, f"cannot be read as CSV from row {row + 1} on ({exc})")
+
+
+def _rows_batch(path: Path, header: list[str], good: list[list], rows: list[int], rejected: list[dict]) -> Batch:
+    df = pl.DataFrame(good, schema={f"_c{j}": pl.String for j in range(len(header))}, orient="row")
     batch = _frame_batch(path, df.rename(dict(zip(df.columns, header))), first_row=2, rejected=rejected)
     if batch.frames:        # the good rows keep their own row numbers (rejected rows leave gaps)
         kind, frame = next(iter(batch.frames.items()))
-        batch.frames[kind] = frame.with_columns(pl.Series("_row", [i for i, _ in good], pl.Int64))
-    yield batch
+        batch.frames[kind] = frame.with_columns(pl.Series("_row", rows, pl.Int64))
+    return batch
 
 
 def _read_parquet(path: Path) -> Iterator[Batch]:

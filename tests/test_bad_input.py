@@ -198,3 +198,20 @@ def test_a_quarantined_patient_identifier_is_never_quoted_or_stored(tmp_path):
     assert [(f, v) for f, v, _ in got] == [("member_id", None), ("patient_id", None)]
     assert got[1][2].endswith("row 2, field patient_id: is longer than 80 characters")
     assert not any(pid in m or mid in m for m in s.messages)
+
+
+def test_the_row_by_row_reader_streams_a_big_file_in_batches(tmp_path, monkeypatch):
+    """A file the fast reader refuses is read in batches (never whole as Python lists); rows keep their
+    numbers across batches and the file stays one tabular unit."""
+    import etl.readers
+    monkeypatch.setattr(etl.readers, "ROWS_PER_BATCH", 2)
+    db = core(tmp_path)
+    rows = [claim(f"B{i}") for i in range(5)]
+    rows[3] += ",extra"
+    s = load(db, folder(tmp_path, "big", {"claims.csv": CLAIMS_HEADER + "\n" + "\n".join(rows) + "\n"}))
+    assert (s.total("loaded"), s.total("quarantined"), s.files[0].units) == (4, 1, 1)
+    assert [r[0] for r in quarantined(db, s.load_id)] == [5]
+    assert connect(db).sql("SELECT list(source_row ORDER BY claim_id) FROM claim WHERE claim_id LIKE 'B%'").fetchall() \
+        == [([2, 3, 4, 6],)]
+    assert connect(db).sql("SELECT format FROM load_file WHERE load_id = ?", params=[s.load_id]).fetchall() \
+        == [("tabular",)]
