@@ -1,4 +1,6 @@
 """Entry point: `streamlit run dashboard.py` (or `make run`). Routes to the pages; nothing else."""
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 st.set_page_config(page_title="Denial analytics", page_icon="📉", layout="wide")
@@ -6,7 +8,11 @@ st.set_page_config(page_title="Denial analytics", page_icon="📉", layout="wide
 from pages import ui_access  # noqa: E402
 
 # Sign-in gate (docs/access.md): nothing below runs until someone is signed in (or in demo mode).
+# The page the address asked for is kept, so signing in lands there rather than on the Overview.
 if ui_access.gate() is None:
+    st.session_state.setdefault("path_before_sign_in", (
+        urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1],
+        {k: st.query_params.get_all(k) for k in st.query_params}))
     st.stop()
 
 
@@ -14,8 +20,10 @@ if ui_access.gate() is None:
 def _home() -> None:
     """`/` forwards to `/overview` with its query parameters, so the Overview has one address that
     works both ways (as the default page it was served at `/` only, and `/overview` showed Streamlit's
-    "Page not found" notice over it)."""
-    st.switch_page(PAGES[1], query_params={k: st.query_params.get_all(k) for k in st.query_params})
+    "Page not found" notice over it). Right after sign-in it forwards to the page the address named."""
+    target, query = st.session_state.pop("path_before_sign_in", (None, None))
+    page = next((p for p in PAGES[1:] if p.url_path == target), PAGES[1])
+    st.switch_page(page, query_params=query or {k: st.query_params.get_all(k) for k in st.query_params})
 
 
 PAGES = [
@@ -37,4 +45,7 @@ if ui_access.is_admin():                   # the audit log and the users: admini
     PAGES.append(st.Page("pages/admin.py", title="Admin: users and audit log", icon=":material/shield_person:",
                          url_path="admin"))
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+if page.url_path != PAGES[0].url_path:    # signed in on the page asked for: nothing left to forward
+    st.session_state.pop("path_before_sign_in", None)
+page.run()

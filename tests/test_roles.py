@@ -300,3 +300,26 @@ def test_demo_mode_not_with_an_auth_section(monkeypatch, demo_only):
     monkeypatch.setattr("pages.ui_access.auth_settings", lambda: {"client_id": "x"})
     at = app(monkeypatch, demo_only)
     assert at.title[0].value == "Denial analytics: sign in" and not at.metric
+
+
+def test_signing_in_lands_on_the_page_the_address_named(db, browser):
+    """A link to the Appeals page of one site opened before signing in: after the sign-in form, that page
+    with its filter, not the Overview (the address is kept across the form)."""
+    from conftest import settle, streamlit_server
+    with streamlit_server(db) as url:
+        pg = browser.new_page()
+        try:
+            pg.goto(f"{url}/appeals?site=Alpha+Orthopedics")
+            settle(pg)
+            assert "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text()
+            pg.get_by_role("textbox", name="User name").fill("ada")
+            pg.get_by_role("textbox", name="Password").fill(PW)
+            pg.get_by_role("button", name="Sign in").click()
+            pg.wait_for_function("document.querySelector('[data-testid=stMain] h1') && "
+                                 "!document.querySelector('[data-testid=stMain] h1').innerText.includes('sign in')",
+                                 timeout=60000)
+            settle(pg)
+            assert pg.locator("[data-testid=stMain] h1").first.inner_text().startswith("Appeals")
+            assert "/appeals" in pg.url and "site=Alpha+Orthopedics" in pg.url
+        finally:
+            pg.close()
