@@ -1,7 +1,7 @@
 """Data quality: can the numbers be trusted? Load history with each file's accounting (rows read =
 loaded + duplicates + quarantined), quarantined rows and why, remits that matched no claim, codes
-outside the taxonomy, unmapped NPIs and payers, freshness per payer and site, and where each
-payer's deadline rule came from."""
+outside the taxonomy, unmapped NPIs and payers, appeals, write-offs and rejections of no loaded claim,
+freshness per payer and site, and where each payer's deadline rule came from."""
 import polars as pl
 import streamlit as st
 
@@ -21,6 +21,20 @@ def _is_admin(context) -> bool:
         except Exception:       # noqa: BLE001 - a page without the sign-in gate: fall back to the scope
             pass
     return context.scope.site_ids is None
+
+
+def _listing(context, title: str, call: str, empty: str, caption: str | None, key: str, export: str,
+             column_config: dict | None = None) -> None:
+    """A section listing what needs a look: its rows (with a caption and exports), or a line saying none."""
+    st.subheader(title)
+    frame = ua.call(context, call)
+    if frame.height == 0:
+        st.success(empty)
+        return
+    if caption:
+        st.caption(caption)
+    ut.table(frame, key=key, column_config=column_config)
+    ut.export_buttons(frame, export, f"{key}-x")
 
 
 if ctx:
@@ -65,16 +79,12 @@ if ctx:
             "billed": st.column_config.NumberColumn("Billed", format="dollar")})
         ut.export_buttons(unmatched, "unmatched-remits", "dq-unmatched-x")
 
-    st.subheader("Codes not in the taxonomy")
-    codes = ua.call(ctx, "quality.unknown_codes")
-    if codes.height == 0:
-        st.success("Every CARC and RARC met on the remits is in the code lists.")
-    else:
-        st.caption("Counted with their dollars, never dropped: an unknown denial CARC falls under root cause "
-                   "'other' until warehouse/taxonomy maps it (then `python -m warehouse refresh`).")
-        ut.table(codes, key="dq-codes", column_config={"dollars": st.column_config.NumberColumn("Dollars", format="dollar",
-                                                                                                step=1)})
-        ut.export_buttons(codes, "unknown-codes", "dq-codes-x")
+    _listing(ctx, "Codes not in the taxonomy", "quality.unknown_codes",
+             "Every CARC and RARC met on the remits is in the code lists.",
+             "Counted with their dollars, never dropped: an unknown denial CARC falls under root cause "
+             "'other' until warehouse/taxonomy maps it (then `python -m warehouse refresh`).",
+             "dq-codes", "unknown-codes",
+             {"dollars": st.column_config.NumberColumn("Dollars", format="dollar", step=1)})
 
     st.subheader("Payer rules: appeal window and timely filing")
     rules = ua.call(ctx, "quality.payer_rules")
@@ -88,24 +98,15 @@ if ctx:
 
     # ------------------------------------------------------------ the ledger (administrators)
     if admin:
-        st.subheader("Unmapped NPIs, payers and sites")
-        unmapped = ua.call(ctx, "quality.unmapped")
-        if unmapped.height == 0:
-            st.success("Every site, payer and rendering NPI is in a mapping or reference list.")
-        else:
-            ut.table(unmapped, key="dq-unmapped")
-            ut.export_buttons(unmapped, "unmapped", "dq-unmapped-x")
-
-        st.subheader("Appeals, write-offs and rejections of no loaded claim")
-        orphans = ua.call(ctx, "quality.orphan_follow_ups")
-        if orphans.height == 0:
-            st.success("Every appeal, write-off and rejection names a loaded claim.")
-        else:
-            st.caption("Kept as loaded, but no KPI counts them until their claim (by claim id or patient control "
-                       "number) is loaded: load the claims file, and they attach.")
-            ut.table(orphans, key="dq-orphans", column_config={
-                "dollars": st.column_config.NumberColumn("Dollars", format="dollar",
-                                                         help="Recovered on appeal, or written off")})
+        _listing(ctx, "Unmapped NPIs, payers and sites", "quality.unmapped",
+                 "Every site, payer and rendering NPI is in a mapping or reference list.", None,
+                 "dq-unmapped", "unmapped")
+        _listing(ctx, "Appeals, write-offs and rejections of no loaded claim", "quality.orphan_follow_ups",
+                 "Every appeal, write-off and rejection names a loaded claim.",
+                 "Kept as loaded, but no KPI counts them until their claim (by claim id or patient control "
+                 "number) is loaded: load the claims file, and they attach.", "dq-orphans", "orphan-follow-ups",
+                 {"dollars": st.column_config.NumberColumn("Dollars", format="dollar",
+                                                           help="Recovered on appeal, or written off")})
 
         st.subheader("Load history")
         hist = ua.call(ctx, "quality.load_history")

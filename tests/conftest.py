@@ -171,6 +171,17 @@ def settle(pg, timeout: float = 60) -> None:
     time.sleep(0.3)
 
 
+def sign_in(pg, user: str, password: str) -> None:
+    """Fill the dashboard's sign-in form (local account) and wait until a page replaces it."""
+    pg.get_by_role("textbox", name="User name").fill(user)
+    pg.get_by_role("textbox", name="Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_function("document.querySelector('[data-testid=stMain] h1') && "
+                         "!document.querySelector('[data-testid=stMain] h1').innerText.includes('sign in')",
+                         timeout=60000)
+    settle(pg)
+
+
 def no_exception(pg) -> None:
     errors = pg.locator("[data-testid=stException]")
     assert errors.count() == 0, errors.first.inner_text()

@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import DEMO_END, ROOT, connect, load, streamlit_server
+from conftest import DEMO_END, ROOT, connect, load, sign_in, streamlit_server
 from test_browser import kpi, metric, no_exception, settle
 
 USER, PASSWORD = "reliability", "a long enough password for the test 8"
@@ -96,13 +96,7 @@ def open_overview(pg, url: str) -> None:
     pg.goto(url + "/")
     settle(pg)
     if "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text():
-        pg.get_by_role("textbox", name="User name").fill(USER)
-        pg.get_by_role("textbox", name="Password").fill(PASSWORD)
-        pg.get_by_role("button", name="Sign in").click()
-        pg.wait_for_function("document.querySelector('[data-testid=stMain] h1') && "
-                             "!document.querySelector('[data-testid=stMain] h1').innerText.includes('sign in')",
-                             timeout=60000)
-        settle(pg)
+        sign_in(pg, USER, PASSWORD)
     check_whole(pg)
 
 

@@ -305,20 +305,14 @@ def test_demo_mode_not_with_an_auth_section(monkeypatch, demo_only):
 def test_signing_in_lands_on_the_page_the_address_named(db, browser):
     """A link to the Appeals page of one site opened before signing in: after the sign-in form, that page
     with its filter, not the Overview (the address is kept across the form)."""
-    from conftest import settle, streamlit_server
+    from conftest import settle, sign_in, streamlit_server
     with streamlit_server(db) as url:
         pg = browser.new_page()
         try:
             pg.goto(f"{url}/appeals?site=Alpha+Orthopedics")
             settle(pg)
             assert "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text()
-            pg.get_by_role("textbox", name="User name").fill("ada")
-            pg.get_by_role("textbox", name="Password").fill(PW)
-            pg.get_by_role("button", name="Sign in").click()
-            pg.wait_for_function("document.querySelector('[data-testid=stMain] h1') && "
-                                 "!document.querySelector('[data-testid=stMain] h1').innerText.includes('sign in')",
-                                 timeout=60000)
-            settle(pg)
+            sign_in(pg, "ada", PW)
             assert pg.locator("[data-testid=stMain] h1").first.inner_text().startswith("Appeals")
             assert "/appeals" in pg.url and "site=Alpha+Orthopedics" in pg.url
         finally:
