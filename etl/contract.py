@@ -37,7 +37,10 @@ ID_MAX_LENGTH = 50     # claim numbers: CLM01 and CLP01 allow 38 characters, a p
 
 def cents(col: pl.Expr) -> pl.Expr:
     # not-a-number and infinity have rules of their own (one message each, not two)
-    return col.is_nan() | col.is_infinite() | (((col * 100) - (col * 100).round()).abs() < 1e-6)
+    # in cents: a whole number, up to the float's own rounding (about 2 units in the last place at
+    # that size: 1234567890.12 * 100 is 123456789011.99998)
+    cents = col * 100
+    return col.is_nan() | col.is_infinite() | ((cents - cents.round()).abs() < 1e-6 + 4e-16 * cents.abs())
 
 
 def _money(description: str, nullable: bool = False, min: float = -MONEY_LIMIT) -> dy.Float64:

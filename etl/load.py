@@ -106,9 +106,13 @@ READ_AHEAD_FILES = 4
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
-def _checked(batch, path: str, key: bytes) -> list[tuple[str, int, pl.DataFrame, pl.DataFrame]]:
-    """Each non-empty frame of a batch validated: (kind, rows read, good rows ready to stage, quarantine records)."""
+def _checked(batch, path: str, key: bytes) -> list[tuple[str, int, pl.DataFrame | None, pl.DataFrame]]:
+    """Each non-empty frame of a batch validated: (kind, rows read, good rows ready to stage, quarantine
+    records); the rows the reader itself could not use come first, with no good rows (None)."""
     out = []
+    if batch.rejected:
+        bad = pl.DataFrame(batch.rejected, schema=QUARANTINE_SCHEMA)
+        out.append((bad["kind"][0], bad.height, None, bad))
     for kind, frame in batch.frames.items():
         if frame.height == 0:
             continue
@@ -234,7 +238,8 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                     continue
                 last_note = time.monotonic()
                 for batch, checked in batches:
-                    res.units += batch.unit != "file" or res.units == 0     # a CSV read in batches is one unit
+                    if batch.unit != "file" or res.units == 0:     # a CSV read in batches is one unit
+                        res.units += 1
                     if time.monotonic() - last_note > 5:       # a long file: say how far it got
                         last_note = time.monotonic()
                         progress(f"[{seq}/{len(files)}] {path}: {res.units:,} transactions, "
@@ -246,21 +251,15 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                         messages.append(batch.error)
                         ledger.quarantine_unit(con, load_id, str(path), batch.unit, batch.error, batch.rows_read)
                         continue
-                    if batch.rejected:                 # rows the reader could not use, one record each
-                        bad = pl.DataFrame(batch.rejected, schema=QUARANTINE_SCHEMA)
-                        res.kinds.update(bad["kind"].drop_nulls().unique())
-                        res.rows_read += bad.height
-                        res.quarantined += bad.height
-                        messages.extend(bad["message"].head(50).to_list())
-                        ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
                     for kind, n_read, good, bad in checked:
                         res.kinds.add(kind)
                         res.rows_read += n_read
-                        res.quarantined += n_read - good.height
+                        res.quarantined += n_read - (good.height if good is not None else 0)
                         if bad.height:
                             messages.extend(bad["message"].head(50).to_list())
                             ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
-                        ingest.stage(con, kind, good, seq, batch.unit)
+                        if good is not None:
+                            ingest.stage(con, kind, good, seq, batch.unit)
                 faults.point("parse")
                 progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
                          + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))

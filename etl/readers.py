@@ -69,10 +69,16 @@ def _header(columns: list[str]) -> list[str]:
 
 
 def _twice(header: list[str]) -> str | None:
-    """A header naming a column twice (polars renames the second `x_duplicated_0`): which to read is a guess."""
-    names = sorted({h for h in header if header.count(h) > 1}
-                   | {h.rsplit("_duplicated_", 1)[0] for h in header if re.search(r"_duplicated_\d+$", h)})
-    return f"the header names {', '.join(names)} more than once: which column to read is ambiguous" if names else None
+    """A header naming a column twice (polars renames the second `x_duplicated_0`): which to read is a
+    guess. Only input-format column names are quoted: a file without a header has data in its first row."""
+    names = {h for h in header if header.count(h) > 1} \
+        | {h.rsplit("_duplicated_", 1)[0] for h in header if re.search(r"_duplicated_\d+$", h)}
+    names.discard("")              # empty cells of a first row that is data (no header) are not names
+    if not names:
+        return None
+    known = sorted(n for n in names if any(n in KINDS[k].columns() for k in KINDS))
+    return (f"the header names {', '.join(known)} more than once" if known else
+            "the first row names a column more than once") + ": which column to read is ambiguous"
 
 
 def _no_kind(header: list[str]) -> str:
@@ -85,7 +91,9 @@ def _no_kind(header: list[str]) -> str:
         return (f"header looks like {best} but lacks the required column(s) {', '.join(missing)} "
                 "(docs/input-format.md)")
     need = "; ".join(f"{k}: {', '.join(sorted(required_columns(k)))}" for k in KINDS)
-    return f"header {header[:8]} matches no input kind (required columns per kind — {need})"
+    # the first row is not quoted: in a file without a header it is data (a patient's row)
+    return (f"the first row matches no input kind ({overlap[best]} of its {len(header)} names are input-format "
+            f"columns; is the header missing?). Required columns per kind — {need}")
 
 
 def _frame_batch(path: Path, df: pl.DataFrame, first_row: int, rejected: list[dict] | None = None) -> Batch:
@@ -125,6 +133,7 @@ NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kep
 
 
 ROWS_PER_BATCH = 200_000      # the slow path's rows per batch: a big file is never held whole as Python lists
+csv.field_size_limit(16 << 20)  # a field may be long (16 MB); the module's default is 128 KB
 
 
 def _read_csv_rows(path: Path) -> Iterator[Batch]:
@@ -133,8 +142,9 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
     would read alike), is quarantined alone with its row and field; the other rows are read as usual."""
     with open(path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        records = (r for r in csv.reader(text) if r)
+        records = csv.reader(text)     # blank lines too: a row of empty fields, as the fast reader counts them
         row = 1                                        # row 1 is the header
+        good, rows, rejected = [], [], []
         try:
             header = next(records, None)
             if header is None:
@@ -148,7 +158,6 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
                 yield _unknown(path, problem, max(sum(1 for _ in records), 1))
                 return
             width = len(header)
-            good, rows, rejected = [], [], []
             for rec in records:
                 row += 1
                 bad = next((h for h, v in zip(header, rec) if NOT_UTF8.search(v)), None)
@@ -169,8 +178,11 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
                     good, rows, rejected = [], [], []
             if good or rejected or row == 1:
                 yield _rows_batch(path, header, good, rows, rejected)
-        except csv.Error as exc:               # e.g. a field past the csv module's size limit
-            yield _unknown(path, f"cannot be read as CSV from row {row + 1} on ({exc})")
+        except csv.Error as exc:               # e.g. an unclosed quote swallowing the rest of the file
+            if good or rejected:               # the rows read before it stay accounted for
+                yield _rows_batch(path, header, good, rows, rejected)
+            yield _unknown(path, f"cannot be read as CSV from row {row + 1} on ({exc})" if row > 1
+                           else f"cannot be read as CSV ({exc})")
 
 
 def _rows_batch(path: Path, header: list[str], good: list[list], rows: list[int], rejected: list[dict]) -> Batch:

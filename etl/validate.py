@@ -65,8 +65,12 @@ def _parse_dates(raw: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFra
     return parsed, pl.concat(fails)
 
 
-def _short(value: str, limit: int = 60) -> str:
-    """A value as a message quotes it: a runaway value (a whole record in one field) cut to its start."""
+def _quotable(field: str, value: str | None, limit: int = 60) -> str | None:
+    """The value a quarantine record may quote and store: never a patient identifier, never a value
+    that spans fields or lines (an unclosed quote swallows the next fields and rows, patient ids
+    included), and a long one cut to its start."""
+    if value is None or field in PATIENT_IDENTIFIERS or any(c in value for c in ',\n\r"'):
+        return None
     return value if len(value) <= limit else f"{value[:limit]}… ({len(value):,} characters)"
 
 
@@ -108,7 +112,8 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
         field, _, rule = rule_key.partition("|")
         if field not in cols:       # a rule of the whole schema
             field, rule = "row", rule_key
-        value = None if field in PATIENT_IDENTIFIERS else by_row.get(row_no, {}).get(field)
+        raw_value = by_row.get(row_no, {}).get(field)
+        value = _quotable(field, raw_value)
         words = RULE_WORDS.get(rule, f"breaks rule {rule}")
         if rule == "dtype":
             dtype = cols[field].dtype
@@ -116,7 +121,8 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
                                                      if isinstance(dtype, pl.Enum) else str(dtype)))
         elif rule in ("min", "max", "max_length") and field in cols:
             words = words.format(**{rule: _bound(getattr(cols[field], rule))})
-        shown = f"value {_short(value)!r} " if value is not None else ""
+        shown = (f"value {value!r} " if value is not None else "" if raw_value is None or field in PATIENT_IDENTIFIERS
+                 else "a value spanning fields or lines (an unclosed quote?) ")
         records.append({"kind": kind, "row_number": row_no, "field": field, "value": value, "rule": rule,
                         "message": f"{path}, row {row_no}, field {field}: {shown}{words}"})
     # a row whose every rule is 'unknown' (dataframely could not evaluate) still failed: keep it

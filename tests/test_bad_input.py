@@ -215,3 +215,65 @@ def test_the_row_by_row_reader_streams_a_big_file_in_batches(tmp_path, monkeypat
         == [([2, 3, 4, 6],)]
     assert connect(db).sql("SELECT format FROM load_file WHERE load_id = ?", params=[s.load_id]).fetchall() \
         == [("tabular",)]
+
+
+def test_a_file_quarantined_for_a_bad_value_is_not_read_again_over_newer_rows(tmp_path):
+    """Only rows quarantined for a parent not yet loaded are retried: appeals take the latest row, so
+    Monday's file read again would put a decided appeal back to pending (found by the review)."""
+    db = core(tmp_path)
+    head = "appeal_id,claim_id,appeal_level,filed_date,decided_date,outcome,recovered_amount\n"
+    mon = folder(tmp_path, "mon", {"appeals.csv": head + "AP-M,C1,2,2026-05-20,,pending,\nAP-X,C1,2,2026-13-01,,pending,\n"})
+    assert load(db, mon).total("quarantined") == 1
+    load(db, folder(tmp_path, "wed", {"appeals.csv": head + "AP-M,C1,2,2026-05-20,2026-05-27,won,150.00\n"}))
+    again = load(db, mon)
+    assert again.files[0].whole_file_duplicate
+    assert connect(db).sql("SELECT outcome, recovered_amount FROM appeal WHERE appeal_id = 'AP-M'").fetchall() \
+        == [("won", Decimal("150.00"))]
+
+
+def test_the_row_by_row_reader_numbers_blank_lines_and_keeps_rows_read_before_an_error(tmp_path):
+    """A ragged row sends the file to the row-by-row reader: a blank line is a row (as the fast reader
+    counts it), and an unclosed quote that runs past a field's size ends the file as one quarantined
+    unit without losing the rows read before it (found by the review)."""
+    import csv
+    db = core(tmp_path)
+    limit = csv.field_size_limit(200)          # an unclosed quote then swallows more than a field may hold
+    try:
+        body = (CLAIMS_HEADER + "\n" + claim("L1") + "\n\n" + claim("L2") + ",extra\n" + claim("L3") + "\n"
+                + claim("L4").replace(",11,", ',"11,', 1) + "\n" + "\n".join(claim(f"M{i}") for i in range(5)) + "\n")
+        s = load(db, folder(tmp_path, "blank", {"claims.csv": body}))
+    finally:
+        csv.field_size_limit(limit)
+    got = quarantined(db, s.load_id)
+    # row 3 is the blank line (required fields empty), row 4 the ragged one; L1 and L3 load; the rest
+    # from row 6 on cannot be read (the quote never closes) and is one quarantined unit
+    assert {r[0] for r in got if r[0] is not None} == {3, 4}
+    assert any(r[0] == 4 and r[2] == "fields" for r in got)
+    assert any(r[0] is None and "cannot be read as CSV from row 6 on" in r[3] for r in got)
+    assert connect(db).sql("SELECT list(claim_id ORDER BY claim_id) FROM claim WHERE claim_id SIMILAR TO '[LM][0-9]'"
+                           ).fetchall() == [(["L1", "L3"],)]
+    assert balanced(s)
+
+
+def test_a_value_swallowed_by_an_unclosed_quote_is_never_quoted(tmp_path):
+    """An unclosed quote reads the next fields and rows into one value, patient ids included: the
+    message says so without the value, and the quarantine stores none."""
+    db = core(tmp_path)
+    bad = claim("U1").replace(",1111111112,", ',"1111111112,', 1)
+    s = load(db, folder(tmp_path, "quote", {"claims.csv": f"{CLAIMS_HEADER}\n{bad}\n{claim('U2')}\n{claim('U3')}\n"}))
+    got = connect(db).sql("SELECT field, value, message FROM quarantine WHERE load_id = ?", params=[s.load_id]).fetchall()
+    assert got and all("MRN-9U" not in (v or "") + m and "ABC9U" not in (v or "") + m for _, v, m in got)
+    assert any(f == "billing_npi" and v is None and "a value spanning fields or lines (an unclosed quote?)" in m
+               for f, v, m in got)
+    assert balanced(s)
+
+
+def test_a_file_without_a_header_is_not_quoted_and_big_amounts_keep_their_cents(tmp_path):
+    db = core(tmp_path)
+    s = load(db, folder(tmp_path, "nohead", {"claims.csv": claim("N1") + "\n" + claim("N2") + "\n",
+                                             "big.csv": f"{CLAIMS_HEADER}\n{claim('N3', '1234567890.12')}\n"}))
+    msg = quarantined(db, s.load_id)[0][3]
+    assert "MRN-9N1" not in msg and "the first row matches no input kind (0 of its 16 names are input-format " \
+                                   "columns; is the header missing?)" in msg
+    assert connect(db).sql("SELECT total_charge FROM claim WHERE claim_id = 'N3'").fetchall() \
+        == [(Decimal("1234567890.12"),)]

@@ -35,16 +35,21 @@ def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def previous_loads(con, sha256s: list[str]) -> dict[str, int]:
-    """For each of these file hashes that was loaded before and left nothing quarantined the last time
-    it was read: the rows read when that exact file was first loaded (one query for a whole load's
-    files). A file whose last reading quarantined rows is read again (not listed): its rows loaded
-    since are duplicates, and the quarantined ones get another chance (lines whose claim has arrived
-    since, X12 read with a corrected mapping)."""
+    """For each of these file hashes that was loaded before: the rows read when that exact file was
+    first loaded (one query for a whole load's files) — unless its last reading quarantined rows whose
+    parent was not loaded (rule unknown_reference: claim lines before their claim, remit lines before
+    their remit). Such a file is read again: its rows loaded since count as duplicates and those rows
+    get another chance. Any other quarantine (a bad date, a conflict) would only be repeated, and files
+    whose latest row wins (appeals, reference lists) must not be read again over newer data."""
     if not sha256s:
         return {}
-    rows = con.sql("SELECT sha256, arg_min(rows_read, load_id) FROM load_file "
-                   "WHERE NOT whole_file_duplicate AND sha256 IN (SELECT unnest(?::VARCHAR[])) GROUP BY sha256 "
-                   "HAVING arg_max(quarantined, load_id) = 0",
+    rows = con.sql("""
+        WITH f AS (SELECT sha256, load_id, path, rows_read FROM load_file
+                   WHERE NOT whole_file_duplicate AND sha256 IN (SELECT unnest(?::VARCHAR[]))),
+        latest AS (SELECT sha256, max(load_id) AS load_id, arg_min(rows_read, load_id) AS rows_read FROM f GROUP BY 1)
+        SELECT l.sha256, l.rows_read FROM latest l JOIN f USING (sha256, load_id)
+        WHERE NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.load_id = f.load_id AND q.path = f.path
+                          AND q.rule = 'unknown_reference')""",
                    params=[sorted(set(sha256s))]).fetchall()
     return {sha: int(n) for sha, n in rows}
 

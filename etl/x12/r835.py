@@ -13,14 +13,13 @@ reads everything else. docs/x12.md has the measurements.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from etl.x12.common import ReadContext, Result, clean_date, frame, iso_date, npi
-from etl.x12.tokenizer import Problem, Transaction, digits, fix_text, garbage_message
+from etl.x12.tokenizer import Problem, Transaction, bad_segment_rows, digits, fix_text, garbage_message
 
 CAS_TRIPLES = (2, 5, 8, 11, 14, 17)          # CAS02/05/08/11/14/17: reason, amount, quantity
 _PLB_PAIRS = (3, 5, 7, 9, 11, 13)             # PLB03/05/...: reason[:reference], amount
@@ -269,13 +268,11 @@ def read_835_many(txs: list[Transaction], ctx: ReadContext) -> list[Result]:
         return f.select("_tx", "_claim", "_ord", "_lid", "_row", e=_S.str.split(es))
 
     # ------------------------------------------------------------------ not X12 / outside claims
-    # segment ids are checked once per distinct 4-character start (a 3-character id must be followed
-    # by the separator: 'CLP ' or 'CLPX' is not CLP), then the bad rows are looked up
-    valid = re.compile(r"^[A-Z][A-Z0-9]{1,2}(" + re.escape(es) + r"|$)")
-    k4 = _S.str.slice(0, 4)
-    wrong = [t for t in df.select(k4.unique())["s"].to_list() if not valid.match(t)]
+    # segment ids checked once per distinct 4-character start (a 3-character id must be followed by
+    # the separator: 'CLP ' or 'CLPX' is not CLP), as the 837 and 277 readers check them
+    wrong = bad_segment_rows(df["s"], es)
     if wrong:
-        bad = df.filter(k4.is_in(wrong)).select("_tx", "_row", "s")
+        bad = df[wrong].select("_tx", "_row", "s")
         firsts: dict[int, tuple[int, str]] = {}
         nbad: dict[int, int] = {}
         for t, p, raw in bad.iter_rows():

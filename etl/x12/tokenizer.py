@@ -253,13 +253,6 @@ KNOWN_IDS = frozenset((
     "SVD", "LIN", "CTP", "CN1", "HCP", "STC", "MEA", "FRM", "LUI", "PS1"))
 
 
-def show(raw: str, n: int = 40) -> str:
-    """repr of a value, cut to n characters. Only for values that cannot be patient data (codes,
-    amounts, control numbers): never for a whole segment (see garbage_message)."""
-    s = raw if len(raw) <= n else raw[:n] + "..."
-    return repr(s)
-
-
 def _id_like(head: str) -> bool:
     """1-3 printable ASCII characters without blanks or lower-case letters: a broken segment id
     ('NM!', 'D!M'), not a piece of a value."""
