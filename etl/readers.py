@@ -96,14 +96,17 @@ def _no_kind(header: list[str]) -> str:
             f"columns; is the header missing?). Required columns per kind — {need}")
 
 
+def _header_problem(header: list[str]) -> str | None:
+    """Why a (normalised) header cannot be read as an input kind, or None: a column named twice, or no
+    kind whose required columns it has."""
+    return _twice(header) or (_no_kind(header) if detect_kind(header) is None else None)
+
+
 def _frame_batch(path: Path, df: pl.DataFrame, first_row: int, rejected: list[dict] | None = None) -> Batch:
     header = _header(df.columns)
-    rows = df.height + len(rejected or ())
-    if twice := _twice(header):
-        return _unknown(path, twice, max(rows, 1))
+    if problem := _header_problem(header):
+        return _unknown(path, problem, max(df.height + len(rejected or ()), 1))
     kind = detect_kind(header)
-    if kind is None:
-        return _unknown(path, _no_kind(header), max(rows, 1))
     df = df.rename(dict(zip(df.columns, header)))
     known = [c for c in header if c in KINDS[kind].columns()]
     df = df.select([pl.col(c).cast(pl.String) for c in known]).with_row_index("_row", offset=first_row)
@@ -111,6 +114,12 @@ def _frame_batch(path: Path, df: pl.DataFrame, first_row: int, rejected: list[di
         r["kind"] = kind
     return Batch(str(path), "file", {kind: df.with_columns(pl.col("_row").cast(pl.Int64))}, rows_read=df.height,
                  rejected=rejected or [])
+
+
+EMPTY = "the file is empty (not even a header): nothing to load; was the transfer cut short?"
+NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kept as surrogates
+ROWS_PER_BATCH = 200_000      # the slow path's rows per batch: a big file is never held whole as Python lists
+csv.field_size_limit(16 << 20)  # a field may be long (16 MB); the module's default is 128 KB
 
 
 def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
@@ -128,14 +137,6 @@ def _read_csv(path: Path, head: bytes) -> Iterator[Batch]:
     yield _frame_batch(path, df, first_row=2)     # row 1 is the header
 
 
-EMPTY = "the file is empty (not even a header): nothing to load; was the transfer cut short?"
-NOT_UTF8 = re.compile("[\udc80-\udcff]")     # the bytes that are not UTF-8, kept as surrogates
-
-
-ROWS_PER_BATCH = 200_000      # the slow path's rows per batch: a big file is never held whole as Python lists
-csv.field_size_limit(16 << 20)  # a field may be long (16 MB); the module's default is 128 KB
-
-
 def _read_csv_rows(path: Path) -> Iterator[Batch]:
     """A CSV the fast reader refuses, read with Python's csv module, streamed in batches: a row with
     more fields than the header, or with bytes that are not UTF-8 (another encoding: two different ids
@@ -151,10 +152,8 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
                 yield _unknown(path, EMPTY)
                 return
             problem = ("the header has bytes that are not UTF-8: save the file as UTF-8"
-                       if NOT_UTF8.search(",".join(header)) else _twice(_header(header)))
-            if problem is None and detect_kind(_header(header)) is None:
-                problem = _no_kind(_header(header))
-            if problem:
+                       if NOT_UTF8.search(",".join(header)) else _header_problem(_header(header)))
+            if problem:                        # said before the rows are read, as _frame_batch would say it
                 yield _unknown(path, problem, max(sum(1 for _ in records), 1))
                 return
             width = len(header)
