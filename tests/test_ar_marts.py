@@ -404,3 +404,29 @@ def test_a_reversed_appeal_payment_leaves_the_denial_open(tmp_path):
     q = ("SELECT c.claim_id, c.recovered_dollars, c.open_denied_dollars, a.balance FROM m_claim c "
          "JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('X9', 'X10') ORDER BY 1")
     assert con.sql(q).fetchall() == [("X10", 0, 200, 200), ("X9", 0, 200, 200)]
+
+
+def test_a_patient_liable_denial_is_a_denial_but_not_open(tmp_path):
+    """PR-96 / PR-204 stay denials (docs/taxonomy.md): the payer refused and the patient is liable.
+    Y1, one $150 line: paid 0, PR-204 150 -> denied $150, root cause non_covered / patient_liable,
+    open $0 (the balance moved to the patient: insurance A/R 150 - 150 = 0). Y2, paid 0, PR-1 150 (the
+    deductible took it all): allowed 150, not a denial. Y3, a $200 line: paid 0, CO-45 50, PR-96 150 ->
+    denied $200, open 200 - 50 (contractual) - 150 (patient's) = $0, balance 0. Before, a PR amount of
+    any kind made the line 'allowed', so Y1 and Y3 were not denials at all."""
+    con = core_plus(tmp_path, {
+        "claims": "Y1,,1,,S1,1234567893,1111111112,PAYB,MRN-0091,ABC999999991,2026-05-04,,2026-05-05,150.00,11,\n"
+                  "Y2,,1,,S1,1234567893,1111111112,PAYB,MRN-0092,ABC999999992,2026-05-04,,2026-05-05,150.00,11,\n"
+                  "Y3,,1,,S1,1234567893,1111111112,PAYB,MRN-0093,ABC999999993,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "Y1,1,99214,,,1,150.00,2026-05-04\nY2,1,99214,,,1,150.00,2026-05-04\n"
+                       "Y3,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RY1,PAYB,TRN-Y1,2026-05-12,Y1,1,150.00,0.00,150.00,PB-0191,\n"
+                  "RY2,PAYB,TRN-Y1,2026-05-12,Y2,1,150.00,0.00,150.00,PB-0192,\n"
+                  "RY3,PAYB,TRN-Y1,2026-05-12,Y3,1,200.00,0.00,150.00,PB-0193,",
+        "remit_lines": "RY1,1,99214,,1,150.00,0.00\nRY2,1,99214,,1,150.00,0.00\nRY3,1,99214,,1,200.00,0.00",
+        "remit_adjustments": "RY1,1,PR,204,150.00\nRY2,1,PR,1,150.00\nRY3,1,CO,45,50.00\nRY3,1,PR,96,150.00",
+    })
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.root_cause, c.sub_cause, c.open_denied_dollars, "
+         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'Y%' ORDER BY 1")
+    assert con.sql(q).fetchall() == [("Y1", True, 150, "non_covered", "patient_liable", 0, 0),
+                                     ("Y2", False, 0, None, None, 0, 0),
+                                     ("Y3", True, 200, "non_covered", "patient_liable", 0, 0)]

@@ -191,6 +191,8 @@ def test_the_kpi_command_prints_any_kpi_of_the_registry(core_db):
     assert kpi_cli(core_db, *week, "--kpis", "open_denied_dollars,denial_rate")[0]["open_denied_dollars"] == 220
     every = kpi_cli(core_db, *week, "--kpis", "all")[0]
     assert every["open_denied_dollars"] == 220 and all(k in every for k in KPIS)
+    # C6's $250 written off (timely filing) of the week's $870 denied (tests/fixtures/core.md)
+    assert every["written_off_dollars"] == 250 and round(every["denial_write_off_rate"], 6) == round(250 / 870, 6)
     bad = run_cli("warehouse", "kpi", "--db", str(core_db), "--kpis", "denial_rte")
     assert bad.returncode == 2 and "unknown KPI denial_rte" in bad.stderr
 

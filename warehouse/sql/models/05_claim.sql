@@ -15,7 +15,9 @@
 --   open denied dollars (only for initially denied claims), by what the family's latest adjudication
 --     still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
---       (e.g. CO-45: never collectible, already out of the A/R balance) − recovered − written off;
+--       (e.g. CO-45: never collectible, already out of the A/R balance) − the patient-liable denials
+--       on them (PR-96, PR-204: moved to the patient, out of the insurance balance too) − recovered
+--       − written off;
 --     - no line denied outright, but denial-class adjustments (not PR) left on the lines it paid in
 --       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
 --       denied − the write-downs − recovered, less written off;
@@ -85,7 +87,7 @@ latest_denial_adj AS (
     WHERE j.is_denial_class AND j.amount > 0 AND j.group_code <> 'PR' GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
-           sum(l.written_down) AS denied_written_down,
+           sum(l.written_down + l.patient_liable) AS denied_written_down,   -- neither is the payer's to pay
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
     FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
