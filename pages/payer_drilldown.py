@@ -17,14 +17,17 @@ MATRIX_MAX = 20          # procedure/modifier columns shown in the matrix (by de
 LIST_LIMIT = 5000
 
 
-def claim_sections(ctx, procedures: list[str], modifiers: list[str], carcs: pl.DataFrame) -> None:
+def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
     """The claims behind the selection and one claim's story (claim-level scopes only)."""
     # ------------------------------------------------------------ the claim list
     st.subheader("Claims")
     f1, f2, f3, f4, f5 = st.columns([1.2, 1, 1, 1.2, 0.8])
     proc = f1.multiselect("Procedure code", procedures, key="procedure", bind="query-params", placeholder="All")
     mods = f2.multiselect("Modifier", modifiers, key="modifier", bind="query-params", placeholder="All")
-    carc_opts = sorted(set(carcs["code"].to_list())) if carcs.height else []
+    # every code the filter can match here, and the ones a link names even when none matches now (a
+    # multiselect drops a value it does not offer: the link would list every claim instead)
+    carc_opts = sorted(set(ui.call(ctx, "claims.denial_carcs", filters=ctx.filters))
+                       | set(st.query_params.get_all("carc")) | set(st.session_state.get("carc") or []))
     carc = f3.multiselect("Denial CARC", carc_opts, key="carc", bind="query-params", placeholder="All",
                           help="The reason code of a denied line's largest denial adjustment (the code the "
                                "line's root cause comes from). The top-codes table below counts a code wherever it "
@@ -389,7 +392,7 @@ if ctx:
             ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
 
         if ctx.scope.claim_level:
-            claim_sections(ctx, procedures, modifiers, carcs)
+            claim_sections(ctx, procedures, modifiers)
         else:
             st.info("Your role shows totals only: the claim list, claim detail and claim-level exports "
                     "are not available.")

@@ -42,6 +42,7 @@ WAREHOUSE_CALLS: dict[str, Callable] = {
     "claims.claim_detail": _claims.claim_detail,
     "claims.days_to_pay": _claims.days_to_pay,
     "claims.top_codes": _claims.top_codes,
+    "claims.denial_carcs": _claims.denial_carcs,
     "brief.weekly_review": _brief.weekly_review,
 }
 

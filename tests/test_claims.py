@@ -205,6 +205,17 @@ def test_top_codes(con):
     assert s2["code"].to_list() == ["29"]                        # C6 only: scope applies
 
 
+def test_denial_carcs_offers_every_code_the_claim_filter_can_match(con):
+    """The claim list's Denial CARC choices: the largest denial adjustment's CARC of every initially
+    denied claim in the selection (C1 197, C2 16 (CO-16 60 over CO-50 40), C6 29, C7 999, C9 4), not
+    only the payers' top five codes; the CARC filter itself is left out, the others apply."""
+    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make(**W20)) == ["16", "197", "29", "4", "999"]
+    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make({"carc": ["29"]}, **W20)) == \
+        ["16", "197", "29", "4", "999"]
+    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make({"payer": ["PAYB"]}, **W20)) == ["4"]
+    assert claims.denial_carcs(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20)) == ["29"]
+
+
 def test_a_credit_balance_is_shown_as_it_nets_in_ar(tmp_path, monkeypatch):
     """An overpayment: X8, one $100 line; the remit of 05-12 pays 120. The balance goes +100 (05-04),
     -120 (05-12) to -20, a credit, as insurance A/R nets it (m_ar_claim); before, the claim page

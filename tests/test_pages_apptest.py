@@ -134,6 +134,19 @@ def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):
     assert {df.proto.placeholder for df in at.dataframe} == {"—"}
 
 
+def test_the_denial_carc_filter_offers_every_code_and_keeps_a_linked_one(monkeypatch, core_db):
+    """Every denied claim's CARC is offered (not the top five per payer), and a link's code stays picked
+    even where no claim has it: PAYB's only code is 4, and ?carc=29 must not fall back to every claim."""
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    assert at.multiselect(key="carc").options == ["16", "197", "29", "4", "999"]
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py", payer="Medicare Part B", carc="29")
+    assert at.multiselect(key="carc").value == ["29"]
+    assert not [df for df in at.dataframe if "claim_id" in df.value.columns]      # C6 (29) is PAYA's
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py", payer="Medicare Part B", carc="4")
+    listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
+    assert listed["claim_id"].to_list() == ["C9"]
+
+
 def test_claim_list_and_detail(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value

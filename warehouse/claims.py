@@ -207,6 +207,17 @@ def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
     return con.sql(f"SELECT count(*) FROM m_claim c WHERE {w.sql()}", params=w.params).fetchall()[0][0]
 
 
+def denial_carcs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> list[str]:
+    """Every code the claim list's Denial CARC filter can match in the selection (its own CARC filter
+    left out): the CARC of the initially denied claims' largest denial adjustment, sorted."""
+    w = _Where()
+    _claim_where(w, scope=scope, filters=(filters or Filters()).without({"carc"}))
+    w.add("c.initially_denied AND c.carc IS NOT NULL")
+    # grain: one row per CARC
+    return [c for (c,) in con.sql(f"SELECT DISTINCT c.carc FROM m_claim c WHERE {w.sql()} ORDER BY 1",
+                                  params=w.params).fetchall()]
+
+
 # ------------------------------------------------------------------ one claim
 def resolve_claim(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_ref: str) -> str | None:
     """The claim family id for a claim id, a corrected claim's id or a patient control number; None when
