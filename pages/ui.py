@@ -229,8 +229,14 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
     text = parts_text(kpi_key, row)
     if band == metrics.FEW:
         text += f" (too few for a benchmark colour: under {metrics.MIN_BAND_VOLUME})"
+    if row.get(f"{kpi_key}__share"):
+        text += f" ({SHARE_NOTE})"
     if text:
         container.caption(text)
+
+
+SHARE_NOTE = ("this cause's share of the whole: the filter narrows the denials, not all claims or charges; "
+              "no benchmark colour")
 
 
 def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None, baseline: dict | None = None,
@@ -255,6 +261,8 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     text = parts_text(kpi_key, row)
     if text:
         lines.append(text)
+    if row.get(f"{kpi_key}__share"):
+        lines.append(SHARE_NOTE)
     if baseline is not None and baseline.get(kpi_key) is not None:
         lines.append(f"13-wk avg {fmt(kpi_key, baseline.get(kpi_key))} "
                      f"({_brief.format_delta(kpi_key, value, baseline.get(kpi_key))})")

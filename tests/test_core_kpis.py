@@ -223,3 +223,21 @@ def test_band_needs_volume_for_count_based_rates():
     assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 218}) == "concern"
     assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 12}) == FEW
     assert band_of("denial_rate", {"denial_rate": None, "denial_rate__den": 0}) is None
+
+
+def test_a_cause_filter_marks_the_ratios_that_become_a_share(con):
+    """Filtered or sliced by a denial attribute, a ratio whose numerator it narrows and whose denominator
+    it does not (denial rate, denial rate ($), days in A/R) is that cause's share of the whole:
+    `<kpi>__share`, and no band; ratios narrowed on both sides (appeal rate) keep theirs. Authorization
+    in W20: C1 alone, 1 of 11 claims, $200 of $1,650; unfiltered, 5 of 11 (45.5%: concern)."""
+    from warehouse.metrics import band_of
+    keys = ["denial_rate", "denial_rate_dollars", "ar_days", "appeal_rate"]
+    row = kpis(con, scope=Scope.all(), filters=Filters.make({"root_cause": ["authorization"]}, "2026-05-11", "2026-05-17"),
+               kpi_keys=keys).to_dicts()[0]
+    assert (row["denial_rate__num"], row["denial_rate__den"], row["denial_rate_dollars__num"]) == (1, 11, 200)
+    assert [row.get(f"{k}__share") for k in keys] == [True, True, True, None]
+    assert [band_of(k, row) for k in keys] == [None, None, None, "too few"]     # appeal rate 1 of 1: a band, by volume
+    by_cause = kpis(con, scope=Scope.all(), by=["root_cause"], filters=W20, kpi_keys=["denial_rate"])
+    assert by_cause["denial_rate__share"].to_list() == [True] * by_cause.height
+    whole = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=keys).to_dicts()[0]
+    assert "denial_rate__share" not in whole and band_of("denial_rate_dollars", whole) == "concern"

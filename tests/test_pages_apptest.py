@@ -92,6 +92,28 @@ def test_weekly_review_follows_a_filter(monkeypatch, core_db):
     assert tiles(at)["Point estimate"].value == "$160"
 
 
+def test_a_cause_filter_shows_a_share_without_a_benchmark_band(monkeypatch, core_db):
+    """Filtered to authorization denials, the denial rate is authorization denials / all claims (C1: 1 of
+    11) and days in A/R authorization A/R / all charges (C1's $200 ÷ ($1,740 ÷ 90) = 10.3 days): shares of
+    the whole, which the benchmarks (set for the whole) do not describe, so no band. The appeal rate,
+    whose two parts the filter narrows alike (1 appealed of 1 denied), keeps its band."""
+    from pages.ui import SHARE_NOTE
+    at = app(monkeypatch, core_db, "pages/weekly_review.py")
+    at.sidebar.multiselect(key="root_cause").set_value(["authorization"]).run()
+    assert not at.exception
+    shown = tiles(at)
+    assert shown["Denial rate"].value == "9.1%" and shown["Days in A/R"].value == "10.3 days"
+    captions = [c.value for c in at.caption]      # no band badge before the parts
+    assert "1 of 11 claims · " + SHARE_NOTE in captions
+    assert "$200 of $1,650 · " + SHARE_NOTE in captions
+    assert "$200 A/R ÷ ($1,740 charges in 90 days ÷ 90) · " + SHARE_NOTE in captions
+    # unfiltered, the same tiles carry their band
+    at.sidebar.multiselect(key="root_cause").set_value([]).run()
+    captions = [c.value for c in at.caption]
+    assert ":red-badge[concern] · $870 of $1,650" in captions
+    assert any(c.endswith("-badge[typical] · $960 A/R ÷ ($1,740 charges in 90 days ÷ 90)") for c in captions), captions
+
+
 def test_site_table_equals_kpi_command(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/site_comparison.py")
     table = at.dataframe[0].value

@@ -225,8 +225,21 @@ def counted(kpi_key: str) -> bool:
     return k.unit == "ratio" and k.denominator is not None and MEASURES[k.denominator].unit == "count"
 
 
+def share_of_whole(kpi_key: str) -> bool:
+    """True for a ratio whose numerator a denial attribute (root cause, stage, CARC ...) narrows and
+    whose denominator it does not (docs/metrics.md, Slicing): under such a filter or slice the value
+    is that cause's share of the whole (authorization denials / all claims), which the benchmark,
+    set for the whole, does not describe."""
+    k = KPIS[kpi_key]
+    return (k.denominator is not None and MEASURES[k.numerator].role == "denial"
+            and MEASURES[k.denominator].role == "base")
+
+
 def band_of(kpi_key: str, row: dict) -> str | None:
-    """band() of a kpis() row: its value and, when the row carries it, its denominator (`<kpi>__den`)."""
+    """band() of a kpis() row: its value and, when the row carries it, its denominator (`<kpi>__den`);
+    none for a cause's share of the whole (`<kpi>__share`, see share_of_whole)."""
+    if row.get(f"{kpi_key}__share"):
+        return None
     return band(kpi_key, row.get(kpi_key), row.get(f"{kpi_key}__den"))
 
 

@@ -24,7 +24,7 @@ import polars as pl
 
 from warehouse.dimensions import (DENIAL_KEYS, DIMENSIONS, LINE_KEYS, NAME_SQL, PERIOD_KEYS, check,
                                   period_end, period_expr, period_label)
-from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of
+from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of, share_of_whole
 from warehouse.scope import Scope
 
 MART_TABLE = {CLAIM: "m_claim", LINE: "m_line", LINE_ROLLUP: "m_line_rollup", APPEAL: "m_appeal"}
@@ -335,7 +335,8 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
     for m in measures:
         if m not in full.columns:
             full = full.with_columns(pl.lit(None).alias(m))
-    return _finish(con, full, dims, kpi_keys, set(unavailable), scope, names)
+    narrowed = bool(DENIAL_KEYS & (set(dims) | set(filters.as_dict())))
+    return _finish(con, full, dims, kpi_keys, set(unavailable), scope, names, narrowed)
 
 
 def _period_starts(key: str, first: dt.date, last: dt.date) -> list[dt.date]:
@@ -368,7 +369,10 @@ def _num(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Float64)
 
 
-def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, names: bool) -> pl.DataFrame:
+def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, names: bool,
+            narrowed: bool = False) -> pl.DataFrame:
+    """The KPIs from the measures, with their parts; `narrowed` (a denial attribute filters or slices):
+    `<kpi>__share` = true on the ratios that are then a cause's share of the whole (no benchmark band)."""
     exprs = []
     count_like = {"count"}
     for key in kpi_keys:
@@ -390,6 +394,8 @@ def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, na
         d = _num(k.denominator).fill_null(0)
         exprs += [pl.when(d != 0).then(n / d * k.scale).otherwise(None).alias(key),
                   n.round(2).alias(f"{key}__num"), d.round(2).alias(f"{key}__den")]
+        if narrowed and share_of_whole(key):
+            exprs.append(pl.lit(True).alias(f"{key}__share"))
     out_dims = [DIMENSIONS[k].output for k in dims]
     df = df.with_columns(exprs).select(out_dims + [c for e in exprs for c in [e.meta.output_name()]])
     for k in dims:
