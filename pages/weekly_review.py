@@ -119,8 +119,7 @@ if ctx:
                 else:
                     ui.page_link("payer_drilldown", "Open the payers behind it", ctx, container=c2,
                                  date_from=week_start, date_to=week_end, root_cause=[r["value"]])
-            show = review.movers.select("dim_label", "label", "this_week", "baseline_avg", "change")
-            ut.export_buttons(show, f"movers-{review.week}", "wr-movers")
+            ut.export_buttons(review.movers_export, f"movers-{review.week}", "wr-movers")
 
         # ------------------------------------------------------------ the weekly table and the brief
         st.subheader(f"The 13 weeks to {review.week}")

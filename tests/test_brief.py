@@ -48,6 +48,11 @@ def test_baseline_and_movers_by_hand(con):
     # nothing adjudicated in W21: each mover is minus its W20 denied dollars
     assert mv[("payer", "PAYA")] == -670 and mv[("site", "S1")] == -620
     assert list(mv.values())[0] == -670 and r.movers.height == 5
+    # the download keeps the codes beside the names
+    first = r.movers_export.row(0, named=True)
+    assert r.movers_export.columns == ["dimension", "code", "dimension_label", "name", "this_week", "baseline_avg", "change"]
+    assert (first["dimension"], first["code"], first["name"], first["this_week"], first["change"]) == \
+        ("payer", "PAYA", "Acme Health", 0, -670)
 
 
 def test_filters_narrow_the_review(con):
@@ -144,3 +149,13 @@ def test_movers_leave_out_a_dimension_pinned_to_one_value(con):
     assert r.movers.height and set(r.movers["dim"]) <= {"payer", "root_cause"}
     r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"payer": ["PAYA", "PAYB"]}), week_start=w21)
     assert "payer" in set(r.movers["dim"])                              # two payers: still compared
+
+
+def test_a_change_below_display_precision_has_no_minus():
+    """'−0.0 days' read as a fall that is not there (the weekly review, W40): a change that rounds to
+    nothing is written '+0.0 days', which the tiles show with no arrow."""
+    assert brief.format_delta("ar_days", 65.01, 65.04) == "+0.0 days"
+    assert brief.format_delta("ar_days", 65.0, 65.2) == "−0.2 days"
+    assert brief.format_delta("denial_rate", 0.1, 0.10004) == "+0.0 pts"
+    assert brief.format_delta("denied_dollars", 100.2, 100.4) == "+$0"
+    assert brief.format_delta("denied_dollars", 100, 220) == "−$120"

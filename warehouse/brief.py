@@ -61,6 +61,14 @@ class WeeklyReview:
     def has_data(self) -> bool:
         return bool(self.this.get("claims_adjudicated")) or bool(self.this.get("clean_claim_rate__den"))
 
+    @property
+    def movers_export(self) -> pl.DataFrame:
+        """The movers as a download: the dimension and the code beside their names (a file joined to
+        other exports or fed to the kpi command needs the codes: RIVERB, eligibility), then the dollars."""
+        return self.movers.select(pl.col("dim").alias("dimension"), pl.col("value").alias("code"),
+                                  pl.col("dim_label").alias("dimension_label"), pl.col("label").alias("name"),
+                                  "this_week", "baseline_avg", "change")
+
 
 def week_labels(last_monday: dt.date, n: int) -> list[tuple[str, dt.date]]:
     """The n ISO weeks ending with the week starting `last_monday`, oldest first."""
@@ -198,14 +206,17 @@ def format_delta(kpi_key: str, value, other) -> str:
         return "—"
     d = value - other
     unit = KPIS[kpi_key].unit
-    sign = "+" if d >= 0 else "−"
     if unit == "ratio":
-        return f"{sign}{abs(d) * 100:.1f} pts"
-    if unit == "dollars":
-        return f"{sign}${abs(d):,.0f}"
-    if unit == "days":
-        return f"{sign}{abs(d):.1f} days"
-    return f"{sign}{abs(d):,.0f}"
+        text = f"{abs(d) * 100:.1f} pts"
+    elif unit == "dollars":
+        text = f"${abs(d):,.0f}"
+    elif unit == "days":
+        text = f"{abs(d):.1f} days"
+    else:
+        text = f"{abs(d):,.0f}"
+    if not any(ch in "123456789" for ch in text):
+        return "+" + text        # no change at display precision: never '−0.0 days'
+    return ("+" if d >= 0 else "−") + text
 
 
 def parts(kpi_key: str, row: dict | None) -> str:
