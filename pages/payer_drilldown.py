@@ -283,7 +283,7 @@ if ctx:
                 for c in causes:
                     r = cell.get((p, c))
                     zr.append(r[measure] if r else None)
-                    tr.append((f"{r[measure]:.0%}" if measure == "denial_rate" else ut.fmt(measure, r[measure]))
+                    tr.append((f"{r[measure]:.1%}" if measure == "denial_rate" else ut.fmt(measure, r[measure]))
                               if r and r[measure] is not None else "")
                     cr.append([p, c, ut.fmt("denied_dollars", r["denied_dollars"]) if r else "$0",
                                ut.parts_text("denial_rate", r) if r else ""])
@@ -360,7 +360,7 @@ if ctx:
                 for c in top:
                     r = cell.get((p, c))
                     zr.append(r["denial_rate"] if r else None)
-                    tr.append(f"{r['denial_rate']:.0%}" if r and r["denial_rate"] else "")
+                    tr.append(f"{r['denial_rate']:.1%}" if r and r["denial_rate"] else "")
                     cr.append([p, r["procedure_code"] if r else c.split("-")[0], r["modifier"] if r else "",
                                ut.parts_text("denial_rate", r) if r else "",
                                ut.fmt("denied_dollars", r["denied_dollars"]) if r else "",

@@ -138,7 +138,7 @@ if ctx:
             pnames = dict(zip(mods["payer"], mods["payer_name"].fill_null(mods["payer"])))
             cells = {(r["modifier"], r["payer"]): r for r in mods.to_dicts()}
             z = [[cells.get((m, p), {}).get("denial_rate") for p in payers] for m in order]
-            text = [[(f"{cells[(m, p)]['denial_rate']:.0%}" if (m, p) in cells and cells[(m, p)]["denial_rate"]
+            text = [[(f"{cells[(m, p)]['denial_rate']:.1%}" if (m, p) in cells and cells[(m, p)]["denial_rate"]
                       is not None else "") for p in payers] for m in order]
             cd = [[[m, p, cells.get((m, p), {}).get("denial_rate__num") or 0,
                     cells.get((m, p), {}).get("denial_rate__den") or 0] for p in payers] for m in order]

@@ -169,6 +169,18 @@ def test_the_denial_carc_filter_offers_every_code_and_keeps_a_linked_one(monkeyp
     assert listed["claim_id"].to_list() == ["C9"]
 
 
+def test_matrix_rates_are_written_to_a_tenth_of_a_point(monkeypatch, core_db):
+    """The payer × root cause cells in 'Denial rate' read as the tables do, to 0.1 point (docs/pages.md):
+    whole percents showed a small cause as '0%'. PAYA: each of its four causes 1 of 7 claims (14.3%);
+    PAYB: coding 1 of 4 (25.0%). The figure's spec is read (AppTest cannot look inside the chart)."""
+    import json
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    at.segmented_control(key="pd_hm").set_value("denial_rate").run()
+    texts_ = [tr["text"] for c in at.get("plotly_chart") for tr in json.loads(c.proto.spec)["data"] if "text" in tr]
+    assert texts_[0] == ["14.3%", "14.3%", "14.3%", "14.3%", "25.0%"]
+    assert all(t == "" or t.endswith(".0%") or t[-3] == "." for t in texts_[1])     # payer × procedure too
+
+
 def test_claim_list_and_detail(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
