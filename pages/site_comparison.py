@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from pages import ui, ui_tables as ut
 from warehouse import brief, compare
+from warehouse import metrics
 from warehouse.metrics import KPI_FIELDS, KPIS, MEASURES
 
 TABLE_KPIS = [k for k in KPI_FIELDS if k not in ("claims_adjudicated",)] + ["open_denied_dollars"]
@@ -52,7 +53,9 @@ if ctx:
         show = table.select(["site"] + cols)
         config = {"site": None,
                   "rank": st.column_config.NumberColumn("Rank", help="Rank by denial rate, 1 = lowest (best). "
-                                                        "Ties share a rank; a site without adjudicated claims has none."),
+                                                        "Ties share a rank; a site with fewer than "
+                                                        f"{metrics.MIN_BAND_VOLUME} claims adjudicated has none (too few to "
+                                                        "compare: its rate would be chance)."),
                   "site_name": st.column_config.TextColumn("Site", pinned=True),
                   "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
         for k in TABLE_KPIS:

@@ -89,6 +89,17 @@ def test_rank_follows_good_direction():
     assert compare.rank(frame, "clean_claim_rate").to_list() == [2, 1, 3, None]
 
 
+def test_rank_leaves_out_a_rate_over_too_few_claims():
+    """0 denials of 14 claims is no best site: a count-based rate over fewer than MIN_BAND_VOLUME (30)
+    events is not ranked, and the others rank among themselves; a dollar-weighted rate is ranked at any
+    volume (its band is not gated either)."""
+    frame = pl.DataFrame({"denial_rate": [0.0, 0.12, 0.08, 0.2], "denial_rate__den": [14, 300, 29, 30],
+                          "denial_rate_dollars": [0.0, 0.12, 0.08, 0.2],
+                          "denial_rate_dollars__den": [1400.0, 30000.0, 2900.0, 3000.0]})
+    assert compare.rank(frame, "denial_rate").to_list() == [None, 1, None, 2]
+    assert compare.rank(frame, "denial_rate_dollars").to_list() == [1, 3, 2, 4]
+
+
 def test_movers_by_hand():
     weeks = ["W1", "W2", "W3", "W4"]          # W4 is the week; W1-W3 the baseline
     payer = pl.DataFrame({"payer": ["P1"] * 4 + ["P2"] * 2, "payer_name": ["Acme"] * 4 + ["Beta"] * 2,

@@ -8,7 +8,7 @@ import math
 
 import polars as pl
 
-from warehouse.metrics import KPIS
+from warehouse.metrics import KPIS, MIN_BAND_VOLUME, counted
 
 # Two-sided normal quantiles of the funnel plot's limits (Spiegelhalter 2005, "Funnel plots for
 # comparing institutional performance"): 95% ≈ 2 standard errors, 99.8% ≈ 3.
@@ -102,9 +102,14 @@ def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int 
 
 # ------------------------------------------------------------------ ranks
 def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
-    """1 = best by the KPI's good direction; ties share the best rank; rows without a value rank last (null)."""
+    """1 = best by the KPI's good direction; ties share the best rank; rows without a value have no
+    rank (null). A count-based rate over fewer than MIN_BAND_VOLUME events (its `<kpi>__den`, when the
+    frame has it) is not ranked either: 0 denials of 14 claims is chance, not the best site."""
     desc = KPIS[kpi].good_direction == "up"
-    return frame[kpi].rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
+    values = frame[kpi]
+    if counted(kpi) and f"{kpi}__den" in frame.columns:
+        values = pl.select(pl.when(frame[f"{kpi}__den"] >= MIN_BAND_VOLUME).then(values)).to_series()
+    return values.rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
 
 
 # ------------------------------------------------------------------ movers
