@@ -86,6 +86,10 @@ if ctx:
                "expected_recovery": st.column_config.NumberColumn("Expected recovery", format="dollar"),
                "priority": st.column_config.NumberColumn("Priority ($/day)", format="dollar",
                                                          help="Expected recovery ÷ days left (at least 1)."),
+               "action": st.column_config.TextColumn("Action", help="What to do next: follow up a pending appeal, chase "
+                                                     "a won appeal's payment, send a corrected claim or appeal."),
+               "deadline": st.column_config.DateColumn("Deadline", help="The date to act by; for a pending appeal, the "
+                                                       "date to follow it up with the payer."),
                "days_left": st.column_config.NumberColumn("Days left")}
         for shown, total, lost_list, key, name in (
                 (live, tot["live_denials"], False, "wq-live", f"work-queue-{ctx.as_of}"),

@@ -26,7 +26,7 @@ def test_ranking_and_deadlines(core_db):
     c2, c7 = q
     assert (c7["action"], c7["deadline"], c7["days_left"], c7["status"]) == ("appeal", dt.date(2026, 8, 12), 83, "new")
     assert (c2["action"], c2["deadline"], c2["days_left"], c2["status"]) == \
-        ("corrected claim", dt.date(2026, 7, 15), 55, "appeal pending")
+        ("follow up appeal", dt.date(2026, 7, 15), 55, "appeal pending")
     assert (c7["expected_recovery"], c2["expected_recovery"]) == (60.0, 50.0)
     assert c7["priority"] == pytest.approx(60 / 83) and c2["priority"] == pytest.approx(50 / 55)
     assert (c7["owner_team"], c2["owner_team"]) == ("billing", "billing")
@@ -55,7 +55,7 @@ def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
     q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 5, 27)).to_dicts()}
     show = ("action", "status", "deadline", "days_left", "open_denied_dollars")
     assert [q["X5"][k] for k in show] == ["appeal", "appeal partly won", dt.date(2026, 9, 23), 119, 80.0]
-    assert [q["X6"][k] for k in show] == ["appeal", "appeal won, still open", dt.date(2026, 9, 23), 119, 200.0]
+    assert [q["X6"][k] for k in show] == ["chase payment", "appeal won, still open", dt.date(2026, 9, 23), 119, 200.0]
     assert q["X5"]["expected_recovery"] == round(80 * q["X5"]["win_ratio"], 2) and q["X5"]["win_ratio"] < 1
     assert (q["X6"]["win_ratio"], q["X6"]["expected_recovery"]) == (1.0, 200.0)
 
@@ -81,7 +81,7 @@ def test_a_decided_appeal_moves_a_corrected_claim_deadline_and_a_new_filing_is_n
     q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 7, 10)).to_dicts()}
     show = ("action", "status", "deadline", "days_left", "lost")
     assert [q["X7"][k] for k in show] == ["corrected claim", "appeal lost", dt.date(2026, 9, 18), 70, False]
-    assert [q["X8"][k] for k in show] == ["corrected claim", "appeal pending", dt.date(2026, 7, 24), 14, False]
+    assert [q["X8"][k] for k in show] == ["follow up appeal", "appeal pending", dt.date(2026, 7, 24), 14, False]
 
 
 def test_past_deadline_is_lost_and_listed_apart(core_db):
@@ -144,6 +144,7 @@ def test_every_status_the_queue_writes_is_declared_and_explained():
     SQL writes the values. They must be the same set, or a status would be unfilterable or unexplained."""
     import re
     from warehouse import queue
-    case = queue._SQL[queue._SQL.index("CASE WHEN a.latest.outcome"):queue._SQL.index("END AS status")]
+    end = queue._SQL.index("END AS status")
+    case = queue._SQL[queue._SQL.rindex("CASE WHEN a.latest.outcome", 0, end):end]
     written = set(re.findall(r"(?:THEN|ELSE) '([^']+)'", case))
     assert written == set(queue.STATUSES) and all(queue.STATUSES.values())

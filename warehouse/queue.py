@@ -2,7 +2,8 @@
 expected to recover — triage before resolution (docs/work-queue.md).
 
 - Owner team, stage, soft/hard: from the claim's root cause (the taxonomy).
-- Action and deadline: causes fixed by resubmitting (coding, missing information, eligibility,
+- Action and deadline: a pending appeal is followed up ('follow up appeal'), a won appeal whose
+  money has not come is chased ('chase payment'); otherwise causes fixed by resubmitting (coding, missing information, eligibility,
   coordination of benefits, credentialing, duplicate) call for a corrected claim, due within the
   payer's timely-filing limit from the date of service; the others call for an appeal, due within
   the payer's appeal window from the denial (the initial adjudication). Once one of the claim's
@@ -68,7 +69,9 @@ appeal_state AS (
 q AS (
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
            c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
-           CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
+           CASE WHEN a.latest.outcome = 'pending' THEN 'follow up appeal'
+                WHEN a.latest.outcome = 'won' THEN 'chase payment'
+                WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
            CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
                 WHEN a.latest.outcome = 'won' THEN 'appeal won, still open'
                 WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
