@@ -116,7 +116,9 @@ HEADER_WORDS = {"id": "ID", "npi": "NPI", "carc": "CARC", "carcs": "CARCs", "rar
                 "dos": "date of service", "ar": "A/R", "cpt": "CPT", "pcn": "PCN"}
 
 
-COLUMN_HEADERS = {"soft_hard": "Soft/hard"}
+# boolean columns named as a question ('is_denied') read as the field's word ('Denied')
+COLUMN_HEADERS = {"soft_hard": "Soft/hard", "is_denied": "Denied", "is_reversal": "Reversal",
+                  "is_adjudication": "Adjudication"}
 
 
 def _in_words(code: str) -> str:

@@ -233,7 +233,8 @@ def test_table_headers_use_the_fields_words(monkeypatch, core_db):
     assert labels["claim_id"] == "Claim ID" and labels["rendering_npi"] == "Rendering NPI"
     assert labels["dos"] == "Date of service" and labels["initial_adjudication_date"] == "Initial adjudication date"
     from pages.ui_tables import header
-    assert [header(c) for c in ("carc", "denied_rarcs", "ar_days", "payer_id")] == ["CARC", "Denied RARCs", "A/R days", "Payer ID"]
+    assert [header(c) for c in ("carc", "denied_rarcs", "ar_days", "payer_id", "is_denied")] == \
+        ["CARC", "Denied RARCs", "A/R days", "Payer ID", "Denied"]
 
 
 def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
