@@ -241,3 +241,14 @@ def test_a_cause_filter_marks_the_ratios_that_become_a_share(con):
     assert by_cause["denial_rate__share"].to_list() == [True] * by_cause.height
     whole = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=keys).to_dicts()[0]
     assert "denial_rate__share" not in whole and band_of("denial_rate_dollars", whole) == "concern"
+
+
+def test_a_cause_slice_of_an_empty_range_is_empty_not_an_error(con):
+    """By root cause alone over a range with no claims: no rows, with the root_cause column (the base
+    measures' one overall row replaced the empty slice and dropped the column: the root causes page
+    failed on a custom range past the data)."""
+    empty = Filters.make(date_from="2030-01-01", date_to="2030-03-31")
+    r = kpis(con, scope=Scope.all(), by=["root_cause"], filters=empty, kpi_keys=["denied_dollars", "denial_rate"])
+    assert r.height == 0 and r.columns[0] == "root_cause" and "denial_rate" in r.columns
+    whole = kpis(con, scope=Scope.all(), filters=empty, kpi_keys=["denied_dollars", "denial_rate"]).to_dicts()
+    assert len(whole) == 1 and whole[0]["denied_dollars"] == 0 and whole[0]["denial_rate"] is None

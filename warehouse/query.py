@@ -326,7 +326,7 @@ def kpis(con: duckdb.DuckDBPyConnection, *, scope: Scope, by=(), filters: Filter
     for outs, frame in reduced:
         if outs:
             full = full.join(frame, on=outs, how="left")
-        elif full.height:
+        elif full.height or dims:       # a slice with no rows stays a slice with no rows (and its columns)
             full = full.join(frame, how="cross")
         else:
             full = frame
