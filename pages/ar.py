@@ -135,9 +135,7 @@ if ctx:
             def _open_claim(ids=ids):
                 picked = ui.selected("ar-oldest", ids)
                 if picked is not None:
-                    ui.carry_filters()
-                    st.session_state["claim"] = picked
-                    st.session_state[ui._GOTO] = "payer_drilldown"
+                    ui.open_claim_on("payer_drilldown", picked)
 
             ut.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
                 "site": None, "payer": None, "site_name": "Site", "payer_name": "Payer",

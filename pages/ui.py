@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from pages import ui_access
 from pages.ui_base import (BASIS_LABELS, CACHE_TTL_S, CARRY, FILTER_DIMS, FILTER_KEYS, connection,
@@ -377,12 +378,29 @@ def narrow_week(chart_key: str, valid: list[str], key: str = "week", field: int 
     return callback
 
 
+def open_claim_on(page: str, claim_id: str) -> None:
+    """From a callback: open `claim_id` on `page` (the payer drill-down's claim detail), keeping the
+    filters, with the claim in the new page's address, so it can be shared or reloaded (a value set
+    through Session State is not written to the URL by its widget)."""
+    carry_filters()
+    st.session_state["claim"] = claim_id
+    st.session_state[_GOTO] = page
+    st.session_state[_GOTO_PARAMS] = {"claim": claim_id}   # the filters are carried in Session State: a
+    # parameter bound to a widget of this page (site, range ...) cannot be set by switch_page
+
+
 def follow_goto() -> None:
     """Call first thing on a page: if a click asked to open another page, open it (with the filters)."""
     target = st.session_state.pop(_GOTO, None)
     params = st.session_state.pop(_GOTO_PARAMS, {})
     if target in PAGE_FILES:
-        st.switch_page(PAGE_FILES[target], query_params=params)
+        try:
+            st.switch_page(PAGE_FILES[target], query_params=params)
+        except StreamlitAPIException:
+            # a parameter bound to a widget of this page (From and To of a custom date range) may not be
+            # set this way: the filters and dates travel in Session State all the same, the address
+            # without them (switch_page without query_params would try to clear the bound ones: refused)
+            st.switch_page(PAGE_FILES[target], query_params={k: v for k, v in params.items() if k not in CARRY})
 
 
 def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:

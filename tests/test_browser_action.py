@@ -153,6 +153,51 @@ def test_ar_site_filter_changes_the_balance(page, server, db):
     no_exception(page)
 
 
+def test_an_oldest_open_claim_opens_with_its_own_address(page, server, db):
+    """A/R: selecting one of the oldest open claims opens its detail on the payer drill-down, and the
+    address names the claim and keeps the site filter (before, it was a bare /payer-drilldown: the claim
+    could not be shared or reloaded)."""
+    site = busiest(db, "site")
+    open_page(page, server, "ar")
+    pick(page, "Site", site)
+    deadline = time.time() + 30
+    while time.time() < deadline and not query(page).get("site"):
+        time.sleep(0.3)
+    settle(page)
+    table = page.locator(".st-key-ar-oldest [data-testid=stDataFrame]")
+    table.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)         # the first row's selection box
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    no_exception(page)
+    q = query(page)
+    assert q.get("claim") and q.get("site") == [site], q
+    page.wait_for_selector(f"text=Claim {q['claim'][0]}", timeout=30000)
+    page.reload()                                                   # the address alone brings it back
+    settle(page)
+    page.wait_for_selector(f"text=Claim {q['claim'][0]}", timeout=30000)
+
+
+def test_a_link_from_a_custom_date_range_opens_its_page(page, server):
+    """With a custom date range in the address, From and To are bound to the sidebar's date inputs and
+    switch_page may not set them: the root causes' link to the payer drill-down (which names dates, as
+    the weekly review's movers do) raised StreamlitAPIException. It now opens the page, the dates
+    carried in Session State."""
+    open_page(page, server, "root_causes", "range=Custom+range&from=2026-03-01&to=2026-05-31")
+    page.get_by_role("button", name=re.compile(r"^Open .* in the payer drill-down$")).first.click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    no_exception(page)
+    assert "payer-drilldown" in page.evaluate("location.href")
+    assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "Payer drill-down"
+
+
 def test_work_queue_payer_filter_changes_the_queue(page, server, db):
     open_page(page, server, "work_queue")
     label = "Open denied dollars in the queue"
