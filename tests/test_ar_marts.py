@@ -430,3 +430,41 @@ def test_a_patient_liable_denial_is_a_denial_but_not_open(tmp_path):
     assert con.sql(q).fetchall() == [("Y1", True, 150, "non_covered", "patient_liable", 0, 0),
                                      ("Y2", False, 0, None, None, 0, 0),
                                      ("Y3", True, 200, "non_covered", "patient_liable", 0, 0)]
+
+
+def test_open_denied_follows_what_the_latest_remit_moved_to_the_patient(tmp_path):
+    """Open denied dollars equal the insurance balance when a PR denial is involved (from a review of the
+    change above; one $150 line each unless said). Z1: claim-level PR-204 on a remit with a line -> open
+    0. Z2: the same on a remit with no lines -> 0. Z3: CO-96 on 05-12, re-adjudicated PR-204 on 05-26 ->
+    0 (the latest remit moved it to the patient; it read 150). Z4: PR-204 then reversed (22) with
+    nothing after -> 150 (the reversal put it back). Z5: PR-204 on a crossover remit (19: the next
+    payer's share) -> 150. Z6: PR-204 then re-adjudicated CO-96 -> 150 (it read 0). Z7, a $200 line:
+    PR-96 100, CO-45 50, CO-96 50 -> 50."""
+    c = "{},,1,,S1,1234567893,1111111112,PAYB,MRN-00{},ABC9999999{},2026-05-04,,2026-05-05,{}.00,11,"
+    con = core_plus(tmp_path, {
+        "claims": "\n".join(c.format(z, 90 + i, 90 + i, 200 if z == "Z7" else 150)
+                            for i, z in enumerate(["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"])),
+        "claim_lines": "\n".join(f"{z},1,99214,,,1,{200 if z == 'Z7' else 150}.00,2026-05-04"
+                                 for z in ["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"]),
+        "remits": "RZ1,PAYB,TRN-RZ1,2026-05-12,Z1,1,150.00,0.00,150.00,PB-Z1,\n"
+                  "RZ2,PAYB,TRN-RZ2,2026-05-12,Z2,1,150.00,0.00,150.00,PB-Z2,\n"
+                  "RZ3a,PAYB,TRN-RZ3a,2026-05-12,Z3,1,150.00,0.00,0.00,PB-Z3,\n"
+                  "RZ3b,PAYB,TRN-RZ3b,2026-05-26,Z3,1,150.00,0.00,150.00,PB-Z3,\n"
+                  "RZ4a,PAYB,TRN-RZ4a,2026-05-12,Z4,1,150.00,0.00,150.00,PB-Z4,\n"
+                  "RZ4b,PAYB,TRN-RZ4b,2026-05-20,Z4,22,-150.00,0.00,-150.00,PB-Z4,\n"
+                  "RZ5,PAYB,TRN-RZ5,2026-05-12,Z5,19,150.00,0.00,150.00,PB-Z5,\n"
+                  "RZ6a,PAYB,TRN-RZ6a,2026-05-12,Z6,1,150.00,0.00,150.00,PB-Z6,\n"
+                  "RZ6b,PAYB,TRN-RZ6b,2026-05-26,Z6,1,150.00,0.00,0.00,PB-Z6,\n"
+                  "RZ7,PAYB,TRN-RZ7,2026-05-12,Z7,1,200.00,0.00,100.00,PB-Z7,",
+        "remit_lines": "RZ1,1,99214,,1,150.00,0.00\nRZ3a,1,99214,,1,150.00,0.00\nRZ3b,1,99214,,1,150.00,0.00\n"
+                       "RZ4a,1,99214,,1,150.00,0.00\nRZ4b,1,99214,,1,-150.00,0.00\nRZ5,1,99214,,1,150.00,0.00\n"
+                       "RZ6a,1,99214,,1,150.00,0.00\nRZ6b,1,99214,,1,150.00,0.00\nRZ7,1,99214,,1,200.00,0.00",
+        "remit_adjustments": "RZ1,,PR,204,150.00\nRZ2,,PR,204,150.00\nRZ3a,1,CO,96,150.00\nRZ3b,1,PR,204,150.00\n"
+                             "RZ4a,1,PR,204,150.00\nRZ4b,1,PR,204,-150.00\nRZ5,1,PR,204,150.00\n"
+                             "RZ6a,1,PR,204,150.00\nRZ6b,1,CO,96,150.00\n"
+                             "RZ7,1,PR,96,100.00\nRZ7,1,CO,45,50.00\nRZ7,1,CO,96,50.00",
+    })
+    rows = con.sql("SELECT c.claim_id, c.initially_denied, c.open_denied_dollars, a.balance FROM m_claim c "
+                   "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'Z%' ORDER BY 1").fetchall()
+    assert rows == [("Z1", True, 0, 0), ("Z2", True, 0, 0), ("Z3", True, 0, 0), ("Z4", True, 150, 150),
+                    ("Z5", True, 150, 150), ("Z6", True, 150, 150), ("Z7", True, 50, 50)]

@@ -8,9 +8,8 @@
 --   adjustment (a line with no adjustments of its own takes the claim-level ones). The patient cost
 --   share is the PR amounts that are not denials (deductible, coinsurance, copay: PR-1/2/3 and the
 --   like); a PR adjustment the taxonomy counts as a denial (PR-96, PR-204: the payer refused, the
---   patient is liable) does not make the line allowed: the line is denied, and its amount is kept
---   apart as patient_liable (the balance moved to the patient; model 05 does not count it as open).
---   Claim-level cost share is not apportioned to the lines.
+--   patient is liable) does not make the line allowed: the line is denied (model 05 does not count
+--   that amount as open: it moved to the patient). Claim-level cost share is not apportioned to the lines.
 -- Its root cause is the category of its largest denial-class adjustment (line-level first, else
 -- claim-level; equal amounts: the first in its file, then by group code and CARC, since a remit's
 -- adjustments may come from several files); several CARCs never count a line's dollars twice: the
@@ -37,7 +36,6 @@ line_sum AS (
     SELECT event_seq, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
            sum(amount) FILTER (WHERE group_code = 'PR' AND NOT is_denial_class) AS cost_share,
-           sum(amount) FILTER (WHERE group_code = 'PR' AND is_denial_class) AS patient_liable,
            sum(amount) FILTER (WHERE is_write_down) AS written_down,
            count(*) AS n_adjustments,
            bool_or(is_denial_class AND amount > 0) AS has_denial_adj
@@ -55,7 +53,7 @@ claim_level AS (   -- claim-level denial adjustments, the fallback cause for lin
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
 SELECT l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
-       coalesce(s.written_down, 0) AS written_down, coalesce(s.patient_liable, 0) AS patient_liable,
+       coalesce(s.written_down, 0) AS written_down,
        a.is_adjudication AND (
            a.claim_status = '4'
            OR (l.paid = 0 AND coalesce(s.cost_share, 0) = 0

@@ -16,8 +16,9 @@
 --     still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
 --       (e.g. CO-45: never collectible, already out of the A/R balance) − the patient-liable denials
---       on them (PR-96, PR-204: moved to the patient, out of the insurance balance too) − recovered
---       − written off;
+--       the latest adjudication made (PR-96, PR-204: moved to the patient, out of the insurance
+--       balance too; not on a crossover remit, nor once a reversal took that adjudication back)
+--       − recovered − written off;
 --     - no line denied outright, but denial-class adjustments (not PR) left on the lines it paid in
 --       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
 --       denied − the write-downs − recovered, less written off;
@@ -80,14 +81,17 @@ latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
 -- the denial-class adjustments (line and claim level) the latest adjudication keeps against the payer
--- (PR ones moved the amount to the patient: not the payer's to pay)
+-- (PR ones moved the amount to the patient: not the payer's to pay), and those PR ones (PR-96, PR-204:
+-- the patient-liable denials; on a crossover remit, 19-21, the next payer's share: not the patient's)
 latest_denial_adj AS (
-    SELECT t.family_id, sum(j.amount) AS still_denied_adjusted
+    SELECT t.family_id,
+           sum(j.amount) FILTER (WHERE j.group_code <> 'PR') AS still_denied_adjusted,
+           sum(j.amount) FILTER (WHERE j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21')) AS patient_liable
     FROM initial_pos t JOIN m_adjustment j ON j.event_seq = t.latest_seq
-    WHERE j.is_denial_class AND j.amount > 0 AND j.group_code <> 'PR' GROUP BY 1),
+    WHERE j.is_denial_class AND j.amount > 0 GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
-           sum(l.written_down + l.patient_liable) AS denied_written_down,   -- neither is the payer's to pay
+           sum(l.written_down) AS denied_written_down,
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
     FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
@@ -119,10 +123,10 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false)
-               OR (rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
-                   OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq))) AS still_denied,
-           coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted
+           coalesce(ld.still_denied, false) OR coalesce(rv.after_latest, false) AS still_denied,
+           coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted,
+           -- what the latest adjudication moved to the patient stands unless a reversal took it back
+           CASE WHEN coalesce(rv.after_latest, false) THEN 0 ELSE coalesce(la.patient_liable, 0) END AS latest_patient_liable
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
@@ -133,7 +137,9 @@ base AS (
     LEFT JOIN appeals ap USING (family_id)
     LEFT JOIN latest_denied ld USING (family_id)
     LEFT JOIN latest_denial_adj la USING (family_id)
-    LEFT JOIN last_reversal rv USING (family_id))
+    LEFT JOIN (SELECT r.family_id, r.reversal_seq IS NOT NULL AND (p.latest_seq IS NULL
+                      OR (r.reversal_date, r.reversal_seq) > (p.last_adjudication_date, p.latest_seq)) AS after_latest
+               FROM last_reversal r LEFT JOIN initial_pos p USING (family_id)) rv USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
@@ -145,7 +151,8 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
        CASE WHEN NOT b.initially_denied THEN 0
             WHEN b.still_denied
-            THEN greatest(0, b.denied_dollars - b.denied_written_down - b.recovered_dollars - b.written_off_dollars)
+            THEN greatest(0, b.denied_dollars - b.denied_written_down - b.latest_patient_liable - b.recovered_dollars
+                             - b.written_off_dollars)
             ELSE greatest(0, least(b.still_denied_adjusted, b.denied_dollars - b.denied_written_down - b.recovered_dollars)
                              - b.written_off_dollars)
             END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
