@@ -72,7 +72,7 @@ if ctx:
                     customdata=[[str(v), w, d] for v, w, d in zip(frame[by], frame["appeals_won"],
                                                                   frame["appeals_decided"])],
                     hovertemplate="%{y}: %{x:.1%} (%{customdata[1]} of %{customdata[2]} decided)<extra></extra>"))
-                for name, lo, hi in brief._band_ranges("appeal_win_ratio", 1.0):
+                for name, lo, hi in brief.band_ranges("appeal_win_ratio", 1.0):
                     fig.add_vrect(x0=lo, x1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below")
                 fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 28 * len(names)),
                                   xaxis={"tickformat": ".0%", "range": [0, 1]}, yaxis={"autorange": "reversed",

@@ -97,7 +97,7 @@ if ctx:
         weeks = sorted(weekly["week"].unique().to_list())
         y_max = max(60.0, (weekly["ar_days"].max() or 0) * 1.1)
         fig = go.Figure()
-        for name, lo, hi in brief._band_ranges("ar_days", y_max):
+        for name, lo, hi in brief.band_ranges("ar_days", y_max, weekly):
             fig.add_hrect(y0=lo, y1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below")
         for key in sorted(weekly[trend_by].unique().to_list()):
             part = weekly.filter(pl.col(trend_by) == key).sort("week")

@@ -185,7 +185,7 @@ if ctx:
             y_max = max(0.12, (weekly["denial_rate"].max() or 0) * 1.15)
             for i, s in enumerate(site_ids):
                 r, c = i // ncols + 1, i % ncols + 1
-                for name, lo, hi in brief._band_ranges("denial_rate", y_max):
+                for name, lo, hi in brief.band_ranges("denial_rate", y_max, weekly):
                     fig.add_hrect(y0=lo, y1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below",
                                   row=r, col=c, exclude_empty_subplots=False)
                 part = weekly.filter(pl.col("site") == s)

@@ -159,3 +159,16 @@ def test_a_change_below_display_precision_has_no_minus():
     assert brief.format_delta("denial_rate", 0.1, 0.10004) == "+0.0 pts"
     assert brief.format_delta("denied_dollars", 100.2, 100.4) == "+$0"
     assert brief.format_delta("denied_dollars", 100, 220) == "−$120"
+
+
+def test_a_cause_share_is_drawn_without_benchmark_shading(con):
+    """Filtered to a root cause, the weekly denial rate is that cause's share of the whole
+    (`denial_rate__share`): its trend has no good/typical/concern shading behind it, as its tile has no
+    band (from a review); unfiltered, the three bands are there."""
+    week = dt.date(2026, 5, 11)
+    cause = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"root_cause": ["authorization"]}),
+                                week_start=week)
+    assert cause.this.get("denial_rate__share") and not brief.trend_figure(cause, "denial_rate").layout.shapes
+    whole = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=week)
+    assert len(brief.trend_figure(whole, "denial_rate").layout.shapes) == 3
+    assert brief.trend_figure(cause, "appeal_rate").layout.shapes                    # narrowed on both sides

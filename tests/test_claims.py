@@ -216,6 +216,23 @@ def test_denial_carcs_offers_every_code_the_claim_filter_can_match(con):
     assert claims.denial_carcs(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20)) == ["29"]
 
 
+
+def test_denial_carcs_offers_a_second_denied_lines_code(tmp_path):
+    """W1's two lines are both denied, CO-197 $100 and CO-50 $50: the claim's CARC is 197, yet the filter
+    matches 50 too (it looks at every denied line), so 50 is offered (from a review: it was not)."""
+    con = core_plus(tmp_path, {
+        "claims": "W1,,1,,S1,1234567893,1111111112,PAYB,MRN-0091,ABC999999991,2026-05-04,,2026-05-05,150.00,11,",
+        "claim_lines": "W1,1,99214,,,1,100.00,2026-05-04\nW1,2,99213,,,1,50.00,2026-05-04",
+        "remits": "RW1,PAYB,TRN-W1,2026-05-12,W1,1,150.00,0.00,0.00,PB-0191,",
+        "remit_lines": "RW1,1,99214,,1,100.00,0.00\nRW1,2,99213,,1,50.00,0.00",
+        "remit_adjustments": "RW1,1,CO,197,100.00\nRW1,2,CO,50,50.00"})
+    f = Filters.make({"payer": ["PAYB"]}, **W20)
+    assert claims.denial_carcs(con, scope=ALL, filters=f) == ["197", "4", "50"]       # C9's 4 is PAYB's too
+    listed = claims.claim_list(con, scope=ALL, filters=Filters.make({"payer": ["PAYB"], "carc": ["50"]}, **W20),
+                               denied_only=True)
+    assert listed["claim_id"].to_list() == ["W1"]
+
+
 def test_a_credit_balance_is_shown_as_it_nets_in_ar(tmp_path, monkeypatch):
     """An overpayment: X8, one $100 line; the remit of 05-12 pays 120. The balance goes +100 (05-04),
     -120 (05-12) to -20, a credit, as insurance A/R nets it (m_ar_claim); before, the claim page

@@ -148,3 +148,21 @@ def test_every_status_the_queue_writes_is_declared_and_explained():
     case = queue._SQL[queue._SQL.rindex("CASE WHEN a.latest.outcome", 0, end):end]
     written = set(re.findall(r"(?:THEN|ELSE) '([^']+)'", case))
     assert written == set(queue.STATUSES) and all(queue.STATUSES.values())
+
+
+def test_a_won_appeal_keeps_its_routes_deadline(tmp_path):
+    """'chase payment' names the next step, not the deadline's rule (from a review): X7, CO-16 (missing
+    information: the corrected-claim route), date of service 01-05, appeal won 02-01 and not paid. The
+    deadline stays the corrected-claim one, the later of 01-05 + PAYA's 180-day timely filing (07-04) and
+    02-01 + its 90-day appeal window (05-02): 07-04, 33 days left on 06-01, not lost (with the appeal
+    window alone it read 05-02, lost)."""
+    con = core_plus(tmp_path, {
+        "claims": "X7,,1,,S1,1234567893,1111111112,PAYA,MRN-0099,ABC999999999,2026-01-05,,2026-01-06,100.00,11,",
+        "claim_lines": "X7,1,99213,,,1,100.00,2026-01-05",
+        "remits": "RX7,PAYA,TRN-A7,2026-01-12,X7,4,100.00,0.00,0.00,PA-0097,",
+        "remit_lines": "RX7,1,99213,,1,100.00,0.00",
+        "remit_adjustments": "RX7,1,CO,16,100.00",
+        "appeals": "AX7,X7,1,2026-01-20,2026-02-01,won,100.00"})
+    q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 6, 1)).to_dicts()}
+    assert [q["X7"][k] for k in ("root_cause", "action", "status", "deadline", "days_left", "lost")] == \
+        ["missing_information", "chase payment", "appeal won, still open", dt.date(2026, 7, 4), 33, False]

@@ -241,9 +241,12 @@ def is_better(kpi_key: str, value, other) -> bool | None:
 
 
 # ------------------------------------------------------------------ figures (page and brief)
-def _band_ranges(kpi_key: str, y_max: float) -> list[tuple[str, float, float]]:
+def band_ranges(kpi_key: str, y_max: float, frame: pl.DataFrame | None = None) -> list[tuple[str, float, float]]:
+    """The benchmark's (band, low, high) ranges to shade behind a chart of `kpi_key` up to `y_max`; none
+    when the KPI has no benchmark or `frame` (the kpis() rows drawn) marks it a cause's share of the
+    whole (`<kpi>__share`: the bands describe the whole, see metrics.share_of_whole)."""
     b = KPIS[kpi_key].benchmark
-    if b is None:
+    if b is None or (frame is not None and f"{kpi_key}__share" in frame.columns):
         return []
     top = y_max
     out = []
@@ -279,7 +282,7 @@ def add_trend(fig: go.Figure, review: WeeklyReview, kpi_key: str, row: int | Non
     y_max = _y_max(kpi_key, values + [review.baseline.get(kpi_key)])
     where = {"row": row, "col": col} if row else {}
     band_where = dict(where, exclude_empty_subplots=False) if row else {}
-    for name, lo, hi in _band_ranges(kpi_key, y_max):
+    for name, lo, hi in band_ranges(kpi_key, y_max, review.trend):
         fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_FILL[name], line_width=0, layer="below", **band_where)
     tick = ".0%" if k.unit == "ratio" else ("$,.0f" if k.unit == "dollars" else ",.0f")
     custom = [[w] for w in weeks]

@@ -209,13 +209,19 @@ def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
 
 def denial_carcs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> list[str]:
     """Every code the claim list's Denial CARC filter can match in the selection (its own CARC filter
-    left out): the CARC of the initially denied claims' largest denial adjustment, sorted."""
+    left out): the CARC of each denied line's largest denial adjustment (m_line, what the filter
+    matches: a claim's second denied line counts too) on the selection's claims, sorted."""
+    filters = (filters or Filters()).without({"carc"})
     w = _Where()
-    _claim_where(w, scope=scope, filters=(filters or Filters()).without({"carc"}))
-    w.add("c.initially_denied AND c.carc IS NOT NULL")
+    _claim_where(w, scope=scope, filters=filters)
+    lw = _Where()          # the same date range on the lines: m_line is stored in date order
+    _claim_where(lw, scope=scope, filters=filters.without(set(DIMENSIONS)), alias="l")
     # grain: one row per CARC
-    return [c for (c,) in con.sql(f"SELECT DISTINCT c.carc FROM m_claim c WHERE {w.sql()} ORDER BY 1",
-                                  params=w.params).fetchall()]
+    return [c for (c,) in con.sql(
+        f"""SELECT DISTINCT l.carc FROM m_line l
+            WHERE l.is_denied AND l.carc IS NOT NULL AND {lw.sql()}
+              AND l.claim_id IN (SELECT c.claim_id FROM m_claim c WHERE {w.sql()})
+            ORDER BY 1""", params=lw.params + w.params).fetchall()]
 
 
 # ------------------------------------------------------------------ one claim

@@ -69,9 +69,7 @@ appeal_state AS (
 q AS (
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
            c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
-           CASE WHEN a.latest.outcome = 'pending' THEN 'follow up appeal'
-                WHEN a.latest.outcome = 'won' THEN 'chase payment'
-                WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS action,
+           CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS route,
            CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
                 WHEN a.latest.outcome = 'won' THEN 'appeal won, still open'
                 WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
@@ -91,8 +89,11 @@ q AS (
     CROSS JOIN overall o
     WHERE c.open_denied_dollars > 0 AND {scope}),
 dated AS (
-    SELECT *, CASE WHEN status = 'appeal pending' THEN appeal_filed + ?
-                   WHEN action = 'corrected claim'
+    -- the deadline follows the route (corrected claim or appeal); the action says what to do next
+    SELECT *, CASE WHEN status = 'appeal pending' THEN 'follow up appeal'
+                   WHEN status = 'appeal won, still open' THEN 'chase payment' ELSE route END AS action,
+              CASE WHEN status = 'appeal pending' THEN appeal_filed + ?
+                   WHEN route = 'corrected claim'
                    THEN greatest(dos + coalesce(timely_filing_days, 365),
                                  last_decided + coalesce(appeal_window_days, 90))
                    ELSE coalesce(last_decided, denied_on) + coalesce(appeal_window_days, 90) END AS deadline
