@@ -468,3 +468,33 @@ def test_open_denied_follows_what_the_latest_remit_moved_to_the_patient(tmp_path
                    "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'Z%' ORDER BY 1").fetchall()
     assert rows == [("Z1", True, 0, 0), ("Z2", True, 0, 0), ("Z3", True, 0, 0), ("Z4", True, 150, 150),
                     ("Z5", True, 150, 150), ("Z6", True, 150, 150), ("Z7", True, 50, 50)]
+
+
+def test_a_pr_denial_on_a_paid_line_leaves_the_denied_line_open(tmp_path):
+    """Two $100 lines, line 1 denied CO-16 (from a second review): a PR denial elsewhere on the remit is
+    not the denied line's. P1: line 2 paid 80 + PR-204 20 -> open 100 (it read 80). P2: the PR-204 20 at
+    claim level, line 1 having its own adjustments -> 100. P6: line 2 paid 70 + PR-2 10 + PR-96 20 -> 100.
+    P3: both lines CO-16, then re-adjudicated PR-96 100 on line 1 and CO-16 100 on line 2 -> 100 (line 1
+    moved to the patient). Each equals the insurance balance."""
+    ids = ["P1", "P2", "P3", "P6"]
+    c = "{},,1,,S1,1234567893,1111111112,PAYB,MRN-00{},ABC9999999{},2026-05-04,,2026-05-05,200.00,11,"
+    con = core_plus(tmp_path, {
+        "claims": "\n".join(c.format(z, 60 + i, 60 + i) for i, z in enumerate(ids)),
+        "claim_lines": "\n".join(f"{z},1,99214,,,1,100.00,2026-05-04\n{z},2,99213,,,1,100.00,2026-05-04" for z in ids),
+        "remits": "RP1,PAYB,TRN-P1,2026-05-12,P1,1,200.00,80.00,20.00,PB-P1,\n"
+                  "RP2,PAYB,TRN-P2,2026-05-12,P2,1,200.00,80.00,20.00,PB-P2,\n"
+                  "RP3a,PAYB,TRN-P3a,2026-05-12,P3,1,200.00,0.00,0.00,PB-P3,\n"
+                  "RP3b,PAYB,TRN-P3b,2026-05-26,P3,1,200.00,0.00,100.00,PB-P3,\n"
+                  "RP6,PAYB,TRN-P6,2026-05-12,P6,1,200.00,70.00,30.00,PB-P6,",
+        "remit_lines": "RP1,1,99214,,1,100.00,0.00\nRP1,2,99213,,1,100.00,80.00\n"
+                       "RP2,1,99214,,1,100.00,0.00\nRP2,2,99213,,1,100.00,80.00\n"
+                       "RP3a,1,99214,,1,100.00,0.00\nRP3a,2,99213,,1,100.00,0.00\n"
+                       "RP3b,1,99214,,1,100.00,0.00\nRP3b,2,99213,,1,100.00,0.00\n"
+                       "RP6,1,99214,,1,100.00,0.00\nRP6,2,99213,,1,100.00,70.00",
+        "remit_adjustments": "RP1,1,CO,16,100.00\nRP1,2,PR,204,20.00\nRP2,1,CO,16,100.00\nRP2,,PR,204,20.00\n"
+                             "RP3a,1,CO,16,100.00\nRP3a,2,CO,16,100.00\nRP3b,1,PR,96,100.00\nRP3b,2,CO,16,100.00\n"
+                             "RP6,1,CO,16,100.00\nRP6,2,PR,2,10.00\nRP6,2,PR,96,20.00",
+    })
+    rows = con.sql("SELECT c.claim_id, c.open_denied_dollars, a.balance FROM m_claim c "
+                   "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'P_' ORDER BY 1").fetchall()
+    assert rows == [("P1", 100, 100), ("P2", 100, 100), ("P3", 100, 100), ("P6", 100, 100)]

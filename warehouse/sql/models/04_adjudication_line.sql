@@ -8,8 +8,10 @@
 --   adjustment (a line with no adjustments of its own takes the claim-level ones). The patient cost
 --   share is the PR amounts that are not denials (deductible, coinsurance, copay: PR-1/2/3 and the
 --   like); a PR adjustment the taxonomy counts as a denial (PR-96, PR-204: the payer refused, the
---   patient is liable) does not make the line allowed: the line is denied (model 05 does not count
---   that amount as open: it moved to the patient). Claim-level cost share is not apportioned to the lines.
+--   patient is liable) does not make the line allowed: the line is denied, and patient_liable holds
+--   that amount (the line's own; a line with no adjustments of its own takes the claim-level ones, at
+--   most its charge; none on a crossover remit, 19-21, where PR is the next payer's share): model 05
+--   does not count it as open, it moved to the patient. Claim-level cost share is not apportioned.
 -- Its root cause is the category of its largest denial-class adjustment (line-level first, else
 -- claim-level; equal amounts: the first in its file, then by group code and CARC, since a remit's
 -- adjustments may come from several files); several CARCs never count a line's dollars twice: the
@@ -36,6 +38,8 @@ line_sum AS (
     SELECT event_seq, line_key AS line_number,
            sum(amount) FILTER (WHERE group_code = 'PR') AS patient_resp,
            sum(amount) FILTER (WHERE group_code = 'PR' AND NOT is_denial_class) AS cost_share,
+           sum(amount) FILTER (WHERE group_code = 'PR' AND is_denial_class
+                                 AND claim_status NOT IN ('19', '20', '21')) AS patient_liable,
            sum(amount) FILTER (WHERE is_write_down) AS written_down,
            count(*) AS n_adjustments,
            bool_or(is_denial_class AND amount > 0) AS has_denial_adj
@@ -49,11 +53,14 @@ line_top AS (
 claim_level AS (   -- claim-level denial adjustments, the fallback cause for lines that have none
     SELECT event_seq,
            arg_max(struct_pack(category, sub_cause, soft_hard, stage, owner_team, group_code, carc, rarcs),
-                   (amount, -seq, group_code, carc)) AS top_denial
+                   (amount, -seq, group_code, carc)) AS top_denial,
+           sum(amount) FILTER (WHERE group_code = 'PR' AND claim_status NOT IN ('19', '20', '21')) AS patient_liable
     FROM m_adjustment WHERE line_number IS NULL AND is_denial_class AND amount > 0 GROUP BY 1)
 SELECT l.line_number, a.family_id, a.claim_status, a.is_adjudication, a.remit_date, a.event_seq,
        l.procedure_code, l.modifiers, l.charge, l.paid, coalesce(s.patient_resp, 0) AS patient_resp,
        coalesce(s.written_down, 0) AS written_down,
+       CASE WHEN coalesce(s.n_adjustments, 0) = 0 THEN least(l.charge, coalesce(cl.patient_liable, 0))
+            ELSE coalesce(s.patient_liable, 0) END AS patient_liable,
        a.is_adjudication AND (
            a.claim_status = '4'
            OR (l.paid = 0 AND coalesce(s.cost_share, 0) = 0

@@ -16,8 +16,9 @@
 --     still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
 --       (e.g. CO-45: never collectible, already out of the A/R balance) − the patient-liable denials
---       the latest adjudication made (PR-96, PR-204: moved to the patient, out of the insurance
---       balance too; not on a crossover remit, nor once a reversal took that adjudication back)
+--       on the lines the latest adjudication still denies (PR-96, PR-204: moved to the patient, out
+--       of the insurance balance too; not on a crossover remit, nor once a reversal took that
+--       adjudication back; a PR denial on a line it paid is that line's, not the denied one's)
 --       − recovered − written off;
 --     - no line denied outright, but denial-class adjustments (not PR) left on the lines it paid in
 --       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
@@ -77,18 +78,18 @@ initial_pos AS (
 last_reversal AS (
     SELECT family_id, max(remit_date) AS reversal_date, arg_max(event_seq, (remit_date, event_seq)) AS reversal_seq
     FROM m_adjudication WHERE is_reversal GROUP BY 1),
+-- what the latest adjudication still denies, and the patient-liable PR denials on those denied lines
+-- (PR-96, PR-204: moved to the patient, not open; model 04)
 latest_denied AS (
-    SELECT t.family_id, bool_or(l.is_denied) AS still_denied
+    SELECT t.family_id, bool_or(l.is_denied) AS still_denied,
+           sum(CASE WHEN l.is_denied THEN l.patient_liable END) AS patient_liable
     FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
 -- the denial-class adjustments (line and claim level) the latest adjudication keeps against the payer
--- (PR ones moved the amount to the patient: not the payer's to pay), and those PR ones (PR-96, PR-204:
--- the patient-liable denials; on a crossover remit, 19-21, the next payer's share: not the patient's)
+-- (PR ones moved the amount to the patient: not the payer's to pay)
 latest_denial_adj AS (
-    SELECT t.family_id,
-           sum(j.amount) FILTER (WHERE j.group_code <> 'PR') AS still_denied_adjusted,
-           sum(j.amount) FILTER (WHERE j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21')) AS patient_liable
+    SELECT t.family_id, sum(j.amount) AS still_denied_adjusted
     FROM initial_pos t JOIN m_adjustment j ON j.event_seq = t.latest_seq
-    WHERE j.is_denial_class AND j.amount > 0 GROUP BY 1),
+    WHERE j.is_denial_class AND j.amount > 0 AND j.group_code <> 'PR' GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
            sum(l.written_down) AS denied_written_down,
@@ -126,7 +127,7 @@ base AS (
            coalesce(ld.still_denied, false) OR coalesce(rv.after_latest, false) AS still_denied,
            coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted,
            -- what the latest adjudication moved to the patient stands unless a reversal took it back
-           CASE WHEN coalesce(rv.after_latest, false) THEN 0 ELSE coalesce(la.patient_liable, 0) END AS latest_patient_liable
+           CASE WHEN coalesce(rv.after_latest, false) THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
