@@ -282,7 +282,7 @@ def _delta_text(kpi_key: str, value, previous: dict | None) -> str | None:
 def _delta_style(kpi_key: str, delta: str | None) -> dict:
     """st.metric's arrow and colour for a delta text: none when it shows no change at display
     precision ('+$0'), otherwise green for the KPI's good direction."""
-    if delta is not None and not any(ch in "123456789" for ch in delta):
+    if delta is not None and not _brief.shows_change(delta):
         return {"delta_arrow": "off", "delta_color": "off"}
     return {"delta_arrow": "auto", "delta_color": "inverse" if KPIS[kpi_key].good_direction == "down" else "normal"}
 

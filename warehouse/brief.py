@@ -214,9 +214,14 @@ def format_delta(kpi_key: str, value, other) -> str:
         text = f"{abs(d):.1f} days"
     else:
         text = f"{abs(d):,.0f}"
-    if not any(ch in "123456789" for ch in text):
+    if not shows_change(text):
         return "+" + text        # no change at display precision: never '−0.0 days'
     return ("+" if d >= 0 else "−") + text
+
+
+def shows_change(delta_text: str) -> bool:
+    """False for a change written as nothing at display precision ('+0.0 days', '+$0')."""
+    return any(ch in "123456789" for ch in delta_text)
 
 
 def parts(kpi_key: str, row: dict | None) -> str:

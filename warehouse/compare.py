@@ -8,7 +8,7 @@ import math
 
 import polars as pl
 
-from warehouse.metrics import KPIS, MIN_BAND_VOLUME, counted
+from warehouse.metrics import KPIS, too_few
 
 # Two-sided normal quantiles of the funnel plot's limits (Spiegelhalter 2005, "Funnel plots for
 # comparing institutional performance"): 95% ≈ 2 standard errors, 99.8% ≈ 3.
@@ -103,12 +103,13 @@ def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int 
 # ------------------------------------------------------------------ ranks
 def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
     """1 = best by the KPI's good direction; ties share the best rank; rows without a value have no
-    rank (null). A count-based rate over fewer than MIN_BAND_VOLUME events (its `<kpi>__den`, when the
+    rank (null). A count-based rate over too few events (metrics.too_few of its `<kpi>__den`, when the
     frame has it) is not ranked either: 0 denials of 14 claims is chance, not the best site."""
     desc = KPIS[kpi].good_direction == "up"
     values = frame[kpi]
-    if counted(kpi) and f"{kpi}__den" in frame.columns:
-        values = pl.select(pl.when(frame[f"{kpi}__den"] >= MIN_BAND_VOLUME).then(values)).to_series()
+    if f"{kpi}__den" in frame.columns:
+        values = pl.Series(kpi, [None if too_few(kpi, n) else v for v, n in zip(values, frame[f"{kpi}__den"])],
+                           dtype=values.dtype)
     return values.rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
 
 

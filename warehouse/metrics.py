@@ -205,7 +205,7 @@ def band(kpi_key: str, value: float | None, volume: float | None = None) -> str 
     k = KPIS[kpi_key]
     if k.benchmark is None or value is None:
         return None
-    if volume is not None and volume < MIN_BAND_VOLUME and counted(kpi_key):
+    if too_few(kpi_key, volume):
         return FEW
 
     def inside(b):
@@ -217,6 +217,12 @@ def band(kpi_key: str, value: float | None, volume: float | None = None) -> str 
     if inside(k.benchmark.typical):
         return "typical"
     return "concern"
+
+
+def too_few(kpi_key: str, volume: float | None) -> bool:
+    """True for a count-based rate over fewer than MIN_BAND_VOLUME events: chance, neither banded nor
+    ranked (compare.rank). An unknown volume is not too few."""
+    return volume is not None and volume < MIN_BAND_VOLUME and counted(kpi_key)
 
 
 def counted(kpi_key: str) -> bool:
