@@ -169,6 +169,15 @@ def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], skip: set[int], 
             yield item[1].result() if item is not None else _batches(path, mapping, key)
 
 
+def _quarantine_unit(con, load_id: int, res: FileResult, messages: list[str], unit: str, error: str, rows: int) -> None:
+    """A whole unit (a file, an X12 transaction) that could not be read: its rows counted as read and
+    quarantined with one reason."""
+    res.rows_read += rows
+    res.quarantined += rows
+    messages.append(error)
+    ledger.quarantine_unit(con, load_id, res.path, unit, error, rows)
+
+
 IN_PLACE_SHARE = 0.02        # a load whose input is at most this share of the warehouse file writes in place
 SMALL_WAREHOUSE = 256 << 20  # below this size a full model rebuild in place is only a short wait
 
@@ -222,12 +231,9 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                 res = FileResult(str(path), sha if isinstance(sha, str) else None)
                 results.append(res)
                 if isinstance(sha, OSError):       # counted as one row read and quarantined, as a file of no kind
-                    err = f"{path}: cannot be read ({sha.strerror or sha})"
-                    res.rows_read = res.quarantined = 1
-                    res.message = err
-                    messages.append(err)
-                    ledger.quarantine_unit(con, load_id, str(path), "file", err, 1)
-                    progress(f"[{seq}/{len(files)}] {err}")
+                    res.message = f"{path}: cannot be read ({sha.strerror or sha})"
+                    _quarantine_unit(con, load_id, res, messages, "file", res.message, 1)
+                    progress(f"[{seq}/{len(files)}] {res.message}")
                     continue
                 prev = previous.get(res.sha256)
                 if prev is not None:
@@ -246,10 +252,7 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                                  f"{res.rows_read:,} rows so far ...")
                     transactions += batch.extras.get("transactions", 0)
                     if batch.error:
-                        res.rows_read += batch.rows_read
-                        res.quarantined += batch.rows_read
-                        messages.append(batch.error)
-                        ledger.quarantine_unit(con, load_id, str(path), batch.unit, batch.error, batch.rows_read)
+                        _quarantine_unit(con, load_id, res, messages, batch.unit, batch.error, batch.rows_read)
                         continue
                     for kind, n_read, good, bad in checked:
                         res.kinds.add(kind)
