@@ -135,7 +135,7 @@ if ctx:
             def _open_claim(ids=ids):
                 picked = ui.selected("ar-oldest", ids)
                 if picked is not None:
-                    ui.open_claim_on("payer_drilldown", picked)
+                    ui.open_page("payer_drilldown", extra={"claim": picked}, params={"claim": picked})
 
             ut.table(oldest, key="ar-oldest", on_select=_open_claim, selection_mode="single-row", column_config={
                 "site": None, "payer": None, "site_name": "Site", "payer_name": "Payer",

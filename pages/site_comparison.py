@@ -69,9 +69,7 @@ if ctx:
         def _open_site(order=order):
             picked = ui.selected("sc-table", order)
             if picked is not None:
-                ui.carry_filters()
-                ui.set_filter("site", [picked])
-                st.session_state[ui._GOTO] = "weekly_review"
+                ui.open_page("weekly_review", values={"site": [picked]})
 
         ut.dataframe(show, column_config=config, key="sc-table",
                      on_select=_open_site, selection_mode="single-row")

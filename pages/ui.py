@@ -341,10 +341,11 @@ def narrow(chart_key: str, dim: str, field: int = 0, goto: str | None = None) ->
                 values.append(str(v))
         if not values:
             return
-        carry_filters()
-        set_filter(dim, values)
         if goto:
-            st.session_state[_GOTO] = goto
+            open_page(goto, values={dim: values})
+        else:
+            carry_filters()
+            set_filter(dim, values)
     return callback
 
 
@@ -376,17 +377,6 @@ def narrow_week(chart_key: str, valid: list[str], key: str = "week", field: int 
             carry_filters()
             st.session_state[key] = max(weeks)
     return callback
-
-
-def open_claim_on(page: str, claim_id: str) -> None:
-    """From a callback: open `claim_id` on `page` (the payer drill-down's claim detail), keeping the
-    filters, with the claim in the new page's address, so it can be shared or reloaded (a value set
-    through Session State is not written to the URL by its widget)."""
-    carry_filters()
-    st.session_state["claim"] = claim_id
-    st.session_state[_GOTO] = page
-    st.session_state[_GOTO_PARAMS] = {"claim": claim_id}   # the filters are carried in Session State: a
-    # parameter bound to a widget of this page (site, range ...) cannot be set by switch_page
 
 
 def follow_goto() -> None:
@@ -487,13 +477,18 @@ def page_link(page: str, label: str, ctx: Context, preset: str | None = None, he
     key = "goto-" + hashlib.blake2b(repr(sorted(target.items(), key=str)).encode() + label.encode(),
                                     digest_size=8).hexdigest()
     (container or st).button(label, help=help, icon=":material/arrow_forward:", type="tertiary", key=key,
-                             on_click=_open_page, kwargs=target)
+                             on_click=open_page, kwargs=target)
 
 
-def _open_page(page: str, preset: str | None, date_from: dt.date | None, date_to: dt.date | None,
-               extra: dict, values: dict[str, list[str]]) -> None:
-    """page_link's callback: the filters it names into Session State (the others kept), then open the page."""
+def open_page(page: str, preset: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
+              extra: dict | None = None, values: dict[str, list[str]] | None = None,
+              params: dict[str, str] | None = None) -> None:
+    """From a callback (page_link's, a chart click, a table selection): the filters it names into Session
+    State (the others kept), `extra` Session State values, then open `page`; `params`: query parameters
+    its address gets (e.g. the claim whose detail it opens, so it can be shared or reloaded: a value set
+    through Session State is not written to the URL by its widget)."""
     carry_filters()
+    goto_params = dict(params or {})
     if date_from or date_to:
         st.session_state["range"] = "custom"
         if date_from:
@@ -501,11 +496,12 @@ def _open_page(page: str, preset: str | None, date_from: dt.date | None, date_to
         if date_to:
             st.session_state["to"] = date_to
         # the date inputs do not write a value set through Session State into the URL: follow_goto does
-        st.session_state[_GOTO_PARAMS] = {k: d.isoformat() for k, d in (("from", date_from), ("to", date_to)) if d}
+        goto_params |= {k: d.isoformat() for k, d in (("from", date_from), ("to", date_to)) if d}
     elif preset:
         st.session_state["range"] = preset
-    for dim, ids in values.items():
+    for dim, ids in (values or {}).items():
         set_filter(dim, ids)
-    for k, v in extra.items():
+    for k, v in (extra or {}).items():
         st.session_state[k] = v
+    st.session_state[_GOTO_PARAMS] = goto_params
     st.session_state[_GOTO] = page
