@@ -232,10 +232,13 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
         text += f" (too few for a benchmark colour: under {metrics.MIN_BAND_VOLUME})"
     if row.get(f"{kpi_key}__share"):
         text += f" ({SHARE_NOTE})"
+    if row.get(f"{kpi_key}__short_history"):
+        text += f" ({SHORT_HISTORY_NOTE})"
     if text:
         container.caption(text)
 
 
+SHORT_HISTORY_NOTE = metrics.SHORT_HISTORY_NOTE
 SHARE_NOTE = ("this cause's share of the whole: the filter narrows the denials, not all claims or charges; "
               "no benchmark colour")
 
@@ -264,6 +267,8 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
         lines.append(text)
     if row.get(f"{kpi_key}__share"):
         lines.append(SHARE_NOTE)
+    if row.get(f"{kpi_key}__short_history"):
+        lines.append(SHORT_HISTORY_NOTE)
     if baseline is not None and baseline.get(kpi_key) is not None:
         lines.append(f"13-wk avg {fmt(kpi_key, baseline.get(kpi_key))} "
                      f"({_brief.format_delta(kpi_key, value, baseline.get(kpi_key))})")

@@ -62,7 +62,7 @@ def with_bands(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
     for key in kpi_keys:
         if KPIS[key].benchmark is None or key not in frame.columns:
             continue
-        cols = [c for c in (key, f"{key}__den", f"{key}__share") if c in frame.columns]
+        cols = [c for c in (key, f"{key}__den", f"{key}__share", f"{key}__short_history") if c in frame.columns]
         bands = [metrics.band_of(key, row) for row in frame.select(cols).iter_rows(named=True)]
         exprs.append(pl.Series(f"{key}_band", [[b] if b else [] for b in bands], dtype=pl.List(pl.String)))
     return frame.with_columns(exprs) if exprs else frame

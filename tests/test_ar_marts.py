@@ -58,9 +58,11 @@ def ref_ar(con, dims, scope, filters, as_of, periods, measures):
         sel = ", ".join(f"{DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in base_dims)
         sql = f"""
             WITH d AS ({dates})
-            SELECT d.period_start{', ' + sel if base_dims else ''}, sum(c.billed) AS daily_charges_90
-            FROM m_claim c JOIN d ON c.dos > d.as_of - 90 AND c.dos <= d.as_of
-            WHERE {q.clause()} GROUP BY ALL"""
+            SELECT d.period_start{', ' + sel if base_dims else ''},
+                   sum(c.billed) FILTER (WHERE c.dos > d.as_of - 90) AS daily_charges_90,
+                   min(c.dos) > any_value(d.as_of) - 89 AS daily_charges_90__short_history
+            FROM m_claim c JOIN d ON c.dos <= d.as_of
+            WHERE {q.clause()} GROUP BY ALL HAVING count(*) FILTER (WHERE c.dos > d.as_of - 90) > 0"""
         frames["charges"] = con.sql(sql, params=[starts, ends] + q.params).pl()
     return frames
 
@@ -498,3 +500,28 @@ def test_a_pr_denial_on_a_paid_line_leaves_the_denied_line_open(tmp_path):
     rows = con.sql("SELECT c.claim_id, c.open_denied_dollars, a.balance FROM m_claim c "
                    "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'P_' ORDER BY 1").fetchall()
     assert rows == [("P1", 100, 100), ("P2", 100, 100), ("P3", 100, 100), ("P6", 100, 100)]
+
+
+def test_days_in_ar_says_when_it_rests_on_fewer_than_90_days_of_charges(core_db):
+    """The fixture's first date of service is 2026-05-04 (C1, C2, C8). The charges window of a date D
+    is (D - 90, D], so it holds 90 days of history from D = 05-04 + 89 = 2026-08-01 on. Before, the
+    average daily charge is understated and days in A/R reads high: the value stays (the formula's),
+    flagged, with no benchmark band."""
+    from warehouse import metrics
+    con = connect(core_db)
+    keys = ["ar_days"]
+    short = query.kpis(con, scope=ALL, kpi_keys=keys, as_of="2026-07-31").to_dicts()[0]
+    full = query.kpis(con, scope=ALL, kpi_keys=keys, as_of="2026-08-01").to_dicts()[0]
+    # A/R $410 at both dates (nothing moves after 05-21); charges with DOS in the window: all $1,740
+    assert (short["ar_days__num"], short["ar_days__den"], round(short["ar_days"], 2)) == (410, 1740, 21.21)
+    assert (full["ar_days__num"], full["ar_days__den"], round(full["ar_days"], 2)) == (410, 1740, 21.21)
+    assert short["ar_days__short_history"] is True and full["ar_days__short_history"] is False
+    assert metrics.band_of("ar_days", short) is None and metrics.band_of("ar_days", full) == "good"
+    # each slice by its own first date of service: S2's first is 05-04 (C8), as is S1's (C1, C2)
+    by_site = query.kpis(con, scope=ALL, by=["site"], kpi_keys=keys, as_of="2026-08-01").to_dicts()
+    assert {r["site"]: r["ar_days__short_history"] for r in by_site} == {"S1": False, "S2": False}
+    # by week, only the weeks ending on or after 08-01 rest on 90 days
+    weeks = query.kpis(con, scope=ALL, by=["week"], kpi_keys=keys, as_of="2026-08-09",
+                       filters=Filters.make(date_from="2026-07-20", date_to="2026-08-09")).to_dicts()
+    assert {r["week"]: r["ar_days__short_history"] for r in weeks} == {
+        "2026-W30": True, "2026-W31": False, "2026-W32": False}

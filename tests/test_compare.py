@@ -124,3 +124,9 @@ def test_rework_cost():
     est = compare.rework_cost(12, cost=40.0)
     assert (est["low"], est["high"], est["point"]) == (12 * 25.0, 12 * 118.0, 480.0)
     assert compare.rework_cost(None)["point"] == 0
+
+
+def test_rank_skips_days_in_ar_over_a_short_history():
+    """A site with fewer than 90 days of charges reads high on days in A/R (query._ar): not ranked."""
+    frame = pl.DataFrame({"ar_days": [35.0, 80.0, 42.0], "ar_days__short_history": [False, True, False]})
+    assert compare.rank(frame, "ar_days").to_list() == [1, None, 2]

@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from warehouse import catalog, compare, periods
 from warehouse.dimensions import DIMENSIONS
-from warehouse.metrics import FEW, KPIS, band_of, format_value
+from warehouse.metrics import FEW, KPIS, SHORT_HISTORY_NOTE, band_of, format_value
 from warehouse.query import Filters, kpis
 from warehouse.scope import Scope
 
@@ -472,7 +472,8 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         cls = {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
         rows.append(
             f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
-            f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}</div></td>"
+            f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}"
+            f"{e(' (' + SHORT_HISTORY_NOTE + ')') if review.this.get(key + '__short_history') else ''}</div></td>"
             f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
             f"<td>{format_value(key, b)}<div class='note {cls}'>{format_delta(key, v, b)}</div></td></tr>")
     mv_rows = "".join(

@@ -104,11 +104,15 @@ def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int 
 def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
     """1 = best by the KPI's good direction; ties share the best rank; rows without a value have no
     rank (null). A count-based rate over too few events (metrics.too_few of its `<kpi>__den`, when the
-    frame has it) is not ranked either: 0 denials of 14 claims is chance, not the best site."""
+    frame has it) is not ranked either: 0 denials of 14 claims is chance, not the best site; nor is days
+    in A/R over fewer than 90 days of charges (`<kpi>__short_history`: a new site would rank worst)."""
     desc = KPIS[kpi].good_direction == "up"
     values = frame[kpi]
     if f"{kpi}__den" in frame.columns:
         values = pl.Series(kpi, [None if too_few(kpi, n) else v for v, n in zip(values, frame[f"{kpi}__den"])],
+                           dtype=values.dtype)
+    if f"{kpi}__short_history" in frame.columns:
+        values = pl.Series(kpi, [None if s else v for v, s in zip(values, frame[f"{kpi}__short_history"])],
                            dtype=values.dtype)
     return values.rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
 

@@ -241,10 +241,15 @@ def share_of_whole(kpi_key: str) -> bool:
             and MEASURES[k.denominator].role == "base")
 
 
+SHORT_HISTORY_NOTE = ("fewer than 90 days of charges on record: the average daily charge is understated, "
+                      "so this reads high; no benchmark colour")
+
+
 def band_of(kpi_key: str, row: dict) -> str | None:
     """band() of a kpis() row: its value and, when the row carries it, its denominator (`<kpi>__den`);
-    none for a cause's share of the whole (`<kpi>__share`, see share_of_whole)."""
-    if row.get(f"{kpi_key}__share"):
+    none for a cause's share of the whole (`<kpi>__share`, see share_of_whole) and for days in A/R
+    over fewer than 90 days of charges (`<kpi>__short_history`: it reads high, docs/metrics.md)."""
+    if row.get(f"{kpi_key}__share") or row.get(f"{kpi_key}__short_history"):
         return None
     return band(kpi_key, row.get(kpi_key), row.get(f"{kpi_key}__den"))
 

@@ -27,6 +27,8 @@ from warehouse.dimensions import (DENIAL_KEYS, DIMENSIONS, LINE_KEYS, NAME_SQL, 
 from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of, share_of_whole
 from warehouse.scope import Scope
 
+# kpis()'s marker that a slice has fewer than 90 days of charges before the as-of date (see _ar)
+SHORT_HISTORY = "daily_charges_90__short_history"
 MART_TABLE = {CLAIM: "m_claim", LINE: "m_line", LINE_ROLLUP: "m_line_rollup", APPEAL: "m_appeal"}
 # m_line_rollup's key sets (warehouse/sql/models/18_line_rollup.sql), by the line attributes they
 # hold, and its one date column
@@ -227,15 +229,21 @@ def _ar(con, dims: list[str], scope: Scope, filters: Filters, as_of: dt.date,
         cols = "".join(f", {DIMENSIONS[k].column} AS {DIMENSIONS[k].output}" for k in base_dims)
         names = "".join(f", {DIMENSIONS[k].output}" for k in base_dims)
         outs = "".join(f", u.{DIMENSIONS[k].output}" for k in base_dims)
-        src = _BUCKETED.format(src="m_ar_move", cols=cols + ", charges", where=q.clause())
+        src = _BUCKETED.format(src="m_ar_move", cols=cols + ", charges, day", where=q.clause())
+        # short_history: the slice's first date of service falls inside the 90-day window, so the
+        # window holds fewer than 90 days of charges and days in A/R reads high (docs/metrics.md)
         sql = f"""
-            WITH u AS (SELECT b{names}, sum(charges) AS charges FROM ({src}) GROUP BY ALL),
+            WITH u AS (SELECT b{names}, sum(charges) AS charges, min(day) AS first_day
+                       FROM ({src}) GROUP BY ALL),
             p AS (SELECT unnest(?::DATE[]) AS period_start, unnest(?::INTEGER[]) AS lo,
-                         unnest(?::INTEGER[]) AS hi)
-            SELECT p.period_start{outs}, sum(u.charges) AS daily_charges_90
-            FROM u JOIN p ON u.b > p.lo AND u.b <= p.hi
-            GROUP BY ALL"""
-        params = [days, idx, points[-1]] + q.params + [starts, [pos[x] for x in lows], [pos[e] for e in ends]]
+                         unnest(?::INTEGER[]) AS hi, unnest(?::DATE[]) AS window_first)
+            SELECT p.period_start{outs},
+                   sum(u.charges) FILTER (WHERE u.b > p.lo) AS daily_charges_90,
+                   min(u.first_day) > any_value(p.window_first) AS {SHORT_HISTORY}
+            FROM u JOIN p ON u.b <= p.hi
+            GROUP BY ALL HAVING count(*) FILTER (WHERE u.b > p.lo) > 0"""
+        params = [days, idx, points[-1]] + q.params + [starts, [pos[x] for x in lows], [pos[e] for e in ends],
+                                                        [lo + dt.timedelta(days=1) for lo in lows]]
         frames["charges"] = con.sql(sql, params=params).pl()
     for name, f in frames.items():
         frames[name] = f.rename({"period_start": out_period[0]}) if period_key else f.drop("period_start")
@@ -372,7 +380,8 @@ def _num(col: str) -> pl.Expr:
 def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, names: bool,
             narrowed: bool = False) -> pl.DataFrame:
     """The KPIs from the measures, with their parts; `narrowed` (a denial attribute filters or slices):
-    `<kpi>__share` = true on the ratios that are then a cause's share of the whole (no benchmark band)."""
+    `<kpi>__share` = true on the ratios that are then a cause's share of the whole (no benchmark band);
+    `ar_days__short_history` = true where the slice has fewer than 90 days of charges (no band either)."""
     exprs = []
     count_like = {"count"}
     for key in kpi_keys:
@@ -396,6 +405,8 @@ def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, na
                   n.round(2).alias(f"{key}__num"), d.round(2).alias(f"{key}__den")]
         if narrowed and share_of_whole(key):
             exprs.append(pl.lit(True).alias(f"{key}__share"))
+        if k.denominator == "daily_charges_90" and SHORT_HISTORY in df.columns:
+            exprs.append(pl.col(SHORT_HISTORY).fill_null(False).alias(f"{key}__short_history"))
     out_dims = [DIMENSIONS[k].output for k in dims]
     df = df.with_columns(exprs).select(out_dims + [c for e in exprs for c in [e.meta.output_name()]])
     for k in dims:
