@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages import ui, ui_access, ui_tables as ut
 from warehouse import brief
-from warehouse.claims import CLAIM_STATUS, GROUP_CODES
+from warehouse.claims import CLAIM_STATUS, GROUP_CODES, code_order
 from warehouse.metrics import KPIS
 from warehouse.query import Filters
 
@@ -27,7 +27,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
     # every code the filter can match here, and the ones a link names even when none matches now (a
     # multiselect drops a value it does not offer: the link would list every claim instead)
     carc_opts = sorted(set(ui.call(ctx, "claims.denial_carcs", filters=ctx.filters))
-                       | set(st.query_params.get_all("carc")) | set(st.session_state.get("carc") or []))
+                       | set(st.query_params.get_all("carc")) | set(st.session_state.get("carc") or []),
+                       key=code_order)
     carc = f3.multiselect("Denial CARC", carc_opts, key="carc", bind="query-params", placeholder="All",
                           help="The reason code of a denied line's largest denial adjustment (the code the "
                                "line's root cause comes from). The top-codes table below counts a code wherever it "

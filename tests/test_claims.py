@@ -209,9 +209,9 @@ def test_denial_carcs_offers_every_code_the_claim_filter_can_match(con):
     """The claim list's Denial CARC choices: the largest denial adjustment's CARC of every initially
     denied claim in the selection (C1 197, C2 16 (CO-16 60 over CO-50 40), C6 29, C7 999, C9 4), not
     only the payers' top five codes; the CARC filter itself is left out, the others apply."""
-    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make(**W20)) == ["16", "197", "29", "4", "999"]
+    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make(**W20)) == ["4", "16", "29", "197", "999"]
     assert claims.denial_carcs(con, scope=ALL, filters=Filters.make({"carc": ["29"]}, **W20)) == \
-        ["16", "197", "29", "4", "999"]
+        ["4", "16", "29", "197", "999"]
     assert claims.denial_carcs(con, scope=ALL, filters=Filters.make({"payer": ["PAYB"]}, **W20)) == ["4"]
     assert claims.denial_carcs(con, scope=Scope.sites({"S2"}), filters=Filters.make(**W20)) == ["29"]
 
@@ -227,7 +227,7 @@ def test_denial_carcs_offers_a_second_denied_lines_code(tmp_path):
         "remit_lines": "RW1,1,99214,,1,100.00,0.00\nRW1,2,99213,,1,50.00,0.00",
         "remit_adjustments": "RW1,1,CO,197,100.00\nRW1,2,CO,50,50.00"})
     f = Filters.make({"payer": ["PAYB"]}, **W20)
-    assert claims.denial_carcs(con, scope=ALL, filters=f) == ["197", "4", "50"]       # C9's 4 is PAYB's too
+    assert claims.denial_carcs(con, scope=ALL, filters=f) == ["4", "50", "197"]       # C9's 4 is PAYB's too
     listed = claims.claim_list(con, scope=ALL, filters=Filters.make({"payer": ["PAYB"], "carc": ["50"]}, **W20),
                                denied_only=True)
     assert listed["claim_id"].to_list() == ["W1"]
@@ -252,3 +252,8 @@ def test_a_credit_balance_is_shown_as_it_nets_in_ar(tmp_path, monkeypatch):
     assert not at.exception
     assert [m.value for m in at.metric if m.label == "Insurance balance now"] == ["−$20.00 credit"]
     assert any(c.value.startswith("A credit balance of $20.00") for c in at.caption)
+
+
+def test_codes_sort_as_the_code_lists_print_them():
+    codes = ["B10", "119", "A1", "15", "B7", "4", "N519", "P2", "11", "x?"]
+    assert sorted(codes, key=claims.code_order) == ["4", "11", "15", "119", "A1", "B7", "B10", "N519", "P2", "x?"]

@@ -20,6 +20,8 @@ role sees totals only); days to pay and top codes are totals.
 """
 from __future__ import annotations
 
+import re
+
 import duckdb
 import polars as pl
 
@@ -207,21 +209,28 @@ def claim_count(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
     return con.sql(f"SELECT count(*) FROM m_claim c WHERE {w.sql()}", params=w.params).fetchall()[0][0]
 
 
+def code_order(code: str) -> tuple:
+    """Sort key of a CARC or RARC as the code lists print them: 1, 2 ... 300, then A0, A1 ... B1, B2 ...
+    B10 (letters, then the number as a number), then anything else as text."""
+    m = re.fullmatch(r"([A-Z]*)(\d+)", code)
+    return (0, m.group(1), int(m.group(2)), code) if m else (1, "", 0, code)
+
+
 def denial_carcs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> list[str]:
     """Every code the claim list's Denial CARC filter can match in the selection (its own CARC filter
     left out): the CARC of each denied line's largest denial adjustment (m_line, what the filter
-    matches: a claim's second denied line counts too) on the selection's claims, sorted."""
+    matches: a claim's second denied line counts too) on the selection's claims, in code order."""
     filters = (filters or Filters()).without({"carc"})
     w = _Where()
     _claim_where(w, scope=scope, filters=filters)
     lw = _Where()          # the same date range on the lines: m_line is stored in date order
     _claim_where(lw, scope=scope, filters=filters.without(set(DIMENSIONS)), alias="l")
     # grain: one row per CARC
-    return [c for (c,) in con.sql(
+    return sorted((c for (c,) in con.sql(
         f"""SELECT DISTINCT l.carc FROM m_line l
             WHERE l.is_denied AND l.carc IS NOT NULL AND {lw.sql()}
-              AND l.claim_id IN (SELECT c.claim_id FROM m_claim c WHERE {w.sql()})
-            ORDER BY 1""", params=lw.params + w.params).fetchall()]
+              AND l.claim_id IN (SELECT c.claim_id FROM m_claim c WHERE {w.sql()})""",
+        params=lw.params + w.params).fetchall()), key=code_order)
 
 
 # ------------------------------------------------------------------ one claim
