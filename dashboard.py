@@ -10,7 +10,7 @@ from pages import ui_access  # noqa: E402
 # Sign-in gate (docs/access.md): nothing below runs until someone is signed in (or in demo mode).
 # The page the address asked for is kept, so signing in lands there rather than on the Overview.
 if ui_access.gate() is None:
-    st.session_state.setdefault("path_before_sign_in", (
+    st.session_state.setdefault(ui_access.PATH_BEFORE_SIGN_IN, (
         urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1],
         {k: st.query_params.get_all(k) for k in st.query_params}))
     st.stop()
@@ -21,7 +21,7 @@ def _home() -> None:
     """`/` forwards to `/overview` with its query parameters, so the Overview has one address that
     works both ways (as the default page it was served at `/` only, and `/overview` showed Streamlit's
     "Page not found" notice over it). Right after sign-in it forwards to the page the address named."""
-    target, query = st.session_state.pop("path_before_sign_in", (None, None))
+    target, query = st.session_state.pop(ui_access.PATH_BEFORE_SIGN_IN, (None, None))
     page = next((p for p in PAGES[1:] if p.url_path == target), PAGES[1])
     st.switch_page(page, query_params=query or {k: st.query_params.get_all(k) for k in st.query_params})
 
@@ -47,5 +47,5 @@ if ui_access.is_admin():                   # the audit log and the users: admini
 
 page = st.navigation(PAGES)
 if page.url_path != PAGES[0].url_path:    # signed in on the page asked for: nothing left to forward
-    st.session_state.pop("path_before_sign_in", None)
+    st.session_state.pop(ui_access.PATH_BEFORE_SIGN_IN, None)
 page.run()

@@ -8,7 +8,9 @@ browser on this machine. docs/access.md."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import time
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -24,6 +26,7 @@ from warehouse.store import WarehouseMissing
 NO_ACCESS = Scope(frozenset(), "not signed in", claim_level=False)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _USER, _AT, _METHOD, _ROLE, _NOTICE = "_auth_user", "_auth_signed_in_at", "_auth_method", "_auth_role", "_auth_notice"
+PATH_BEFORE_SIGN_IN = "path_before_sign_in"    # (page url_path, query) the address asked for (dashboard.py)
 _OIDC_DONE = "_auth_oidc_done"            # the provider's sign-in was refused or expired: no silent retry
 _AUDITED = "_auth_audited"
 ROLE_LABELS = {"administrator": "administrator", "mso_leader": "MSO leader", "site_manager": "site manager",
@@ -48,6 +51,57 @@ def _secret(section: str) -> dict | None:
     except Exception:                     # no secrets.toml anywhere, or an unreadable one
         return None
     return value.to_dict() if hasattr(value, "to_dict") else (dict(value) if value else None)
+
+
+# Streamlit's st.login comes back to the app's first page in a new session (streamlit/streamlit#10162),
+# so the page and filters a shared link asked for are kept here, under a hash of the browser's XSRF
+# cookie (set by Streamlit's server before any sign-in, the same across the provider's redirect), for
+# the first signed-in run of that browser to pick up. Nothing is kept when the browser sends no cookie.
+PENDING_LINK_TTL_S = 600
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+@st.cache_resource(show_spinner=False)
+def _pending_links() -> dict[str, tuple[float, Any]]:
+    return {}
+
+
+def _browser_key() -> str | None:
+    """A hash of the browser's XSRF token. Tornado writes the cookie as '2|mask|masked token|time' with
+    a new mask each time it sets it (the provider's callback does), so the token is unmasked first."""
+    cookie = (st.context.cookies or {}).get(XSRF_COOKIE)
+    if not cookie:
+        return None
+    parts = cookie.split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            cookie = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    except ValueError:
+        pass
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def _remember_requested_page() -> None:
+    key, requested = _browser_key(), st.session_state.get(PATH_BEFORE_SIGN_IN)
+    if key and requested:
+        pending = _pending_links()
+        now = time.time()
+        for k in [k for k, (t, _) in pending.items() if now - t > PENDING_LINK_TTL_S]:
+            pending.pop(k, None)
+        pending[key] = (now, requested)
+
+
+def _recall_requested_page() -> None:
+    """Once per session: the page a link asked for before the provider's sign-in, if this browser left one."""
+    ss = st.session_state
+    if ss.get("_auth_link_recalled"):
+        return
+    ss["_auth_link_recalled"] = True
+    key = _browser_key()
+    kept = _pending_links().pop(key, None) if key else None
+    if kept and time.time() - kept[0] <= PENDING_LINK_TTL_S and PATH_BEFORE_SIGN_IN not in ss:
+        ss[PATH_BEFORE_SIGN_IN] = kept[1]
 
 
 def auth_settings() -> dict | None:
@@ -231,6 +285,7 @@ def signin_screen() -> None:
                 st.logout()
         elif st.button(f"Sign in with {label}", key="_auth_login", type="primary"):
             ss.pop(_OIDC_DONE, None)
+            _remember_requested_page()
             st.login(provider) if provider else st.login()
     local = st.expander("Local account", expanded=not auth_settings()) if auth_settings() else st.container()
     with local:
@@ -267,6 +322,7 @@ def gate() -> User | None:
         if st.button("Sign out", key="_auth_refused_sign_out"):
             sign_out()
         return None
+    _recall_requested_page()
     return user
 
 

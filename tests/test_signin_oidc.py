@@ -170,3 +170,32 @@ def test_export_is_audited(browser, server, db):
     store = AccessStore(db)
     rows = [r for r in store.read_audit(store.user("ada@example.org"), event="export") if r["actor"] == "sam"]
     assert rows and rows[0]["detail"]["table"] == "claims" and rows[0]["scope"] == "S2"
+
+
+def test_the_provider_sign_in_lands_on_the_page_the_link_named(browser, server):
+    """A shared link opened before signing in with the provider: st.login comes back to the app's first
+    page in a new session (streamlit/streamlit#10162); the link's page and filters are kept for this
+    browser, so the user lands on the Appeals page of that site, not on the Overview. Another browser
+    (no kept link) lands on the Overview."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        pg = ctx.new_page()
+        pg.goto(server + "/appeals?site=Alpha+Orthopedics")
+        settle(pg)
+        assert "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text()
+        pg.get_by_role("button", name="Sign in with Example Health sign-in").click()
+        pg.wait_for_url("**/oauth2/authorize**", timeout=30000)
+        pg.locator("button[name=sub][value='ada-sub']").click()
+        pg.wait_for_url(server + "/**", timeout=30000)
+        settle(pg)
+        pg.wait_for_function("location.pathname.endsWith('/appeals')", timeout=30000)
+        settle(pg)
+        assert pg.locator("[data-testid=stMain] h1").first.inner_text().startswith("Appeals")
+        assert "site=Alpha+Orthopedics" in pg.evaluate("location.href")
+    finally:
+        ctx.close()
+    ctx, pg = sign_in(browser, server, "ada-sub")
+    try:
+        assert pg.locator("[data-testid=stMain] h1").first.inner_text().startswith("Overview")
+    finally:
+        ctx.close()
