@@ -145,6 +145,7 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         records = csv.reader(text)     # blank lines too: a row of empty fields, as the fast reader counts them
         row = 1                                        # row 1 is the header
+        lines_done = 1                                 # physical lines of the rows read (a quoted value may span lines)
         good, rows, rejected = [], [], []
         try:
             header = next(records, None)
@@ -159,6 +160,7 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
             width = len(header)
             for rec in records:
                 row += 1
+                lines_done = records.line_num
                 bad = next((h for h, v in zip(header, rec) if NOT_UTF8.search(v)), None)
                 if len(rec) > width:
                     rejected.append({"row_number": row, "field": "row", "rule": "fields", "message": (
@@ -180,8 +182,22 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
         except csv.Error as exc:               # e.g. an unclosed quote swallowing the rest of the file
             if good or rejected:               # the rows read before it stay accounted for
                 yield _rows_batch(path, header, good, rows, rejected)
-            yield _unknown(path, f"cannot be read as CSV from row {row + 1} on ({exc})" if row > 1
-                           else f"cannot be read as CSV ({exc})")
+            # the rest of the file is one quarantined unit, counted as the lines it holds: every input
+            # row is loaded or quarantined
+            rest = max(_line_count(path) - lines_done, 1)
+            yield _unknown(path, (f"cannot be read as CSV from row {row + 1} on ({exc}); its last {rest:,} "
+                                  "lines are quarantined unread") if row > 1 else f"cannot be read as CSV ({exc})",
+                           rest)
+
+
+def _line_count(path: Path) -> int:
+    """Physical lines of a file (a last line without a newline counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
 
 
 def _rows_batch(path: Path, header: list[str], good: list[list], rows: list[int], rejected: list[dict]) -> Batch:

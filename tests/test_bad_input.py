@@ -249,7 +249,11 @@ def test_the_row_by_row_reader_numbers_blank_lines_and_keeps_rows_read_before_an
     # from row 6 on cannot be read (the quote never closes) and is one quarantined unit
     assert {r[0] for r in got if r[0] is not None} == {3, 4}
     assert any(r[0] == 4 and r[2] == "fields" for r in got)
-    assert any(r[0] is None and "cannot be read as CSV from row 6 on" in r[3] for r in got)
+    assert any(r[0] is None and "cannot be read as CSV from row 6 on" in r[3]
+               and "its last 6 lines are quarantined unread" in r[3] for r in got)
+    # rows 2-11 of the file: L1, L3 loaded; rows 3 and 4 quarantined alone; L4 and M0-M4 (6 lines) as a unit
+    f = s.files[0]
+    assert (f.rows_read, f.loaded, f.quarantined) == (10, 2, 8)
     assert connect(db).sql("SELECT list(claim_id ORDER BY claim_id) FROM claim WHERE claim_id SIMILAR TO '[LM][0-9]'"
                            ).fetchall() == [(["L1", "L3"],)]
     assert balanced(s)
