@@ -193,7 +193,9 @@ if ctx:
                                          marker={"size": 4}, showlegend=False,
                                          hovertemplate=names[s] + " %{x}: %{y:.1%}<extra></extra>"), row=r, col=c)
             fig.update_yaxes(tickformat=".0%", range=[0, y_max])
-            fig.update_xaxes(showticklabels=False)
+            # three week labels under every site (first, middle, last), so a dip can be placed in time
+            ticks = sorted({weeks[0], weeks[len(weeks) // 2], weeks[-1]})
+            fig.update_xaxes(tickvals=ticks, ticktext=ticks, tickfont={"size": 9}, tickangle=0)
             fig.update_layout(template=brief.TEMPLATE, height=190 * nrows + 40, margin={"l": 10, "r": 10, "t": 40, "b": 10})
             fig.update_annotations(font_size=12)
             ui.chart(fig, key="sc-weekly", on_select=ui.narrow("sc-weekly", "site", goto="weekly_review"))
