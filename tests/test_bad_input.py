@@ -281,3 +281,26 @@ def test_a_file_without_a_header_is_not_quoted_and_big_amounts_keep_their_cents(
                                    "columns; is the header missing?)" in msg
     assert connect(db).sql("SELECT total_charge FROM claim WHERE claim_id = 'N3'").fetchall() \
         == [(Decimal("1234567890.12"),)]
+
+
+def test_a_write_off_taken_back_and_a_reason_outside_the_list_load_as_sent(tmp_path):
+    """docs/input-format.md, write_offs: C6's $250 write-off (05-20) taken back on 05-21 (-250) returns
+    $250 to insurance A/R ($410 -> $660 at 05-21, tests/fixtures/core.md) and to C6's open denied dollars
+    (0 -> 250), and the week's written-off dollars net to 0; C7's write-off under the practice's own
+    code 'SMBAL' loads and is shown as sent."""
+    from warehouse.query import Filters, kpis
+    from warehouse.scope import Scope
+    db = core(tmp_path)
+    s = load(db, folder(tmp_path, "wo", {"write_offs.csv": "claim_id,write_off_date,amount,reason\n"
+                                                           "C6,2026-05-21,-250.00,timely_filing\n"
+                                                           "C7,2026-05-21,20.00,SMBAL\n"}))
+    assert (s.total("loaded"), s.total("quarantined")) == (2, 0)
+    con = connect(db)
+    week = Filters.make(date_from="2026-05-11", date_to="2026-05-17")
+    r = kpis(con, scope=Scope.all(), filters=week, kpi_keys=["written_off_dollars", "open_denied_dollars"]).to_dicts()[0]
+    # the W20 cohort: written off 250 - 250 + 20; open C2 100 + C6 250 + C7 (120 - 20)
+    assert (r["written_off_dollars"], r["open_denied_dollars"]) == (20, 450)
+    # A/R at 05-21: 410 + 250 (C6 back) - 20 (C7)
+    assert kpis(con, scope=Scope.all(), as_of="2026-05-21", kpi_keys=["ar_balance"])["ar_balance"].to_list() == [640]
+    assert con.sql("SELECT claim_id, write_off_reason FROM m_claim WHERE claim_id IN ('C6', 'C7') ORDER BY 1"
+                   ).fetchall() == [("C6", "timely_filing"), ("C7", "SMBAL")]
