@@ -191,13 +191,16 @@ def _read_csv_rows(path: Path) -> Iterator[Batch]:
 
 
 def _line_count(path: Path) -> int:
-    """Physical lines of a file (a last line without a newline counts)."""
+    """Lines of a file as the row-by-row reader's text stream splits them (csv's line_num): ends at
+    LF, CRLF and a lone CR; a last line without an ending counts."""
     n, last = 0, b"\n"
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
-            n += chunk.count(b"\n")
+            # a CRLF split across two chunks: the CR ended the line, its LF starts nothing
+            crlf = chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            n += chunk.count(b"\n") + chunk.count(b"\r") - crlf
             last = chunk[-1:]
-    return n + (last != b"\n")
+    return n + (last not in (b"\n", b"\r"))
 
 
 def _rows_batch(path: Path, header: list[str], good: list[list], rows: list[int], rejected: list[dict]) -> Batch:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 import time
 from dataclasses import replace
 from typing import Any, Callable
@@ -61,9 +62,13 @@ PENDING_LINK_TTL_S = 600
 XSRF_COOKIE = "_streamlit_xsrf"
 
 
+PENDING_LINKS_MAX = 10_000       # sign-in clicks kept at most (oldest dropped first)
+
+
 @st.cache_resource(show_spinner=False)
-def _pending_links() -> dict[str, tuple[float, Any]]:
-    return {}
+def _pending_links() -> tuple[threading.Lock, dict[str, tuple[float, Any]]]:
+    """Shared by every session's script thread: use it under its lock."""
+    return threading.Lock(), {}
 
 
 def _browser_key() -> str | None:
@@ -83,13 +88,23 @@ def _browser_key() -> str | None:
 
 
 def _remember_requested_page() -> None:
+    """Keeps the page and filters this session's address named, unless it named none (a sign-in retried
+    from the Overview after a cancelled one must not replace the link kept by the first)."""
     key, requested = _browser_key(), st.session_state.get(PATH_BEFORE_SIGN_IN)
-    if key and requested:
-        pending = _pending_links()
-        now = time.time()
+    if not key or not requested:
+        return
+    target, query = requested
+    if target in ("", "home", "overview") and not query:
+        return
+    lock, pending = _pending_links()
+    now = time.time()
+    with lock:
         for k in [k for k, (t, _) in pending.items() if now - t > PENDING_LINK_TTL_S]:
-            pending.pop(k, None)
+            del pending[k]
+        pending.pop(key, None)             # re-inserted last: the dict stays in time order
         pending[key] = (now, requested)
+        while len(pending) > PENDING_LINKS_MAX:
+            del pending[next(iter(pending))]
 
 
 def _recall_requested_page() -> None:
@@ -99,7 +114,11 @@ def _recall_requested_page() -> None:
         return
     ss["_auth_link_recalled"] = True
     key = _browser_key()
-    kept = _pending_links().pop(key, None) if key else None
+    if not key:
+        return
+    lock, pending = _pending_links()
+    with lock:
+        kept = pending.pop(key, None)
     if kept and time.time() - kept[0] <= PENDING_LINK_TTL_S and PATH_BEFORE_SIGN_IN not in ss:
         ss[PATH_BEFORE_SIGN_IN] = kept[1]
 

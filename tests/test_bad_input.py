@@ -304,3 +304,15 @@ def test_a_write_off_taken_back_and_a_reason_outside_the_list_load_as_sent(tmp_p
     assert kpis(con, scope=Scope.all(), as_of="2026-05-21", kpi_keys=["ar_balance"])["ar_balance"].to_list() == [640]
     assert con.sql("SELECT claim_id, write_off_reason FROM m_claim WHERE claim_id IN ('C6', 'C7') ORDER BY 1"
                    ).fetchall() == [("C6", "timely_filing"), ("C7", "SMBAL")]
+
+
+def test_lines_are_counted_as_the_row_by_row_reader_splits_them(tmp_path):
+    """The rest of a file after a csv.Error counts as its lines, as csv's line_num counts them: LF, CRLF
+    and a lone CR (inside a quoted value) each end one (found by a review: a lone CR made it 9 of 10)."""
+    import io
+    from etl.readers import _line_count
+    for i, data in enumerate([b"a\nb\nc", b"a\r\nb\r\n", b'h\n"x\ry",1\nz\n', b"a\rb\r", b""]):
+        p = tmp_path / f"f{i}.csv"
+        p.write_bytes(data)
+        with io.TextIOWrapper(open(p, "rb"), encoding="utf-8", newline="") as text:
+            assert _line_count(p) == sum(1 for _ in text) == [3, 2, 4, 2, 0][i]
