@@ -60,34 +60,20 @@ overall AS (SELECT coalesce(sum(won) / nullif(sum(decided), 0), 0.5) AS p FROM w
 payer_win AS (
     SELECT w.payer_id, (sum(w.won) + ? * o.p) / (sum(w.decided) + ?) AS p
     FROM win w, overall o GROUP BY w.payer_id, o.p),
-appeal_state AS (
-    -- grain: one row per claim with appeals: the latest appeal's outcome and filing date, and the
-    -- latest decision of any of its appeals (the next action's window runs from it)
-    SELECT claim_id, first(struct_pack(outcome, filed_date) ORDER BY filed_date DESC, appeal_id DESC) AS latest,
-           max(decided_date) FILTER (WHERE outcome IN ('won', 'partially_won', 'lost')) AS last_decided
-    FROM m_appeal GROUP BY 1),
 q AS (
+    -- m_open_denial: the open denials with what depends on their own family (status, dates)
     SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi, c.root_cause, c.sub_cause, c.owner_team, c.soft_hard,
-           c.carc, c.dos, c.initial_adjudication_date AS denied_on, c.open_denied_dollars,
+           c.carc, c.dos, c.denied_on, c.open_denied_dollars,
            CASE WHEN list_contains(?::VARCHAR[], c.root_cause) THEN 'corrected claim' ELSE 'appeal' END AS route,
-           CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
-                WHEN a.latest.outcome = 'won' THEN 'appeal won, still open'
-                WHEN a.latest.outcome = 'partially_won' THEN 'appeal partly won'
-                WHEN a.latest.outcome = 'lost' THEN 'appeal lost'
-                WHEN a.latest.outcome = 'withdrawn' THEN 'appeal withdrawn'
-                WHEN c.corrected_claims > 0 THEN 'corrected claim sent'
-                ELSE 'new' END AS status,
-           a.latest.filed_date AS appeal_filed, a.last_decided,
-           r.appeal_window_days, r.timely_filing_days,
-           CASE WHEN a.latest.outcome = 'won' THEN 1.0
+           c.status, c.appeal_filed, c.last_decided, r.appeal_window_days, r.timely_filing_days,
+           CASE WHEN c.status = 'appeal won, still open' THEN 1.0
                 ELSE (coalesce(w.won, 0) + ? * coalesce(pw.p, o.p)) / (coalesce(w.decided, 0) + ?) END AS win_ratio
-    FROM m_claim c
+    FROM m_open_denial c
     LEFT JOIN m_payer_rule r ON r.payer_id = c.payer_id
     LEFT JOIN win w ON w.payer_id = c.payer_id AND w.root_cause = c.root_cause
     LEFT JOIN payer_win pw ON pw.payer_id = c.payer_id
-    LEFT JOIN appeal_state a ON a.claim_id = c.claim_id
     CROSS JOIN overall o
-    WHERE c.open_denied_dollars > 0 AND {scope}),
+    WHERE {scope}),
 dated AS (
     -- the deadline follows the route (corrected claim or appeal); the action says what to do next
     SELECT *, CASE WHEN status = 'appeal pending' THEN 'follow up appeal'

@@ -71,6 +71,10 @@ class SchemaTooOld(RuntimeError):
     pass
 
 
+class ModelsTooOld(SchemaTooOld):
+    """The schema is current but a model table this release reads is missing (store._check_models)."""
+
+
 def check(con: duckdb.DuckDBPyConnection) -> int | None:
     """The stored version, if this release can use it as it is; otherwise a clear refusal."""
     found = stored_version(con)

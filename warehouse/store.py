@@ -189,7 +189,23 @@ def open_snapshot(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
     con.execute("USE wh")
     from warehouse import schema
     schema.check(con)        # a warehouse of another release is refused with what to do
+    _check_models(con, db_path)
     return con, version
+
+
+def _check_models(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """A warehouse whose models an earlier release built (a model table this release added is missing)
+    is refused with the command that builds them; one with no models yet (never refreshed) is not."""
+    from warehouse import refresh, schema
+    present = {r[0] for r in con.sql(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database()").fetchall()}
+    expected = {m.table for m in refresh.models()}
+    missing = sorted(expected - present)
+    if missing and expected & present:
+        raise schema.ModelsTooOld(
+            f"this warehouse's models were built by an earlier release ({', '.join(missing)} missing): run "
+            f"`python -m warehouse refresh --db {db_path}` (about 7 minutes at 10 million claims)")
 
 
 class Snapshot:
