@@ -448,3 +448,30 @@ def test_every_remit_row_carries_its_remits_event_seq(request, which):
             assert n > 0 and breaking == [], (table, breaking)
     finally:
         con.close()
+
+
+def test_a_model_out_of_memory_is_built_again_on_one_thread(tmp_path, capsys):
+    """refresh.build_model: DuckDB out of memory on a model (seen at 10M claims under the 3 GB limit)
+    builds it once more on one thread, then gives the threads back; a second failure is raised."""
+    import duckdb
+    from warehouse.refresh import build_model, models
+    model = next(m for m in models() if m.table == "m_open_denial")
+
+    class Flaky:
+        def __init__(self, failures):
+            self.failures, self.calls = failures, []
+
+        def execute(self, sql, *a):
+            self.calls.append(" ".join(sql.split())[:30])
+            if sql == model.sql and self.failures:
+                self.failures -= 1
+                raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    con = Flaky(1)
+    build_model(con, model)
+    assert con.calls == [con.calls[0], "SET threads = 1", con.calls[0], "RESET threads"]
+    assert "07b_open_denial.sql: Out of Memory Error" in capsys.readouterr().err
+    con = Flaky(2)
+    with pytest.raises(duckdb.OutOfMemoryException):
+        build_model(con, model)
+    assert con.calls[-1] == "RESET threads"

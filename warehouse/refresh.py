@@ -183,7 +183,7 @@ def run_models(con: duckdb.DuckDBPyConnection) -> None:
         t0 = time.perf_counter()
         if model.kind == "transient":
             _drop_object(con, model.table)
-        con.execute(model.sql)
+        build_model(con, model)
         if model.kind == "additive":
             _drop_empty_groups(con, model)
         if tracing():
@@ -192,6 +192,26 @@ def run_models(con: duckdb.DuckDBPyConnection) -> None:
         if model.kind == "transient":
             _drop_object(con, model.table)
             con.execute(transient_view_sql(model))
+
+
+def build_model(con, model: "Model") -> None:
+    """CREATE the model's table; out of memory, once more on one thread. DuckDB's hash tables and sorts
+    are per thread, so one thread needs less memory (at 10M claims under the 3 GB limit, one full
+    rebuild in two failed on 2 threads). The failed statement changed nothing where each statement
+    commits alone (a copy session: every big build); inside a transaction (an in-place session) it
+    aborted the transaction, so there is nothing to retry in and the error stands."""
+    try:
+        con.execute(model.sql)
+    except duckdb.OutOfMemoryException as exc:
+        trace(f"{model.path.name}: {str(exc).splitlines()[0][:120]}; building it again on 1 thread")
+        try:
+            con.execute("SET threads = 1")
+        except duckdb.Error:
+            raise exc from None
+        try:
+            con.execute(model.sql)
+        finally:
+            con.execute("RESET threads")
 
 
 def transient_view_sql(model: "Model") -> str:
