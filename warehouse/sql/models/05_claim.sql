@@ -124,10 +124,15 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false) OR coalesce(rv.after_latest, false) AS still_denied,
+           coalesce(ld.still_denied, false) OR coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
+               OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false) AS still_denied,
            coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted,
-           -- what the latest adjudication moved to the patient stands unless a reversal took it back
-           CASE WHEN coalesce(rv.after_latest, false) THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable
+           -- what the latest adjudication moved to the patient stands unless a reversal after it took it
+           -- back (the same test as above, written twice: a join of initial_pos for it alone ran out of
+           -- memory at 10M claims under the 3 GB limit)
+           CASE WHEN coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
+                    OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false)
+                THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
@@ -138,9 +143,7 @@ base AS (
     LEFT JOIN appeals ap USING (family_id)
     LEFT JOIN latest_denied ld USING (family_id)
     LEFT JOIN latest_denial_adj la USING (family_id)
-    LEFT JOIN (SELECT r.family_id, r.reversal_seq IS NOT NULL AND (p.latest_seq IS NULL
-                      OR (r.reversal_date, r.reversal_seq) > (p.last_adjudication_date, p.latest_seq)) AS after_latest
-               FROM last_reversal r LEFT JOIN initial_pos p USING (family_id)) rv USING (family_id))
+    LEFT JOIN last_reversal rv USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
