@@ -99,10 +99,11 @@ def settle(pg, timeout: float = 60) -> None:
     time.sleep(0.3)
 
 
-def sign_in(browser, server, sub):
+def sign_in(browser, server, sub, path="/"):
+    """A new browser opens `path`, signs in with the provider as `sub` and is back in the app."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = ctx.new_page()
-    pg.goto(server + "/")
+    pg.goto(server + path)
     settle(pg)
     assert "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text()
     pg.get_by_role("button", name="Sign in with Example Health sign-in").click()
@@ -177,17 +178,8 @@ def test_the_provider_sign_in_lands_on_the_page_the_link_named(browser, server):
     page in a new session (streamlit/streamlit#10162); the link's page and filters are kept for this
     browser, so the user lands on the Appeals page of that site, not on the Overview. Another browser
     (no kept link) lands on the Overview."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx, pg = sign_in(browser, server, "ada-sub", "/appeals?site=Alpha+Orthopedics")
     try:
-        pg = ctx.new_page()
-        pg.goto(server + "/appeals?site=Alpha+Orthopedics")
-        settle(pg)
-        assert "sign in" in pg.locator("[data-testid=stMain] h1").first.inner_text()
-        pg.get_by_role("button", name="Sign in with Example Health sign-in").click()
-        pg.wait_for_url("**/oauth2/authorize**", timeout=30000)
-        pg.locator("button[name=sub][value='ada-sub']").click()
-        pg.wait_for_url(server + "/**", timeout=30000)
-        settle(pg)
         pg.wait_for_function("location.pathname.endsWith('/appeals')", timeout=30000)
         settle(pg)
         assert pg.locator("[data-testid=stMain] h1").first.inner_text().startswith("Appeals")
