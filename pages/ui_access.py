@@ -20,7 +20,7 @@ import streamlit as st
 from pages.ui_base import CACHE_TTL_S, CARRY, connection, db_path
 from warehouse import access as _access
 from warehouse.access import DEMO_USER, ROLES, AccessError, AccessStore, User
-from warehouse.schema import SchemaTooNew, SchemaTooOld
+from warehouse.schema import ModelsTooOld, SchemaTooNew, SchemaTooOld
 from warehouse.scope import Scope
 from warehouse.store import WarehouseMissing
 
@@ -281,6 +281,25 @@ def _sign_out_clicked() -> None:
     st.session_state["_auth_sign_out_now"] = True
 
 
+def _upgrade_needed() -> str | None:
+    """What the warehouse needs before anyone can use it, said on the sign-in screen too: a warehouse
+    the software cannot read cannot say whether it holds only the demo's data, so demo mode (no
+    accounts) would otherwise show a sign-in form nobody can pass. No path is shown to a visitor."""
+    try:
+        connection()
+    except ModelsTooOld:
+        return ("This warehouse's models were built by an earlier release: an administrator runs "
+                "`python -m warehouse refresh --db <the warehouse>` on the server, then reloads this page.")
+    except SchemaTooOld:
+        return ("This warehouse was written by an earlier release: an administrator runs `python -m warehouse "
+                "migrate --db <the warehouse>` on the server (after a backup), then reloads this page.")
+    except SchemaTooNew:
+        return "This warehouse was written by a newer release: the software on this server needs an upgrade."
+    except WarehouseMissing:
+        return None
+    return None
+
+
 def signin_screen() -> None:
     """The sign-in screen: the identity provider's button (when [auth] is set) and the local-account form."""
     ss = st.session_state
@@ -289,8 +308,12 @@ def signin_screen() -> None:
         st.error("Demo mode serves a browser on this machine only. Start the dashboard bound to localhost "
                  "(`make run`), or set up accounts (`python -m warehouse users add ...`) to serve it to others.")
         return
-    st.caption("Sign-in required: this warehouse holds data other than the demo's, or accounts are set up. "
-               "Your role and sites decide what you see.")
+    upgrade = _upgrade_needed()
+    if upgrade:
+        st.warning(upgrade)
+    else:
+        st.caption("Sign-in required: this warehouse holds data other than the demo's, or accounts are set up. "
+                   "Your role and sites decide what you see.")
     notice = ss.get(_NOTICE)
     if notice:
         st.warning(notice)

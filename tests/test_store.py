@@ -167,7 +167,7 @@ def test_a_write_session_keeps_more_reads_in_flight_only_for_a_file_not_in_the_o
         assert ws.con.sql(variable).fetchall() == [(None,)]
 
 
-def test_a_warehouse_missing_a_model_this_release_added_is_refused_with_the_command(tmp_path):
+def test_a_warehouse_missing_a_model_this_release_added_is_refused_with_the_command(tmp_path, monkeypatch):
     """Models added by a release (m_open_denial) are built by the next load or `python -m warehouse
     refresh`; until then the dashboard says so instead of failing on a missing table."""
     from conftest import run_cli
@@ -179,6 +179,14 @@ def test_a_warehouse_missing_a_model_this_release_added_is_refused_with_the_comm
     con.close()
     with pytest.raises(schema.ModelsTooOld, match=r"m_open_denial missing\): run `python -m warehouse refresh --db "):
         store.open_snapshot(db)
+    # the dashboard (demo data, no accounts) cannot tell demo mode from a warehouse it cannot read: its
+    # sign-in screen says what the administrator runs, without the server's path
+    from conftest import app
+    at = app(monkeypatch, db)
+    said = " ".join(w.value for w in at.warning)
+    assert at.title[0].value == "Denial analytics: sign in"
+    assert "models were built by an earlier release" in said and "`python -m warehouse refresh --db <the warehouse>`" in said
+    assert str(db) not in said
     run = run_cli("warehouse", "refresh", "--db", str(db))
     assert run.returncode == 0, run.stderr
     store.open_snapshot(db)[0].close()
