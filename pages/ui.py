@@ -230,10 +230,7 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
     text = parts_text(kpi_key, row)
     if band == metrics.FEW:
         text += f" (too few for a benchmark colour: under {metrics.MIN_BAND_VOLUME})"
-    if row.get(f"{kpi_key}__share"):
-        text += f" ({SHARE_NOTE})"
-    if row.get(f"{kpi_key}__short_history"):
-        text += f" ({SHORT_HISTORY_NOTE})"
+    text += "".join(f" ({note})" for note in caveats(kpi_key, row))
     if text:
         container.caption(text)
 
@@ -241,6 +238,13 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
 SHORT_HISTORY_NOTE = metrics.SHORT_HISTORY_NOTE
 SHARE_NOTE = ("this cause's share of the whole: the filter narrows the denials, not all claims or charges; "
               "no benchmark colour")
+
+
+def caveats(kpi_key: str, row: dict) -> list[str]:
+    """What a kpis() row says about its value beside the number: a cause's share of the whole
+    (`<kpi>__share`), days in A/R over a short history (`<kpi>__short_history`)."""
+    return [note for flag, note in (("__share", SHARE_NOTE), ("__short_history", SHORT_HISTORY_NOTE))
+            if row.get(kpi_key + flag)]
 
 
 def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None, baseline: dict | None = None,
@@ -265,10 +269,7 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     text = parts_text(kpi_key, row)
     if text:
         lines.append(text)
-    if row.get(f"{kpi_key}__share"):
-        lines.append(SHARE_NOTE)
-    if row.get(f"{kpi_key}__short_history"):
-        lines.append(SHORT_HISTORY_NOTE)
+    lines += caveats(kpi_key, row)
     if baseline is not None and baseline.get(kpi_key) is not None:
         lines.append(f"13-wk avg {fmt(kpi_key, baseline.get(kpi_key))} "
                      f"({_brief.format_delta(kpi_key, value, baseline.get(kpi_key))})")

@@ -107,13 +107,10 @@ def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
     frame has it) is not ranked either: 0 denials of 14 claims is chance, not the best site; nor is days
     in A/R over fewer than 90 days of charges (`<kpi>__short_history`: a new site would rank worst)."""
     desc = KPIS[kpi].good_direction == "up"
-    values = frame[kpi]
-    if f"{kpi}__den" in frame.columns:
-        values = pl.Series(kpi, [None if too_few(kpi, n) else v for v, n in zip(values, frame[f"{kpi}__den"])],
-                           dtype=values.dtype)
-    if f"{kpi}__short_history" in frame.columns:
-        values = pl.Series(kpi, [None if s else v for v, s in zip(values, frame[f"{kpi}__short_history"])],
-                           dtype=values.dtype)
+    dens = frame[f"{kpi}__den"] if f"{kpi}__den" in frame.columns else [None] * frame.height
+    shorts = frame[f"{kpi}__short_history"] if f"{kpi}__short_history" in frame.columns else [None] * frame.height
+    values = pl.Series(kpi, [None if too_few(kpi, n) or s else v for v, n, s in zip(frame[kpi], dens, shorts)],
+                       dtype=frame[kpi].dtype)
     return values.rank(method="min", descending=desc).cast(pl.Int64).alias(f"{kpi}_rank")
 
 
