@@ -224,7 +224,7 @@ def tile(container, kpi_key: str, row: dict, previous: dict | None = None, trend
     delta = _delta_text(kpi_key, value, previous)
     k = KPIS[kpi_key]
     container.metric(f"{BAND_ICONS[band] if k.benchmark else ''} {label or k.label}".strip(), fmt(kpi_key, value),
-                     delta=delta, **_delta_style(kpi_key, delta),
+                     delta=delta, **_delta_style(kpi_key, delta, row, previous),
                      help=definition(kpi_key, row), border=True,
                      chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     text = parts_text(kpi_key, row)
@@ -260,7 +260,8 @@ def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None
     if baseline is not None:
         help_text += (f"\n\n13-week average: {fmt(kpi_key, baseline.get(kpi_key))}"
                       + (f" ({parts_text(kpi_key, baseline)})" if parts_text(kpi_key, baseline) else "") + ".")
-    box.metric(label or k.label, fmt(kpi_key, value), delta=delta, **_delta_style(kpi_key, delta),
+    box.metric(label or k.label, fmt(kpi_key, value), delta=delta,
+               **_delta_style(kpi_key, delta, row, previous),
                delta_description="vs week before" if delta else None, help=help_text,
                chart_data=[x for x in (trend or []) if x is not None] or None, chart_type="line")
     lines = []
@@ -285,11 +286,15 @@ def _delta_text(kpi_key: str, value, previous: dict | None) -> str | None:
     return _brief.format_delta(kpi_key, value, previous[kpi_key]).replace("−", "-")
 
 
-def _delta_style(kpi_key: str, delta: str | None) -> dict:
+def _delta_style(kpi_key: str, delta: str | None, row: dict | None = None, previous: dict | None = None) -> dict:
     """st.metric's arrow and colour for a delta text: none when it shows no change at display
-    precision ('+$0'), otherwise green for the KPI's good direction."""
+    precision ('+$0'); grey when either side is days in A/R over a short history (the fall from 61
+    to 40 days over a new site's first weeks is the charges on record growing, not collections:
+    neither good nor bad); otherwise green for the KPI's good direction."""
     if delta is not None and not _brief.shows_change(delta):
         return {"delta_arrow": "off", "delta_color": "off"}
+    if any((side or {}).get(kpi_key + "__short_history") for side in (row, previous)):
+        return {"delta_arrow": "auto", "delta_color": "off"}
     return {"delta_arrow": "auto", "delta_color": "inverse" if KPIS[kpi_key].good_direction == "down" else "normal"}
 
 

@@ -55,6 +55,19 @@ def test_baseline_and_movers_by_hand(con):
         ("payer", "PAYA", "Acme Health", 0, -670)
 
 
+def test_brief_does_not_colour_a_short_history_change(con):
+    """W21's days in A/R (21.2: $600 A/R over the same fewer-than-90 days of charges) against the 13-week
+    average (W20's 49.7) is a fall of 28.4 days, but both read high for a short history (docs/metrics.md):
+    the brief shows the change without the good/bad colour it gives denied dollars ($0 against $870)."""
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 18))
+    assert r.this["ar_days__short_history"] is True
+    html = brief.render_html(r)
+    ar = re.search(r"Days in A/R</td>.*?</tr>", html).group(0)
+    assert ar.endswith("<td>49.7 days<div class='note '>−28.4 days</div></td></tr>"), ar
+    denied = re.search(r"Denied dollars</td>.*?</tr>", html).group(0)
+    assert denied.endswith("<td>$870<div class='note good'>−$870</div></td></tr>"), denied
+
+
 def test_filters_narrow_the_review(con):
     r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"site": ["S2"]}),
                             week_start=dt.date(2026, 5, 11))

@@ -116,6 +116,19 @@ def test_a_cause_filter_shows_a_share_without_a_benchmark_band(monkeypatch, core
     assert "$960 A/R ÷ ($1,740 charges in 90 days ÷ 90) · " + SHORT_HISTORY_NOTE in captions, captions
 
 
+def test_days_in_ar_over_a_short_history_has_a_grey_delta(monkeypatch, core_db):
+    """W20's days in A/R (49.7) against W19's (90.0) reads as a fall of 40.3 days, but both weeks hold
+    fewer than 90 days of charges: the average daily charge grows as the history does, so the fall is
+    no improvement and the delta is grey, not green. Denied dollars, on a full footing, stay coloured
+    (red: up is bad). MetricProto colour: 0 red, 1 green, 2 grey."""
+    at = app(monkeypatch, core_db, "pages/weekly_review.py")
+    shown = tiles(at)
+    assert (shown["Days in A/R"].value, shown["Days in A/R"].delta) == ("49.7 days", "-40.3 days")
+    assert shown["Days in A/R"].proto.color == 2
+    assert (shown["Denied dollars"].delta, shown["Denied dollars"].proto.color) == ("+$870", 0)
+    assert (shown["Recovered dollars"].delta, shown["Recovered dollars"].proto.color) == ("+$350", 1)
+
+
 def test_site_table_equals_kpi_command(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/site_comparison.py")
     table = at.dataframe[0].value

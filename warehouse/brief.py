@@ -469,11 +469,12 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
     for key in REVIEW_KPIS:
         k = KPIS[key]
         v, p, b = review.this.get(key), (review.previous or {}).get(key), review.baseline.get(key)
-        cls = {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
+        short = review.this.get(key + "__short_history")     # reads high: a change is no signal
+        cls = "" if short else {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
         rows.append(
             f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
             f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}"
-            f"{e(' (' + SHORT_HISTORY_NOTE + ')') if review.this.get(key + '__short_history') else ''}</div></td>"
+            f"{e(' (' + SHORT_HISTORY_NOTE + ')') if short else ''}</div></td>"
             f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
             f"<td>{format_value(key, b)}<div class='note {cls}'>{format_delta(key, v, b)}</div></td></tr>")
     mv_rows = "".join(
