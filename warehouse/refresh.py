@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import sys
@@ -490,6 +491,8 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
             raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 24")
     in_f = "family_key IN (SELECT family_key FROM _fk)"
+    old_columns = _columns_read(con, keep_old - {"m_adjudication"},
+                                [m for m in ms.values() if m.kind in ("additive", "transient")])
     # the touched families' remits: their old rows out (kept for the additive models), the
     # re-matched ones replaced, the rest unchanged
     _delete_into(con, "m_adjudication", "_o_m_adjudication")
@@ -519,7 +522,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         if m.kind == "family":
             find = REMIT_SEQ.format(remits="_o_m_adjudication") if m.table in REMIT_ROW_MODELS else None
             if m.table in keep_old:                 # one scan: the old rows out, kept for the sums
-                _delete_into(con, m.table, f"_o_{m.table}", find)
+                _delete_into(con, m.table, f"_o_{m.table}", find, old_columns.get(m.table))
             else:
                 with scattered_reads(con):
                     con.execute(f"DELETE FROM {m.table} WHERE {rows_matching(con, m.table, in_f, find)}")
@@ -537,13 +540,20 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     return True
 
 
-def _delete_into(con, table: str, into: str, find: str | None = None) -> None:
+def _delete_into(con, table: str, into: str, find: str | None = None, columns: list[str] | None = None) -> None:
     """Delete the touched families' rows of `table` (by family_key) and keep them in temp table `into`
-    (`find`: see rows_matching)."""
+    (`find`: see rows_matching): every column, or only `columns` (see _columns_read)."""
     t0 = time.perf_counter()
     match = "family_key IN (SELECT family_key FROM _fk)"
     with scattered_reads(con):
-        old = con.sql(f"DELETE FROM {table} WHERE {rows_matching(con, table, match, find)} RETURNING *").to_arrow_table()
+        where = rows_matching(con, table, match, find)
+        if columns is not None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {', '.join(columns)} FROM {table} WHERE {where}")
+            con.execute(f"DELETE FROM {table} WHERE {where}")
+            if tracing():
+                trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... kept {len(columns)} columns")
+            return
+        old = con.sql(f"DELETE FROM {table} WHERE {where} RETURNING *").to_arrow_table()
     if tracing():
         trace(f"{time.perf_counter() - t0:7.3f} s  DELETE FROM {table} ... RETURNING * ({old.num_rows:,} rows)")
     con.register("_deleted", old)
@@ -551,6 +561,59 @@ def _delete_into(con, table: str, into: str, find: str | None = None) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM _deleted")
     finally:
         con.unregister("_deleted")
+
+
+def _columns_read(con, tables: set[str], readers: list["Model"]) -> dict[str, list[str]]:
+    """table -> the columns of it that `readers` (the additive and transient models) use, as DuckDB's
+    own plan says (EXPLAIN: the projections and filters of the scans of that table, views expanded),
+    plus family_key; a table left out keeps every column.
+
+    The old rows of a touched family are kept only for those models' sums. `DELETE ... RETURNING *`
+    reads every column of the row groups that hold one, where a plain DELETE reads the key columns;
+    at 10M claims from disk the old rows of m_adjudication_line took 0.9-1.0 s that way, and
+    0.3-0.4 s as the few columns the A/R events read plus a plain DELETE (docs/performance.md,
+    "Run al"). A column a reader needs and the plan did not name fails that model's SQL over the kept
+    rows with a binder error (the load rolls back), never a wrong sum."""
+    words: dict[str, set[str]] = {t: set() for t in tables}
+    # statistics propagation plans from the data as it is: with no void on record it replaced the
+    # scan that reads m_claim.void_date by an empty result, and a load bringing the first void
+    # would have needed that column. Without it the plan names what the SQL reads.
+    disabled = scalar(con, "SELECT current_setting('disabled_optimizers')") or ""
+    con.execute(f"SET disabled_optimizers = '{','.join(filter(None, [disabled, 'statistics_propagation']))}'")
+    try:
+        for m in readers:
+            reads = _sources(m.sql) & tables
+            if not reads:
+                continue
+            select = re.search(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+\w+\s+AS\s", m.sql, flags=re.I)
+            plan = con.execute("EXPLAIN (FORMAT JSON) " + m.sql[select.end():]).fetchall()[0][1]
+            for scan in _scans(json.loads(plan)):
+                t = str(scan.get("Table", "")).rsplit(".", 1)[-1]
+                if t in words:
+                    words[t] |= set(re.findall(r"\w+", json.dumps(scan)))
+    except (duckdb.Error, AttributeError, KeyError, IndexError, TypeError, ValueError):
+        return {}                                 # the plan said nothing usable: keep every column
+    finally:
+        con.execute(f"SET disabled_optimizers = '{disabled}'")
+    out = {}
+    for t, used in words.items():
+        cols = [c for (c,) in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                          f"current_database() AND table_name = ? ORDER BY column_index", [t]).fetchall()]
+        keep = [c for c in cols if c in used or c == "family_key"]
+        if used and len(keep) < len(cols):
+            out[t] = keep
+    return out
+
+
+def _scans(node) -> list[dict]:
+    """The extra_info of every table scan in an EXPLAIN (FORMAT JSON) plan."""
+    if isinstance(node, list):
+        return [s for n in node for s in _scans(n)]
+    if not isinstance(node, dict):
+        return []
+    info = node.get("extra_info")
+    own = [info] if isinstance(info, dict) and "Table" in info else []
+    return own + _scans(node.get("children", []))
 
 
 def _old_inputs(con, m: Model, names: dict[str, str], load_id: int) -> dict[str, str]:
