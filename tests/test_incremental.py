@@ -501,3 +501,12 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     assert "patient_pseudonym" not in cols["m_claim"] and "appeals" not in cols["m_claim"]
     assert {"group_code", "amount", "is_write_down", "claim_status"} <= set(cols["m_adjustment"])
     assert "carc" not in cols["m_adjustment"]
+    # the touched families' remits: what every model after 02 reads, through model 03's helper table
+    con = duckdb.connect(str(empty_db), read_only=True)
+    try:
+        remits = refresh._columns_read(con, {"m_adjudication"}, [m for m in ms if m.table != "m_adjudication"])
+    finally:
+        con.close()
+    assert {"event_seq", "family_id", "family_key", "payer_id", "remit_date", "claim_status", "claim_paid",
+            "is_reversal"} <= set(remits["m_adjudication"])
+    assert "adjudication_id" not in remits["m_adjudication"] and "trace_number" not in remits["m_adjudication"]

@@ -493,13 +493,20 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     in_f = "family_key IN (SELECT family_key FROM _fk)"
     old_columns = _columns_read(con, keep_old - {"m_adjudication"},
                                 [m for m in ms.values() if m.kind in ("additive", "transient")])
-    # the touched families' remits: their old rows out (kept for the additive models), the
-    # re-matched ones replaced, the rest unchanged
-    _delete_into(con, "m_adjudication", "_o_m_adjudication")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS
-        SELECT * FROM _o_m_adjudication WHERE adjudication_id NOT IN (SELECT adjudication_id FROM _a_adjudication)
-        UNION ALL BY NAME SELECT * FROM _n_m_adjudication""")
-    con.execute("INSERT INTO m_adjudication BY NAME SELECT * FROM _r_m_adjudication")
+    # the touched families' remits: as they were (_o_, for the additive and transient models) and as
+    # they are now (_r_: the unchanged ones and the re-matched ones as matched now), with the columns
+    # the models after 02 read of them; in the table the re-matched ones are replaced and the rest
+    # stay where they are (not taken out with every column and written again: 0.45 s at 10M from disk)
+    remit_cols = _columns_read(con, {"m_adjudication"}, [m for m in ms.values() if m.table != "m_adjudication"])
+    cols = ", ".join(remit_cols["m_adjudication"]) if "m_adjudication" in remit_cols else "*"
+    with scattered_reads(con):
+        where = rows_matching(con, "m_adjudication", in_f)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _o_m_adjudication AS SELECT {cols} FROM m_adjudication WHERE {where}")
+        con.execute(f"DELETE FROM m_adjudication WHERE {where} AND event_seq IN (SELECT event_seq FROM _a_adjudication)")
+    con.execute("INSERT INTO m_adjudication BY NAME SELECT * FROM _n_m_adjudication")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _r_m_adjudication AS
+        SELECT * FROM _o_m_adjudication WHERE event_seq NOT IN (SELECT event_seq FROM _a_adjudication)
+        UNION ALL BY NAME SELECT {cols} FROM _n_m_adjudication""")
     # 4. the touched families' facts
     _select_into(con, "_r_m_claim_family", "m_claim_family", in_f)
     _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id")
@@ -564,44 +571,68 @@ def _delete_into(con, table: str, into: str, find: str | None = None, columns: l
 
 
 def _columns_read(con, tables: set[str], readers: list["Model"]) -> dict[str, list[str]]:
-    """table -> the columns of it that `readers` (the additive and transient models) use, as DuckDB's
-    own plan says (EXPLAIN: the projections and filters of the scans of that table, views expanded),
-    plus family_key; a table left out keeps every column.
+    """table -> the columns of it that the models `readers` use, as DuckDB's own plan says (EXPLAIN:
+    the projections and filters of the scans of that table, views expanded), plus family_key; a
+    table left out keeps every column.
 
-    The old rows of a touched family are kept only for those models' sums. `DELETE ... RETURNING *`
+    The old rows of a touched family are kept only for the additive and transient models' sums, and
+    its remits (m_adjudication) for the models after 02. `DELETE ... RETURNING *`
     reads every column of the row groups that hold one, where a plain DELETE reads the key columns;
     at 10M claims from disk the old rows of m_adjudication_line took 0.9-1.0 s that way, and
     0.3-0.4 s as the few columns the A/R events read plus a plain DELETE (docs/performance.md,
     "Run al"). A column a reader needs and the plan did not name fails that model's SQL over the kept
     rows with a binder error (the load rolls back), never a wrong sum."""
     words: dict[str, set[str]] = {t: set() for t in tables}
-    # statistics propagation plans from the data as it is: with no void on record it replaced the
-    # scan that reads m_claim.void_date by an empty result, and a load bringing the first void
-    # would have needed that column. Without it the plan names what the SQL reads.
-    disabled = scalar(con, "SELECT current_setting('disabled_optimizers')") or ""
-    con.execute(f"SET disabled_optimizers = '{','.join(filter(None, [disabled, 'statistics_propagation']))}'")
-    try:
+    # the plans on a cursor of their own (its own transaction: a statement that fails there leaves
+    # the load's transaction as it was) and without statistics propagation, which plans from the data
+    # as it is: with no void on record it replaced the scan that reads m_claim.void_date by an empty
+    # result, and a load bringing the first void would have needed that column
+    plans = con.cursor()
+    disabled = scalar(plans, "SELECT current_setting('disabled_optimizers')") or ""
+    try:           # a global setting (every connection of this process): restored below
+        plans.execute(f"SET disabled_optimizers = '{','.join(filter(None, [disabled, 'statistics_propagation']))}'")
         for m in readers:
-            reads = _sources(m.sql) & tables
-            if not reads:
+            if not _sources(m.sql) & tables:
                 continue
-            select = re.search(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+\w+\s+AS\s", m.sql, flags=re.I)
-            plan = con.execute("EXPLAIN (FORMAT JSON) " + m.sql[select.end():]).fetchall()[0][1]
-            for scan in _scans(json.loads(plan)):
-                t = str(scan.get("Table", "")).rsplit(".", 1)[-1]
-                if t in words:
-                    words[t] |= set(re.findall(r"\w+", json.dumps(scan)))
-    except (duckdb.Error, AttributeError, KeyError, IndexError, TypeError, ValueError):
+            for name, select, temp in _creates(m.sql):
+                plan = plans.execute("EXPLAIN (FORMAT JSON) " + select).fetchall()[0][1]
+                for scan in _scans(json.loads(plan)):
+                    t = str(scan.get("Table", "")).rsplit(".", 1)[-1]
+                    if t in words:
+                        words[t] |= set(re.findall(r"\w+", json.dumps(scan)))
+                if temp:           # a helper the model's next statement reads (03): empty, for the plan
+                    shape = plans.execute("DESCRIBE " + select).fetchall()
+                    plans.execute(f"CREATE OR REPLACE TEMP TABLE {name} ("
+                                  + ", ".join(f'"{c}" {ty}' for c, ty, *_ in shape) + ")")
+        columns = {t: [c for (c,) in plans.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? "
+            "ORDER BY column_index", [t]).fetchall()] for t in tables}
+    except (duckdb.Error, AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        if tracing():
+            trace(f"the columns read of {sorted(tables)} left unknown: {exc}")
         return {}                                 # the plan said nothing usable: keep every column
     finally:
-        con.execute(f"SET disabled_optimizers = '{disabled}'")
+        plans.execute(f"SET disabled_optimizers = '{disabled}'")
+        plans.close()
     out = {}
     for t, used in words.items():
-        cols = [c for (c,) in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE database_name = "
-                                          f"current_database() AND table_name = ? ORDER BY column_index", [t]).fetchall()]
+        cols = columns[t]
         keep = [c for c in cols if c in used or c == "family_key"]
         if used and len(keep) < len(cols):
             out[t] = keep
+    return out
+
+
+def _creates(sql: str) -> list[tuple[str, str, bool]]:
+    """(table, its SELECT, temporary?) of each CREATE OR REPLACE [TEMP] TABLE ... AS of a model's SQL,
+    in order (a model is one such statement, or a few with helper temp tables: 03)."""
+    out = []
+    for statement in re.sub(r"--[^\n]*", "", sql).split(";"):
+        m = re.search(r"CREATE\s+OR\s+REPLACE\s+(TEMP\s+|TEMPORARY\s+)?TABLE\s+(\w+)\s+AS\s", statement, flags=re.I)
+        if m:
+            out.append((m.group(2), statement[m.end():], bool(m.group(1))))
+    if not out:
+        raise ValueError("no CREATE TABLE ... AS in the model's SQL")
     return out
 
 
