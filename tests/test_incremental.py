@@ -510,3 +510,26 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     assert {"event_seq", "family_id", "family_key", "payer_id", "remit_date", "claim_status", "claim_paid",
             "is_reversal"} <= set(remits["m_adjudication"])
     assert "adjudication_id" not in remits["m_adjudication"] and "trace_number" not in remits["m_adjudication"]
+
+
+def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_alone(empty_db, tmp_path):
+    """_columns_read plans on a cursor of its own: a model whose SQL cannot be planned there (here one
+    reading a table that does not exist) gives no column list (every column is kept), and the
+    caller's open transaction, where the load's work sits, goes on and commits (it was aborted when
+    the plans ran on the load's own connection and model 03's helper table was missing)."""
+    from types import SimpleNamespace
+    from warehouse import refresh
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(empty_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("BEGIN")
+        con.execute("CREATE TABLE load_work AS SELECT 42 AS answer")
+        broken = SimpleNamespace(sql="CREATE OR REPLACE TABLE m_x AS SELECT line_number FROM m_adjudication_line "
+                                     "JOIN no_such_table USING (event_seq)")
+        assert refresh._columns_read(con, {"m_adjudication_line"}, [broken]) == {}
+        assert con.sql("SELECT current_setting('disabled_optimizers')").fetchall() == [("",)]
+        con.execute("COMMIT")
+        assert con.sql("SELECT answer FROM load_work").fetchall() == [(42,)]
+    finally:
+        con.close()
