@@ -510,6 +510,16 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     assert {"event_seq", "family_id", "family_key", "payer_id", "remit_date", "claim_status", "claim_paid",
             "is_reversal"} <= set(remits["m_adjudication"])
     assert "adjudication_id" not in remits["m_adjudication"] and "trace_number" not in remits["m_adjudication"]
+    # the touched families' facts: what the family and transient models read, with the references
+    # the refresh narrows them by and the load that appended each row
+    con = duckdb.connect(str(empty_db), read_only=True)
+    try:
+        facts = refresh._fact_columns(con, [m for m in ms if m.kind in ("family", "transient")])
+    finally:
+        con.close()
+    assert {"claim_id", "load_id", "site_id", "payer_id", "total_charge", "frequency_code"} <= set(facts["claim"])
+    assert "member_id_masked" not in facts["claim"] and "claim_key" not in facts["claim"]
+    assert {"event_seq", "load_id"} <= set(facts["adjudication"]) and "trace_number" not in facts["adjudication"]
 
 
 def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_alone(empty_db, tmp_path):
@@ -525,7 +535,8 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
     try:
         con.execute("BEGIN")
         con.execute("CREATE TABLE load_work AS SELECT 42 AS answer")
-        broken = SimpleNamespace(sql="CREATE OR REPLACE TABLE m_x AS SELECT line_number FROM m_adjudication_line "
+        broken = SimpleNamespace(table="m_x", path=Path("99_x.sql"),
+                                 sql="CREATE OR REPLACE TABLE m_x AS SELECT line_number FROM m_adjudication_line "
                                      "JOIN no_such_table USING (event_seq)")
         assert refresh._columns_read(con, {"m_adjudication_line"}, [broken]) == {}
         assert con.sql("SELECT current_setting('disabled_optimizers')").fetchall() == [("",)]

@@ -399,23 +399,49 @@ REMIT_SEQ = "event_seq IN (SELECT event_seq FROM {remits})"
 REMIT_ROW_MODELS = ("m_adjustment", "m_adjudication_line")
 
 
-def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str) -> None:
+def _narrow_fact(con, into: str, table: str, key: str, ref: str, ids: str, ids_ref: str,
+                 columns: list[str] | None = None) -> None:
     """`into` := the rows of fact `table` whose `ref` is one of `ids`.`ids_ref`: first by the 40-bit
     `key` (within the row groups that hold one), then exactly on the few rows found."""
-    _select_into(con, into, table, f"{key} IN (SELECT {key_sql(ids_ref)} FROM {ids})")
+    _select_into(con, into, table, f"{key} IN (SELECT {key_sql(ids_ref)} FROM {ids})", columns)
     con.execute(f"DELETE FROM {into} WHERE {ref} NOT IN (SELECT {ids_ref} FROM {ids})")
 
 
-def _narrow_remit_fact(con, into: str, table: str, remits: str) -> None:
+def _narrow_remit_fact(con, into: str, table: str, remits: str, columns: list[str] | None = None) -> None:
     """`into` := the rows of fact `table` (the remits, or their lines, adjustments or remarks) that
     belong to a remit of temp table `remits` (by event_seq, REMIT_SEQ)."""
-    _select_into(con, into, table, REMIT_SEQ.format(remits=remits))
+    _select_into(con, into, table, REMIT_SEQ.format(remits=remits), columns)
 
 
-def _select_into(con, into: str, table: str, match: str) -> None:
-    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns)."""
+def _select_into(con, into: str, table: str, match: str, columns: list[str] | None = None) -> None:
+    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns): every
+    column, or `columns`."""
+    cols = ", ".join(columns) if columns else "*"
     with scattered_reads(con):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM {table} WHERE {rows_matching(con, table, match)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {cols} FROM {table} WHERE {rows_matching(con, table, match)}")
+
+
+# what the refresh itself reads of a narrowed fact beside what the models read: the reference that
+# narrows it exactly (_narrow_fact) or that its children are found by (REMIT_SEQ), and the load
+# that appended a row (_old_inputs)
+FACT_KEYS = {"claim": ["claim_id", "load_id"], "adjudication": ["event_seq", "load_id"],
+             "adjudication_line": ["event_seq"], "adjustment": ["event_seq"]}
+
+
+def _fact_columns(con, readers: list["Model"], reads: dict | None = None) -> dict[str, list[str]]:
+    """fact -> the columns of it the family and transient models after 02 read (_columns_read) and
+    FACT_KEYS; a fact left out keeps every column. A touched family's fact rows are read whole from
+    the row groups that hold one: at 10M claims from disk the claim rows took 0.27-0.38 s."""
+    out = {}
+    for t, cols in _columns_read(con, set(FACT_KEYS), readers, reads).items():
+        keep = set(cols) | set(FACT_KEYS[t])
+        out[t] = [c for c in _column_names(con, t) if c in keep]
+    return out
+
+
+def _column_names(con, table: str) -> list[str]:
+    return [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                      "current_database() AND table_name = ? ORDER BY column_index", [table]).fetchall()]
 
 
 def _has_stage(con, table: str) -> bool:
@@ -491,13 +517,14 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
                                          "AND table_name = ? AND column_name = 'family_key'", [m.table]):
             raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 24")
     in_f = "family_key IN (SELECT family_key FROM _fk)"
+    reads = _plan_reads(con, [m for m in ms.values() if m.kind != "special"])
     old_columns = _columns_read(con, keep_old - {"m_adjudication"},
-                                [m for m in ms.values() if m.kind in ("additive", "transient")])
+                                [m for m in ms.values() if m.kind in ("additive", "transient")], reads)
     # the touched families' remits: as they were (_o_, for the additive and transient models) and as
     # they are now (_r_: the unchanged ones and the re-matched ones as matched now), with the columns
     # the models after 02 read of them; in the table the re-matched ones are replaced and the rest
     # stay where they are (not taken out with every column and written again: 0.45 s at 10M from disk)
-    remit_cols = _columns_read(con, {"m_adjudication"}, [m for m in ms.values() if m.table != "m_adjudication"])
+    remit_cols = _columns_read(con, {"m_adjudication"}, [m for m in ms.values() if m.kind != "special"], reads)
     cols = ", ".join(remit_cols["m_adjudication"]) if "m_adjudication" in remit_cols else "*"
     with scattered_reads(con):
         where = rows_matching(con, "m_adjudication", in_f)
@@ -509,10 +536,12 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         UNION ALL BY NAME SELECT {cols} FROM _n_m_adjudication""")
     # 4. the touched families' facts
     _select_into(con, "_r_m_claim_family", "m_claim_family", in_f)
-    _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id")
-    _narrow_remit_fact(con, "_r_adjudication", "adjudication", "_r_m_adjudication")
+    fact_cols = _fact_columns(con, [m for m in ms.values() if m.kind in ("family", "transient")], reads)
+    _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id",
+                 fact_cols.get("claim"))
+    _narrow_remit_fact(con, "_r_adjudication", "adjudication", "_r_m_adjudication", fact_cols.get("adjudication"))
     for t in ("adjudication_line", "adjustment", "remark"):
-        _narrow_remit_fact(con, f"_r_{t}", t, "_r_adjudication")
+        _narrow_remit_fact(con, f"_r_{t}", t, "_r_adjudication", fact_cols.get(t))
     # the touched families' references: the rejections, write-offs and appeals that name them, and
     # all the models after 02 look up in m_claim_ref (they look up only those claims' references)
     _select_into(con, "_r_m_claim_ref", "m_claim_ref", in_f)
@@ -570,56 +599,77 @@ def _delete_into(con, table: str, into: str, find: str | None = None, columns: l
         con.unregister("_deleted")
 
 
-def _columns_read(con, tables: set[str], readers: list["Model"]) -> dict[str, list[str]]:
+def _columns_read(con, tables: set[str], readers: list["Model"], reads: dict | None = None) -> dict[str, list[str]]:
     """table -> the columns of it that the models `readers` use, as DuckDB's own plan says (EXPLAIN:
     the projections and filters of the scans of that table, views expanded), plus family_key; a
-    table left out keeps every column.
+    table left out keeps every column (as does every table a reader whose plan failed reads).
+    `reads`: _plan_reads of (at least) `readers`, when the caller has it already.
 
     The old rows of a touched family are kept only for the additive and transient models' sums, and
-    its remits (m_adjudication) for the models after 02. `DELETE ... RETURNING *`
+    its remits (m_adjudication) and facts for the models after 02. `DELETE ... RETURNING *`
     reads every column of the row groups that hold one, where a plain DELETE reads the key columns;
     at 10M claims from disk the old rows of m_adjudication_line took 0.9-1.0 s that way, and
     0.3-0.4 s as the few columns the A/R events read plus a plain DELETE (docs/performance.md,
     "Run al"). A column a reader needs and the plan did not name fails that model's SQL over the kept
     rows with a binder error (the load rolls back), never a wrong sum."""
+    reads = _plan_reads(con, readers) if reads is None else reads
     words: dict[str, set[str]] = {t: set() for t in tables}
-    # the plans on a cursor of their own (its own transaction: a statement that fails there leaves
-    # the load's transaction as it was) and without statistics propagation, which plans from the data
-    # as it is: with no void on record it replaced the scan that reads m_claim.void_date by an empty
-    # result, and a load bringing the first void would have needed that column
+    unknown: set[str] = set()
+    for m in readers:
+        if not _sources(m.sql) & tables:
+            continue
+        scans = reads.get(m.table)
+        if scans is None:                          # no plan: what it reads keeps every column
+            unknown |= _sources(m.sql) | set(tables)
+            continue
+        for t, w in scans.items():
+            if t in words:
+                words[t] |= w
+    out = {}
+    for t, used in words.items():
+        if t in unknown or not used:
+            continue
+        cols = _column_names(con, t)
+        keep = [c for c in cols if c in used or c == "family_key"]
+        if len(keep) < len(cols):
+            out[t] = keep
+    return out
+
+
+def _plan_reads(con, models: list["Model"]) -> dict[str, dict[str, set[str]] | None]:
+    """model table -> {table its plan scans -> the words of those scans (columns read, filters)}, or
+    None where the model could not be planned.
+
+    The plans are taken on a cursor of their own (its own transaction: a statement that fails there
+    leaves the load's transaction as it was) and without statistics propagation, which plans from
+    the data as it is: with no void on record it replaced the scan that reads m_claim.void_date by an
+    empty result, and a load bringing the first void would have needed that column. A model of
+    several statements (03) is planned statement by statement, its helper tables created empty."""
+    out: dict[str, dict[str, set[str]] | None] = {}
     plans = con.cursor()
     disabled = scalar(plans, "SELECT current_setting('disabled_optimizers')") or ""
     try:           # a global setting (every connection of this process): restored below
         plans.execute(f"SET disabled_optimizers = '{','.join(filter(None, [disabled, 'statistics_propagation']))}'")
-        for m in readers:
-            if not _sources(m.sql) & tables:
-                continue
-            for name, select, temp in _creates(m.sql):
-                plan = plans.execute("EXPLAIN (FORMAT JSON) " + select).fetchall()[0][1]
-                for scan in _scans(json.loads(plan)):
-                    t = str(scan.get("Table", "")).rsplit(".", 1)[-1]
-                    if t in words:
-                        words[t] |= set(re.findall(r"\w+", json.dumps(scan)))
-                if temp:           # a helper the model's next statement reads (03): empty, for the plan
-                    shape = plans.execute("DESCRIBE " + select).fetchall()
-                    plans.execute(f"CREATE OR REPLACE TEMP TABLE {name} ("
-                                  + ", ".join(f'"{c}" {ty}' for c, ty, *_ in shape) + ")")
-        columns = {t: [c for (c,) in plans.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? "
-            "ORDER BY column_index", [t]).fetchall()] for t in tables}
-    except (duckdb.Error, AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        if tracing():
-            trace(f"the columns read of {sorted(tables)} left unknown: {exc}")
-        return {}                                 # the plan said nothing usable: keep every column
+        for m in models:
+            try:
+                scans: dict[str, set[str]] = {}
+                for name, select, temp in _creates(m.sql):
+                    plan = plans.execute("EXPLAIN (FORMAT JSON) " + select).fetchall()[0][1]
+                    for scan in _scans(json.loads(plan)):
+                        t = str(scan.get("Table", "")).rsplit(".", 1)[-1]
+                        scans.setdefault(t, set()).update(re.findall(r"\w+", json.dumps(scan)))
+                    if temp:       # a helper the model's next statement reads (03): empty, for the plan
+                        shape = plans.execute("DESCRIBE " + select).fetchall()
+                        plans.execute(f"CREATE OR REPLACE TEMP TABLE {name} ("
+                                      + ", ".join(f'"{c}" {ty}' for c, ty, *_ in shape) + ")")
+                out[m.table] = scans
+            except (duckdb.Error, AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+                out[m.table] = None
+                if tracing():
+                    trace(f"{m.path.name}: no plan for the columns it reads ({str(exc).splitlines()[0][:100]})")
     finally:
         plans.execute(f"SET disabled_optimizers = '{disabled}'")
         plans.close()
-    out = {}
-    for t, used in words.items():
-        cols = columns[t]
-        keep = [c for c in cols if c in used or c == "family_key"]
-        if used and len(keep) < len(cols):
-            out[t] = keep
     return out
 
 
