@@ -36,7 +36,7 @@ DIMENSIONS: dict[str, Dimension] = {d.key: d for d in [
     Dimension("soft_hard", "Soft/hard", "soft_hard", "denial", "soft_hard", description="soft: can be worked; hard: usually written off."),
     Dimension("carc", "CARC", "carc", "line", "carc", "carc", "carc_description",
               description="Reason code of a denied line's largest denial adjustment."),
-    Dimension("procedure_code", "Procedure code", "procedure_code", "line", "procedure_code", description="CPT/HCPCS code of the line."),
+    Dimension("procedure_code", "Procedure code", "procedure_code", "line", "procedure_code", description="CPT/HCPCS code of the line; (claim level) where the payer's remit adjudicated the claim without line detail."),
     Dimension("modifier", "Modifier", "modifier", "line", "modifier", description="Procedure modifier of the line ((none) if none)."),
 ]}
 
