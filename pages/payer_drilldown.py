@@ -7,6 +7,7 @@ import streamlit as st
 from pages import ui, ui_access, ui_tables as ut
 from warehouse import brief
 from warehouse.claims import CLAIM_STATUS, GROUP_CODES, code_order
+from warehouse.dimensions import DIMENSIONS
 from warehouse.metrics import KPIS
 from warehouse.query import Filters
 
@@ -22,7 +23,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
     # ------------------------------------------------------------ the claim list
     st.subheader("Claims")
     f1, f2, f3, f4, f5 = st.columns([1.2, 1, 1, 1.2, 0.8])
-    proc = f1.multiselect("Procedure code", procedures, key="procedure", bind="query-params", placeholder="All")
+    proc = f1.multiselect("Procedure code", procedures, key="procedure", bind="query-params", placeholder="All",
+                          help=DIMENSIONS["procedure_code"].description)
     mods = f2.multiselect("Modifier", modifiers, key="modifier", bind="query-params", placeholder="All")
     # every code the filter can match here, and the ones a link names even when none matches now (a
     # multiselect drops a value it does not offer: the link would list every claim instead)

@@ -201,6 +201,8 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
     assert sorted(listed["claim_id"]) == ["C1", "C2", "C6", "C7", "C9"]          # denied only (default)
+    # '(claim level)' among the procedure codes is explained where it is picked
+    assert "without line detail" in at.multiselect(key="procedure").help
     assert "5 of 5 claims" in texts(at)
     at.toggle(key="denied_only").set_value(False).run()
     listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value
