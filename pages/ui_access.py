@@ -295,8 +295,8 @@ def _upgrade_needed() -> str | None:
                 "migrate --db <the warehouse>` on the server (after a backup), then reloads this page.")
     except SchemaTooNew:
         return "This warehouse was written by a newer release: the software on this server needs an upgrade."
-    except WarehouseMissing:
-        return None
+    except WarehouseMissing:       # the page says so itself
+        pass
     return None
 
 

@@ -915,8 +915,8 @@ def main(argv=None) -> int:
     skip = {s for s in args.skip.split(",") if s}
     started = dt.datetime.now(dt.timezone.utc)
     # the bytecode of a fresh checkout first: the day of remits has no warm-up run (each run needs its
-    # own copy of the warehouse), and its first child process compiled etl/ and warehouse/ on the way
-    # (10.1-10.3 s against 8.6-9.7 s for the next two in three fresh worktrees, 2026-12-06)
+    # own copy of the warehouse), so its first child process would compile etl/ and warehouse/ on the
+    # clock (that run is still the slowest of three with the code compiled: docs/performance.md, run al)
     import compileall
     for package in ("etl", "warehouse", "pages", "scripts"):
         compileall.compile_dir(ROOT / package, quiet=1)

@@ -514,7 +514,8 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     # the refresh narrows them by and the load that appended each row
     con = duckdb.connect(str(empty_db), read_only=True)
     try:
-        facts = refresh._fact_columns(con, [m for m in ms if m.kind in ("family", "transient")])
+        facts = refresh._columns_read(con, set(refresh.REFRESH_READS), [m for m in ms if m.kind in ("family", "transient")],
+                                      also=refresh.REFRESH_READS)
     finally:
         con.close()
     assert {"claim_id", "load_id", "site_id", "payer_id", "total_charge", "frequency_code"} <= set(facts["claim"])

@@ -38,7 +38,7 @@ def load_taxonomy(con: duckdb.DuckDBPyConnection) -> None:
     tables = taxonomy.load_tables()
     for table, key in TAXONOMY_TABLES.items():
         frame = tables[key]
-        cols = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()]
+        cols = _column_names(con, table)
         frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in cols])
         con.register("_taxonomy_frame", frame)
         try:
@@ -424,24 +424,13 @@ def _select_into(con, into: str, table: str, match: str, columns: list[str] | No
 # what the refresh itself reads of a narrowed fact beside what the models read: the reference that
 # narrows it exactly (_narrow_fact) or that its children are found by (REMIT_SEQ), and the load
 # that appended a row (_old_inputs)
-FACT_KEYS = {"claim": ["claim_id", "load_id"], "adjudication": ["event_seq", "load_id"],
-             "adjudication_line": ["event_seq"], "adjustment": ["event_seq"]}
-
-
-def _fact_columns(con, readers: list["Model"], reads: dict | None = None) -> dict[str, list[str]]:
-    """fact -> the columns of it the family and transient models after 02 read (_columns_read) and
-    FACT_KEYS; a fact left out keeps every column. A touched family's fact rows are read whole from
-    the row groups that hold one: at 10M claims from disk the claim rows took 0.27-0.38 s."""
-    out = {}
-    for t, cols in _columns_read(con, set(FACT_KEYS), readers, reads).items():
-        keep = set(cols) | set(FACT_KEYS[t])
-        out[t] = [c for c in _column_names(con, t) if c in keep]
-    return out
+REFRESH_READS = {"claim": ["claim_id", "load_id"], "adjudication": ["event_seq", "load_id"],
+                 "adjudication_line": ["event_seq"], "adjustment": ["event_seq"]}
 
 
 def _column_names(con, table: str) -> list[str]:
-    return [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
-                                      "current_database() AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+    """The columns of `table` (a name from the models or the schema, never from input), in order."""
+    return [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()]
 
 
 def _has_stage(con, table: str) -> bool:
@@ -513,8 +502,7 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
     keep_old = {t for m in ms.values() if m.kind in ("additive", "transient")
                 for t in _sources(m.sql) if t.startswith("m_")}
     for m in ms.values():
-        if m.kind == "family" and not q("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
-                                         "AND table_name = ? AND column_name = 'family_key'", [m.table]):
+        if m.kind == "family" and "family_key" not in _column_names(con, m.table):
             raise ValueError(f"{m.path.name}: a family-keyed model carries family_key = hash({m.key}) >> 24")
     in_f = "family_key IN (SELECT family_key FROM _fk)"
     reads = _plan_reads(con, [m for m in ms.values() if m.kind != "special"])
@@ -536,7 +524,8 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         UNION ALL BY NAME SELECT {cols} FROM _n_m_adjudication""")
     # 4. the touched families' facts
     _select_into(con, "_r_m_claim_family", "m_claim_family", in_f)
-    fact_cols = _fact_columns(con, [m for m in ms.values() if m.kind in ("family", "transient")], reads)
+    fact_cols = _columns_read(con, set(REFRESH_READS), [m for m in ms.values() if m.kind in ("family", "transient")],
+                              reads, also=REFRESH_READS)
     _narrow_fact(con, "_r_claim", "claim", "claim_key", "claim_id", "_r_m_claim_family", "claim_id",
                  fact_cols.get("claim"))
     _narrow_remit_fact(con, "_r_adjudication", "adjudication", "_r_m_adjudication", fact_cols.get("adjudication"))
@@ -599,11 +588,13 @@ def _delete_into(con, table: str, into: str, find: str | None = None, columns: l
         con.unregister("_deleted")
 
 
-def _columns_read(con, tables: set[str], readers: list["Model"], reads: dict | None = None) -> dict[str, list[str]]:
+def _columns_read(con, tables: set[str], readers: list["Model"], reads: dict | None = None,
+                  also: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """table -> the columns of it that the models `readers` use, as DuckDB's own plan says (EXPLAIN:
-    the projections and filters of the scans of that table, views expanded), plus family_key; a
-    table left out keeps every column (as does every table a reader whose plan failed reads).
-    `reads`: _plan_reads of (at least) `readers`, when the caller has it already.
+    the projections and filters of the scans of that table, views expanded), plus family_key and
+    `also[table]` (what the refresh itself reads: REFRESH_READS); a table left out keeps every column
+    (as does every table a reader whose plan failed reads). `reads`: _plan_reads of (at least)
+    `readers`, when the caller has it already.
 
     The old rows of a touched family are kept only for the additive and transient models' sums, and
     its remits (m_adjudication) and facts for the models after 02. `DELETE ... RETURNING *`
@@ -630,7 +621,7 @@ def _columns_read(con, tables: set[str], readers: list["Model"], reads: dict | N
         if t in unknown or not used:
             continue
         cols = _column_names(con, t)
-        keep = [c for c in cols if c in used or c == "family_key"]
+        keep = [c for c in cols if c in used or c == "family_key" or c in (also or {}).get(t, ())]
         if len(keep) < len(cols):
             out[t] = keep
     return out
@@ -737,7 +728,7 @@ def _additive(con, m: Model, names: dict[str, str]) -> None:
         k: v for k, v in names.items() if not k.startswith("m_")}, m.table: "_d_old"})
     con.execute(new_sql)
     con.execute(old_sql)
-    cols = [r[0] for r in con.sql(f"DESCRIBE {m.table}").fetchall()]
+    cols = _column_names(con, m.table)
     dims = [c for c in cols if c not in m.measures]
     neg = ", ".join([*dims, *(f"-{c}" for c in m.measures)])
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _d AS
