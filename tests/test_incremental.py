@@ -85,8 +85,8 @@ def test_every_model_declares_its_refresh():
 def always_incremental(monkeypatch):
     """Small fixtures touch most of their families; lift the share above which a full rebuild is
     cheaper, so the incremental path runs wherever it is exact."""
-    from warehouse import refresh as refresh_mod
-    monkeypatch.setattr(refresh_mod, "MAX_TOUCHED", 1.0)
+    from warehouse import incremental
+    monkeypatch.setattr(incremental, "MAX_TOUCHED", 1.0)
 
 
 def test_core_fixture_file_by_file_matches_full_rebuild(tmp_path, always_incremental):
@@ -215,7 +215,7 @@ def test_fact_narrowing_is_exact_under_a_key_collision():
     """Facts are narrowed by their 40-bit key, then by the reference itself: a row whose key
     collides with a wanted one (faked here) is not taken. (The claims are; a remit's rows are found
     by event_seq.)"""
-    from warehouse.refresh import _narrow_fact
+    from warehouse.incremental import _narrow_fact
     con = duckdb.connect()
     con.execute("CREATE TABLE claim AS SELECT * FROM (VALUES ('A', 1.0), ('A', 2.0), ('B', 3.0), ('C', 4.0)) "
                 "t(claim_id, charge)")
@@ -242,10 +242,10 @@ def test_remit_children_arriving_in_a_later_load_refresh_their_family(tmp_path, 
 
 
 def test_row_group_ranges_select_exactly_the_matching_rows(monkeypatch):
-    """The refresh reads whole rows only in the row groups that hold a touched key (refresh._row_groups):
+    """The refresh reads whole rows only in the row groups that hold a touched key (incremental._row_groups):
     the rowid ranges cover every matching row — stored ones and rows this transaction appended (their
     rowids start far above the stored ones) — and nothing is lost when ranges are merged."""
-    from warehouse import refresh as r
+    from warehouse import incremental as r
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT i AS k, 'row ' || i AS v FROM range(4 * 122880) s(i)")   # 4 row groups
     match = "k IN (5, 122879, 380000, 999999999)"
@@ -271,7 +271,7 @@ def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
     flight); everything else with DuckDB's default, also after a failed statement, whose own error
     is the one raised (not the aborted transaction's refusal to reset the setting)."""
     import os
-    from warehouse.refresh import IO_THREADS, scattered_reads
+    from warehouse.incremental import IO_THREADS, scattered_reads
     con = duckdb.connect()
     threads = lambda: con.sql("SELECT current_setting('threads')").fetchall()[0][0]
     default, raised = threads(), max(IO_THREADS, os.cpu_count() or 1)
@@ -322,7 +322,7 @@ def test_cached_share_tells_a_file_in_the_os_cache_from_one_on_disk(tmp_path):
 
 def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):
     """Beyond MAX_RANGES the nearest ranges are merged (the widest gaps stay skipped)."""
-    from warehouse import refresh as r
+    from warehouse import incremental as r
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT i AS k FROM range(12 * 122880) s(i)")        # 12 row groups
     match = "k IN (" + ", ".join(str(g * 122880) for g in (0, 2, 3, 9, 11)) + ")"
@@ -388,7 +388,8 @@ def test_fact_rows_carry_the_load_that_appended_them(tmp_path):
 def test_a_transient_model_reads_only_facts_that_loads_append(tmp_path):
     """Appeals are updated in place (pending -> decided): their rows before a load cannot be told
     from load_id, so a transient model may not read them."""
-    from warehouse.refresh import Model, _old_inputs
+    from warehouse.incremental import _old_inputs
+    from warehouse.refresh import Model
     path = tmp_path / "99_x.sql"
     path.write_text("-- m_x\n-- refresh: transient claim_id\nCREATE OR REPLACE TABLE m_x AS SELECT * FROM appeal;\n")
     con = duckdb.connect()
@@ -429,11 +430,11 @@ def test_every_stored_key_is_the_key_the_refresh_looks_up(core_db):
 @pytest.mark.parametrize("which", ["core_db", "demo_db"])
 def test_every_remit_row_carries_its_remits_event_seq(request, which):
     """A remit's lines, adjustments and remarks name it by event_seq alone (schema 6), and the refresh
-    finds a remit's rows by it (refresh.REMIT_SEQ), so it rests on two rules, checked here on the
+    finds a remit's rows by it (incremental.REMIT_SEQ), so it rests on two rules, checked here on the
     stored rows (each query returns the rows breaking its rule): (1) no two remits share an
     event_seq, and every line, adjustment and remark carries one of a remit; (2) every row of
     m_adjustment and m_adjudication_line is (event_seq, family_id) of a row of m_adjudication."""
-    from warehouse.refresh import REMIT_ROW_MODELS
+    from warehouse.incremental import REMIT_ROW_MODELS
     con = duckdb.connect(str(request.getfixturevalue(which)), read_only=True)
     try:
         assert con.sql("SELECT event_seq FROM adjudication GROUP BY 1 HAVING count(*) > 1").fetchall() == []
@@ -479,18 +480,18 @@ def test_a_model_out_of_memory_is_built_again_on_one_thread(tmp_path, capsys):
 
 def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     """A touched family's old rows are kept only for the additive and transient models' sums, so only
-    the columns those read are copied (refresh._columns_read, from DuckDB's plan). The plan is taken
+    the columns those read are copied (incremental._columns_read, from DuckDB's plan). The plan is taken
     without statistics propagation: on a warehouse with no void on record (here: no rows at all) it
     would replace the scans by empty results, and a load bringing the first void would lack
     m_claim.void_date. Exactness against a full rebuild is the other tests' (the core fixture's
     file-by-file load failed with a binder error on void_date before that)."""
-    from warehouse import refresh
+    from warehouse import incremental, refresh
     ms = refresh.models()
     readers = [m for m in ms if m.kind in ("additive", "transient")]
     con = duckdb.connect(str(empty_db), read_only=True)
     try:
         con.execute("SET disabled_optimizers = 'join_order'")
-        cols = refresh._columns_read(con, {"m_adjudication_line", "m_adjustment", "m_claim", "m_line",
+        cols = incremental._columns_read(con, {"m_adjudication_line", "m_adjustment", "m_claim", "m_line",
                                            "m_ar_claim"}, readers)
         assert con.sql("SELECT current_setting('disabled_optimizers')").fetchall() == [("join_order",)]
     finally:
@@ -504,7 +505,7 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     # the touched families' remits: what every model after 02 reads, through model 03's helper table
     con = duckdb.connect(str(empty_db), read_only=True)
     try:
-        remits = refresh._columns_read(con, {"m_adjudication"}, [m for m in ms if m.table != "m_adjudication"])
+        remits = incremental._columns_read(con, {"m_adjudication"}, [m for m in ms if m.table != "m_adjudication"])
     finally:
         con.close()
     assert {"event_seq", "family_id", "family_key", "payer_id", "remit_date", "claim_status", "claim_paid",
@@ -514,8 +515,8 @@ def test_the_old_rows_kept_are_the_columns_the_sums_read(empty_db):
     # the refresh narrows them by and the load that appended each row
     con = duckdb.connect(str(empty_db), read_only=True)
     try:
-        facts = refresh._columns_read(con, set(refresh.REFRESH_READS), [m for m in ms if m.kind in ("family", "transient")],
-                                      also=refresh.REFRESH_READS)
+        facts = incremental._columns_read(con, set(incremental.REFRESH_READS), [m for m in ms if m.kind in ("family", "transient")],
+                                      also=incremental.REFRESH_READS)
     finally:
         con.close()
     assert {"claim_id", "load_id", "site_id", "payer_id", "total_charge", "frequency_code"} <= set(facts["claim"])
@@ -529,7 +530,7 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
     caller's open transaction, where the load's work sits, goes on and commits (it was aborted when
     the plans ran on the load's own connection and model 03's helper table was missing)."""
     from types import SimpleNamespace
-    from warehouse import refresh
+    from warehouse import incremental
     db = tmp_path / "w.duckdb"
     shutil.copyfile(empty_db, db)
     con = duckdb.connect(str(db))
@@ -539,7 +540,7 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
         broken = SimpleNamespace(table="m_x", path=Path("99_x.sql"),
                                  sql="CREATE OR REPLACE TABLE m_x AS SELECT line_number FROM m_adjudication_line "
                                      "JOIN no_such_table USING (event_seq)")
-        assert refresh._columns_read(con, {"m_adjudication_line"}, [broken]) == {}
+        assert incremental._columns_read(con, {"m_adjudication_line"}, [broken]) == {}
         assert con.sql("SELECT current_setting('disabled_optimizers')").fetchall() == [("",)]
         con.execute("COMMIT")
         assert con.sql("SELECT answer FROM load_work").fetchall() == [(42,)]

@@ -141,8 +141,8 @@ def test_schema_5_warehouse_migrates_without_rebuilding_the_models(tmp_path, mon
     assert children(con) == children_before
     con.close()
     assert json.loads(run_cli("warehouse", "kpi", "--db", str(db), "--by", "site", "--format", "json").stdout) == before
-    from warehouse import refresh as refresh_mod
-    monkeypatch.setattr(refresh_mod, "MAX_TOUCHED", 1.0)    # a small fixture touches most of its families
+    from warehouse import incremental
+    monkeypatch.setattr(incremental, "MAX_TOUCHED", 1.0)    # a small fixture touches most of its families
     load(db, FIXTURES / "core" / "appeals.csv")
     con = duckdb.connect(str(db), read_only=True)
     assert con.sql("SELECT value FROM meta WHERE key = 'refresh_mode'").fetchall() == [("incremental",)]

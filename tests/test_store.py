@@ -149,7 +149,7 @@ def test_an_in_place_load_advises_random_reads_on_the_warehouse_file(tmp_path, m
 
 def test_a_write_session_keeps_more_reads_in_flight_only_for_a_file_not_in_the_os_cache(tmp_path):
     """The write session asks which share of its file is in the page cache: mostly cached, it sets
-    IO_THREADS_VARIABLE to 0 (refresh.scattered_reads keeps one thread per core); with the file's
+    IO_THREADS_VARIABLE to 0 (incremental.scattered_reads keeps one thread per core); with the file's
     pages dropped it leaves the variable unset (the scattered reads run with more threads)."""
     import os
     from warehouse.store import IO_THREADS_VARIABLE

@@ -337,7 +337,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
     con.execute("DELETE FROM _rid r USING _rdup d WHERE r._file = d._file AND r._row = d._row")
     # the staged ids already loaded: found by the 40-bit key within the row groups that hold one
     # (a day's remits against millions: the key column is read, not every id), then exactly
-    from warehouse.refresh import rows_matching, scattered_reads   # here: warehouse.refresh imports this module
+    from warehouse.incremental import rows_matching, scattered_reads   # here: it imports this module
     with scattered_reads(con):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rexist AS
             SELECT adjudication_id, event_seq FROM adjudication
@@ -421,7 +421,7 @@ def _merge_remits(con, load_id, paths, counts: FileCounts) -> None:
         if scalar(con, "SELECT count(*) FROM _ch WHERE NOT _new"):
             occ_sql = (f", row_number() OVER (PARTITION BY event_seq, {', '.join(adj_content)} ORDER BY seq) AS occ"
                        if kind == "remit_adjustments" else "")
-            # found by their remits' event_seq (refresh.REMIT_SEQ) in the row groups that hold one,
+            # found by their remits' event_seq (incremental.REMIT_SEQ) in the row groups that hold one,
             # not by a scan of the whole table (a resent 835 makes every remit of a day an old one)
             with scattered_reads(con):
                 con.execute(f"""CREATE OR REPLACE TEMP TABLE _had AS

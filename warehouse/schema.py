@@ -24,7 +24,7 @@ FACT_KEYS = {
     "adjudication": {"adjudication_key": "adjudication_id", "pcn_key": "patient_control_number",
                      "pcl_key": "payer_claim_number"},
 }
-# (a remit's lines, adjustments and remarks are found by its event_seq: refresh.REMIT_SEQ)
+# (a remit's lines, adjustments and remarks are found by its event_seq: incremental.REMIT_SEQ)
 # hash() is stable within a DuckDB release, not across them: the key of this probe is kept in meta
 # ('key_hash'); when it differs (a new DuckDB, a new key form), every stored key is recomputed
 # (sync_keys) and the models are rebuilt in full (the probe is part of refresh.inputs_digest).

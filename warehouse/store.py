@@ -90,7 +90,7 @@ def cached_share(path: Path) -> float | None:
     """The share of `path`'s pages that are in the OS page cache, asked with mincore(2) on a
     mapping of the file that is never read (so asking loads nothing); None where the platform
     cannot tell. A write session uses it to decide how many reads to keep in flight
-    (refresh.scattered_reads)."""
+    (incremental.scattered_reads)."""
     try:
         size = os.path.getsize(path)
         libc = ctypes.CDLL(None, use_errno=True)
@@ -117,7 +117,7 @@ def cached_share(path: Path) -> float | None:
 
 
 CACHED_ENOUGH = 0.8     # above this share of the file in the OS cache, reads need no extra threads
-IO_THREADS_VARIABLE = "denials_io_threads"   # set to 0 by such a session: refresh.scattered_reads reads it
+IO_THREADS_VARIABLE = "denials_io_threads"   # set to 0 by such a session: incremental.scattered_reads reads it
 
 
 def marker_path(db_path: Path) -> Path:
@@ -278,7 +278,7 @@ class WriteSession:
         # bounded memory: DuckDB spills staging and model builds to disk beyond this
         self.con.execute("SET memory_limit = ?", [os.environ.get("DENIALS_MEMORY_LIMIT", "3GB")])
         # a file mostly in the OS cache is read at the cores' pace: the refresh's scattered reads
-        # then keep one thread per core (refresh.scattered_reads); otherwise they keep more in flight
+        # then keep one thread per core (incremental.scattered_reads); otherwise they keep more in flight
         share = cached_share(self.db_path if self.in_place else self.work_path)
         if share is not None and share >= CACHED_ENOUGH:
             self.con.execute(f"SET VARIABLE {IO_THREADS_VARIABLE} = 0")
