@@ -1,19 +1,17 @@
 """Providers (where to act): a scorecard per rendering provider, compared fairly with peers of the
 same specialty (funnel plot), and the modifiers that trigger denials, payer by payer, down to the claims."""
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua, ui_tables as ut
-from warehouse import brief, compare
+from pages import ui, ui_action as ua, ui_funnel as uf, ui_tables as ut
+from warehouse import compare
 from warehouse.metrics import KPIS
 
 CARD_KPIS = ["claims_adjudicated", "denial_rate", "denied_dollars", "clean_claim_rate"]
 PER_100 = {"medical_necessity": "Medical-necessity denials per 100 claims",
            "missing_information": "Missing-information denials per 100 claims"}
 WATCHED_MODIFIERS = ["25", "59", "24", "57", "58", "78", "79"]
-SIGNAL_COLOURS = {"within limits": "#57606a", "better (95%)": "#2da44e", "better (99.8%)": "#1a7f37",
-                  "worse (95%)": "#d4a72c", "worse (99.8%)": "#cf222e", "no volume": "#afb8c1"}
+
 
 ui.follow_goto()
 ctx = ui.start("Providers", "Each rendering provider's denials against the peers of the same specialty, and the "
@@ -79,48 +77,22 @@ if ctx:
                            format_func=lambda k: KPIS[k].label)
             peers = card.filter(pl.col("specialty") == spec)
             spec_label = ut.value_label("specialty", spec)
-            f = compare.funnel(peers, kpi)
-            p = f["group_rate"][0] if f.height else None
-            if p is None:
+            with_volume = peers.filter(pl.col(f"{kpi}__den").fill_null(0) > 0).height
+            if with_volume == 0:
                 ui.empty_note(f"{KPIS[kpi].label.lower()} of {spec_label.lower()} providers")
+            elif with_volume < compare.MIN_UNITS:
+                st.info(f"{spec_label} has {with_volume} provider{'s' if with_volume != 1 else ''} with volume in this "
+                        f"selection: a funnel plot needs at least {compare.MIN_UNITS} peers to compare. Widen the date "
+                        "range or clear a filter.")
             else:
-                n_lo = max(1.0, (f.filter(pl.col("n") > 0)["n"].min() or 1) * 0.6)
-                n_hi = max(f["n"].max() * 1.1, n_lo + 1)
-                curve = compare.funnel_curve(p, n_hi, n_min=n_lo)
-                fig = go.Figure()
-                for lim, dash, colour, name in (("95", "dot", "#d4a72c", "95% limits"), ("998", "dash", "#cf222e",
-                                                                                         "99.8% limits")):
-                    for side in ("lo", "hi"):
-                        fig.add_trace(go.Scatter(x=curve["n"].to_list(), y=curve[f"{side}{lim}"].to_list(),
-                                                 mode="lines", line={"color": colour, "dash": dash, "width": 1.5},
-                                                 name=name, legendgroup=name, showlegend=side == "lo",
-                                                 hoverinfo="skip"))
-                fig.add_trace(go.Scatter(x=[n_lo, n_hi], y=[p, p], mode="lines", name=f"{spec_label} rate {p:.1%}",
-                                         line={"color": "#0969da", "width": 1}, hoverinfo="skip"))
-                for signal, colour in SIGNAL_COLOURS.items():
-                    part = f.filter(pl.col("signal") == signal)
-                    if part.height == 0:
-                        continue
-                    fig.add_trace(go.Scatter(
-                        x=part["n"].to_list(), y=part["rate"].to_list(),
-                        mode="markers" if signal == "within limits" else "markers+text", name=signal,
-                        text=part["provider"].to_list(), textposition="top center", textfont={"size": 10},
-                        customdata=[[v] for v in part["provider_npi"]],
-                        marker={"size": 12, "color": colour, "line": {"color": "white", "width": 1}},
-                        hovertemplate="%{text}<br>" + KPIS[kpi].label + " %{y:.1%} of %{x:,.0f}<extra>" + signal
-                                      + "</extra>"))
-                fig.update_layout(template=brief.TEMPLATE, height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                                  title={"text": f"{KPIS[kpi].label} vs volume, {spec_label}", "font": {"size": 14}},
-                                  yaxis={"tickformat": ".0%"}, legend={"orientation": "h", "y": -0.25},
-                                  xaxis_title="Volume (the KPI's denominator)")
+                adjust = uf.limits_picker("pv_limits", "provider")
+                f = compare.funnel(peers, kpi, adjust=adjust)
+                names_ = f["provider"].to_list()
+                fig = uf.figure(f, kpi, names_, f["provider_npi"].to_list(), f"{KPIS[kpi].label} vs volume, {spec_label}",
+                                f"{spec_label} rate", "Volume (the KPI's denominator)")
                 ui.chart(fig, key="pv-funnel", on_select=ui.narrow("pv-funnel", "provider"))
-                flagged = f.filter(pl.col("signal").str.contains("99.8"))
-                st.caption(f"Group rate of {spec_label}: {p:.1%} (sum of numerators / sum of denominators of its "
-                           f"{peers.height} providers). Limits p ± z·√(p(1−p)/n) at 95% and 99.8%: a provider outside "
-                           "99.8% is a signal, not chance. " + (
-                               "Outside 99.8%: " + ", ".join(f"{r['provider']} ({r['rate']:.1%} of {r['n']:,.0f}, "
-                                                             f"{r['signal']})" for r in flagged.to_dicts())
-                               if flagged.height else "No provider outside the 99.8% limits.")
+                st.caption(f"Group rate of {spec_label}: sum of numerators / sum of denominators of its {with_volume} "
+                           "providers with volume. " + uf.caption(f, peers, kpi, names_, adjust, "provider")
                            + " Click a point to narrow every view to that provider.")
 
         # ------------------------------------------------------------ modifiers × payer

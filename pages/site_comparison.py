@@ -6,23 +6,13 @@ import polars as pl
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages import ui, ui_tables as ut
+from pages import ui, ui_funnel as uf, ui_tables as ut
 from warehouse import brief, compare
 from warehouse import metrics
 from warehouse.metrics import KPI_FIELDS, KPIS, MEASURES
 
 TABLE_KPIS = [k for k in KPI_FIELDS if k not in ("claims_adjudicated",)] + ["open_denied_dollars"]
 PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
-SIGNAL_COLOURS = {"within limits": "#57606a", "better (95%)": "#2da44e", "better (99.8%)": "#1a7f37",
-                  "worse (95%)": "#d4a72c", "worse (99.8%)": "#cf222e", "no volume": "#afb8c1"}
-
-
-
-def _label_side(n: float, n_lo: float, n_hi: float) -> str:
-    """Where a funnel point's site name goes: towards the middle of the x-axis, so a long name at the
-    smallest or largest volume is not cut off at the plot's edge."""
-    share = (n - n_lo) / (n_hi - n_lo) if n_hi > n_lo else 0.5
-    return "top right" if share < 0.3 else "top left" if share > 0.7 else "top center"
 
 
 ui.follow_goto()
@@ -79,61 +69,33 @@ if ctx:
 
         # ------------------------------------------------------------ funnel plots
         st.subheader("Funnel plots: outlier or chance?")
-        st.caption(f"Each site's rate against its volume. The lines are the group rate and its 95% (z = "
-                   f"{compare.Z95}) and 99.8% (z = {compare.Z998}) binomial control limits, p ± z·√(p(1−p)/n): "
-                   "they widen as volume falls, so a small site outside 95% but inside 99.8% may be chance; "
-                   "outside 99.8% is a signal. The funnel compares a site with this group's own rate, the pills in "
-                   "the table with the industry benchmark: a site can be better than its peers and still a concern.")
-        fcols = st.columns(2)
-        for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
-            k = KPIS[kpi]
-            f = compare.funnel(sites, kpi)
-            p = f["group_rate"][0]
-            with col:
-                if p is None:
-                    ui.empty_note(f"{k.label.lower()} in this date range")
-                    continue
-                n_lo = max(1.0, (f.filter(pl.col("n") > 0)["n"].min() or 1) * 0.6)
-                n_hi = max(f["n"].max() * 1.1, n_lo + 1)
-                curve = compare.funnel_curve(p, n_hi, n_min=n_lo)
-                fig = go.Figure()
-                for lim, dash, colour, name in (("95", "dot", "#d4a72c", "95% limits"),
-                                                ("998", "dash", "#cf222e", "99.8% limits")):
-                    for side in ("lo", "hi"):
-                        fig.add_trace(go.Scatter(x=curve["n"].to_list(), y=curve[f"{side}{lim}"].to_list(), mode="lines",
-                                                 line={"color": colour, "dash": dash, "width": 1.5}, name=name,
-                                                 legendgroup=name, showlegend=side == "lo", hoverinfo="skip"))
-                fig.add_trace(go.Scatter(x=[n_lo, n_hi], y=[p, p], mode="lines", name=f"group rate {p:.1%}",
-                                         line={"color": "#0969da", "width": 1}, hoverinfo="skip"))
-                for signal, colour in SIGNAL_COLOURS.items():
-                    part = f.filter(pl.col("signal") == signal)
-                    if part.height == 0:
+        with_volume = sites.filter(pl.col("claims_adjudicated").fill_null(0) > 0).height
+        if with_volume < compare.MIN_UNITS:
+            st.info(f"A funnel plot compares each site with the group of sites selected; this selection has "
+                    f"{with_volume} site{'s' if with_volume != 1 else ''} with claims adjudicated. Select at least "
+                    f"{compare.MIN_UNITS} sites (or clear the site filter) to compare them.")
+        else:
+            adjust = uf.limits_picker("sc_limits", "site")
+            st.caption(f"Each site's rate against its volume. The lines are the group rate p of the {with_volume} "
+                       f"sites selected (sum of numerators / sum of denominators) and its 95% (z = {compare.Z95}) and "
+                       f"99.8% (z = {compare.Z998}) control limits: they widen as volume falls, so a small site outside "
+                       "95% but inside 99.8% may be chance; outside 99.8% is a signal. The funnel compares a site with "
+                       "this group, the pills in the table with the industry benchmark: a site can be like its peers "
+                       "and still a concern.")
+            fcols = st.columns(2)
+            for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
+                k = KPIS[kpi]
+                f = compare.funnel(sites, kpi, adjust=adjust)
+                with col:
+                    if f["group_rate"][0] is None:
+                        ui.empty_note(f"{k.label.lower()} in this date range")
                         continue
-                    names_ = part["site_name"].fill_null(part["site"]).to_list()
-                    fig.add_trace(go.Scatter(
-                        x=part["n"].to_list(), y=part["rate"].to_list(),
-                        mode="markers" if signal == "within limits" else "markers+text", name=signal,
-                        text=names_, textposition=[_label_side(n, n_lo, n_hi) for n in part["n"]],
-                        textfont={"size": 10}, cliponaxis=False,
-                        customdata=[[s, lo, hi] for s, lo, hi in zip(part["site"], part["lo998"], part["hi998"])],
-                        marker={"size": 12, "color": colour, "line": {"color": "white", "width": 1}},
-                        hovertemplate="%{text}<br>" + k.label + " %{y:.1%} of %{x:,.0f}<br>99.8% limits "
-                                      "%{customdata[1]:.1%} – %{customdata[2]:.1%}<extra>" + signal + "</extra>"))
-                lo_y = min(curve["lo998"].min(), f["rate"].min() or 0)
-                hi_y = max(curve["hi998"].max(), f["rate"].max() or 0)
-                pad = (hi_y - lo_y) * 0.08
-                fig.update_layout(template=brief.TEMPLATE, title={"text": f"{k.label} vs volume", "font": {"size": 14}},
-                                  height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                                  xaxis_title=f"Volume: {MEASURES[k.denominator].label.lower()}",
-                                  yaxis={"tickformat": ".0%", "range": [max(0, lo_y - pad), min(1, hi_y + pad)]},
-                                  legend={"orientation": "h", "y": -0.25})
-                ui.chart(fig, key=f"sc-funnel-{kpi}",
-                         on_select=ui.narrow(f"sc-funnel-{kpi}", "site", goto="weekly_review"))
-                flagged = f.filter(pl.col("signal").str.contains("99.8"))
-                st.caption(f"{k.label}: group rate {p:.1%}. " + (
-                    "Outside the 99.8% limits: " + ", ".join(
-                        f"{r['site_name'] or r['site']} ({r['rate']:.1%} of {r['n']:,.0f}, {r['signal']})"
-                        for r in flagged.to_dicts()) if flagged.height else "No site outside the 99.8% limits."))
+                    names_ = f["site_name"].fill_null(f["site"]).to_list()
+                    fig = uf.figure(f, kpi, names_, f["site"].to_list(), f"{k.label} vs volume", "group rate",
+                                    f"Volume: {MEASURES[k.denominator].label.lower()}")
+                    ui.chart(fig, key=f"sc-funnel-{kpi}",
+                             on_select=ui.narrow(f"sc-funnel-{kpi}", "site", goto="weekly_review"))
+                    st.caption(uf.caption(f, sites, kpi, names_, adjust, "site"))
 
         # ------------------------------------------------------------ stage split
         st.subheader("Where each site's denied dollars arise")

@@ -37,7 +37,7 @@ def test_group_rate_is_sum_over_sum():
 
 
 def test_funnel_signals_by_hand():
-    f = {r["site"]: r for r in compare.funnel(_sites(), "denial_rate").to_dicts()}
+    f = {r["site"]: r for r in compare.funnel(_sites(), "denial_rate", adjust=False).to_dicts()}
     # A: 30% of 100; 95% upper limit 27.84%, 99.8% upper 32.36% -> worse at 95% only
     assert f["A"]["hi95"] == pytest.approx(0.2784) and f["A"]["hi998"] == pytest.approx(0.3236)
     assert f["A"]["signal"] == "worse (95%)"
@@ -60,7 +60,7 @@ def test_funnel_direction_follows_the_kpi():
     # for a KPI where higher is better, the same position above the limits is "better"
     frame = _sites().rename({"denial_rate__num": "clean_claim_rate__num", "denial_rate__den": "clean_claim_rate__den",
                              "denial_rate": "clean_claim_rate"})
-    f = {r["site"]: r for r in compare.funnel(frame, "clean_claim_rate").to_dicts()}
+    f = {r["site"]: r for r in compare.funnel(frame, "clean_claim_rate", adjust=False).to_dicts()}
     assert f["A"]["signal"] == "better (95%)" and f["D"]["signal"] == "better (99.8%)"
     assert f["B"]["signal"] == "worse (95%)"
 
@@ -81,6 +81,63 @@ def test_funnel_curve_narrows_with_volume():
     assert widths == sorted(widths, reverse=True)
     assert c.row(2, named=True)["hi95"] == pytest.approx(0.2 + 1.96 * math.sqrt(0.16 / 40))
     assert (c["hi998"] >= c["hi95"]).all()
+
+
+def test_overdispersion_by_hand():
+    # four sites of 1,000 claims at 10%, 15%, 25%, 30%: p = 800 / 4,000 = 20%, s² = 0.16 / 1000 = 0.00016;
+    # z = ±0.05/0.012649 = ±3.953 and ±0.1/0.012649 = ±7.906, z² = 15.625 and 62.5: φ = 156.25 / 4 = 39.0625;
+    # w = 6,250 each: Σw − Σw²/Σw = 25,000 − 6,250 = 18,750; τ² = (4 × 39.0625 − 3) / 18,750 = 153.25 / 18,750
+    frame = pl.DataFrame({"site": ["A", "B", "C", "D"], "denial_rate__num": [100.0, 150.0, 250.0, 300.0],
+                          "denial_rate__den": [1000.0] * 4})
+    od = compare.overdispersion(frame, "denial_rate")
+    assert od["units"] == 4 and od["phi"] == pytest.approx(39.0625)
+    assert od["tau2"] == pytest.approx(153.25 / 18750)                                   # 0.0081733
+    # at n = 1,000 the variance is 0.00016 + 0.0081733 = 1/120: 95% limits 0.2 ± 1.96 × 0.091287
+    f = {r["site"]: r for r in compare.funnel(frame, "denial_rate").to_dicts()}
+    assert f["A"]["lo95"] == pytest.approx(0.2 - 1.96 * math.sqrt(1 / 120), abs=1e-6)   # 0.021077
+    assert f["A"]["hi95"] == pytest.approx(0.378923, abs=1e-6)
+    assert f["A"]["hi998"] == pytest.approx(0.2 + 3.09 * math.sqrt(1 / 120), abs=1e-6)  # 0.482077
+    assert {r["signal"] for r in f.values()} == {"within limits"}
+    # chance alone: ± 3.09 × 0.012649 = ± 3.9 points, and every site is outside 99.8%
+    plain = {r["site"]: r["signal"] for r in compare.funnel(frame, "denial_rate", adjust=False).to_dicts()}
+    assert plain == {"A": "better (99.8%)", "B": "better (99.8%)", "C": "worse (99.8%)", "D": "worse (99.8%)"}
+    assert compare.funnel_curve(0.2, 1000, n_min=1000, tau2=od["tau2"])["hi95"][0] == pytest.approx(0.378923, abs=1e-6)
+
+
+def test_overdispersion_none_below_chance_or_three_units():
+    # three sites exactly at the group rate: φ = 0, kφ ≤ k − 1, no spread added
+    same = pl.DataFrame({"denial_rate__num": [10.0, 20.0, 30.0], "denial_rate__den": [100.0, 200.0, 300.0]})
+    assert compare.overdispersion(same, "denial_rate") == {"units": 3, "phi": 0.0, "tau2": 0.0}
+    # two sites (and a third without volume): too few to estimate a spread; the limits stay binomial
+    two = pl.DataFrame({"denial_rate__num": [10.0, 90.0, 0.0], "denial_rate__den": [100.0, 100.0, 0.0]})
+    assert compare.overdispersion(two, "denial_rate") == {"units": 2, "phi": None, "tau2": 0.0}
+    assert compare.funnel(two, "denial_rate")["tau2"].to_list() == [0.0, 0.0, 0.0]
+
+
+def test_overdispersion_winsorised_from_ten_units():
+    # nine sites at 20 of 100 and one at 65 of 100: p = 245 / 1,000 = 24.5%, s² = 0.245 × 0.755 / 100;
+    # the nine z = −0.045 / s = −1.0463, the outlier's 0.405 / s = 9.4166. From 10 units the lowest and
+    # highest 10% (one each) are pulled to their neighbours: all ten z = −1.0463, φ = 0.045² / s² = 1.0947;
+    # kφ = 10.95 is below χ²(9)'s 95th percentile (16.92): chance explains the spread, no τ² is added,
+    # and the outlier stands out against the binomial limits (99.8% upper 0.245 + 3.09 s = 37.8% < 65%)
+    frame = pl.DataFrame({"site": list("ABCDEFGHIJ"), "denial_rate__num": [20.0] * 9 + [65.0],
+                          "denial_rate__den": [100.0] * 10})
+    s2 = 0.245 * 0.755 / 100
+    od = compare.overdispersion(frame, "denial_rate")
+    assert od["phi"] == pytest.approx(0.045 ** 2 / s2) and od["phi"] == pytest.approx(1.0947, abs=1e-4)
+    assert od["tau2"] == 0.0
+    f = {r["site"]: r for r in compare.funnel(frame, "denial_rate").to_dicts()}
+    assert f["J"]["hi998"] == pytest.approx(0.245 + 3.09 * math.sqrt(s2))
+    assert f["J"]["signal"] == "worse (99.8%)" and f["A"]["signal"] == "within limits"
+    # not winsorised, the outlier's own z² (88.7) would give kφ = 98.5, a τ² of 0.0184 and a 99.8% upper
+    # limit of 68.5%: it would have hidden itself
+    assert (9 * 0.045 ** 2 + 0.405 ** 2) / s2 > compare.chi2_95(9)
+
+
+def test_chi2_95_against_the_table():
+    # χ² 95th percentiles from the table: 5.991 (2 df), 7.815 (3), 14.067 (7), 16.919 (9), 31.410 (20)
+    for df, table in ((2, 5.991), (3, 7.815), (7, 14.067), (9, 16.919), (20, 31.410)):
+        assert compare.chi2_95(df) == pytest.approx(table, rel=0.01)
 
 
 def test_rank_follows_good_direction():

@@ -152,7 +152,31 @@ def test_site_table_equals_kpi_command(monkeypatch, core_db):
     # rate ($620 of $1,000 = 62%) keeps its band
     assert list(rows["S1"]["denial_rate_band"]) == ["too few"] and rows["S1"]["denial_rate_parts"] == "4 of 7 claims"
     assert list(rows["S1"]["denial_rate_dollars_band"]) == ["concern"]
-    assert "No site outside the 99.8% limits." in texts(at)
+    # two sites: too few for a funnel plot (compare.MIN_UNITS = 3), and the page says so
+    assert any("this selection has 2 sites with claims adjudicated. Select at least 3 sites" in i.value
+               for i in at.info)
+    assert "sc_limits" not in [r.key for r in at.radio]
+
+
+def test_site_funnels_test_the_spread_between_sites(monkeypatch, demo):
+    """The funnels' limits add the between-site spread only when the sites differ by more than chance
+    (compare.overdispersion; its arithmetic is pinned by hand in tests/test_compare.py). The test demo's
+    8 sites do not (k·φ below χ²(7)'s 95th percentile), and the caption says why; one click shows the
+    plain binomial limits, kept in the URL."""
+    import re
+    at = app(monkeypatch, demo, "pages/site_comparison.py")
+    assert at.radio(key="sc_limits").value == "spread"
+    caption = next(c.value for c in at.caption if c.value.startswith("Denial rate: group rate"))
+    m = re.search(r"differ no more than chance explains: their squared z-scores average φ = ([0-9.]+), "
+                  r"and 8 × φ = ([0-9.]+) is below 14.0 \(χ² with 7 degrees of freedom, 95%\): binomial limits", caption)
+    assert m, caption
+    assert float(m.group(2)) == pytest.approx(8 * float(m.group(1)), abs=0.8) and float(m.group(2)) < 14.0
+    at.radio(key="sc_limits").set_value("chance").run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Denial rate: group rate"))
+    assert "Chance alone: p ± z·√(p(1−p)/n)" in caption
+    # a link with the choice opens with it
+    at = app(monkeypatch, demo, "pages/site_comparison.py", sc_limits="Chance alone (binomial)")
+    assert at.radio(key="sc_limits").value == "chance"
 
 
 def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):

@@ -27,11 +27,33 @@ REWORK_COST_SOURCE = ("Range of industry estimates of the cost to rework one den
 
 
 # ------------------------------------------------------------------ funnel plots
-def control_limits(p: float | None, n: float | None, z: float) -> tuple[float | None, float | None]:
-    """Binomial control limits p ± z·sqrt(p(1−p)/n), clipped to [0, 1]; (None, None) when n ≤ 0 or p unknown."""
+# Over-dispersion (Spiegelhalter 2005, section 4; the additive random-effects form he recommends when
+# volumes are large): between sites of an MSO the rates differ by more than binomial chance (case mix,
+# payer mix, specialty), and at volumes in the thousands the plain binomial limits are so narrow that
+# most sites fall outside them. The spread beyond chance, tau², is estimated from the sites' own
+# z-scores (DerSimonian-Laird) and added to each site's variance, so a site is flagged only when it
+# stands out from the between-site spread too. Only when the spread is beyond chance itself: k·φ (the
+# sum of squared z-scores) above the 95th percentile of χ² with k − 1 degrees of freedom (Wilson-Hilferty's
+# approximation, within 1% from 2 degrees of freedom up), as Spiegelhalter tests it. Needs MIN_UNITS units
+# with volume; z-scores are winsorised at WINSOR of each tail (from 10 units up), so one extreme site
+# does not widen everyone's limits and hide itself.
+MIN_UNITS = 3
+WINSOR = 0.1
+Z_TEST = 1.645          # one-sided 95%: the over-dispersion test
+
+
+def chi2_95(df: int) -> float:
+    """The 95th percentile of χ² with `df` degrees of freedom (Wilson-Hilferty): df·(1 − 2/(9df) + z·√(2/(9df)))³."""
+    c = 2 / (9 * df)
+    return df * (1 - c + Z_TEST * math.sqrt(c)) ** 3
+
+
+def control_limits(p: float | None, n: float | None, z: float, tau2: float = 0.0) -> tuple[float | None, float | None]:
+    """Control limits p ± z·sqrt(p(1−p)/n + tau²) (binomial when tau² = 0), clipped to [0, 1];
+    (None, None) when n ≤ 0 or p unknown."""
     if p is None or n is None or n <= 0:
         return None, None
-    half = z * math.sqrt(p * (1 - p) / n)
+    half = z * math.sqrt(p * (1 - p) / n + tau2)
     return max(0.0, p - half), min(1.0, p + half)
 
 
@@ -44,10 +66,34 @@ def group_rate(frame: pl.DataFrame, kpi: str) -> float | None:
     return float(num) / float(den) if den else None
 
 
-def funnel(frame: pl.DataFrame, kpi: str) -> pl.DataFrame:
+def overdispersion(frame: pl.DataFrame, kpi: str, p: float | None = None) -> dict:
+    """The between-unit spread beyond binomial chance of `kpi` over the rows of a kpis() frame:
+    {'units': k (rows with volume), 'phi': the mean squared z-score (1 = binomial), 'tau2': the
+    additive variance (0 unless kφ is above chi2_95(k − 1); 0 when p is 0 or 1 or with fewer than
+    MIN_UNITS units, where phi is None too)}.
+    z_i = (y_i − p)/s_i with s_i² = p(1−p)/n_i; φ = Σz²/k; τ² = (kφ − (k − 1)) / (Σw − Σw²/Σw), w = 1/s²."""
+    p = group_rate(frame, kpi) if p is None else p
+    pairs = [(float(x or 0), float(n)) for x, n in zip(frame[f"{kpi}__num"], frame[f"{kpi}__den"]) if n]
+    k = len(pairs)
+    if p is None or k < MIN_UNITS or p <= 0 or p >= 1:
+        return {"units": k, "phi": None, "tau2": 0.0}
+    var = [p * (1 - p) / n for _, n in pairs]
+    z = sorted((x / n - p) / math.sqrt(v) for (x, n), v in zip(pairs, var))
+    cut = int(WINSOR * k) if k >= 10 else 0
+    if cut:
+        z = [min(max(v, z[cut]), z[k - 1 - cut]) for v in z]
+    phi = sum(v * v for v in z) / k
+    w = [1 / v for v in var]
+    spread = sum(w) - sum(x * x for x in w) / sum(w)
+    tau2 = max(0.0, (k * phi - (k - 1)) / spread) if spread > 0 and k * phi > chi2_95(k - 1) else 0.0
+    return {"units": k, "phi": phi, "tau2": tau2}
+
+
+def funnel(frame: pl.DataFrame, kpi: str, adjust: bool = True) -> pl.DataFrame:
     """Each row of a kpis() frame (e.g. one per site) placed on the funnel of `kpi` (a ratio KPI).
 
-    Adds: n (the denominator), rate, group_rate, lo95/hi95, lo998/hi998 (limits at that n around the
+    Adds: n (the denominator), rate, group_rate, tau2 (the over-dispersion added to every limit when
+    `adjust`, else 0; see `overdispersion`), lo95/hi95, lo998/hi998 (limits at that n around the
     group rate) and signal: 'within limits', 'better (95%)', 'better (99.8%)', 'worse (95%)' or
     'worse (99.8%)' — better/worse by the KPI's good direction. Rows with n = 0 get no limits and
     signal 'no volume'."""
@@ -55,18 +101,20 @@ def funnel(frame: pl.DataFrame, kpi: str) -> pl.DataFrame:
     if k.denominator is None or k.unit != "ratio":
         raise ValueError(f"{kpi} is not a ratio KPI")
     p = group_rate(frame, kpi)
+    tau2 = overdispersion(frame, kpi, p)["tau2"] if adjust else 0.0
     rows = []
     for r in frame.iter_rows(named=True):
         n = float(r.get(f"{kpi}__den") or 0)
         x = float(r.get(f"{kpi}__num") or 0)
         rate = x / n if n else None
-        lo95, hi95 = control_limits(p, n, Z95)
-        lo998, hi998 = control_limits(p, n, Z998)
-        rows.append({"n": n, "rate": rate, "group_rate": p, "lo95": lo95, "hi95": hi95, "lo998": lo998,
-                     "hi998": hi998, "signal": _signal(rate, lo95, hi95, lo998, hi998, k.good_direction)})
+        lo95, hi95 = control_limits(p, n, Z95, tau2)
+        lo998, hi998 = control_limits(p, n, Z998, tau2)
+        rows.append({"n": n, "rate": rate, "group_rate": p, "tau2": tau2, "lo95": lo95, "hi95": hi95,
+                     "lo998": lo998, "hi998": hi998,
+                     "signal": _signal(rate, lo95, hi95, lo998, hi998, k.good_direction)})
     extra = pl.DataFrame(rows, schema={"n": pl.Float64, "rate": pl.Float64, "group_rate": pl.Float64,
-                                       "lo95": pl.Float64, "hi95": pl.Float64, "lo998": pl.Float64,
-                                       "hi998": pl.Float64, "signal": pl.String})
+                                       "tau2": pl.Float64, "lo95": pl.Float64, "hi95": pl.Float64,
+                                       "lo998": pl.Float64, "hi998": pl.Float64, "signal": pl.String})
     return pl.concat([frame, extra], how="horizontal")
 
 
@@ -85,7 +133,8 @@ def _signal(rate, lo95, hi95, lo998, hi998, good_direction: str) -> str:
     return "within limits"
 
 
-def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int = 80) -> pl.DataFrame:
+def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int = 80,
+                 tau2: float = 0.0) -> pl.DataFrame:
     """The funnel's limit lines: n from n_min to n_max (log-spaced) with lo95/hi95/lo998/hi998."""
     if p is None or n_max <= 0:
         return pl.DataFrame(schema={"n": pl.Float64, "lo95": pl.Float64, "hi95": pl.Float64,
@@ -94,8 +143,8 @@ def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int 
     ns = sorted({n_min * (n_max / n_min) ** (i / (points - 1)) for i in range(points)}) if n_max > n_min else [n_min]
     rows = []
     for n in ns:
-        lo95, hi95 = control_limits(p, n, Z95)
-        lo998, hi998 = control_limits(p, n, Z998)
+        lo95, hi95 = control_limits(p, n, Z95, tau2)
+        lo998, hi998 = control_limits(p, n, Z998, tau2)
         rows.append({"n": n, "lo95": lo95, "hi95": hi95, "lo998": lo998, "hi998": hi998})
     return pl.DataFrame(rows)
 
