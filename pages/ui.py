@@ -158,6 +158,8 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
     carry_filters()
     sb = st.sidebar
     sb.header("Filters")
+    choices = {dim: cached_choices(version, scope.cache_key, dim) for dim, _ in FILTER_DIMS}
+    unknown = _unknown_link_values(choices)
     preset = sb.selectbox("Date range", list(periods.PRESETS), index=list(periods.PRESETS).index(default_preset),
                           format_func=periods.PRESETS.get, key="range", bind="query-params")
     if preset == "custom":
@@ -171,14 +173,36 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
                      help="Place each claim in a period by the date of its initial adjudication (default) "
                           "or by its date of service.")
     values = {}
+    if unknown:
+        st.warning("This link names " + "; ".join(unknown) + ", which this warehouse does not hold (or your "
+                   "access does not cover): those filters were left out, so the view is wider than the link meant.",
+                   icon=":material/link_off:")
     for dim, label in FILTER_DIMS:
-        opts = cached_choices(version, scope.cache_key, dim)
+        opts = choices[dim]
         names = dict(opts)
         picked = sb.multiselect(label, [v for v, _ in opts], format_func=lambda v, n=names: n.get(v, v),
                                 key=dim, bind="query-params", placeholder="All")
         if picked:
             values[dim] = picked
     return Filters.make(values, d_from, d_to, basis), preset
+
+
+def _unknown_link_values(choices: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """The URL's filter values that match no choice ("a site 'Nonexistent Site'"), read before the bound
+    widgets drop them from the URL without a word: a stale shared link (a renamed site, another MSO's
+    payer, a site outside the viewer's scope) would otherwise quietly show everything. Only for filters
+    not already set in this session (a link being opened); a link carries the labels the widgets show."""
+    out = []
+    params = st.query_params
+    checks = [("range", "date range", set(periods.PRESETS.values())), ("basis", "date basis", set(BASIS_LABELS.values()))]
+    checks += [(dim, label.lower(), {name for _, name in choices[dim]}) for dim, label in FILTER_DIMS]
+    for key, label, valid in checks:
+        if key in st.session_state or key not in params:
+            continue
+        bad = [v for v in params.get_all(key) if v not in valid]
+        if bad:
+            out.append(f"a {label} " + ", ".join(f"'{v}'" for v in bad))
+    return out
 
 
 def carry_filters() -> None:

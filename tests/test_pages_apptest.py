@@ -262,6 +262,26 @@ def test_url_filters_seed_the_view(monkeypatch, core_db):
     at.run()
     assert at.sidebar.multiselect(key="site").value == ["S2"]
     assert tiles(at)["Denial rate"].value == "25.0%"            # S2: 1 of 4
+    assert not at.warning
+
+
+def test_a_link_with_unknown_filter_values_says_so(monkeypatch, core_db):
+    """A stale link (a site renamed or outside the viewer's scope, a preset that does not exist) opens the
+    wider view with a warning naming what was left out, instead of silently showing everything; a value
+    the warehouse holds still applies."""
+    monkeypatch.setenv("DENIALS_DB", str(core_db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["site"] = ["Nonexistent Site", "Beta Family Medicine"]
+    at.query_params["payer"] = "Foo Bar"
+    at.query_params["range"] = "Custom"
+    at.run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning]
+    assert warning == ("This link names a date range 'Custom'; a site 'Nonexistent Site'; a payer 'Foo Bar', which "
+                       "this warehouse does not hold (or your access does not cover): those filters were left out, "
+                       "so the view is wider than the link meant.")
+    assert at.sidebar.multiselect(key="site").value == ["S2"] and at.sidebar.multiselect(key="payer").value == []
+    assert at.sidebar.selectbox(key="range").value == "last_13_weeks"
 
 
 def test_table_headers_use_the_fields_words(monkeypatch, core_db):
