@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from conftest import app, connect, core_plus
-from warehouse import claims
+from conftest import FIXTURES, app, connect, core_plus
+from warehouse import claims, query
 from warehouse.query import Filters
 from warehouse.scope import Scope
 
@@ -69,6 +69,107 @@ def test_denied_claims_of_a_code_are_those_whose_line_with_it_was_denied(con):
     by_code = Filters.make({"procedure_code": ["99213"]}, **W20)
     assert ids(claims.claim_list(con, scope=ALL, filters=by_code, denied_only=True)) == ["C7"]
     assert claims.claim_count(con, scope=ALL, filters=week, denied_only=True) == 5             # no line filter
+
+
+# tests/fixtures/core_proc_modifier: four PAYA claims at S1, initial remit 05-12 (W20), added to the core
+# fixture. Lines of the initial adjudication (procedure-modifier, outcome):
+#   P1 $800: 29881-LT denied (CO-197 500), 29877-RT denied (CO-197 300)      claim denied
+#   P2 $600: 29881-RT paid 480 (+ CO-45 120)                                 not denied
+#   P3 $900: 29881-RT denied (CO-197 500), 29877-LT paid 320 (+ CO-45 80)    claim denied
+#   P4 $250: 29881 no modifier paid 120 (+ CO-45 30), 20610-RT denied (CO-197 100)   claim denied
+# So P1 has procedure A=29881 with modifier X=LT on one line and B=29877 with Y=RT on another.
+# A payer x procedure-modifier cell counts a claim with a line carrying both (m_line_rollup), as the
+# claims behind it must (the demo's Summit 29881-RT cell: "9 of 18 denied" listed 12 of 12 claims,
+# among them 29881-LT + 29877-RT-59 claims).
+PROC_MOD = {   # (procedure, modifier) -> (claims with such a line, those whose such line was denied)
+    ("29881", "RT"): (["P2", "P3"], ["P3"]),   # not P1 (29881-LT + 29877-RT) nor P4 (29881 + 20610-RT)
+    ("29881", "LT"): (["P1"], ["P1"]),         # not P3 (29881-RT + 29877-LT)
+    ("29877", "RT"): (["P1"], ["P1"]),
+    ("29877", "LT"): (["P3"], []),             # P3's 29877-LT line was paid; not P1 (its LT line is 29881)
+    ("29881", "(none)"): (["P4"], []),
+}
+
+
+@pytest.fixture(scope="module")
+def proc_mod_db(tmp_path_factory):
+    """The core fixture plus tests/fixtures/core_proc_modifier (same columns as the core files)."""
+    rows = {}
+    for f in sorted((FIXTURES / "core_proc_modifier").glob("*.csv")):
+        header, body = f.read_text().split("\n", 1)
+        assert header == (FIXTURES / "core" / f.name).read_text().split("\n", 1)[0], f.name
+        rows[f.stem] = body.rstrip("\n")
+    tmp = tmp_path_factory.mktemp("proc_mod")
+    core_plus(tmp, rows).close()
+    return tmp / "w.duckdb"
+
+
+@pytest.mark.parametrize("code, mod", list(PROC_MOD))
+def test_a_procedure_modifier_cell_lists_the_claims_with_one_line_carrying_both(proc_mod_db, code, mod):
+    """The claim list behind a payer x procedure-modifier cell (procedure and modifier filters) keeps a
+    claim only when ONE line carries both (before: the code on one line and the modifier on another
+    was enough: 29881-RT listed P1 and P4, 29877-LT listed P1 as denied). List, page count, claim
+    count and the cell's own counts agree, with and without 'Denied only'."""
+    con = connect(proc_mod_db)
+    any_line, denied = PROC_MOD[(code, mod)]
+    f = Filters.make({"payer": ["PAYA"], "procedure_code": [code], "modifier": [mod]}, **W20)
+    for denied_only, want in ((False, any_line), (True, denied)):
+        frame, total = claims.claim_page(con, scope=ALL, filters=f, denied_only=denied_only)
+        assert sorted(ids(frame)) == want, denied_only
+        assert total == len(want) == claims.claim_count(con, scope=ALL, filters=f, denied_only=denied_only)
+    # the cell: kpis by payer x procedure x modifier (m_line_rollup), and the same slice as filters (m_line)
+    cells = query.kpis(con, scope=ALL, by=("payer", "procedure_code", "modifier"),
+                       filters=Filters.make({"payer": ["PAYA"]}, **W20), kpi_keys=["claims_adjudicated", "claims_denied"])
+    cell = cells.filter((cells["procedure_code"] == code) & (cells["modifier"] == mod)).row(0, named=True)
+    assert (cell["claims_adjudicated"], cell["claims_denied"]) == (len(any_line), len(denied))
+    filtered = query.kpis(con, scope=ALL, filters=f, kpi_keys=["claims_adjudicated", "claims_denied"]).row(0, named=True)
+    assert (filtered["claims_adjudicated"], filtered["claims_denied"]) == (len(any_line), len(denied))
+    con.close()
+
+
+def test_every_line_attribute_is_matched_on_the_same_line(proc_mod_db):
+    """Procedure code, modifier and CARC filters together select lines carrying all of them (what a KPI
+    filtered by them counts): a 29877 line denied with CARC 197 is P1's only (P3's 29877-LT line was
+    paid: CO-45 is no denial, and CO-197 is on its 29881 line); an RT line with CARC 197 on a 29881 line:
+    P3; P4's 197 is on its 20610-RT line, not its 29881 one. Two modifiers: lines with either."""
+    con = connect(proc_mod_db)
+
+    def listed(values, denied_only=False):
+        return sorted(ids(claims.claim_list(con, scope=ALL, filters=Filters.make(values, **W20),
+                                            denied_only=denied_only)))
+
+    assert listed({"procedure_code": ["29877"], "carc": ["197"]}) == ["P1"]
+    assert listed({"procedure_code": ["29881"], "modifier": ["RT"], "carc": ["197"]}) == ["P3"]
+    assert listed({"procedure_code": ["29881"], "modifier": ["LT", "RT"]}) == ["P1", "P2", "P3"]
+    assert listed({"procedure_code": ["29881"], "modifier": ["LT", "RT"]}, denied_only=True) == ["P1", "P3"]
+    assert listed({"modifier": ["RT"]}, denied_only=True) == ["C1", "P1", "P3", "P4"]   # modifier alone: as before
+    # the Denial CARC choices under a procedure and modifier: the CARCs of denied 29881-RT lines only
+    assert claims.denial_carcs(con, scope=ALL, filters=Filters.make(
+        {"procedure_code": ["29881"], "modifier": ["RT"]}, **W20)) == ["197"]
+    con.close()
+
+
+def test_the_cell_s_claims_on_the_page(monkeypatch, proc_mod_db):
+    """The payer drill-down with the filters a click on Acme's 29881-RT cell sets (payer, procedure,
+    modifier: bound to the URL): the cell says 1 of 2 claims denied; the list shows P3 (Denied only,
+    the default), then P2 and P3 (before: P1 and P3, then P1-P4)."""
+    import json
+    at = app(monkeypatch, proc_mod_db, "pages/payer_drilldown.py", payer="Acme Health", procedure="29881",
+             modifier="RT")
+    cells = [cd for c in at.get("plotly_chart") for tr in json.loads(c.proto.spec)["data"]
+             for cd in tr.get("customdata") or [] if isinstance(cd, list) and cd[:3] == ["PAYA", "29881", "RT"]]
+    assert [cd[3] for cd in cells] == ["1 of 2 claims"]
+    assert (at.multiselect(key="procedure").value, at.multiselect(key="modifier").value) == (["29881"], ["RT"])
+
+    def listed():
+        return [df for df in at.dataframe if "claim_id" in df.value.columns][0].value["claim_id"].to_list()
+
+    captions = lambda: [c.value for c in at.caption]        # noqa: E731
+    assert listed() == ["P3"]
+    assert any(c.startswith("1 of 1 claims") for c in captions())
+    at.toggle(key="denied_only").set_value(False).run()
+    assert not at.exception
+    assert sorted(listed()) == ["P2", "P3"]
+    assert any(c.startswith("2 of 2 claims") for c in captions())
 
 
 def test_list_search_sort_basis_and_scope(con):

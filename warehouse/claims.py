@@ -9,9 +9,10 @@ mean for the KPIs (docs/metrics.md):
   - denial attributes (root cause, sub-cause, stage, owner team, soft/hard) keep the claims whose
     own root cause (that of their largest denied line) has them, so they imply denied claims;
   - line attributes (procedure code, modifier, CARC) keep the claims with at least one line of the
-    initial adjudication that has them (CARC: a denied line whose largest denial adjustment has it);
+    initial adjudication that has them all, on that one line (query.line_match: procedure 29881 with
+    modifier RT needs a 29881-RT line; CARC: a denied line whose largest denial adjustment has it);
     with `denied_only`, a line that has them *and was denied*: the claims a KPI sliced by that
-    procedure code or modifier counts as denied (a payer × procedure cell's "87 of 323 denied");
+    procedure code and modifier counts as denied (a payer × procedure cell's "87 of 323 denied");
   - the date range applies to the basis date: initial adjudication (default) or date of service.
 
 Patients appear only as their pseudonym and masked member id: the warehouse holds no names.
@@ -26,7 +27,7 @@ import duckdb
 import polars as pl
 
 from warehouse.dimensions import DIMENSIONS, LINE_KEYS, NAME_SQL
-from warehouse.query import Filters
+from warehouse.query import Filters, line_match
 from warehouse.scope import Scope
 
 BASIS_COLUMN = {"adjudication": "initial_adjudication_date", "service": "dos"}
@@ -71,15 +72,11 @@ def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c",
     attribute keeps only claims whose line with it was denied."""
     frag, params = scope.sql(f"{alias}.site_id")
     w.add(frag, *params)
-    line_filters = []
     for key, values in filters.values:
         dim = DIMENSIONS[key]
-        if dim.kind == "period":
+        if dim.kind == "period" or key in LINE_KEYS:
             continue
-        if key in LINE_KEYS:
-            line_filters.append((key, values))
-        else:
-            w.add(f"list_contains(?::VARCHAR[], {alias}.{dim.column})", list(values))
+        w.add(f"list_contains(?::VARCHAR[], {alias}.{dim.column})", list(values))
     if dates:
         col = f"{alias}.{BASIS_COLUMN[filters.basis]}"
         if filters.date_from:
@@ -88,20 +85,19 @@ def _claim_where(w: _Where, *, scope: Scope, filters: Filters, alias: str = "c",
             w.add(f"{col} <= ?", filters.date_to)
         if filters.date_from or filters.date_to:
             w.add(f"{col} IS NOT NULL")
-    # a line attribute keeps the claims with at least one line of the initial adjudication that has it.
+    # line attributes keep the claims with at least one line of the initial adjudication that has them
+    # all (query.line_match, the KPIs' own line matching: procedure 29881 with modifier RT is a
+    # 29881-RT line, not a 29881-LT line and a 29877-RT line of one claim), in one pass over m_line.
     # m_line carries its claim's site, provider, payer, payer class, specialty and dates, so the
     # claim's own scope, claim filters and date range are applied to the lines too: the same claims,
     # far fewer lines to match.
-    claim_only = filters.without({k for k, d in DIMENSIONS.items() if d.kind != "claim"})
-    for key, values in line_filters:
+    line = line_match(filters, alias="l")
+    if line:
         sub = _Where()
-        if key == "modifier":      # one list_contains per value: much faster than list_has_any
-            sub.add("(" + " OR ".join("list_contains(l.modifiers, ?)" for _ in values) + ")" if values else "false",
-                    *[str(v) for v in values])
-        else:
-            sub.add(f"list_contains(?::VARCHAR[], l.{DIMENSIONS[key].column})", list(values))
+        sub.add(line[0], *line[1])
         if denied_lines:
             sub.add("l.is_denied")
+        claim_only = filters.without({k for k, d in DIMENSIONS.items() if d.kind != "claim"})
         _claim_where(sub, scope=scope, filters=claim_only, alias="l", dates=dates)
         w.add(f"{alias}.claim_id IN (SELECT l.claim_id FROM m_line l WHERE {sub.sql()})", *sub.params)
 

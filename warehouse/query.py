@@ -82,19 +82,42 @@ class _Sql:
         return " AND ".join(self.where) if self.where else "true"
 
 
+def line_match(filters: Filters, alias: str = "") -> tuple[str, list] | None:
+    """The line attributes among `filters` (procedure code, modifier, CARC) as one predicate on a
+    single m_line row, with its parameters; None when there are none.
+
+    A line matches when it carries every one of them: procedure 29881 with modifier RT is a line
+    29881-RT (RT among its modifiers), never a claim's 29881-LT line beside its 29877-RT line: the
+    lines m_line_rollup counts per procedure code and modifier. The KPIs filtered by line attributes
+    (m_line, _filter_sql) and the claims behind any slice (warehouse.claims: the claim list, its count,
+    the denied ones) both match lines with this, so a cell and its claim list count the same claims."""
+    col = f"{alias}." if alias else ""
+    parts, params = [], []
+    for key, values in filters.values:
+        if key not in LINE_KEYS:
+            continue
+        if key == "modifier":      # m_line.modifiers is a list; one list_contains per value is much
+            parts.append("(" + " OR ".join(f"list_contains({col}modifiers, ?)" for _ in values) + ")"
+                         if values else "false")        # faster than list_has_any
+            params.extend(str(v) for v in values)
+        else:
+            parts.append(f"list_contains(?::VARCHAR[], {col}{DIMENSIONS[key].column})")
+            params.append(list(values))
+    return (" AND ".join(parts), params) if parts else None
+
+
 def _filter_sql(q: _Sql, scope: Scope, filters: Filters, mart: str) -> None:
     frag, params = scope.sql("site_id")
     q.add(frag, *params)
     for key, values in filters.values:
         dim = DIMENSIONS[key]
-        if dim.kind == "period":
+        if dim.kind == "period" or key in LINE_KEYS:
             continue
-        if key == "modifier":
-            q.add("list_has_any(modifiers, ?::VARCHAR[])", list(values))
-        elif key in ("carc", "procedure_code") and mart != LINE:
-            continue          # not an attribute of this mart; the caller decided it does not apply
-        else:
-            q.add(f"list_contains(?::VARCHAR[], {dim.column})", list(values))
+        q.add(f"list_contains(?::VARCHAR[], {dim.column})", list(values))
+    # line attributes select lines: m_line's only (on another mart the caller decided they do not apply)
+    line = line_match(filters) if mart == LINE else None
+    if line:
+        q.add(line[0], *line[1])
 
 
 def _source(mart: str, dims: list[str]) -> str:
