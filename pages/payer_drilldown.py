@@ -389,9 +389,10 @@ if ctx:
             ui.chart(fig, key="pd-proc", on_select=_pick_code)
             st.caption(f"Denial rate per payer and procedure code with modifier (a line with several modifiers counts "
                        f"under each); the {min(MATRIX_MAX, len(top))} codes with the most denied dollars. Click a cell "
-                       "to list its claims below: with 'Denied only', the claims whose line with that code was denied "
-                       "(the cell's count). The list's denied dollars are each claim's whole denied amount; the cell "
-                       "counts the charges of the denied lines with the code only.")
+                       "to list its claims below, those with a line carrying both the code and the modifier: with "
+                       "'Denied only', those whose such line was denied (the cell's count). The list's denied "
+                       "dollars are each claim's whole denied amount; the cell counts the charges of the denied lines "
+                       "with the code only.")
             ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
 
         if ctx.scope.claim_level:
