@@ -40,8 +40,9 @@ if ctx:
         thin = brief.thin_note(label, this.get("claims_adjudicated"), average, ctx.filters.basis)
         if thin:
             st.warning(thin, icon=":material/hourglass_top:")
-        cols = st.columns(4)
         for i, key in enumerate(TILES):
+            if i % 4 == 0:                       # a row of four that wraps in two on a narrow window
+                cols = ui.grid(4, f"ov-tiles-{i // 4}")
             trend = [rows[w].get(key) for w in sorted(rows)]
             ui.tile(cols[i % 4], key, this, prev, trend)
         st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern; ⚪ too few claims or appeals "

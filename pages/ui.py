@@ -339,6 +339,21 @@ def band_css() -> None:
     st.html(_BAND_CSS)
 
 
+# A row of tiles or small charts that wraps on a narrow window (a laptop at 1,000 px with the sidebar
+# open leaves ~650 px: four tiles of ~150 px cut their values to "12.…"); Streamlit's columns only
+# stack below 640 px, so the grid's columns keep a minimum width and wrap onto the next line.
+GRID_MIN_PX = 210
+_GRID_CSS = ("<style>div[class*=\"st-key-grid-\"] [data-testid=\"stHorizontalBlock\"]{flex-wrap:wrap;row-gap:1rem}"
+             "div[class*=\"st-key-grid-\"] [data-testid=\"stColumn\"]{min-width:min(100%%,%dpx)}</style>" % GRID_MIN_PX)
+
+
+def grid(n: int, key: str, container=None) -> list:
+    """`n` columns that wrap onto more lines when each would be narrower than GRID_MIN_PX."""
+    box = (container or st).container(key=f"grid-{key}")
+    box.html(_GRID_CSS)
+    return box.columns(n)
+
+
 # ------------------------------------------------------------------ chart clicks and table selections narrow the view
 def _points(chart_key: str) -> list[dict]:
     state = st.session_state.get(chart_key)

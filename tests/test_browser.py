@@ -328,3 +328,23 @@ def test_the_overview_has_one_address(page, server):
     assert "/overview" in page.evaluate("location.href") and query(page).get("range") == ["Last 4 complete weeks"]
     assert "Page not found" not in page.locator("body").inner_text()
     no_exception(page)
+
+
+def test_tiles_wrap_on_a_narrow_window(browser, server):
+    """A laptop window of 1,000 px with the sidebar open: the Overview's tiles wrap onto more rows
+    (ui.grid) instead of cutting their values to '12.…' and their labels to 'Denial r…'."""
+    ctx = browser.new_context(viewport={"width": 1000, "height": 1000})
+    pg = ctx.new_page()
+    try:
+        pg.goto(server + "/")
+        settle(pg)
+        no_exception(pg)
+        values = pg.locator('[data-testid="stMetricValue"]')
+        assert values.count() == 7
+        cut = pg.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetric"] div')]
+                               .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+        assert cut == []
+        tops = sorted({round(b["y"]) for b in (values.nth(i).bounding_box() for i in range(values.count()))})
+        assert len(tops) == 4          # 7 tiles two by two: the rows of four wrapped
+    finally:
+        ctx.close()
