@@ -165,6 +165,10 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
     if preset == "custom":
         d_from = sb.date_input("From", value=as_of - dt.timedelta(days=90), key="from", bind="query-params")
         d_to = sb.date_input("To", value=as_of, key="to", bind="query-params")
+        if d_from and d_to and d_from > d_to:     # swapped by hand: read them the other way round, and say so
+            sb.warning(f"From ({d_from:%d %b %Y}) is after To ({d_to:%d %b %Y}): showing {d_to:%d %b %Y} – "
+                       f"{d_from:%d %b %Y}.")
+            d_from, d_to = d_to, d_from
     else:
         d_from, d_to = periods.preset_range(preset, as_of, first)
         sb.caption(f"{d_from:%d %b %Y} – {d_to:%d %b %Y}" if d_from else f"through {d_to:%d %b %Y}")
