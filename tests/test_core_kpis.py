@@ -170,6 +170,18 @@ def test_kpi_command_rejects_unknown_dimension(core_db):
     assert out.returncode == 2 and "unknown dimension" in out.stderr
 
 
+def test_kpi_command_warns_of_filter_values_it_does_not_hold(core_db):
+    """--filter site=S3 (no such site) used to print headers only, without a word: now stderr names the
+    value and the known ones; the known values still apply."""
+    out = run_cli("warehouse", "kpi", "--db", str(core_db), "--by", "site", "--filter", "site=S3,S1",
+                  "--filter", "root_cause=authorization", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip() == "warning: --filter site=S3: no such site in this warehouse (known: S1, S2)"
+    assert [r["site"] for r in json.loads(out.stdout)] == ["S1"]
+    ok = run_cli("warehouse", "kpi", "--db", str(core_db), "--filter", "site=S1", "--filter", "procedure_code=99213")
+    assert ok.returncode == 0 and ok.stderr == ""
+
+
 def test_ar_daily_model_matches_the_kpi(con):
     daily = con.sql("SELECT day, sum(ar_balance) FROM m_ar_daily WHERE day IN ('2026-05-10', '2026-05-17', '2026-05-21') "
                     "GROUP BY day ORDER BY day").fetchall()

@@ -54,6 +54,23 @@ def _filter_values(args) -> dict[str, list[str]]:
     return values
 
 
+def _warn_unknown_values(con, scope, values: dict[str, list[str]]) -> None:
+    """On stderr, each --filter value the warehouse does not hold within the scope (a typo, another
+    warehouse's site id): the result is then empty or narrower than meant, and says nothing itself."""
+    from warehouse import catalog
+    for dim, vals in values.items():
+        try:
+            known = {v for v, _ in catalog.choices(con, scope=scope, dim=dim)}
+        except ValueError:                 # no list to check against (codes: procedure, modifier, CARC)
+            continue
+        missing = [v for v in vals if v not in known]
+        if missing:
+            listed = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+            print(f"warning: --filter {dim}={','.join(missing)}: no such {dim} in this warehouse"
+                  f"{' within your scope' if scope.site_ids is not None else ''} (known: {listed or 'none'})",
+                  file=sys.stderr)
+
+
 def _emit(frame, fmt: str, rows: int = 200) -> None:
     if fmt == "json":
         print(json.dumps(frame.to_dicts(), indent=1, default=str))
@@ -82,6 +99,7 @@ def _kpi(args) -> int:
     scope = _scope(args, db)
     try:
         flt = Filters.make(_filter_values(args), args.date_from, args.date_to, args.basis)
+        _warn_unknown_values(con, scope, _filter_values(args))
         frame = kpis(con, scope=scope, by=by, filters=flt, as_of=args.as_of, kpi_keys=keys)
     except (UnknownDimension, ValueError) as exc:
         raise CommandError(str(exc)) from None
