@@ -25,7 +25,6 @@ if ctx:
     if sites.height == 0 or not sites["claims_adjudicated"].fill_null(0).sum():
         ui.empty_note("the sites in this date range")
     else:
-        site_ids = sites["site"].to_list()
 
         # ------------------------------------------------------------ the table
         st.subheader("Sites × KPIs")
@@ -55,6 +54,7 @@ if ctx:
             if k in PARTS:
                 config[f"{k}_parts"] = ut.parts_column(k)
         order = list(show["site"])
+        site_ids = order                 # the charts below list the sites in the table's (rank) order
 
         def _open_site(order=order):
             picked = ui.selected("sc-table", order)
@@ -106,24 +106,33 @@ if ctx:
             ui.empty_note("denied dollars by stage")
         else:
             names = dict(zip(sites["site"], sites["site_name"].fill_null(sites["site"])))
+            share = st.radio("Show", ["dollars", "share"], key="sc_stage_measure", horizontal=True,
+                             bind="query-params", format_func={"dollars": "Denied dollars",
+                                                               "share": "Share of the site's denied dollars"}.get,
+                             help="Dollars: a large site's bar dwarfs the others. Share: each site's mix of "
+                                  "stages, so sites of any size compare.") == "share"
+            totals = dict(stages.group_by("site").agg(pl.col("denied_dollars").sum()).iter_rows())
             fig = go.Figure()
             for stage in brief.STAGES + sorted(set(stages["stage"]) - set(brief.STAGES)):
                 part = stages.filter(pl.col("stage") == stage)
                 values = dict(zip(part["site"], part["denied_dollars"]))
-                fig.add_trace(go.Bar(y=[names.get(s, s) for s in site_ids], x=[values.get(s, 0) for s in site_ids],
+                dollars = [values.get(s) or 0 for s in site_ids]
+                x = [d / totals[s] if totals.get(s) else 0 for d, s in zip(dollars, site_ids)] if share else dollars
+                fig.add_trace(go.Bar(y=[names.get(s, s) for s in site_ids], x=x,
                                      orientation="h", name=brief.STAGE_LABELS.get(stage, stage),
-                                     customdata=[[s, stage] for s in site_ids],
+                                     customdata=[[s, stage, d] for s, d in zip(site_ids, dollars)],
                                      marker_color=brief.STAGE_COLOURS.get(stage, "#57606a"),
                                      hovertemplate="%{y}<br>" + brief.STAGE_LABELS.get(stage, stage)
-                                                   + ": %{x:$,.0f} denied<extra></extra>"))
+                                                   + ": %{customdata[2]:$,.0f} denied"
+                                                   + (" (%{x:.0%})" if share else "") + "<extra></extra>"))
             fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=90 + 34 * len(site_ids),
-                              xaxis_tickformat="$,.0f", yaxis={"autorange": "reversed"},
+                              xaxis_tickformat=".0%" if share else "$,.0f", yaxis={"autorange": "reversed"},
                               margin={"l": 10, "r": 10, "t": 80, "b": 10},
                               legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
                               title={"text": "Denied dollars by stage (front end, back end, clinical, payer)",
                                      "font": {"size": 14}})
             ui.chart(fig, key="sc-stage", on_select=ui.narrow("sc-stage", "site", goto="weekly_review"))
-            st.caption("Click a bar to open that site's weekly review.")
+            st.caption("Sites in the table's order (rank by denial rate). Click a bar to open that site's weekly review.")
             split = stages.select("site", "site_name", "stage", "denied_dollars", "claims_denied")
             ut.export_buttons(split, "site-stage-split", "sc-stage-x")
 

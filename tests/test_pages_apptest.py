@@ -177,6 +177,9 @@ def test_site_funnels_test_the_spread_between_sites(monkeypatch, demo):
     # a link with the choice opens with it
     at = app(monkeypatch, demo, "pages/site_comparison.py", sc_limits="Chance alone (binomial)")
     assert at.radio(key="sc_limits").value == "chance"
+    # the stage split as each site's mix (a large site's dollars no longer dwarf the others)
+    at.radio(key="sc_stage_measure").set_value("share").run()
+    assert not at.exception
 
 
 def test_payer_scorecard_equals_kpi_command(monkeypatch, core_db):
