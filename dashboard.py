@@ -6,6 +6,7 @@ import streamlit as st
 st.set_page_config(page_title="Denial analytics", page_icon="📉", layout="wide")
 
 from pages import ui_access  # noqa: E402
+from pages.ui_base import CURRENT_PAGE  # noqa: E402
 
 # Sign-in gate (docs/access.md): nothing below runs until someone is signed in (or in demo mode).
 # The page the address asked for is kept, so signing in lands there rather than on the Overview.
@@ -46,6 +47,7 @@ if ui_access.is_admin():                   # the audit log and the users: admini
                          url_path="admin"))
 
 page = st.navigation(PAGES)
+st.session_state[CURRENT_PAGE] = page   # the page's filters go back into its address (ui._sync_url)
 if page.url_path != PAGES[0].url_path:    # signed in on the page asked for: nothing left to forward
     st.session_state.pop(ui_access.PATH_BEFORE_SIGN_IN, None)
 page.run()

@@ -10,7 +10,7 @@ import io
 import json
 import re
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -348,3 +348,28 @@ def test_tiles_wrap_on_a_narrow_window(browser, server):
         assert len(tops) == 4          # 7 tiles two by two: the rows of four wrapped
     finally:
         ctx.close()
+
+
+def test_the_page_menu_keeps_the_filters_in_the_address(page, server, db):
+    """A link opens a payer's view; a move with the page menu keeps the filters (Session State) and now
+    writes them back into the address (ui._sync_url), so the new page's address is a link to the same
+    view: reloading it keeps the payer and the range (before, the address went bare and a reload
+    fell back to 13 weeks and every payer)."""
+    from warehouse import catalog
+    from warehouse.scope import Scope
+    name = catalog.choices(connect(db), scope=Scope.all(), dim="payer")[0][1]
+    page.goto(server + "/payer-drilldown?" + urlencode({"payer": name, "range": "Last 4 complete weeks"}))
+    settle(page)
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Root causes").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer" not in query(page):
+        time.sleep(0.3)
+    settle(page)
+    assert urlparse(page.url).path.endswith("/root-causes")
+    assert query(page) == {"payer": [name], "range": ["Last 4 complete weeks"]}
+    page.reload()
+    settle(page)
+    no_exception(page)
+    payer_box = page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").filter(has_text="Payer").first
+    assert name in payer_box.inner_text()
+    assert query(page) == {"payer": [name], "range": ["Last 4 complete weeks"]}
