@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -13,7 +15,7 @@ import streamlit as st
 from pages import ui_access
 from pages.ui_base import CACHE_TTL_S
 from warehouse import brief as _brief, metrics
-from warehouse.metrics import KPIS
+from warehouse.metrics import KPIS, MEASURES
 
 BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", None: "#57606a"}
 BAND_OPTIONS = ["good", "typical", "concern", metrics.FEW]
@@ -82,8 +84,8 @@ def kpi_column(kpi_key: str, label: str | None = None) -> Any:
     """Column config of a KPI column: its unit's format and its definition in the help."""
     k = KPIS[kpi_key]
     fmt_ = {"ratio": "percent", "dollars": "dollar", "days": "%.1f", "count": "localized"}[k.unit]
-    # the tiles' precision: rates to 0.1 point (step 0.001 fixes one decimal), KPI dollars whole
-    step = {"ratio": 0.001, "dollars": 1}.get(k.unit)
+    # the tiles' precision: rates to 0.1 point (step 0.001 fixes one decimal), KPI dollars whole, counts whole
+    step = {"ratio": 0.001, "dollars": 1, "count": 1}.get(k.unit)
     return st.column_config.NumberColumn(label or k.label, format=fmt_, step=step, help=k.definition)
 
 
@@ -104,6 +106,36 @@ def with_parts(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def kpi_columns(frame: pl.DataFrame) -> dict[str, Any]:
+    """Column config of the columns a frame names by a KPI's key (a kpis() result): the KPI in its unit
+    (kpi_column), its band pill and parts, and what kpis() adds beside a ratio: `<kpi>__num` and
+    `<kpi>__den` (its two measures, in their units) and the flags `<kpi>__share` (a share of the whole)
+    and `<kpi>__short_history` (days in A/R over fewer than 90 days of charges)."""
+    out: dict[str, Any] = {}
+    for c, t in frame.schema.items():
+        key, _, part = c.partition("__")
+        if c in KPIS and t.is_numeric():
+            out[c] = kpi_column(c)
+        elif c.endswith("_band") and c[:-5] in KPIS and KPIS[c[:-5]].benchmark:
+            out[c] = band_column(c[:-5])
+        elif c.endswith("_parts") and c[:-6] in KPIS and KPIS[c[:-6]].denominator:
+            out[c] = parts_column(c[:-6])
+        elif key in KPIS and part in ("num", "den") and (KPIS[key].denominator or part == "num"):
+            k = KPIS[key]
+            m = MEASURES[k.numerator if part == "num" else k.denominator]
+            out[c] = st.column_config.NumberColumn(
+                f"{k.label}: {m.label}", format="dollar" if m.unit == "dollars" else "localized",
+                step=None if m.unit == "dollars" else 1,
+                help=f"The {'numerator' if part == 'num' else 'denominator'} of {k.label}: {m.description}")
+        elif key in KPIS and part == "share":
+            out[c] = st.column_config.CheckboxColumn(f"{KPIS[key].label}: share of the whole",
+                                                     help="A cause's share of the whole: no benchmark band.")
+        elif key in KPIS and part == "short_history":
+            out[c] = st.column_config.CheckboxColumn(f"{KPIS[key].label}: short history",
+                                                     help=metrics.SHORT_HISTORY_NOTE)
+    return out
+
+
 def for_export(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame as exported: band pills become plain text."""
     return frame.with_columns([pl.col(c).list.join(",").alias(c) for c, t in frame.schema.items()
@@ -116,9 +148,8 @@ HEADER_WORDS = {"id": "ID", "npi": "NPI", "carc": "CARC", "carcs": "CARCs", "rar
                 "dos": "date of service", "ar": "A/R", "cpt": "CPT", "pcn": "PCN"}
 
 
-# boolean columns named as a question ('is_denied') read as the field's word ('Denied')
-COLUMN_HEADERS = {"soft_hard": "Soft/hard", "is_denied": "Denied", "is_reversal": "Reversal",
-                  "is_adjudication": "Adjudication"}
+# a column's name where the field says it otherwise ('days_to_adjudicate': the pages' "days to pay")
+COLUMN_HEADERS = {"soft_hard": "Soft/hard", "write_offs": "Write-offs", "days_to_adjudicate": "Days to pay"}
 
 
 def _in_words(code: str) -> str:
@@ -128,8 +159,9 @@ def _in_words(code: str) -> str:
 
 
 def header(column: str) -> str:
-    """A table header for a column name: 'rendering_npi' -> 'Rendering NPI', 'dos' -> 'Date of service'."""
-    return COLUMN_HEADERS.get(column) or _in_words(column)
+    """A table header for a column name: 'rendering_npi' -> 'Rendering NPI', 'dos' -> 'Date of service';
+    a boolean column named as a question reads as the field's word ('is_denied' -> 'Denied')."""
+    return COLUMN_HEADERS.get(column) or _in_words(column[3:] if column.startswith("is_") else column)
 
 
 def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
@@ -139,7 +171,7 @@ def date_columns(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 # columns holding codes of the taxonomy or of the product, shown by their labels: the cell shows
-# "Coding and modifiers", the value (what exports, filters and tests read) stays "coding_modifier"
+# "Coding and modifiers", the value (what filters and tests read) stays "coding_modifier"; exports write the label
 LABELLED_COLUMNS = ("root_cause", "stage", "owner_team", "soft_hard", "sub_cause", "write_off_reason", "payer_class",
                     "specialty", "outcome")
 
@@ -193,11 +225,15 @@ def money_columns(frame: pl.DataFrame) -> dict[str, Any]:
 MISSING = "—"      # how a table shows a missing value (an empty ratio, a claim with no original id)
 
 
-def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
-    """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
-    as dates, no index, full width."""
-    config = {c: st.column_config.NumberColumn(header(c), format="localized") if t.is_integer()
-              else st.column_config.Column(header(c)) for c, t in frame.schema.items()}   # counts: 9,382
+def column_configs(frame: pl.DataFrame, column_config: dict | None = None) -> dict[str, Any]:
+    """The column config of a table of the frame: readable headers, KPI columns in their unit (and their
+    parts and bands), codes shown by their labels, dollars as dollars, dates as dates; a page's own
+    config (`column_config`) over that. The one mapping of a column to its header and format: the
+    table draws with it and the exports (export_frame) write their headers, values and Excel formats from it."""
+    config = {c: st.column_config.NumberColumn(header(c), format="localized") if t.is_integer()   # counts: 9,382
+              else st.column_config.Column(header(c) + (" ID" if f"{c}_name" in frame.columns else ""))   # a code beside its name
+              for c, t in frame.schema.items()}
+    config.update(kpi_columns(frame))
     config.update(money_columns(frame))
     labelled = labelled_columns(frame)
     config.update(labelled)
@@ -211,14 +247,22 @@ def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | Non
                                            and v is not None}}
         else:
             config[c] = cfg
-    return dataframe(frame, key=key, column_config=config, **kw)
+    return config
+
+
+def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | None = None, **kw) -> Any:
+    """st.dataframe with readable headers, codes shown by their labels, dollars as dollars, dates shown
+    as dates, no index, full width (column_configs)."""
+    return dataframe(frame, key=key, column_config=column_configs(frame, column_config), **kw)
 
 
 def dataframe(frame: pl.DataFrame, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe (no index, full width) of the frame with every number column that has a `step`
     rounded to it first: Streamlit cuts a value to the step's decimals (12.48% would show 12.4%),
     so the table would disagree with the tiles and captions, which round. Exports keep full precision.
-    A missing value shows as "—" (docs/metrics.md: a ratio whose denominator is 0), not Streamlit's "None"."""
+    A missing value shows as "—" (docs/metrics.md: a ratio whose denominator is 0), not Streamlit's "None".
+    The column config is remembered for the export of the table (export_buttons: its headers and formats)."""
+    _remember_shown(frame, column_config or {})
     return st.dataframe(shown_rounded(frame, column_config or {}),
                         **({"hide_index": True, "width": "stretch", "placeholder": MISSING} | kw),
                         column_config=column_config)
@@ -236,19 +280,149 @@ def shown_rounded(frame: pl.DataFrame, column_config: dict) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------ exports
-def _fingerprint(frame: pl.DataFrame) -> str:
-    """The table's content in a few bytes: shape, columns, types and a hash of every row."""
-    h = hashlib.blake2b(repr((frame.shape, frame.columns, [str(d) for d in frame.dtypes])).encode(), digest_size=16)
+# What an export writes is the table as the screen shows it: each column under its header, a code by its
+# label, in the Excel format of its column config (export_frame).
+
+_SHOWN = "_ut_shown_tables"    # Session State: page -> {a drawn table's columns: the column config it was drawn with}
+_SHOWN_MAX = 64
+
+
+def _page() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx else ""
+
+
+def _remember_shown(frame: pl.DataFrame, column_config: dict) -> None:
+    """Keep the column config a table was drawn with, by its columns, for that table's export."""
+    try:
+        tables = st.session_state.setdefault(_SHOWN, {}).setdefault(_page(), {})
+    except Exception:           # no session (a bare script run): nothing to export from
+        return
+    cols = tuple(frame.columns)
+    tables.pop(cols, None)
+    tables[cols] = column_config                    # the last drawn last
+    while len(tables) > _SHOWN_MAX:
+        tables.pop(next(iter(tables)))
+
+
+def shown_config(columns) -> dict:
+    """The column config of the table drawn on this page with these columns; else of the one drawn last
+    whose columns hold all of these, or all of whose columns these hold (the whole work queue exports
+    with the headers of its first 500 rows' table; a claim's adjustments with those of its remit's table).
+    {} when no such table was drawn (a chart's data: column_configs's defaults)."""
+    try:
+        tables = st.session_state.get(_SHOWN, {}).get(_page(), {})
+    except Exception:
+        return {}
+    cols = tuple(columns)
+    if cols in tables:
+        return tables[cols]
+    want = set(cols)
+    for shown, config in reversed(tables.items()):
+        if want <= set(shown) or (len(shown) > 1 and set(shown) <= want):
+            return config
+    return {}
+
+
+def _label(column: str, cfg) -> str:
+    if isinstance(cfg, str):
+        return cfg or header(column)
+    if isinstance(cfg, dict) and cfg.get("label"):
+        return cfg["label"]
+    return header(column)
+
+
+def _decimals(step) -> int | None:
+    if step is None:
+        return None
+    return 0 if float(step).is_integer() else len(f"{step:f}".rstrip("0").split(".")[1])
+
+
+_PRINTF = re.compile(r"^([^%]*)%([,']?)(?:\.(\d+))?([dif])(.*)$")
+
+
+def excel_format(cfg, dtype) -> str | None:
+    """The Excel number format of a column from its column config (what the table shows): a dollar
+    column "$#,##0.00", a rate "0.0%" (its step's decimals), a count "#,##0", a printf format as it
+    reads ('%.1f' -> "0.0"), a date "yyyy-mm-dd"; None for text (and datetimes: polars's own)."""
+    if dtype == pl.Date:
+        return "yyyy-mm-dd"
+    if not dtype.is_numeric():
+        return None
+    tc = cfg.get("type_config") or {} if isinstance(cfg, dict) else {}
+    fmt_, step = (tc.get("format"), tc.get("step")) if tc.get("type") == "number" else (None, None)
+    decimals = _decimals(step)
+    if fmt_ in ("dollar", "accounting"):
+        return "$#,##0.00"
+    if fmt_ == "euro":
+        return "€#,##0.00"
+    if fmt_ == "percent":
+        d = 1 if decimals is None else max(decimals - 2, 0)
+        return ("0." + "0" * d if d else "0") + "%"
+    if fmt_ == "localized":
+        return "#,##0" if dtype.is_integer() or decimals == 0 else "#,##0." + "0" * (decimals or 2)
+    m = _PRINTF.match(fmt_ or "")
+    if m:
+        prefix, comma, places, kind, suffix = m.groups()
+        number = ("#,##0" if comma else "0") + ("." + "0" * int(places) if kind == "f" and places and int(places) else "")
+        quote = (lambda t: f'"{t.replace("%%", "%")}"' if t else "")
+        return quote(prefix) + number + quote(suffix)
+    if fmt_ in ("scientific", "engineering"):
+        return "0.00E+00"
+    return "#,##0" if dtype.is_integer() else "General"
+
+
+def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The frame as exported, and the Excel format of each of its columns: the headers, values and
+    formats of its table on the screen (`column_config`, else the config the table was drawn with,
+    shown_config; column_configs fills in the rest). A column the table hides keeps its header words
+    (a code beside its name: 'Payer ID'); codes read as their labels ('—' for not a denial); band
+    pills as text."""
+    frame = for_export(frame)
+    config = column_configs(frame, shown_config(frame.columns) if column_config is None else column_config)
+    labels, formats, exprs = {}, {}, []
+    for c, t in frame.schema.items():
+        cfg = config.get(c)
+        labels[c] = _label(c, cfg)
+        if cfg is None and f"{c}_name" in frame.columns:          # a hidden code beside its name
+            labels[c] = header(c) + " ID"
+        tc = cfg.get("type_config") or {} if isinstance(cfg, dict) else {}
+        options = {o["value"]: o.get("label") for o in tc.get("options") or [] if "label" in o}
+        if t == pl.String and c in LABELLED_COLUMNS and (options or cfg is None):
+            names = {v: options.get(v) or value_label(c, v) for v in frame[c].drop_nulls().unique()}
+            exprs.append(pl.col(c).replace_strict(names, default=pl.col(c), return_dtype=pl.String))
+        f = excel_format(cfg, t)
+        if f:
+            formats[c] = f
+    counts = Counter(labels.values())
+    for c in frame.columns:              # the same header twice: the band pills say whose band they are
+        if counts[labels[c]] > 1 and c.endswith("_band") and c[:-5] in KPIS:
+            labels[c] = f"{KPIS[c[:-5]].label}: band"
+    seen: Counter = Counter()
+    for c in frame.columns:              # any other: numbered
+        seen[labels[c]] += 1
+        if seen[labels[c]] > 1:
+            labels[c] = f"{labels[c]} ({seen[labels[c]]})"
+    out = frame.with_columns(exprs).rename(labels)
+    return out, {labels[c]: f for c, f in formats.items()}
+
+
+def _fingerprint(frame: pl.DataFrame, *extra) -> str:
+    """The table's content in a few bytes: shape, columns, types and a hash of every row (and `extra`)."""
+    h = hashlib.blake2b(repr((frame.shape, frame.columns, [str(d) for d in frame.dtypes], extra)).encode(),
+                        digest_size=16)
     if frame.height:
         h.update(frame.hash_rows(seed=7).to_numpy().tobytes())
     return h.hexdigest()
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
-def _workbook(name: str, fingerprint: str, _frame: pl.DataFrame) -> bytes:
-    """The .xlsx of a table, cached by its content (writing Excel was most of a rerun's time)."""
+def _workbook(name: str, fingerprint: str, _frame: pl.DataFrame, _formats: dict[str, str]) -> bytes:
+    """The .xlsx of an exported table (export_frame), cached by its content and formats (writing Excel was
+    most of a rerun's time)."""
     buf = io.BytesIO()
-    _frame.write_excel(buf, worksheet=name[:31])
+    _frame.write_excel(buf, worksheet=name[:31], column_formats=_formats or None)
     return buf.getvalue()
 
 
@@ -258,20 +432,21 @@ EAGER_EXCEL_ROWS = 5_000   # above this, writing the .xlsx takes seconds: it wai
 LIST_ROWS = 500          # rows of a long list a page draws (work queue); its downloads hold every row
 
 
-def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table shown (same rows, same filters).
+def export_buttons(frame: pl.DataFrame, name: str, key: str, column_config: dict | None = None) -> None:
+    """CSV and Excel downloads of exactly the table shown (same rows, same filters), under its headers
+    and in its formats (export_frame: `column_config`, else that of the table drawn with these columns).
 
     The workbook is built before its download button is shown (an on-click build raced the audit
     rerun and sometimes never downloaded, docs/performance.md) and cached by the table's content.
     A large table (work queue, claim lists: writing 78,000 rows of Excel takes ~18 s) first shows
     "Prepare Excel"; its click builds the workbook for exactly these rows, then the download shows."""
+    out, formats = export_frame(frame, column_config)
     c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", frame.write_csv().encode(), f"{name}.csv", "text/csv", key=f"{key}-csv",
-                       on_click=ui_access.audit_export(name, "csv", frame.height))
-    fingerprint = _fingerprint(frame)
+    c1.download_button("Download CSV", out.write_csv().encode(), f"{name}.csv", "text/csv", key=f"{key}-csv", on_click=ui_access.audit_export(name, "csv", frame.height))
+    fingerprint = _fingerprint(out, sorted(formats.items()))
     prepared = f"{key}-xlsx-prepared"
     if frame.height <= EAGER_EXCEL_ROWS or st.session_state.get(prepared) == fingerprint:
-        c2.download_button("Download Excel", _workbook(name, fingerprint, frame), f"{name}.xlsx",
+        c2.download_button("Download Excel", _workbook(name, fingerprint, out, formats), f"{name}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
                            on_click=ui_access.audit_export(name, "xlsx", frame.height))
     else:
@@ -279,14 +454,22 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
                   on_click=lambda: st.session_state.__setitem__(prepared, fingerprint))
 
 
-def export_workbook(frames: dict[str, pl.DataFrame], name: str, key: str, label: str = "Download all (Excel)") -> None:
-    """One Excel workbook with a sheet per table (e.g. every table of a claim's detail)."""
+def workbook_bytes(frames: dict[str, pl.DataFrame]) -> bytes:
+    """One Excel workbook with a sheet per table, each as export_frame writes it (sheet names in words:
+    'write_offs' -> 'Write-offs')."""
     import xlsxwriter
     buf = io.BytesIO()
     with xlsxwriter.Workbook(buf) as wb:
         for sheet, frame in frames.items():
-            for_export(frame).write_excel(wb, worksheet=sheet[:31])
-    st.download_button(label, buf.getvalue(), f"{name}.xlsx",
+            out, formats = export_frame(frame)
+            out.write_excel(wb, worksheet=(header(sheet) if sheet.islower() else sheet)[:31],
+                            column_formats=formats or None)
+    return buf.getvalue()
+
+
+def export_workbook(frames: dict[str, pl.DataFrame], name: str, key: str, label: str = "Download all (Excel)") -> None:
+    """One Excel workbook with a sheet per table (e.g. every table of a claim's detail: workbook_bytes)."""
+    st.download_button(label, workbook_bytes(frames), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=key,
                        on_click=ui_access.audit_export(name, "xlsx", sum(f.height for f in frames.values()),
                                              sheets=list(frames)))

@@ -222,8 +222,8 @@ def test_claim_detail_and_exports(page, server, db):
     button = page.locator(".st-key-pd-claims-x-csv button")
     with page.expect_download() as dl:
         button.click()
-    rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))
-    assert len(rows) == shown and all(r["initially_denied"] == "true" for r in rows)
+    rows = list(csv.DictReader(io.StringIO(open(dl.value.path()).read())))      # under the table's headers
+    assert len(rows) == shown and all(r["Initially denied"] == "true" for r in rows)
     # and the same rows as Excel (built only when asked for)
     with page.expect_download() as dl:
         page.locator(".st-key-pd-claims-x-xlsx button").click()
@@ -234,7 +234,7 @@ def test_claim_detail_and_exports(page, server, db):
     dl.value.save_as(saved)
     assert saved.endswith(".xlsx")
     sheet = pl.read_excel(saved, engine="openpyxl")
-    assert sheet.height == shown and sheet["claim_id"].to_list() == [r["claim_id"] for r in rows]
+    assert sheet.height == shown and sheet["Claim"].to_list() == [r["Claim"] for r in rows]
 
 
 def test_weekly_brief_downloads(page, server):

@@ -322,8 +322,8 @@ def test_table_headers_use_the_fields_words(monkeypatch, core_db):
 
 def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     """Root causes, owner teams and stages are shown by their labels ('Timely filing', 'Billing', 'Back
-    end', 'Front desk') while the table's values stay the codes (exports, filters and the kpi command use them); a
-    page's own title and help for such a column are kept."""
+    end', 'Front desk') while the table's values stay the codes (filters and the kpi command use them; the exports
+    write the labels, tests/test_exports.py); a page's own title and help for such a column are kept."""
     import json
     at = app(monkeypatch, core_db, "pages/root_causes.py")
     table = [df for df in at.dataframe if "cum_share" in df.value.columns][0]

@@ -1,0 +1,165 @@
+"""The CSV and Excel exports (pages/ui_tables.py: export_buttons, export_workbook) read as the tables on the
+screen: the same headers (the column config the table is drawn with), codes by their labels, money, rates,
+counts, days and dates in Excel formats from that config (a KPI's from its unit in the registry). Each test runs a page in AppTest on the core fixture (tests/fixtures/core) and opens
+the bytes the download button would send with polars / openpyxl."""
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import polars as pl
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+from conftest import app
+
+
+@pytest.fixture
+def files(monkeypatch) -> dict[str, bytes]:
+    """Every file a download button hands to Streamlit's media storage in the test, by file id."""
+    stored: dict[str, bytes] = {}
+    keep = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, data, mimetype, kind, filename=None):
+        file_id = keep(self, data, mimetype, kind, filename)
+        stored[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    return stored
+
+
+def button(at, key: str):
+    found = [b for b in at.get("download_button") if b.proto.id.endswith(key)]
+    assert len(found) == 1, [b.proto.id for b in at.get("download_button")]
+    return found[0]
+
+
+def download(at, files, key: str) -> bytes:
+    """The bytes of the download button whose key is `key`."""
+    return files[button(at, key).proto.url.rsplit("/", 1)[-1].split(".")[0]]
+
+
+def csv_of(at, files, key: str) -> pl.DataFrame:
+    return pl.read_csv(io.BytesIO(download(at, files, key)), infer_schema=False)
+
+
+def sheet(at, files, key: str, title: str | None = None):
+    wb = openpyxl.load_workbook(io.BytesIO(download(at, files, key)))
+    return wb[title] if title else wb.worksheets[0]
+
+
+def header_row(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def cell(ws, column: str, row: int = 2):
+    """The cell under header `column` in worksheet row `row` (2: the first data row)."""
+    return ws.cell(row=row, column=header_row(ws).index(column) + 1)
+
+
+RAW = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$|__")      # a column's internal name: payer_name, denial_rate__num
+
+
+# ------------------------------------------------------------------ the payer drill-down
+def test_claim_list_exports_under_the_screens_headers(monkeypatch, core_db, files):
+    """The claim list (denied only, by denied dollars: C6 first, $250 timely filing at Acme Health, S2) as
+    the table titles it: 'Claim', 'Days to pay' (days_to_adjudicate), 'Billed', 'Denied'; the columns it
+    hides (site, payer, provider ids) under their words; root cause and stage by their labels."""
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    csv = csv_of(at, files, "pd-claims-x-csv")
+    assert csv.columns == [
+        "Claim", "Site ID", "Site name", "Payer ID", "Payer name", "Payer class", "Provider NPI", "Provider",
+        "Patient pseudonym", "Date of service", "Submitted date", "Initial adjudication date", "Days to pay", "Billed",
+        "Initially denied", "Denied", "Root cause", "Stage", "Denial group code", "CARC", "CARC description",
+        "Recovered", "Written off", "Open denied", "Appeals", "Rejections", "Corrected claims", "Known from remit"]
+    first = csv.row(0, named=True)
+    assert (first["Claim"], first["Site ID"], first["Payer ID"], first["Payer name"], first["Date of service"],
+            first["Days to pay"], first["Denied"], first["Root cause"], first["Stage"], first["Payer class"]) == \
+        ("C6", "S2", "PAYA", "Acme Health", "2026-05-06", "7", "250.0", "Timely filing", "Back end", "Commercial")
+    ws = sheet(at, files, "pd-claims-x-xlsx")
+    assert header_row(ws) == csv.columns
+    billed, days, dos = cell(ws, "Billed"), cell(ws, "Days to pay"), cell(ws, "Date of service")
+    assert (billed.value, billed.number_format) == (250, "$#,##0.00")
+    assert (days.value, days.number_format) == (7, "#,##0")
+    assert (dos.value.date().isoformat(), dos.number_format, dos.is_date) == ("2026-05-06", "yyyy-mm-dd", True)
+    assert cell(ws, "Root cause").value == "Timely filing"
+
+
+def test_payer_scorecard_workbook_writes_rates_money_counts_and_days_in_their_formats(monkeypatch, core_db, files):
+    """Acme Health (PAYA): 4 of 7 claims denied, $670 denied, days to pay 7 (median) over 6 timed claims,
+    days in A/R 57.5: the rate as 0.0%, dollars as $#,##0.00, counts as #,##0, days as the table shows them
+    (registry unit days: 0.0; the page's '%.0f' medians: 0). Each band pill says whose band it is."""
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    ws = sheet(at, files, "pd-card-x-xlsx")
+    assert header_row(ws) == [
+        "Payer ID", "Payer", "Claims adjudicated", "Denial rate", "Denial rate: band", "Denial rate: parts",
+        "Denied dollars", "Denial rate ($)", "Denial rate ($): band", "Clean claim rate", "Clean claim rate: band",
+        "Clean claim rate: parts", "Days to pay (median)", "Days to pay (90th pct)", "Claims timed", "Days in A/R",
+        "Days in A/R: band", "Appeal win ratio", "Appeal win ratio: band", "Appeal win ratio: parts",
+        "Recovered dollars", "Open denied dollars"]
+    assert [cell(ws, h).value for h in ("Payer ID", "Payer", "Denial rate: band", "Denial rate: parts")] == \
+        ["PAYA", "Acme Health", "too few", "4 of 7 claims"]
+    formats = {h: (cell(ws, h).value, cell(ws, h).number_format) for h in
+               ("Claims adjudicated", "Denial rate", "Denied dollars", "Days to pay (median)", "Claims timed",
+                "Days in A/R")}
+    assert formats == {"Claims adjudicated": (7, "#,##0"), "Denial rate": (pytest.approx(4 / 7), "0.0%"),
+                       "Denied dollars": (670, "$#,##0.00"), "Days to pay (median)": (7, "0"),
+                       "Claims timed": (6, "#,##0"), "Days in A/R": (pytest.approx(57.479, abs=1e-3), "0.0")}
+    csv = csv_of(at, files, "pd-card-x-csv")
+    assert csv.columns == header_row(ws) and not [c for c in csv.columns if RAW.search(c)]
+
+
+def test_top_carc_and_chart_data_exports(monkeypatch, core_db, files):
+    """The top-CARC table under its titles ('Adjusted $' in dollars, 'Claims' a count), and the data behind
+    the payer × root cause chart (no table on the screen) under the registry's words: the ratio's parts
+    and its share-of-the-whole flag named, not `denial_rate__num` or `denial_rate__share`."""
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    ws = sheet(at, files, "pd-carc-x-xlsx")
+    assert header_row(ws) == ["Payer ID", "Payer", "Group", "CARC", "Description", "Claims", "Adjusted $"]
+    assert [(cell(ws, h).value, cell(ws, h).number_format) for h in ("CARC", "Claims", "Adjusted $")] == \
+        [("29", "General"), (1, "#,##0"), (250, "$#,##0.00")]
+    heat = sheet(at, files, "pd-heat-x-xlsx")
+    assert header_row(heat) == ["Payer ID", "Payer name", "Root cause", "Denied dollars", "Denial rate",
+                                "Denial rate: Claims initially denied", "Denial rate: Claims adjudicated",
+                                "Denial rate: share of the whole", "Claims denied"]
+    # PAYA's authorization denials: 1 of its 7 claims, $200
+    assert [(cell(heat, h).value, cell(heat, h).number_format) for h in
+            ("Root cause", "Denied dollars", "Denial rate", "Denial rate: Claims initially denied",
+             "Denial rate: Claims adjudicated", "Denial rate: share of the whole")] == \
+        [("Authorization and referral", "General"), (200, "$#,##0.00"), (pytest.approx(1 / 7), "0.0%"), (1, "#,##0"), (7, "#,##0"),
+         (True, "General")]
+
+
+# ------------------------------------------------------------------ the work queue: its whole list
+def test_work_queue_downloads_its_whole_list_under_the_tables_headers(monkeypatch, core_db, files):
+    """A queue longer than the rows drawn: the prepared download of the whole list (a frame no table drew)
+    writes the headers of the table above it: 'Open denied' in dollars, 'Win ratio' a percent, the
+    deadline a date. C2 first (rank 1): $100 open, win ratio 50%, due 2026-07-15 (test_pages_action)."""
+    from pages import ui_tables
+    monkeypatch.setattr(ui_tables, "LIST_ROWS", 1)
+    at = app(monkeypatch, core_db, "pages/work_queue.py")
+    at.button(key="wq-live-prepare").click().run()
+    csv = csv_of(at, files, "wq-live-x-csv")
+    assert csv.height == 2 and csv.columns[:12] == ["Rank", "Claim", "Payer name", "Root cause", "Action", "Deadline",
+                                                    "Days left", "Open denied", "Expected recovery", "Priority ($/day)",
+                                                    "Owner team", "Status"]
+    assert "Payer ID" in csv.columns and "Win ratio" in csv.columns
+    ws = sheet(at, files, "wq-live-x-xlsx")
+    assert [(cell(ws, h).value, cell(ws, h).number_format) for h in ("Claim", "Open denied", "Win ratio", "Rank")] == \
+        [("C2", "General"), (100, "$#,##0.00"), (0.5, "0.0%"), (1, "#,##0")]
+    deadline = cell(ws, "Deadline")
+    assert (deadline.value.date().isoformat(), deadline.number_format) == ("2026-07-15", "yyyy-mm-dd")
+
+
+# ------------------------------------------------------------------ the helpers a page names a table with
+def test_kpi_units_give_the_excel_formats():
+    """A KPI column's format comes from its unit in the registry (ut.kpi_column), as on the screen."""
+    from pages import ui_tables as ut
+    got = {k: ut.excel_format(ut.kpi_column(k), pl.Float64) for k in
+           ("denial_rate", "denied_dollars", "ar_days", "claims_adjudicated")}
+    assert got == {"denial_rate": "0.0%", "denied_dollars": "$#,##0.00", "ar_days": "0.0", "claims_adjudicated": "#,##0"}
+    assert ut.excel_format(ut.kpi_column("claims_adjudicated"), pl.Int64) == "#,##0"
+    assert ut.excel_format("Label only", pl.Float64) == "General" and ut.excel_format(None, pl.Int32) == "#,##0"
+    assert ut.excel_format(None, pl.Date) == "yyyy-mm-dd" and ut.excel_format(None, pl.String) is None
