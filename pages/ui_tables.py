@@ -15,6 +15,7 @@ import streamlit as st
 from pages import ui_access
 from pages.ui_base import CACHE_TTL_S
 from warehouse import brief as _brief, metrics
+from warehouse.claims import CLAIM_STATUS
 from warehouse.metrics import KPIS, MEASURES
 
 BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", None: "#57606a"}
@@ -281,7 +282,12 @@ def shown_rounded(frame: pl.DataFrame, column_config: dict) -> pl.DataFrame:
 
 # ------------------------------------------------------------------ exports
 # What an export writes is the table as the screen shows it: each column under its header, a code by its
-# label, in the Excel format of its column config (export_frame).
+# label, in the Excel format of its column config (export_frame). Left out of every export:
+# a patient identifier beyond the pseudonym (the masked member id a claim's header shows: a file that
+# leaves the dashboard carries the pseudonym only, docs/pages.md)
+NOT_EXPORTED = ("member_id_masked",)
+# a remit's internal key (a 32-hex hash): a claim's workbook names the remit instead (remit_labels)
+INTERNAL_KEYS = ("adjudication_id", "initial_adjudication_id")
 
 _SHOWN = "_ut_shown_tables"    # Session State: page -> {a drawn table's columns: the column config it was drawn with}
 _SHOWN_MAX = 64
@@ -378,8 +384,9 @@ def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tupl
     formats of its table on the screen (`column_config`, else the config the table was drawn with,
     shown_config; column_configs fills in the rest). A column the table hides keeps its header words
     (a code beside its name: 'Payer ID'); codes read as their labels ('—' for not a denial); band
-    pills as text."""
+    pills as text; the member id and the remits' internal keys are left out."""
     frame = for_export(frame)
+    frame = frame.drop([c for c in NOT_EXPORTED + INTERNAL_KEYS if c in frame.columns])
     config = column_configs(frame, shown_config(frame.columns) if column_config is None else column_config)
     labels, formats, exprs = {}, {}, []
     for c, t in frame.schema.items():
@@ -406,6 +413,30 @@ def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tupl
             labels[c] = f"{labels[c]} ({seen[labels[c]]})"
     out = frame.with_columns(exprs).rename(labels)
     return out, {labels[c]: f for c, f in formats.items()}
+
+
+def remit_labels(adjudications: pl.DataFrame) -> dict[str, str]:
+    """A claim's remits (claim_detail's `adjudications`) named as its Adjudications tab shows them, in
+    order: adjudication_id -> 'Remit 1 · 2026-05-12 · status 1 (processed as primary) · initial
+    adjudication'; the number tells two remits of a day apart (a reversal and its correction)."""
+    out = {}
+    for n, a in enumerate(adjudications.iter_rows(named=True), 1):
+        tag = " · initial adjudication" if a.get("is_initial") else (" · reversal" if a.get("is_reversal") else "")
+        out[a["adjudication_id"]] = (f"Remit {n} · {a['remit_date']} · status {a['claim_status']} "
+                                     f"({CLAIM_STATUS.get(a['claim_status'], 'other')}){tag}")
+    return out
+
+
+def with_remits(frame: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
+    """The frame with a remit's label (remit_labels) where it held the remit's key: `adjudication_id`
+    becomes `remit` (first), a claim's `initial_adjudication_id` `initial_adjudication`."""
+    renames = {"adjudication_id": "remit", "initial_adjudication_id": "initial_adjudication"}
+    present = [c for c in renames if c in frame.columns]
+    if not present:
+        return frame
+    frame = frame.with_columns([pl.col(c).cast(pl.String).replace_strict(labels, default=None, return_dtype=pl.String)
+                                .alias(renames[c]) for c in present]).drop(present)
+    return frame.select(["remit"] + [c for c in frame.columns if c != "remit"]) if "remit" in frame.columns else frame
 
 
 def _fingerprint(frame: pl.DataFrame, *extra) -> str:
@@ -456,12 +487,14 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str, column_config: dict
 
 def workbook_bytes(frames: dict[str, pl.DataFrame]) -> bytes:
     """One Excel workbook with a sheet per table, each as export_frame writes it (sheet names in words:
-    'write_offs' -> 'Write-offs')."""
+    'write_offs' -> 'Write-offs'). Where a sheet holds a claim's remits (adjudication_id and
+    remit_date: claim_detail's `adjudications`), every sheet names a remit by its label (remit_labels)."""
     import xlsxwriter
+    remits = next((remit_labels(f) for f in frames.values() if {"adjudication_id", "remit_date"} <= set(f.columns)), {})
     buf = io.BytesIO()
     with xlsxwriter.Workbook(buf) as wb:
         for sheet, frame in frames.items():
-            out, formats = export_frame(frame)
+            out, formats = export_frame(with_remits(frame, remits))
             out.write_excel(wb, worksheet=(header(sheet) if sheet.islower() else sheet)[:31],
                             column_formats=formats or None)
     return buf.getvalue()

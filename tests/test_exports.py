@@ -1,6 +1,7 @@
 """The CSV and Excel exports (pages/ui_tables.py: export_buttons, export_workbook) read as the tables on the
 screen: the same headers (the column config the table is drawn with), codes by their labels, money, rates,
-counts, days and dates in Excel formats from that config (a KPI's from its unit in the registry). Each test runs a page in AppTest on the core fixture (tests/fixtures/core) and opens
+counts, days and dates in Excel formats from that config (a KPI's from its unit in the registry), no member
+id and no remit hash. Each test runs a page in AppTest on the core fixture (tests/fixtures/core) and opens
 the bytes the download button would send with polars / openpyxl."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from conftest import app
+from conftest import app, registered_pages
 
 
 @pytest.fixture
@@ -130,6 +131,66 @@ def test_top_carc_and_chart_data_exports(monkeypatch, core_db, files):
              "Denial rate: Claims adjudicated", "Denial rate: share of the whole")] == \
         [("Authorization and referral", "General"), (200, "$#,##0.00"), (pytest.approx(1 / 7), "0.0%"), (1, "#,##0"), (7, "#,##0"),
          (True, "General")]
+
+
+def test_whole_claim_workbook_names_remits_and_leaves_out_the_member_id(monkeypatch, core_db, files):
+    """C8's three remits: R8A paid on 05-12, then on 05-19 a reversal (status 22) and its re-adjudication
+    (status 1, CO-50): every sheet names a remit as its tab does, numbered (two share a day), never by its
+    32-hex key; the masked member id the header shows is in no sheet; C1's contractual write-down (CO-45,
+    not a denial) reads '—' for soft/hard, as on the screen, not 'none'."""
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    at.text_input(key="claim").input("C8").run()
+    assert not at.exception
+    wb = openpyxl.load_workbook(io.BytesIO(download(at, files, "pd-detail-all")))
+    assert wb.sheetnames == ["Submissions", "Lines", "Adjudications", "Adjudication lines", "Adjustments", "Remarks",
+                             "Rejections", "Appeals", "Write-offs", "Balance", "Claim"]
+    remits = ["Remit 1 · 2026-05-12 · status 1 (processed as primary) · initial adjudication",
+              "Remit 2 · 2026-05-19 · status 22 (reversal of previous payment) · reversal",
+              "Remit 3 · 2026-05-19 · status 1 (processed as primary)"]
+    adjudications = wb["Adjudications"]
+    assert header_row(adjudications)[:3] == ["Remit", "Remit date", "Claim status"]
+    assert [r[0].value for r in adjudications.iter_rows(min_row=2)] == remits
+    assert [(c.value, c.number_format) for c in (cell(adjudications, "Claim paid", 3), cell(adjudications, "Remit date", 3))] \
+        == [(-100, "$#,##0.00"), (cell(adjudications, "Remit date", 3).value, "yyyy-mm-dd")]
+    adjustments = wb["Adjustments"]
+    assert header_row(adjustments) == ["Remit", "Line", "Group", "CARC", "Description", "Amount", "Root cause",
+                                       "Sub cause", "Stage", "Soft/hard", "Denial"]
+    assert [(cell(adjustments, h).value) for h in ("Remit", "Group", "CARC", "Amount")] == [remits[2], "CO", "50", 100]
+    claim = wb["Claim"]
+    assert cell(claim, "Initial adjudication").value == remits[0] and cell(claim, "Claim ID").value == "C8"
+    values = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [v for v in values if re.fullmatch(r"[0-9a-f]{32}", v) or "****" in v or "member" in v.lower()]
+    assert "****" in "\n".join(m.value for m in at.markdown)          # the screen shows the masked member id
+    at.text_input(key="claim").input("C1").run()
+    wb = openpyxl.load_workbook(io.BytesIO(download(at, files, "pd-detail-all")))
+    co45 = [dict(zip(header_row(wb["Adjustments"]), (c.value for c in r))) for r in wb["Adjustments"].iter_rows(min_row=2)]
+    assert [(r["CARC"], r["Root cause"], r["Stage"], r["Soft/hard"]) for r in co45 if r["CARC"] == "45"] == \
+        [("45", "Not a denial", "—", "—")]
+
+
+def test_no_export_of_any_page_carries_a_member_id_or_an_internal_name(monkeypatch, core_db, files):
+    """Every download of every page (the payer drill-down with claim C1 open): no masked member id, no
+    header written as an internal column name (snake_case or a kpis() helper's `__`)."""
+    checked = 0
+    for page in registered_pages():
+        at = app(monkeypatch, core_db, page)
+        if page == "pages/payer_drilldown.py":
+            at.text_input(key="claim").input("C1").run()
+        for b in at.get("download_button"):
+            data = files.get(b.proto.url.rsplit("/", 1)[-1].split(".")[0])
+            if not isinstance(data, bytes):
+                continue                       # the weekly brief (HTML, built on click)
+            if b.proto.url.endswith(".csv"):
+                frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+                headers, cells = frame.columns, [v for col in frame.iter_columns() for v in col.drop_nulls()]
+            else:
+                wb = openpyxl.load_workbook(io.BytesIO(data))
+                headers = [h for ws in wb.worksheets for h in header_row(ws)]
+                cells = [str(c.value) for ws in wb.worksheets for r in ws.iter_rows(min_row=2) for c in r]
+            assert not [h for h in headers if RAW.search(str(h)) or "member" in str(h).lower()], (page, b.proto.id)
+            assert not [v for v in cells if "****" in v], (page, b.proto.id)
+            checked += 1
+    assert checked >= 60
 
 
 # ------------------------------------------------------------------ the work queue: its whole list
