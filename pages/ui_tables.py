@@ -463,9 +463,11 @@ EAGER_EXCEL_ROWS = 5_000   # above this, writing the .xlsx takes seconds: it wai
 LIST_ROWS = 500          # rows of a long list a page draws (work queue); its downloads hold every row
 
 
-def export_buttons(frame: pl.DataFrame, name: str, key: str, column_config: dict | None = None) -> None:
+def export_buttons(frame: pl.DataFrame, name: str, key: str, what: str | None = None,
+                   column_config: dict | None = None) -> None:
     """CSV and Excel downloads of exactly the table shown (same rows, same filters), under its headers
     and in its formats (export_frame: `column_config`, else that of the table drawn with these columns).
+    `what` names the table on the buttons ('Download adjustments (CSV)').
 
     The workbook is built before its download button is shown (an on-click build raced the audit
     rerun and sometimes never downloaded, docs/performance.md) and cached by the table's content.
@@ -473,11 +475,13 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str, column_config: dict
     "Prepare Excel"; its click builds the workbook for exactly these rows, then the download shows."""
     out, formats = export_frame(frame, column_config)
     c1, c2 = st.columns(2)
-    c1.download_button("Download CSV", out.write_csv().encode(), f"{name}.csv", "text/csv", key=f"{key}-csv", on_click=ui_access.audit_export(name, "csv", frame.height))
+    c1.download_button(f"Download {what} (CSV)" if what else "Download CSV", out.write_csv().encode(), f"{name}.csv",
+                       "text/csv", key=f"{key}-csv", on_click=ui_access.audit_export(name, "csv", frame.height))
     fingerprint = _fingerprint(out, sorted(formats.items()))
     prepared = f"{key}-xlsx-prepared"
     if frame.height <= EAGER_EXCEL_ROWS or st.session_state.get(prepared) == fingerprint:
-        c2.download_button("Download Excel", _workbook(name, fingerprint, out, formats), f"{name}.xlsx",
+        c2.download_button(f"Download {what} (Excel)" if what else "Download Excel",
+                           _workbook(name, fingerprint, out, formats), f"{name}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
                            on_click=ui_access.audit_export(name, "xlsx", frame.height))
     else:

@@ -12,6 +12,7 @@ import openpyxl
 import polars as pl
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
 
 from conftest import app, registered_pages
 
@@ -224,3 +225,39 @@ def test_kpi_units_give_the_excel_formats():
     assert ut.excel_format(ut.kpi_column("claims_adjudicated"), pl.Int64) == "#,##0"
     assert ut.excel_format("Label only", pl.Float64) == "General" and ut.excel_format(None, pl.Int32) == "#,##0"
     assert ut.excel_format(None, pl.Date) == "yyyy-mm-dd" and ut.excel_format(None, pl.String) is None
+
+
+def _one_table_export(db: str, claim: str) -> None:
+    """A page drawing one claim's adjustments with its own titles and exporting them by name."""
+    import streamlit as st
+
+    from pages import ui_tables as ut
+    from warehouse import claims
+    from warehouse.scope import Scope
+    from warehouse.store import open_snapshot
+    con, _ = open_snapshot(db)
+    d = claims.claim_detail(con, scope=Scope.all(), claim_id=claim)
+    config = {"line_number": "Line", "group_code": "Group", "carc_description": st.column_config.TextColumn("Description"),
+              "amount": st.column_config.NumberColumn("Amount", format="dollar")}
+    adjustments = ut.with_remits(d["adjustments"], ut.remit_labels(d["adjudications"]))
+    ut.table(adjustments, column_config=config)
+    ut.export_buttons(adjustments, f"claim-{claim}-adjustments", "adj-x", what="adjustments")
+    ut.export_buttons(d["appeals"], f"claim-{claim}-appeals", "appeals-x", what="appeals")
+
+
+def test_a_named_export_says_what_it_holds(core_db, files):
+    """export_buttons(..., what=...) names its table on both buttons, and a table drawn with a page's own
+    titles exports under them (C8's one adjustment, on its third remit)."""
+    at = AppTest.from_function(_one_table_export, kwargs={"db": str(core_db), "claim": "C8"}, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [button(at, k).proto.label for k in ("adj-x-csv", "adj-x-xlsx", "appeals-x-csv")] == \
+        ["Download adjustments (CSV)", "Download adjustments (Excel)", "Download appeals (CSV)"]
+    csv = csv_of(at, files, "adj-x-csv")
+    assert csv.columns == ["Remit", "Line", "Group", "CARC", "Description", "Amount", "Root cause", "Sub cause",
+                           "Stage", "Soft/hard", "Denial"]
+    assert csv.select("Remit", "CARC", "Amount").row(0) == \
+        ("Remit 3 · 2026-05-19 · status 1 (processed as primary)", "50", "100.0")
+    ws = sheet(at, files, "adj-x-xlsx")
+    assert (cell(ws, "Amount").value, cell(ws, "Amount").number_format) == (100, "$#,##0.00")
+    assert csv_of(at, files, "appeals-x-csv").height == 0           # C8 was never appealed: headers only
