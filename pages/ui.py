@@ -95,11 +95,13 @@ def call(ctx: Context, name: str, **kwargs) -> Any:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=32)
 def cached_brief_html(version: str, scope_key: str, filters: Filters, week: str, rework_cost: float,
-                      filter_text: str) -> bytes:
-    """The one-page weekly brief (warehouse.brief) for these filters, as bytes for a download."""
+                      rework_low: float, rework_high: float, filter_text: str) -> bytes:
+    """The one-page weekly brief (warehouse.brief) for these filters and the page's rework cost (point,
+    low, high), as bytes for a download."""
     con, _ = connection()
     html_text, _ = _brief.build(con, scope=scope_from_key(scope_key), week=week, filters=filters,
-                                rework_cost=rework_cost, filter_text=filter_text)
+                                rework_cost=rework_cost, rework_low=rework_low, rework_high=rework_high,
+                                filter_text=filter_text)
     return html_text.encode()
 
 

@@ -83,16 +83,21 @@ if ctx:
                                        value=compare.REWORK_COST_DEFAULT, step=1.0, key="rework_cost",
                                        bind="query-params", help=compare.REWORK_COST_SOURCE)
                 with st.expander("Range"):
-                    low = st.number_input("Low ($ per claim)", min_value=0.0, value=compare.REWORK_COST_LOW,
-                                          step=1.0, key="rework_low")
-                    high = st.number_input("High ($ per claim)", min_value=0.0, value=compare.REWORK_COST_HIGH,
-                                           step=1.0, key="rework_high")
-                est = compare.rework_cost(review.this.get("claims_denied"), cost=cost, low=low, high=high)
+                    low = st.number_input("Low ($ per claim)", min_value=0.0, max_value=10_000.0,
+                                          value=compare.REWORK_COST_LOW, step=1.0, key="rework_low",
+                                          bind="query-params")
+                    high = st.number_input("High ($ per claim)", min_value=0.0, max_value=10_000.0,
+                                           value=compare.REWORK_COST_HIGH, step=1.0, key="rework_high",
+                                           bind="query-params")
+                # the range holds the point (widened to it, with a note); the brief reads the same three
+                est, note = brief.rework_estimate(review.this.get("claims_denied"), cost=cost, low=low, high=high)
                 st.metric("Point estimate", f"${est['point']:,.0f}",
-                          help=f"{est['claims']:,} denied claims × ${cost:,.2f} per reworked claim. "
+                          help=f"{est['claims']:,} denied claims × {brief.per_claim(cost)} per reworked claim. "
                                + compare.REWORK_COST_SOURCE)
                 st.caption(f"Range ${est['low']:,.0f} – ${est['high']:,.0f}: {est['claims']:,} denied claims × "
-                           f"${low:,.0f} – ${high:,.0f} per claim.")
+                           f"{brief.per_claim(est['cost_low'])} – {brief.per_claim(est['cost_high'])} per claim.")
+                if note:
+                    st.warning(note, icon=":material/info:")
 
         # ------------------------------------------------------------ what changed
         st.subheader("What changed")
@@ -135,11 +140,15 @@ if ctx:
         ut.export_buttons(table, f"weekly-review-{review.week}", "wr-weeks")
 
         def _brief_html(version=ctx.version, scope_key=ctx.scope.cache_key, filters=ctx.filters,
-                        week=review.week, rework=cost, text=ui.filters_text(ctx)) -> bytes:
-            return ui.cached_brief_html(version, scope_key, filters, week, rework, text)
+                        week=review.week, rework=(cost, low, high), text=ui.filters_text(ctx)) -> bytes:
+            return ui.cached_brief_html(version, scope_key, filters, week, *rework, text)
 
-        st.download_button("Download the one-page brief (HTML)", _brief_html, f"weekly-brief-{review.week}.html",
+        # named by week and scope: the briefs of several sites (or payers) do not overwrite each other
+        brief_name = brief.file_name(review.week, ctx.filters, ctx.scope)
+        st.download_button("Download the one-page brief (HTML)", _brief_html, brief_name,
                            "text/html", key="wr-brief", icon=":material/description:",
-                           on_click=ui_access.audit_export(f"weekly-brief-{review.week}", "html", 1),
-                           help="The same numbers and charts as this page, in one self-contained HTML file "
-                                "(also: `python -m warehouse brief --week " + review.week + "`).")
+                           on_click=ui_access.audit_export(brief_name.removesuffix(".html"), "html", 1),
+                           help="The same numbers and charts as this page, with the rework cost set above, in "
+                                f"one self-contained HTML file (also: `python -m warehouse brief --week {review.week} "
+                                f"--rework-cost {cost:g} --rework-low {low:g} --rework-high {high:g} --out briefs/`, "
+                                "with --filter for the sidebar's filters).")

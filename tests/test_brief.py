@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import re
 
+import polars as pl
 import pytest
 
 from conftest import connect, run_cli
@@ -124,7 +125,7 @@ def test_every_root_cause_has_its_own_colour(con):
     assert brief.cause_colours(["timely_filing", "new_cause"])["timely_filing"] == colours["timely_filing"]
     r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
     fig = brief.cause_trend_figure(r)
-    shown = {t.customdata[0][0]: t.marker.color for t in fig.data}
+    shown = {t.customdata[0][0]: t.marker.color for t in fig.data if t.customdata[0][0] is not None}
     assert shown and shown == {c: colours[c] for c in shown}
 
 
@@ -185,3 +186,143 @@ def test_a_cause_share_is_drawn_without_benchmark_shading(con):
     whole = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=week)
     assert len(brief.trend_figure(whole, "denial_rate").layout.shapes) == 3
     assert brief.trend_figure(cause, "appeal_rate").layout.shapes                    # narrowed on both sides
+
+
+# ------------------------------------------------------------------ the rework cost, the file name, the chart
+def test_the_rework_range_holds_the_point_estimate():
+    """Cost 25 with Low 40 read 'point $5,000, range $8,000 – $12,000' on the page (from a review): the
+    range is widened to the point, and Low above High swapped, each with a note saying so."""
+    est, note = brief.rework_estimate(200, cost=50, low=40, high=60)
+    assert (est["point"], est["low"], est["high"], note) == (10_000, 8_000, 12_000, None)
+    est, note = brief.rework_estimate(200, cost=25, low=40, high=60)
+    assert (est["point"], est["low"], est["high"], est["cost_low"]) == (5_000, 5_000, 12_000, 25)
+    assert note == "$25 per claim is below Low ($40): the range starts at $25 to hold the point estimate."
+    est, note = brief.rework_estimate(10, cost=70.5, low=60, high=40)
+    assert (est["low"], est["high"], est["point"]) == (400, 705, 705)
+    assert note == ("Low was above High: read as $40 – $60. $70.50 per claim is above High ($60): the range ends "
+                    "at $70.50 to hold the point estimate.")
+    assert brief.rework_estimate(None, cost=25, low=25, high=25)[0]["point"] == 0
+
+
+def test_the_brief_uses_the_rework_cost_range_it_is_given(con):
+    """W20: 5 denied claims. At $50 (range $40 – $60): $250, $200 – $300; at $25 with Low 40 the range
+    starts at the point: $125 – $300, with the page's note."""
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    html = brief.render_html(r, rework_cost=50, rework_low=40, rework_high=60)
+    assert "$200 – $300\n(at $40–$60 per claim); point estimate\n<b>$250</b> at $50 per claim." in html
+    assert "the range starts at" not in html
+    html = brief.render_html(r, rework_cost=25, rework_low=40, rework_high=60)
+    assert "$125 – $300\n(at $25–$60 per claim)" in html and "<b>$125</b> at $25 per claim" in html
+    assert "$25 per claim is below Low ($40): the range starts at $25 to hold the point estimate." in html
+
+
+def test_the_brief_tells_an_owner_where_the_definitions_are(con):
+    """It cited 'see docs/metrics.md', which the owner who gets the file cannot open: the brief carries
+    each definition, its benchmark bands in words and the source, and says the dashboard shows them on hover."""
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    html = brief.render_html(r)
+    assert "docs/" not in html
+    assert "on the dashboard, hover any number (or the question-mark\nicon beside it)" in html
+    assert ("<li><b>Denial rate</b>: Initially denied claims / claims whose initial adjudication falls in the "
+            "period.") in html
+    assert ("Benchmark: good under 5.0%, typical 5.0%–10.0%, otherwise a concern. Source: Industry guidance: "
+            "under 5% is good, 5-10% typical, over 10% needs action (MGMA and HFMA published ranges for physician "
+            "practices).</li>") in html
+    assert "Benchmark: good 95.0% or more, typical 90.0%–95.0%, otherwise a concern." in html
+    assert "<li><b>Denied dollars</b>: Charges of the lines denied" in html      # no benchmark: no band line
+
+
+def test_the_brief_file_name_names_its_scope():
+    """weekly-brief-<week>.html whatever the filter: several sites' briefs overwrote each other."""
+    w = "2026-W20"
+    assert brief.file_name(w) == brief.file_name(w, Filters(), Scope.all()) == "weekly-brief-2026-W20-all-sites.html"
+    assert brief.file_name(w, Filters.make({"site": ["S1"]}), Scope.all()) == "weekly-brief-2026-W20-S1.html"
+    assert brief.file_name(w, None, Scope.sites({"S2", "S1"})) == "weekly-brief-2026-W20-S1_S2.html"
+    # the filter names the sites within a scope; every other filter and the basis follow
+    assert brief.file_name(w, Filters.make({"payer": ["PAYA"], "site": ["S1"], "root_cause": ["authorization"]},
+                                           basis="service"), Scope.sites({"S1", "S2"})) == \
+        "weekly-brief-2026-W20-S1-payer-PAYA-root_cause-authorization-service-basis.html"
+    # safe characters only: a site id with a space, a slash and an accent
+    assert brief.file_name(w, Filters.make({"site": ["ORTHO N/1", "Sé"]})) == "weekly-brief-2026-W20-ORTHO_N_1_S.html"
+    many = Filters.make({"payer": [f"PAYER{i:03d}" for i in range(40)]})
+    name = brief.file_name(w, many)
+    assert len(name) <= 160 and re.fullmatch(r"weekly-brief-2026-W20-all-sites-payer-PAYER000_[\w-]+-[0-9a-f]{8}\.html",
+                                              name), name
+    fewer = Filters.make({"payer": [f"PAYER{i:03d}" for i in range(39)]})
+    assert brief.file_name(w, fewer) != name                # cut alike, told apart by the hash
+
+
+def test_the_cause_trend_has_room_for_its_plot_and_legend(con):
+    """The 13-week chart by root cause was a ~70 px sliver above a legend of every cause in a scroll box
+    (from a review): five causes by name, the rest as 'Other causes', the legend at the figure's foot.
+    Eight causes by hand: a 80, b 70 ... h 10 over two weeks; f, g, h (30 + 20 + 10) are 'other'."""
+    r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
+    weeks = r.trend["week"].to_list()
+    causes = list("abcdefgh")
+    rows = [{"week": weeks[-1], "root_cause": c, "denied_dollars": 80.0 - 10 * i} for i, c in enumerate(causes)]
+    rows += [{"week": weeks[-2], "root_cause": "h", "denied_dollars": 5.0}]
+    trend = pl.DataFrame(rows).with_columns(pl.col("root_cause").str.to_uppercase().alias("label"))
+    fig = brief.cause_trend_figure(dataclasses.replace(r, by_cause_trend=trend,
+                                                       cause_labels={c: c.upper() for c in causes}))
+    assert [t.name for t in fig.data] == ["A", "B", "C", "D", "E", "Other causes"]
+    other = fig.data[-1]
+    assert list(other.y[-2:]) == [5.0, 60.0] and sum(other.y) == 65.0 and other.customdata[0][0] is None
+    assert "F, G, H" in other.hovertemplate
+    assert fig.layout.height == 380
+    assert (fig.layout.legend.orientation, fig.layout.legend.yref, fig.layout.legend.y) == ("h", "container", 0)
+    # six causes or fewer: each by name, no 'other'
+    six = dataclasses.replace(r, by_cause_trend=trend.filter(pl.col("root_cause") <= "f"),
+                              cause_labels={c: c.upper() for c in causes})
+    assert [t.name for t in brief.cause_trend_figure(six).data] == ["A", "B", "C", "D", "E", "F"]
+
+
+def test_brief_cli_takes_the_rework_range_and_a_folder(core_db, tmp_path):
+    res = run_cli("warehouse", "brief", "--db", str(core_db), "--week", "2026-W20", "--out", str(tmp_path) + "/",
+                  "--filter", "site=S1", "--rework-cost", "50", "--rework-low", "40", "--rework-high", "60")
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "weekly-brief-2026-W20-S1.html").read_text()     # S1: 4 denied claims
+    assert "$160 – $240\n(at $40–$60 per claim); point estimate\n<b>$200</b> at $50 per claim." in html
+    bad = run_cli("warehouse", "brief", "--db", str(core_db), "--out", str(tmp_path / "b.html"), "--rework-low", "-1")
+    assert bad.returncode == 2 and "--rework-low -1" in bad.stderr and not (tmp_path / "b.html").exists()
+
+
+# ------------------------------------------------------------------ the page's download
+def _downloads(monkeypatch) -> dict:
+    """file name -> the callable of each deferred download the page registers (the brief is built only
+    when clicked: Streamlit keeps its callable in the run's media file manager)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    seen = {}
+    add = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        seen[file_name] = data_callable
+        return add(self, data_callable, mimetype, coordinates, file_name, **kw)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return seen
+
+
+def test_the_downloaded_brief_is_the_pages_rework_cost_and_scope(monkeypatch, core_db):
+    """Low 40 and High 60 on the page read 'Range $8,000 – $12,000' there, while the downloaded brief kept
+    '$25–$118 per claim' (from a review). Opened from a link with cost 50, Low 40, High 60 (the three sit
+    in the URL): W20's 5 denied claims cost $250, $200 – $300, on the page and in the brief. Cost 25
+    under Low 40: the range starts at $25, said on the page and in the brief. Filtered to S1 (4 denied
+    claims) the file is named for it."""
+    from conftest import app
+    seen = _downloads(monkeypatch)
+    at = app(monkeypatch, core_db, "pages/weekly_review.py", rework_cost="50", rework_low="40", rework_high="60")
+    point = [m for m in at.metric if m.label == "Point estimate"][0]
+    assert point.value == "$250"
+    assert "Range $200 – $300: 5 denied claims × $40 – $60 per claim." in [c.value for c in at.caption]
+    assert not at.warning
+    html = seen["weekly-brief-2026-W20-all-sites.html"]().decode()
+    assert "$200 – $300\n(at $40–$60 per claim); point estimate\n<b>$250</b> at $50 per claim." in html
+    at.number_input(key="rework_cost").set_value(25.0).run()
+    assert [w.value for w in at.warning] == [
+        "$25 per claim is below Low ($40): the range starts at $25 to hold the point estimate."]
+    assert "Range $125 – $300: 5 denied claims × $25 – $60 per claim." in [c.value for c in at.caption]
+    html = seen["weekly-brief-2026-W20-all-sites.html"]().decode()
+    assert "$125 – $300\n(at $25–$60 per claim)" in html and "the range starts at $25" in html
+    at.sidebar.multiselect(key="site").set_value(["S1"]).run()
+    assert not at.exception
+    html = seen["weekly-brief-2026-W20-S1.html"]().decode()
+    assert "$100 – $240\n(at $25–$60 per claim); point estimate\n<b>$100</b> at $25 per claim." in html

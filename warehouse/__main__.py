@@ -218,20 +218,27 @@ def _queue(args) -> int:
 
 def _brief(args) -> int:
     """python -m warehouse brief --week 2026-W20 --out brief.html: the one-page weekly brief."""
-    from warehouse.brief import build
+    from warehouse.brief import build, file_name
     from warehouse.dimensions import UnknownDimension
     from warehouse.query import Filters
+    costs = {"--rework-cost": args.rework_cost, "--rework-low": args.rework_low, "--rework-high": args.rework_high}
+    bad = [f"{k} {v:g}" for k, v in costs.items() if not 0 <= v <= 10_000]
+    if bad:
+        print(f"error: a cost per reworked claim is between 0 and 10,000 dollars ({', '.join(bad)})", file=sys.stderr)
+        return 2
     con, db = _open(args)
     scope = _scope(args, db)
     try:
         flt = Filters.make(_filter_values(args), basis=args.basis)
         text = "; ".join(f"{k}: {', '.join(v)}" for k, v in flt.values)
         html, review = build(con, scope=scope, week=args.week, filters=flt, rework_cost=args.rework_cost,
-                             filter_text=text)
+                             rework_low=args.rework_low, rework_high=args.rework_high, filter_text=text)
     except (UnknownDimension, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    if out.is_dir() or args.out.endswith(("/", "\\")):
+        out = out / file_name(review.week, flt, scope)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     print(f"wrote the brief for week {review.week} to {out} ({len(html) // 1024:,} KiB)")
@@ -292,11 +299,17 @@ def main(argv=None) -> int:
     bf = sub.add_parser("brief", help="the one-page weekly brief as a self-contained HTML file")
     bf.add_argument("--db")
     bf.add_argument("--week", help="ISO week, e.g. 2026-W20 (default: the last complete week)")
-    bf.add_argument("--out", required=True, help="HTML file to write")
+    bf.add_argument("--out", required=True, help="HTML file to write; an existing folder (or a path ending in /): "
+                                                 "the file in it named by week and scope, as the page's download")
     bf.add_argument("--filter", action="append", metavar="DIM=V1,V2", help="keep only these values (repeatable)")
     bf.add_argument("--basis", choices=("adjudication", "service"), default="adjudication")
     bf.add_argument("--rework-cost", dest="rework_cost", type=float, default=25.0,
                     help="cost per reworked claim for the point estimate (default $25)")
+    bf.add_argument("--rework-low", dest="rework_low", type=float, default=25.0,
+                    help="low end of the cost per reworked claim for the range (default $25)")
+    bf.add_argument("--rework-high", dest="rework_high", type=float, default=118.0,
+                    help="high end of the cost per reworked claim for the range (default $118); a point "
+                         "outside Low – High widens the range to it, as on the page")
     bf.add_argument("--user", help="within this user's access scope")
     try:
         args = p.parse_args(argv)

@@ -396,23 +396,45 @@ def cause_colours(causes) -> dict[str, str]:
     return {c: palette[i % len(palette)] for i, c in enumerate(known + extra) if c in wanted}
 
 
-def cause_trend_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
+TREND_CAUSES = 5          # causes drawn one by one on the 13-week chart; the rest stack as 'Other causes'
+OTHER_CAUSES = "__other__"
+OTHER_COLOUR = "#afb8c1"
+
+
+def cause_trend_figure(review: WeeklyReview, height: int = 380) -> go.Figure:
+    """Denied dollars per week, stacked by root cause: the TREND_CAUSES causes with most denied dollars
+    over the 13 weeks, the others together as 'Other causes' (grey, named in its hover), so the legend
+    stays a few lines under the chart: with all 13 causes it took most of the figure and squashed the
+    plot to a sliver, in a scroll box of its own. The week's bar chart beside it names every cause."""
     weeks = review.trend["week"].to_list()
     t = review.by_cause_trend
     fig = go.Figure()
-    order = (t.group_by("root_cause").agg(pl.col("denied_dollars").sum()).sort("denied_dollars", descending=True)
-             ["root_cause"].to_list())
-    colours = cause_colours(order)
-    for cause in order:
+    order = (t.group_by("root_cause").agg(pl.col("denied_dollars").sum())
+             .sort(["denied_dollars", "root_cause"], descending=[True, False])["root_cause"].to_list())
+    shown, rest = (order, []) if len(order) <= TREND_CAUSES + 1 else (order[:TREND_CAUSES], order[TREND_CAUSES:])
+    colours = cause_colours(shown)
+    for cause in shown:
         part = t.filter(pl.col("root_cause") == cause)
         values = dict(zip(part["week"].to_list(), part["denied_dollars"].to_list()))
         label = review.cause_labels.get(cause, cause)
         fig.add_trace(go.Bar(x=weeks, y=[values.get(w, 0) for w in weeks], name=label, marker_color=colours[cause],
                              customdata=[[cause] for _ in weeks],
                              hovertemplate=f"%{{x}} {label}: %{{y:$,.0f}}<extra></extra>"))
+    if rest:
+        part = t.filter(pl.col("root_cause").is_in(rest)).group_by("week").agg(pl.col("denied_dollars").sum())
+        values = dict(zip(part["week"].to_list(), part["denied_dollars"].to_list()))
+        names = ", ".join(review.cause_labels.get(c, c) for c in rest)
+        # no root cause to narrow to: a click on this bar leaves the filters as they are
+        fig.add_trace(go.Bar(x=weeks, y=[round(values.get(w, 0), 2) for w in weeks], name="Other causes",
+                             marker_color=OTHER_COLOUR, customdata=[[None] for _ in weeks],
+                             hovertemplate=f"%{{x}} other causes: %{{y:$,.0f}}<br>({html.escape(names)})"
+                                           "<extra></extra>"))
     fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by root cause, 13 weeks", "font": {"size": 14}},
                       height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
-                      legend={"orientation": "h", "y": -0.4, "font": {"size": 9}})
+                      # at the foot of the figure, not at a share of the plot's height below it: the
+                      # plot keeps its room and the week ticks (two lines) are not overlapped
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                              "font": {"size": 11}, "traceorder": "normal"})
     week_axis(fig, review.trend["week"].to_list(), every=2)
     return fig
 
@@ -461,9 +483,81 @@ def _band_badge(kpi_key: str, row: dict) -> str:
     return f'<span class="band" style="background:{BAND_COLOURS[b]}">{b}</span>'
 
 
+def per_claim(v: float) -> str:
+    """A cost per claim: '$40', '$40.50' (cents only when there are some)."""
+    return f"${v:,.0f}" if float(v).is_integer() else f"${v:,.2f}"
+
+
+def rework_estimate(denied_claims: int | None, *, cost: float = compare.REWORK_COST_DEFAULT,
+                    low: float = compare.REWORK_COST_LOW, high: float = compare.REWORK_COST_HIGH
+                    ) -> tuple[dict, str | None]:
+    """(compare.rework_cost(...), a note or None) with the range made to hold the point estimate: Low
+    above High are swapped, and a cost per claim outside Low – High widens the range to it (cost 25
+    with Low 40 read 'point $5,000, range $8,000 – $12,000'). The note says what was changed, in the
+    words the page and the brief both print."""
+    notes = []
+    if low > high:
+        low, high = high, low
+        notes.append(f"Low was above High: read as {per_claim(low)} – {per_claim(high)}.")
+    if cost < low:
+        notes.append(f"{per_claim(cost)} per claim is below Low ({per_claim(low)}): the range starts at "
+                     f"{per_claim(cost)} to hold the point estimate.")
+        low = cost
+    elif cost > high:
+        notes.append(f"{per_claim(cost)} per claim is above High ({per_claim(high)}): the range ends at "
+                     f"{per_claim(cost)} to hold the point estimate.")
+        high = cost
+    return compare.rework_cost(denied_claims, cost=cost, low=low, high=high), " ".join(notes) or None
+
+
+def file_name(week: str, filters: Filters | None = None, scope: Scope | None = None) -> str:
+    """The brief's file name, naming what it covers so briefs of several sites (or payers) downloaded
+    the same week do not overwrite each other: 'weekly-brief-2026-W20-all-sites.html',
+    'weekly-brief-2026-W20-S1-payer-PAYA.html'. Sites: the site filter, else a site-limited scope,
+    else 'all-sites'; then every other filter as dimension-values, and the date-of-service basis.
+    Letters, digits, '.', '_' and '-' only; a name over 120 characters is cut and ends in a hash of
+    the whole, so two scopes never share a name."""
+    import hashlib
+    import re
+    values = dict(filters.values) if filters else {}
+    sites = values.pop("site", None) or (sorted(scope.site_ids) if scope and scope.site_ids is not None else None)
+    parts = ["_".join(sites) if sites else "all-sites"]
+    parts += [f"{dim}-{'_'.join(v)}" for dim, v in sorted(values.items())]
+    if filters and filters.basis != "adjudication":
+        parts.append(f"{filters.basis}-basis")
+    scope_part = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-") or "all-sites"
+    if len(scope_part) > 120:
+        scope_part = scope_part[:110].rstrip("._-") + "-" + hashlib.blake2b(scope_part.encode(),
+                                                                          digest_size=4).hexdigest()
+    return f"weekly-brief-{re.sub(r'[^A-Za-z0-9-]', '', week)}-{scope_part}.html"
+
+
+def _band_words(kpi_key: str) -> str:
+    """'good under 5.0%, typical 5.0%–10.0%, otherwise a concern'."""
+    b = KPIS[kpi_key].benchmark
+
+    def rng(r):
+        lo, hi = r
+        if lo is None:
+            return f"under {format_value(kpi_key, hi)}"
+        if hi is None:
+            return f"{format_value(kpi_key, lo)} or more"
+        return f"{format_value(kpi_key, lo)}–{format_value(kpi_key, hi)}"
+    return f"good {rng(b.good)}, typical {rng(b.typical)}, otherwise a concern"
+
+
+def _for_reader(text: str) -> str:
+    """A registry text without its pointers into the repository ('(see docs/metrics.md)'): the owner
+    who gets the brief has the definitions in it, not the docs folder."""
+    import re
+    return re.sub(r"\s*\(see docs/[^)]*\)", "", text)
+
+
 def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", scope_label: str = "all sites",
-                filter_text: str = "", rework_cost: float = compare.REWORK_COST_DEFAULT) -> str:
-    """A self-contained HTML page (plotly.js inlined once, no external resources)."""
+                filter_text: str = "", rework_cost: float = compare.REWORK_COST_DEFAULT,
+                rework_low: float = compare.REWORK_COST_LOW, rework_high: float = compare.REWORK_COST_HIGH) -> str:
+    """A self-contained HTML page (plotly.js inlined once, no external resources). The rework cost's
+    point and range are those set on the page (rework_estimate: the range holds the point)."""
     e = html.escape
     rows = []
     for key in REVIEW_KPIS:
@@ -472,7 +566,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         short = review.this.get(key + "__short_history")     # reads high: a change is no signal
         cls = "" if short else {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
         rows.append(
-            f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
+            f"<tr title=\"{e(_for_reader(k.definition))}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
             f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}"
             f"{e(' (' + SHORT_HISTORY_NOTE + ')') if short else ''}</div></td>"
             f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
@@ -482,14 +576,18 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         f"<td>{format_value('denied_dollars', r['baseline_avg'])}</td>"
         f"<td class='{'bad' if r['change'] > 0 else 'good'}'>{format_delta('denied_dollars', r['change'], 0)}</td></tr>"
         for r in review.movers.to_dicts()) or "<tr><td colspan=4>No movement against the 13-week average.</td></tr>"
-    cost = compare.rework_cost(review.this.get("claims_denied"), cost=rework_cost)
+    cost, cost_note = rework_estimate(review.this.get("claims_denied"), cost=rework_cost, low=rework_low,
+                                      high=rework_high)
     figs = [trends_grid(review), stage_figure(review, 280), cause_figure(review, 280),
-            stage_trend_figure(review, 280), cause_trend_figure(review, 280)]
+            stage_trend_figure(review, 380), cause_trend_figure(review, 380)]
     divs = [f.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displayModeBar": False,
                                                                           "staticPlot": False})
             for i, f in enumerate(figs)]
-    sources = "".join(f"<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].benchmark.source)}</li>"
-                      for k in REVIEW_KPIS if KPIS[k].benchmark)
+    definitions = "".join(
+        f"<li><b>{e(KPIS[k].label)}</b>: {e(_for_reader(KPIS[k].definition))}"
+        + (f"<br>Benchmark: {e(_band_words(k))}. Source: {e(_for_reader(KPIS[k].benchmark.source))}."
+           if KPIS[k].benchmark else "") + "</li>"
+        for k in REVIEW_KPIS)
     base_note = (f"13-week average over {len(review.baseline_weeks)} week(s) "
                  f"({review.baseline_weeks[0]} – {review.baseline_weeks[-1]})" if review.baseline_weeks
                  else "no earlier weeks in the warehouse: no 13-week average yet")
@@ -510,19 +608,23 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 <div class="grid pb"><div>{divs[1]}</div><div>{divs[2]}</div><div>{divs[3]}</div><div>{divs[4]}</div></div>
 <p><b>Estimated cost of reworking this week's {cost['claims']:,} denied claims:</b>
 {format_value('denied_dollars', cost['low'])} – {format_value('denied_dollars', cost['high'])}
-(at ${cost['cost_low']:,.0f}–${cost['cost_high']:,.0f} per claim); point estimate
-<b>{format_value('denied_dollars', cost['point'])}</b> at ${cost['cost']:,.2f} per claim.</p>
+(at {per_claim(cost['cost_low'])}–{per_claim(cost['cost_high'])} per claim); point estimate
+<b>{format_value('denied_dollars', cost['point'])}</b> at {per_claim(cost['cost'])} per claim.</p>
+{f'<p class="note">{e(cost_note)}</p>' if cost_note else ''}
 <p class="note">{e(compare.REWORK_COST_SOURCE)}</p>
 <h2>What changed: the five biggest movers in denied dollars</h2>
 <table><tr><th>Where</th><th>This week</th><th>13-week weekly average</th><th>Change</th></tr>{mv_rows}</table>
-<h2>Definitions and benchmark sources</h2>
-<ul class="note">{''.join(f'<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].definition)}</li>' for k in REVIEW_KPIS)}</ul>
-<ul class="note">{sources}</ul>
+<h2>Definitions and benchmarks</h2>
+<p class="note">How each number above is counted, and the benchmark its band is read against. In this brief,
+hover a row of the table for its definition; on the dashboard, hover any number (or the question-mark
+icon beside it).</p>
+<ul class="note">{definitions}</ul>
 </body></html>"""
 
 
 def build(con: duckdb.DuckDBPyConnection, *, scope: Scope, week: str | None = None, filters: Filters | None = None,
-          rework_cost: float = compare.REWORK_COST_DEFAULT, filter_text: str = "") -> tuple[str, WeeklyReview]:
+          rework_cost: float = compare.REWORK_COST_DEFAULT, rework_low: float = compare.REWORK_COST_LOW,
+          rework_high: float = compare.REWORK_COST_HIGH, filter_text: str = "") -> tuple[str, WeeklyReview]:
     """(HTML, review) for an ISO week label ('2026-W20'); default: the last complete week."""
     if week:
         monday, _ = periods.iso_week(week)
@@ -532,4 +634,5 @@ def build(con: duckdb.DuckDBPyConnection, *, scope: Scope, week: str | None = No
             raise ValueError("the warehouse holds no adjudicated claims yet")
         monday, _ = periods.last_complete_week(last)
     review = weekly_review(con, scope=scope, filters=filters, week_start=monday)
-    return render_html(review, scope_label=scope.label, filter_text=filter_text, rework_cost=rework_cost), review
+    return render_html(review, scope_label=scope.label, filter_text=filter_text, rework_cost=rework_cost,
+                       rework_low=rework_low, rework_high=rework_high), review
