@@ -10,8 +10,23 @@ from warehouse.scope import ClaimLevelDenied
 
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
 DUE_SOON_DAYS = 7
-SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "action", "deadline", "days_left", "open_denied_dollars",
-         "expected_recovery", "priority", "owner_team", "status"]
+SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "action", "overdue_flag", "deadline", "days_left",
+         "open_denied_dollars", "expected_recovery", "priority", "owner_team", "status"]
+OVERDUE = "overdue"
+
+
+def _team_label(code: str) -> str:
+    return ut.value_label("owner_team", code)        # 'front_desk' -> 'Front desk', as the table shows it
+
+
+def _teams_to_url() -> None:
+    """The Team picker shows labels; the URL keeps the codes (wq_team=front_desk, as
+    `python -m warehouse queue --team` takes them), so links made before the labels still open."""
+    picked = st.session_state.get("wq_team") or []
+    if picked:
+        st.query_params["wq_team"] = picked
+    else:
+        st.query_params.pop("wq_team", None)
 
 ui.follow_goto()
 ctx = ui.start("Work queue", "Every open denial, ranked: the ones worth most per day left come first. The queue is "
@@ -20,8 +35,11 @@ ctx = ui.start("Work queue", "Every open denial, ranked: the ones worth most per
 if ctx:
     flt = ctx.filters.as_dict()
     f1, f2 = st.columns(2)
-    teams = f1.multiselect("Team", TEAMS, key="wq_team", bind="query-params", placeholder="All teams",
-                           help="The team that owns the denial's root cause (taxonomy).")
+    # not bound to the URL by Streamlit (a bound picker writes its labels there): synced by hand, as codes
+    if "wq_team" not in st.session_state:
+        st.session_state["wq_team"] = [t for t in st.query_params.get_all("wq_team") if t in TEAMS]
+    teams = f1.multiselect("Team", TEAMS, format_func=_team_label, key="wq_team", on_change=_teams_to_url,
+                           placeholder="All teams", help="The team that owns the denial's root cause (taxonomy).")
     statuses = f2.multiselect("Status", list(STATUSES), key="wq_status", bind="query-params", placeholder="All statuses",
                               help="; ".join(f"{k}: {v}" for k, v in STATUSES.items()) + ".")
     # the sidebar's site, payer, provider and root cause narrow the queue the same way (in the warehouse)
@@ -39,21 +57,34 @@ if ctx:
         tot = None
     if tot is not None:
         def order(q: pl.DataFrame) -> pl.DataFrame:        # what to act on first, then the rest
+            # the overdue flag as a red pill beside the action (display only: the exports keep `overdue`)
+            q = q.with_columns(pl.when(pl.col("overdue")).then(pl.lit([OVERDUE])).otherwise(pl.lit([], pl.List(pl.String)))
+                               .alias("overdue_flag"))
             return q.select(SHOWN + [c for c in q.columns if c not in SHOWN])
 
         live, lost = order(live), order(lost)
-        t = st.columns(4)
+        # the queue's money (open, expected, lost), then what is urgent (due soon, overdue): five tiles in one
+        # row cut a million-dollar value short
+        t = st.columns(3)
+        u = st.columns(2)
         ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
                 help=f"{KPIS['open_denied_dollars'].definition} Summed over the open denials whose deadline has not "
-                     "passed.",
+                     "passed, and the pending appeals past their follow-up date (overdue: never lost).",
                 caption=f"{tot['live_denials']:,} open denials")
         ua.tile(t[1], "Expected recovery", ua.money(tot["live_expected"]), key="wq-expected",
                 help="Sum over the live denials of open denied dollars × the smoothed historical appeal win ratio "
                      "of the payer and root cause.", caption="if every live denial is worked")
-        ua.tile(t[2], f"Due in the next {DUE_SOON_DAYS} days", ua.money(tot["due_dollars"]), key="wq-due",
-                help=f"Open denied dollars of the live denials whose deadline is {DUE_SOON_DAYS} days away or less.",
+        ua.tile(u[0], f"Due in the next {DUE_SOON_DAYS} days", ua.money(tot["due_dollars"]), key="wq-due",
+                help=f"Open denied dollars of the live denials whose deadline is today or up to {DUE_SOON_DAYS} days "
+                     "away. An overdue follow-up (its date passed) is not counted here but in Overdue.",
                 caption=f"{tot['due_denials']:,} denials, {ua.money(tot['due_expected'])} expected")
-        ua.tile(t[3], "Lost (deadline passed)", ua.money(tot["lost_dollars"]), key="wq-lost",
+        ua.tile(u[1], "Overdue follow-ups", ua.money(tot["overdue_dollars"]), key="wq-overdue",
+                help="Open denied dollars of the pending appeals whose follow-up date has passed: follow them up "
+                     "with the payer now. A filed appeal is never lost, so they stay in the list to work, flagged "
+                     "'overdue', with days left negative (the days since the follow-up date).",
+                caption=f"{tot['overdue_denials']:,} pending appeal{'' if tot['overdue_denials'] == 1 else 's'}, "
+                        f"{ua.money(tot['overdue_expected'])} expected")
+        ua.tile(t[2], "Lost (deadline passed)", ua.money(tot["lost_dollars"]), key="wq-lost",
                 help="Open denied dollars whose appeal or corrected-claim deadline has passed: for write-off review, "
                      "not for work.", caption=f"{tot['lost_denials']:,} denials")
 
@@ -71,7 +102,8 @@ if ctx:
                 f"service; an appeal within the payer's appeal window from the denial. Once one of the claim's "
                 f"appeals was decided, the window runs from the latest decision (a corrected claim is then due by the "
                 f"later of the two). A pending appeal is due for a follow-up with the payer {APPEAL_FOLLOW_UP_DAYS} "
-                f"days after filing and is never lost. Windows per payer: the Data quality page.\n"
+                f"days after filing and is never lost: past that date it is **overdue** (flagged, days left "
+                f"negative, ranked as if due today). Windows per payer: the Data quality page.\n"
                 f"- **Lost**: the deadline has passed (never for a pending appeal); listed apart below, never mixed "
                 f"with the work.")
         st.caption(f"As of {ctx.as_of:%a %d %b %Y} (latest remit). Ranked by priority = expected recovery ÷ days left; "
@@ -90,7 +122,12 @@ if ctx:
                                                      "a won appeal's payment, send a corrected claim or appeal."),
                "deadline": st.column_config.DateColumn("Deadline", help="The date to act by; for a pending appeal, the "
                                                        "date to follow it up with the payer."),
-               "days_left": st.column_config.NumberColumn("Days left")}
+               "days_left": st.column_config.NumberColumn("Days left", help="Deadline − today. Negative on an overdue "
+                                                           "follow-up: the days since its follow-up date."),
+               "overdue_flag": st.column_config.MultiselectColumn(
+                   "Overdue", options=[OVERDUE], color=["#cf222e"], width="small",
+                   help="A pending appeal past its follow-up date: follow it up with the payer now."),
+               "overdue": None}
         for shown, total, lost_list, key, name in (
                 (live, tot["live_denials"], False, "wq-live", f"work-queue-{ctx.as_of}"),
                 (lost, tot["lost_denials"], True, "wq-lost", f"work-queue-lost-{ctx.as_of}")):
@@ -108,11 +145,11 @@ if ctx:
                     continue
             # a lost denial has no recovery to expect and no days left: how long ago its deadline passed
             ut.table(shown, key=key, column_config=cfg | {
-                "expected_recovery": None, "priority": None,
+                "expected_recovery": None, "priority": None, "overdue_flag": None,
                 "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")}
                 if lost_list else cfg)
             if total <= shown.height:
-                ut.export_buttons(shown, name, f"{key}-x")
+                ut.export_buttons(shown.drop("overdue_flag"), name, f"{key}-x")
                 continue
             # a long queue: the first ut.LIST_ROWS are drawn; the whole list is read only for a download
             st.caption(f"The first {shown.height:,} of {total:,} by rank; the downloads hold all {total:,}.")
@@ -123,6 +160,6 @@ if ctx:
                           on_click=lambda k=wanted, f=fingerprint: st.session_state.__setitem__(k, f))
             else:
                 full = order(ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=lost_list, **values))
-                ut.export_buttons(full, name, f"{key}-x")
+                ut.export_buttons(full.drop("overdue_flag"), name, f"{key}-x")
         st.caption("Same list for automation: `python -m warehouse queue --db PATH --format csv` "
                    "(with --team, --site, --payer, --status, --as-of).")

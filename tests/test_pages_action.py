@@ -268,3 +268,37 @@ def test_large_table_prepares_excel_on_request(monkeypatch, core_db):
     assert any("wq-live-x-xlsx" in i for i in ids())            # same rows again: still prepared
     at.multiselect(key="wq_status").set_value(["new"]).run()
     assert not any("wq-live-x-xlsx" in i and "prepare" not in i for i in ids())
+
+
+def test_work_queue_flags_overdue_follow_ups_and_names_teams(monkeypatch, tmp_path):
+    """From a review: an overdue follow-up showed a plain negative 'days left' and counted in 'Due in the
+    next 7 days', and the Team picker showed front_desk while the table shows 'Front desk'. The core
+    fixture plus a claim paid on 07-20, so the queue is as of 07-20: C2's pending appeal was due for a
+    follow-up on 07-15 (-5 days: overdue, $100 open, $50 expected), C7's appeal is due 08-12 (23 days).
+    Nothing is due in the next 7 days; C2 is counted apart as overdue and flagged in the table."""
+    from conftest import core_plus
+    core_plus(tmp_path, {
+        "claims": "X9,,1,,S1,1234567893,1111111112,PAYA,MRN-0099,ABC999999999,2026-07-10,,2026-07-11,100.00,11,",
+        "claim_lines": "X9,1,99213,,,1,100.00,2026-07-10",
+        "remits": "RX9,PAYA,TRN-A9,2026-07-20,X9,1,100.00,100.00,0.00,PA-0099,",
+        "remit_lines": "RX9,1,99213,,1,100.00,100.00"}).close()
+    db = tmp_path / "w.duckdb"
+    at = app(monkeypatch, db, "pages/work_queue.py")
+    m = metrics(at)
+    assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
+            m["Overdue follow-ups"], m["Lost (deadline passed)"]) == ("$220", "$110", "$0", "$100", "$0")
+    assert "1 pending appeal, $50 expected" in [c.value for c in at.caption]
+    q = frame_with(at, "rank", "claim_id", "overdue_flag")
+    assert q["claim_id"].tolist() == ["C2", "C7"] and q["days_left"].tolist() == [-5, 23]
+    assert [list(f) for f in q["overdue_flag"]] == [["overdue"], []]
+    # the Team picker shows the table's words; its value (and the URL) stays the code
+    picker = at.multiselect(key="wq_team")
+    assert picker.options == ["Front desk", "Authorization", "Coding", "Billing", "Clinical documentation"]
+    picker.set_value(["front_desk"]).run()
+    assert metrics(at)["Open denied dollars in the queue"] == "$0" and not at.exception
+    # a link with the code opens the picker on it: wq_team=billing (both denials are billing's)
+    at = app(monkeypatch, db, "pages/work_queue.py", wq_team="billing")
+    assert at.multiselect(key="wq_team").value == ["billing"]
+    assert metrics(at)["Open denied dollars in the queue"] == "$220"
+    at = app(monkeypatch, db, "pages/work_queue.py", wq_team="coding")
+    assert at.multiselect(key="wq_team").value == ["coding"] and metrics(at)["Open denied dollars in the queue"] == "$0"

@@ -88,7 +88,33 @@ def test_past_deadline_is_lost_and_listed_apart(core_db):
     """On 09-01 C7's appeal deadline (08-12) has passed: lost. C2's follow-up date (07-15) has passed
     too, but a filed appeal is never lost: it stays at the top, overdue by 48 days (priority 50/1)."""
     q = work_queue(connect(core_db), scope=Scope.all(), as_of=dt.date(2026, 9, 1)).to_dicts()
-    assert [(r["claim_id"], r["lost"], r["days_left"]) for r in q] == [("C2", False, -48), ("C7", True, -20)]
+    assert [(r["claim_id"], r["lost"], r["overdue"], r["days_left"]) for r in q] == \
+        [("C2", False, True, -48), ("C7", True, False, -20)]
+
+
+def test_an_overdue_follow_up_is_counted_apart_from_the_due_ones(core_db):
+    """C2's pending appeal is due for a follow-up on 07-15 ($100 open, $50 expected). On 07-15 (0 days
+    left) it is due in the next 7 days; from 07-16 it is overdue: no longer 'due in the next 7 days'
+    (a -1 is not 'within 7 days') but counted apart, and never lost. C7 (appeal, due 08-12) is live
+    until then, due in the next 7 days from 08-05, and lost from 08-13."""
+    from warehouse.queue import queue_summary
+    con = connect(core_db)
+
+    def counts(day):
+        s = queue_summary(con, scope=Scope.all(), as_of=day, due_days=7)
+        return {k: (s[f"{k}_denials"], s[f"{k}_dollars"], s[f"{k}_expected"]) for k in ("live", "due", "overdue", "lost")}
+    assert counts(dt.date(2026, 7, 8)) == {"live": (2, 220, 110), "due": (1, 100, 50), "overdue": (0, 0, 0),
+                                           "lost": (0, 0, 0)}            # C2: 7 days left
+    assert counts(dt.date(2026, 7, 15)) == {"live": (2, 220, 110), "due": (1, 100, 50), "overdue": (0, 0, 0),
+                                            "lost": (0, 0, 0)}           # C2: due today
+    assert counts(dt.date(2026, 7, 16)) == {"live": (2, 220, 110), "due": (0, 0, 0), "overdue": (1, 100, 50),
+                                            "lost": (0, 0, 0)}           # C2: a day overdue
+    assert counts(dt.date(2026, 8, 12)) == {"live": (2, 220, 110), "due": (1, 120, 60), "overdue": (1, 100, 50),
+                                            "lost": (0, 0, 0)}           # C7 due today, C2 overdue
+    assert counts(dt.date(2026, 9, 1)) == {"live": (1, 100, 50), "due": (0, 0, 0), "overdue": (1, 100, 50),
+                                           "lost": (1, 120, 60)}
+    q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 7, 16)).to_dicts()}
+    assert [(q[c]["overdue"], q[c]["days_left"]) for c in ("C2", "C7")] == [(True, -1), (False, 27)]
 
 
 def test_scope_and_viewer(core_db):
@@ -118,8 +144,12 @@ def test_summary_and_top_rows_agree_with_the_whole_queue(demo_db, values):
     assert full.height > 20
     live, lost = full.filter(~full["lost"]), full.filter(full["lost"])
     s = queue_summary(con, scope=Scope.all(), as_of=as_of, due_days=30, **values)
-    due = live.filter(live["days_left"] <= 30)
-    assert (s["live_denials"], s["due_denials"], s["lost_denials"]) == (live.height, due.height, lost.height)
+    due = live.filter((live["days_left"] >= 0) & (live["days_left"] <= 30))
+    overdue = live.filter(live["overdue"])
+    assert (s["live_denials"], s["due_denials"], s["overdue_denials"], s["lost_denials"]) == \
+        (live.height, due.height, overdue.height, lost.height)
+    assert overdue.height == live.filter(live["days_left"] < 0).height        # overdue: live and past its date
+    assert s["overdue_dollars"] == pytest.approx(overdue["open_denied_dollars"].sum())
     assert s["live_dollars"] == pytest.approx(live["open_denied_dollars"].sum())
     assert s["due_expected"] == pytest.approx(due["expected_recovery"].sum())
     assert s["lost_dollars"] == pytest.approx(lost["open_denied_dollars"].sum())
@@ -136,7 +166,8 @@ def test_queue_page_of_an_empty_queue(core_db):
     from warehouse.queue import queue_page
     totals, live, lost = queue_page(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF, limit=5)
     assert (live.height, lost.height) == (0, 0) and live.columns == lost.columns
-    assert totals == {f"{k}_{m}": 0 for k in ("live", "due", "lost") for m in ("denials", "dollars", "expected")}
+    assert totals == {f"{k}_{m}": 0 for k in ("live", "due", "overdue", "lost")
+                      for m in ("denials", "dollars", "expected")}
 
 
 def test_every_status_the_queue_writes_is_declared_and_explained():

@@ -17,7 +17,8 @@ expected to recover — triage before resolution (docs/work-queue.md).
   claim's latest appeal was won.
 - Priority = expected recovery ÷ days left (at least 1): dollars at stake per day remaining, so a
   large denial due soon comes first and a small one with months left comes last. Denials whose
-  deadline has passed (pending appeals excepted) are `lost` and listed apart.
+  deadline has passed (pending appeals excepted) are `lost` and listed apart; a pending appeal past
+  its follow-up date is `overdue` (live, never lost) and counted apart from those due soon.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ STATUSES = {
 }
 QUEUE_COLUMNS = ["rank", "claim_id", "site", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
                  "owner_team", "soft_hard", "carc", "status", "action", "denied_on", "deadline", "days_left",
-                 "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "lost"]
+                 "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "lost", "overdue"]
 
 _SQL = """
 WITH win AS (
@@ -89,7 +90,9 @@ SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rende
        (d.deadline - ?::DATE) AS days_left, d.open_denied_dollars::DOUBLE AS open_denied_dollars,
        d.win_ratio, round(d.open_denied_dollars * d.win_ratio, 2)::DOUBLE AS expected_recovery,
        d.open_denied_dollars * d.win_ratio / greatest(d.deadline - ?::DATE, 1) AS priority,
-       d.deadline < ?::DATE AND d.status <> 'appeal pending' AS lost
+       d.deadline < ?::DATE AND d.status <> 'appeal pending' AS lost,
+       -- a pending appeal past its follow-up date: still to work (never lost), and late
+       d.deadline < ?::DATE AND d.status = 'appeal pending' AS overdue
 FROM dated d LEFT JOIN payer p USING (payer_id)
 """
 
@@ -115,7 +118,7 @@ def _queue_rows_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, li
     scope.require_claim_level()
     frag, scope_params = scope.sql("c.site_id")
     params = [SMOOTHING_APPEALS, SMOOTHING_APPEALS, list(CORRECTED_CLAIM_CAUSES), SMOOTHING_APPEALS,
-              SMOOTHING_APPEALS, *scope_params, APPEAL_FOLLOW_UP_DAYS, as_of, as_of, as_of]
+              SMOOTHING_APPEALS, *scope_params, APPEAL_FOLLOW_UP_DAYS, as_of, as_of, as_of, as_of]
     where = []
     for key, col in _FILTER_COLUMNS.items():
         if values.get(key):
@@ -146,9 +149,12 @@ def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, 
 
 
 def _summary_columns(due_days: int) -> tuple[list[str], list]:
-    """The totals' select list (live, due within `due_days`, lost) and its parameters."""
+    """The totals' select list (live, due within `due_days`, overdue, lost) and its parameters. Due:
+    live, deadline today or within `due_days`; an overdue follow-up (deadline passed) is not due in
+    the next days but late, and counted apart."""
     parts, params = [], []
-    for name, cond in (("live", "NOT lost"), ("due", "NOT lost AND days_left <= ?"), ("lost", "lost")):
+    for name, cond in (("live", "NOT lost"), ("due", "NOT lost AND days_left BETWEEN 0 AND ?"),
+                       ("overdue", "overdue"), ("lost", "lost")):
         parts += [f"count(*) FILTER (WHERE {cond}) AS {name}_denials",
                   # summed as cents (DECIMAL): the same totals on every run, whatever the parallel order
                   f"coalesce(sum(open_denied_dollars::DECIMAL(18, 2)) FILTER (WHERE {cond}), 0)::DOUBLE AS {name}_dollars",
@@ -159,8 +165,9 @@ def _summary_columns(due_days: int) -> tuple[list[str], list]:
 
 def queue_summary(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, due_days: int = 7, teams=None,
                   sites=None, payers=None, statuses=None, providers=None, root_causes=None) -> dict:
-    """The queue's totals (same filters as work_queue): live denials (deadline ahead), those due within
-    `due_days`, and the lost ones; each as denials, open denied dollars and expected recovery."""
+    """The queue's totals (same filters as work_queue): live denials (deadline ahead, or a pending
+    appeal's follow-up date passed), those due within `due_days` (from today), the overdue follow-ups,
+    and the lost ones; each as denials, open denied dollars and expected recovery."""
     totals, _, _ = queue_page(con, scope=scope, as_of=as_of, limit=0, due_days=due_days, teams=teams, sites=sites,
                               payers=payers, statuses=statuses, providers=providers, root_causes=root_causes)
     return totals
