@@ -514,8 +514,31 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
                   hovertemplate: str, *, zmin: float | None = None, zmax: float | None = None,
                   tickformat: str = "", cell: int = 30) -> Any:
     """A heatmap drawn as square markers, so a click on a cell is a point selection (plotly heatmaps
-    cannot be selected). Cells with z None are left empty."""
+    cannot be selected). Cells with z None are left empty.
+
+    The colour range is zmin..zmax, each defaulting to the cells' own lowest and highest value (plotly
+    ignores a cmin without a cmax: zmin=0 alone was dropped). When every cell holds the same value
+    (one cell: a click on Summit × Authorization) there is nothing to scale: no colour bar (it read
+    '$205,244 / $205,243 / $205,243'), the cell in the scale's top colour. A label wider than its
+    square ('$205,243' in 34 px) is shortened to three significant digits ('$205k'; the hover keeps
+    the exact value), so it does not spill out of the cell."""
+    import re
+
     import plotly.graph_objects as go
+
+    def fit(label: str) -> str:
+        if len(label) * 4.5 <= cell - 2:                  # ~4.5 px a character at the cells' 10 px font
+            return label
+        m = re.fullmatch(r"(-?)(\$?)([\d,]+)(?:\.\d+)?", label)
+        if not m or len(m.group(3).replace(",", "")) < 4:
+            return label
+        v = float(m.group(3).replace(",", ""))
+        for div, unit in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+            short = f"{v / div:.3g}"
+            if float(short) < 1000 or unit == "B":           # 999,999: not '1e+03k' but '1M'
+                return f"{m.group(1)}{m.group(2)}{short}{unit}"
+        return label
+
     xs, ys, zs, ts, cs = [], [], [], [], []
     for i, y in enumerate(y_labels):
         for j, x in enumerate(x_labels):
@@ -524,15 +547,19 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
             xs.append(x)
             ys.append(y)
             zs.append(z[i][j])
-            ts.append(text[i][j])
+            ts.append(fit(str(text[i][j])) if text[i][j] is not None else "")
             cs.append(customdata[i][j])
-    top = zmax if zmax is not None else (max(zs) if zs else 1)
-    colours = ["white" if top and v > 0.55 * top else "#1f2328" for v in zs]
+    low = zmin if zmin is not None else (min(zs) if zs else 0)
+    high = zmax if zmax is not None else (max(zs) if zs else 1)
+    flat = len(set(zs)) <= 1                              # one cell, or all alike: no scale to read
+    if high <= low:                                        # a range plotly can draw: the value at the top
+        low, high = (min(low, high - 1), high) if high > 0 else (high, high + 1)
+    colours = ["white" if (v - low) > 0.55 * (high - low) else "#1f2328" for v in zs]
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=ts, customdata=cs, hovertemplate=hovertemplate,
         textfont={"size": 10, "color": colours},
-        marker={"symbol": "square", "size": cell, "color": zs, "colorscale": "Reds", "cmin": zmin, "cmax": zmax,
-                "showscale": True, "colorbar": {"tickformat": tickformat, "thickness": 12},
+        marker={"symbol": "square", "size": cell, "color": zs, "colorscale": "Reds", "cmin": low, "cmax": high,
+                "showscale": not flat, "colorbar": {"tickformat": tickformat, "thickness": 12},
                 "line": {"width": 0}}))
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, side="top", showgrid=False,
                      tickangle=-35)

@@ -302,3 +302,45 @@ def test_work_queue_flags_overdue_follow_ups_and_names_teams(monkeypatch, tmp_pa
     assert metrics(at)["Open denied dollars in the queue"] == "$220"
     at = app(monkeypatch, db, "pages/work_queue.py", wq_team="coding")
     assert at.multiselect(key="wq_team").value == ["coding"] and metrics(at)["Open denied dollars in the queue"] == "$0"
+
+
+# ------------------------------------------------------------------ heatmaps (ui.matrix_figure)
+def test_a_one_cell_heatmap_has_no_broken_scale():
+    """Narrowed to one payer and one cause (a click on Summit × Authorization), the payer × cause heatmap
+    is one cell: its colour bar read '$205,244 / $205,243 / $205,243' and the label '$205,243' spilled out
+    of its 34 px square (from a review). One value: no colour bar, the cell in the top colour (range 0 to
+    the value, white text); a label too wide for the square is shortened ('$205k'; the hover keeps
+    the exact value)."""
+    from pages import ui
+    fig = ui.matrix_figure(["Authorization"], ["Summit"], [[205_243.4]], [["$205,243"]], [[["SUMMIT", "authorization"]]],
+                           "%{y}", zmin=0, tickformat="$,.0f", cell=34)
+    t = fig.data[0]
+    assert (t.marker.showscale, t.marker.cmin, t.marker.cmax) == (False, 0, 205_243.4)
+    assert t.text == ("$205k",) and t.textfont.color == ("white",) and t.customdata[0] == ["SUMMIT", "authorization"]
+    # several values: the scale from zmin (plotly dropped a cmin given without a cmax: it started at the
+    # lowest cell, not at the $0 asked for) to the highest; labels that fit are left as they are
+    fig = ui.matrix_figure(["a", "b", "c", "d"], ["p", "q"], [[205_243, 12_874, None, 999_999], [1_200, 99_688, 5, None]],
+                           [["$205,243", "$12,874", "", "$999,999"], ["$1,200", "$99,688", "$5", ""]],
+                           [[1, 2, 3, 4], [5, 6, 7, 8]], "", zmin=0, cell=34)
+    t = fig.data[0]
+    assert (t.marker.showscale, t.marker.cmin, t.marker.cmax) == (True, 0, 999_999)
+    assert t.text == ("$205k", "$12,874", "$1M", "$1,200", "$99,688", "$5")
+    assert t.textfont.color == ("#1f2328", "#1f2328", "white", "#1f2328", "#1f2328", "#1f2328")
+    # rates keep their text (they fit), and the caller's range
+    fig = ui.matrix_figure(["a", "b"], ["p"], [[0.444, 1.0]], [["44.4%", "100.0%"]], [[1, 2]], "", zmin=0, zmax=1)
+    assert fig.data[0].text == ("44.4%", "100.0%") and (fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (0, 1)
+    # all cells alike, no zmin: a range plotly can draw, the cells at its top, no bar
+    fig = ui.matrix_figure(["a", "b"], ["p"], [[0.25, 0.25]], [["25.0%", "25.0%"]], [[1, 2]], "")
+    assert (fig.data[0].marker.showscale, fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (False, -0.75, 0.25)
+
+
+def test_the_payer_cause_heatmap_of_one_cell_on_the_page(monkeypatch, core_db):
+    """The payer drill-down narrowed to Acme Health (PAYA) and authorization (by a link, as a click on
+    that cell does): one cell, C1's $200 denied, drawn without a colour bar."""
+    import json
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py", payer="Acme Health",
+             root_cause="Authorization and referral")
+    heat = [c for c in at.get("plotly_chart") if c.proto.id.endswith("pd-heat")][0]
+    cells = [t for t in json.loads(heat.proto.spec)["data"] if t.get("marker", {}).get("symbol") == "square"]
+    assert len(cells) == 1 and cells[0]["text"] == ["$200"]
+    assert (cells[0]["marker"]["showscale"], cells[0]["marker"]["cmin"], cells[0]["marker"]["cmax"]) == (False, 0, 200)
