@@ -244,6 +244,8 @@ def test_weekly_brief_downloads(page, server):
         page.get_by_role("button", name=re.compile("Download the one-page brief")).click()
     html = open(dl.value.path(), encoding="utf-8").read()
     assert html.startswith("<!DOCTYPE html>") and f"week {week}" in html
+    # named by its scope: several sites' briefs of a week no longer overwrite each other
+    assert dl.value.suggested_filename == f"weekly-brief-{week}-all-sites.html"
     assert not re.search(r"<script[^>]+src=[\"']?https?:", html, re.I)
 
 
