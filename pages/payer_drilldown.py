@@ -138,11 +138,23 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
             else:
                 st.markdown("Not denied on its initial adjudication." if c["initial_adjudication_date"]
                             else "Not adjudicated yet.")
+            # each tab's tables download under it, named (a whole-claim workbook below the tabs)
+            stem = f"claim-{c['claim_id'].replace(':', '_')}"
+            remits = ut.remit_labels(d["adjudications"])
+            adj_config = {
+                "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
+                "group_code": st.column_config.TextColumn(
+                    "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
+                "carc": "CARC", "carc_description": st.column_config.TextColumn("Description", width="large"),
+                "amount": st.column_config.NumberColumn("Amount", format="dollar"),
+                "root_cause": "Root cause"}
             t1, t2, t3, t4 = st.tabs(["Submissions and lines", "Adjudications", "Rejections, appeals, write-offs",
                                       "Balance over time"])
             with t1:
                 ut.table(d["submissions"])
+                ut.export_buttons(d["submissions"], f"{stem}-submissions", "pd-detail-sub-x", what="submissions")
                 ut.table(d["lines"])
+                ut.export_buttons(d["lines"], f"{stem}-lines", "pd-detail-lines-x", what="service lines")
             with t2:
                 if d["adjudications"].height == 0:
                     st.info("No remit for this claim yet.")
@@ -165,22 +177,25 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                                        "rows cancel the earlier ones (a write-down undone puts its amount back in the "
                                        "balance); they are not new denials.")
                         if adj.height:
-                            ut.table(adj, column_config={
-                                "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
-                                "group_code": st.column_config.TextColumn(
-                                    "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
-                                "carc": "CARC", "carc_description": st.column_config.TextColumn("Description", width="large"),
-                                "amount": st.column_config.NumberColumn("Amount", format="dollar"),
-                                "root_cause": "Root cause"})
+                            ut.table(adj, column_config=adj_config)
                         if rem.height:
                             ut.table(rem, column_config={
                                 "rarc": "RARC", "rarc_description": st.column_config.TextColumn("Description", width="large")})
+                # every remit's rows in one file each, a column naming the remit as above
+                for what, part, config in (("adjustments", "adjustments", adj_config),
+                                           ("remit lines", "adjudication_lines", None), ("remarks", "remarks", None)):
+                    if d[part].height:
+                        ut.export_buttons(ut.with_remits(d[part], remits), f"{stem}-{what.replace(' ', '-')}",
+                                          "pd-detail-x" if part == "adjustments" else f"pd-detail-{what.replace(' ', '-')}-x",
+                                          what=what, column_config=config)
             with t3:
                 for name, frame in (("Rejections", d["rejections"]), ("Appeals", d["appeals"]),
                                     ("Write-offs", d["write_offs"])):
                     st.markdown(f"**{name}**")
                     if frame.height:
                         ut.table(frame)
+                        ut.export_buttons(frame, f"{stem}-{name.lower()}", f"pd-detail-{name.lower()}-x",
+                                          what=name.lower())
                     else:
                         st.caption(f"No {name.lower()}.")
             with t4:
@@ -195,6 +210,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                                       yaxis_rangemode="tozero", margin={"l": 10, "r": 10, "t": 10, "b": 10})
                     ui.chart(fig, key="pd-balance")
                     ut.table(bal)
+                    ut.export_buttons(bal, f"{stem}-balance", "pd-detail-balance-x", what="balance over time")
                     st.caption("Insurance balance: charges − payer payments − patient responsibility − "
                                "non-denial adjustments − write-offs (a denied balance stays until paid or written off). "
                                "The patient's part stays while a remit forwards the claim to a secondary payer "
@@ -202,11 +218,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                                "to them (docs/metrics.md, A/R).")
                 else:
                     st.caption("No balance events.")
-            detail_export = d["adjustments"].join(d["adjudications"].select("adjudication_id", "remit_date", "claim_status"),
-                                                  on="adjudication_id", how="left")
-            ut.export_buttons(detail_export, f"claim-{c['claim_id'].replace(':', '_')}-adjustments", "pd-detail-x")
             ut.export_workbook({k: v for k, v in d.items() if k != "claim"} | {"claim": pl.DataFrame([c])},
-                               f"claim-{c['claim_id'].replace(':', '_')}", "pd-detail-all",
+                               stem, "pd-detail-all",
                                "Download the whole claim (Excel, a sheet per table)")
 
 

@@ -252,6 +252,13 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     lines = json.loads([df for df in at.dataframe if "line_charge" in df.value.columns][0].proto.columns)
     assert sub["total_charge"]["type_config"]["format"] == "dollar" and sub["total_charge"]["label"] == "Total charge"
     assert lines["line_charge"]["type_config"]["format"] == "dollar" and "type_config" not in lines["units"]
+    # each tab's tables download under it, each button naming what it holds (C1: appealed, no rejection,
+    # no write-off, so those have no buttons); the whole claim as one workbook below the tabs
+    labels = [b.proto.label for b in at.get("download_button")]
+    for what in ("submissions", "service lines", "adjustments", "remit lines", "appeals", "balance over time"):
+        assert f"Download {what} (CSV)" in labels and f"Download {what} (Excel)" in labels, (what, labels)
+    assert not any("rejections" in x or "write-offs" in x for x in labels)
+    assert "Download the whole claim (Excel, a sheet per table)" in labels
     at.text_input(key="claim").input("NOPE").run()
     assert any("No claim 'NOPE'" in w.value for w in at.warning)
 
