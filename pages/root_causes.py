@@ -91,7 +91,7 @@ if ctx:
         table = par.select("root_cause", "stage", "owner_team", "soft_hard", "denied_dollars", "cum_share",
                            "claims_denied", "denial_rate", "denial_rate__num", "denial_rate__den",
                            "denial_rate_dollars").with_columns(
-            (pl.col("denied_dollars") / denied).alias("share_of_denied"))   # stage shown by its label, exported as its code
+            (pl.col("denied_dollars") / denied).alias("share_of_denied"))   # stage shown and exported by its label
         table = ut.with_parts(table, ["denial_rate"]).drop("denial_rate__num", "denial_rate__den")
         table = table.select("root_cause", "stage", "owner_team", "soft_hard", "denied_dollars", "share_of_denied",
                              "cum_share", "claims_denied", "denial_rate", "denial_rate_parts", "denial_rate_dollars")

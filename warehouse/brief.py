@@ -546,13 +546,6 @@ def _band_words(kpi_key: str) -> str:
     return f"good {rng(b.good)}, typical {rng(b.typical)}, otherwise a concern"
 
 
-def _for_reader(text: str) -> str:
-    """A registry text without its pointers into the repository ('(see docs/metrics.md)'): the owner
-    who gets the brief has the definitions in it, not the docs folder."""
-    import re
-    return re.sub(r"\s*\(see docs/[^)]*\)", "", text)
-
-
 def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", scope_label: str = "all sites",
                 filter_text: str = "", rework_cost: float = compare.REWORK_COST_DEFAULT,
                 rework_low: float = compare.REWORK_COST_LOW, rework_high: float = compare.REWORK_COST_HIGH) -> str:
@@ -566,7 +559,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         short = review.this.get(key + "__short_history")     # reads high: a change is no signal
         cls = "" if short else {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
         rows.append(
-            f"<tr title=\"{e(_for_reader(k.definition))}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
+            f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
             f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}"
             f"{e(' (' + SHORT_HISTORY_NOTE + ')') if short else ''}</div></td>"
             f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
@@ -584,8 +577,8 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
                                                                           "staticPlot": False})
             for i, f in enumerate(figs)]
     definitions = "".join(
-        f"<li><b>{e(KPIS[k].label)}</b>: {e(_for_reader(KPIS[k].definition))}"
-        + (f"<br>Benchmark: {e(_band_words(k))}. Source: {e(_for_reader(KPIS[k].benchmark.source))}."
+        f"<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].definition)}"
+        + (f"<br>Benchmark: {e(_band_words(k))}. Source: {e(KPIS[k].benchmark.source)}."
            if KPIS[k].benchmark else "") + "</li>"
         for k in REVIEW_KPIS)
     base_note = (f"13-week average over {len(review.baseline_weeks)} week(s) "

@@ -105,7 +105,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
             "Part of the A/R balance whose date of service is more than 90 days before the as-of date."),
 ]}
 
-_MGMA = "MGMA and HFMA published ranges for physician practices (see docs/metrics.md)"
+_MGMA = "MGMA and HFMA published ranges for physician practices"
 KPIS: dict[str, Kpi] = {k.key: k for k in [
     Kpi("claims_adjudicated", "Claims adjudicated", "Claims whose initial adjudication falls in the period.",
         "claims_adjudicated", None, "count", "up", parts_unit="claims"),
