@@ -20,7 +20,7 @@ if ctx:
         tot = ctx.kpis(kpi_keys=TILE_KPIS + ["denied_dollars"]).to_dicts()[0]
         timing = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=None)
     t = timing.to_dicts()[0] if timing.height else {}
-    cols = st.columns(6)
+    cols = ui.grid(6, "ap-tiles")
     for i, key in enumerate(TILE_KPIS):
         ui.kpi_tile(cols[i], key, tot, key=f"ap-{key}")
     ua.tile(cols[4], "Days to appeal", "—" if t.get("median_days_denial_to_appeal") is None

@@ -24,7 +24,7 @@ if ctx:
         share = ua.call(ctx, "action.ar_denied_share", as_of=as_of, filters=ctx.filters).to_dicts()[0]
         aging = ua.call(ctx, "action.ar_aging", as_of=as_of, filters=ctx.filters)
     st.caption(f"A/R as of {as_of:%a %d %b %Y}.")
-    cols = st.columns(4)
+    cols = ui.grid(4, "ar-tiles")
     for i, key in enumerate(TILE_KPIS):
         ui.kpi_tile(cols[i], key, tot, key=f"ar-{key}")
     ua.tile(cols[3], "Denied share of A/R", ua.pct(share["denied_share"]), key="ar-denied-share",

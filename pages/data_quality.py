@@ -111,7 +111,7 @@ if ctx:
         st.subheader("Load history")
         hist = ua.call(ctx, "quality.load_history")
         unbalanced = hist.filter(~pl.col("balanced")) if hist.height else hist
-        t = st.columns(4)
+        t = ui.grid(4, "dq-tiles")
         t[0].metric("Loads", f"{hist['load_id'].n_unique() if hist.height else 0:,}", border=True)
         t[1].metric("Files", f"{hist.height:,}", border=True)
         t[2].metric("Rows read", f"{hist['rows_read'].sum() if hist.height else 0:,}", border=True,

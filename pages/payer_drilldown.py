@@ -99,7 +99,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                 f"**rendering provider** {c['provider_name'] or c['rendering_npi'] or '—'} · "
                 f"**date of service** {c['dos']} · **submitted** {c['submitted_date'] or '—'} · "
                 f"**initial adjudication** {c['initial_adjudication_date'] or '—'}")
-            m = st.columns(6)
+            m = ui.grid(6, "pd-claim-tiles")
             m[0].metric("Billed", f"${c['billed'] or 0:,.2f}")
             m[1].metric("Denied", f"${c['denied_dollars'] or 0:,.2f}", help=KPIS["denied_dollars"].definition)
             m[2].metric("Recovered", f"${c['recovered_dollars'] or 0:,.2f}", help=KPIS["recovered_dollars"].definition)

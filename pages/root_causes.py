@@ -33,7 +33,7 @@ if ctx:
         soft = by_soft.filter(pl.col("soft_hard") == "soft")["denied_dollars"].sum()
         hard = by_soft.filter(pl.col("soft_hard") == "hard")["denied_dollars"].sum()
         practice = by_stage.filter(pl.col("stage").is_in(PRACTICE_STAGES))["denied_dollars"].sum()
-        t = st.columns(4)
+        t = ui.grid(4, "rc-tiles")
         ui.kpi_tile(t[0], "denied_dollars", tot, key="rc-denied")
         ua.tile(t[1], "Practice-controlled", ua.money(practice), key="rc-practice",
                 help="Denied dollars whose cause arises at a stage the practice controls: front end "

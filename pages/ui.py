@@ -404,11 +404,12 @@ _GRID_CSS = ("<style>div[class*=\"st-key-grid-\"] [data-testid=\"stHorizontalBlo
              "div[class*=\"st-key-grid-\"] [data-testid=\"stColumn\"]{min-width:min(100%%,%dpx)}</style>" % GRID_MIN_PX)
 
 
-def grid(n: int, key: str, container=None) -> list:
-    """`n` columns that wrap onto more lines when each would be narrower than GRID_MIN_PX."""
+def grid(spec, key: str, container=None) -> list:
+    """st.columns(spec) (a count or relative widths) that wrap onto more lines when one would be
+    narrower than GRID_MIN_PX."""
     box = (container or st).container(key=f"grid-{key}")
     box.html(_GRID_CSS)
-    return box.columns(n)
+    return box.columns(spec)
 
 
 # ------------------------------------------------------------------ chart clicks and table selections narrow the view

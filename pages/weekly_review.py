@@ -41,7 +41,7 @@ if ctx:
         # ------------------------------------------------------------ the week in numbers
         for i, key in enumerate(brief.REVIEW_KPIS):
             if i % 4 == 0:
-                cols = st.columns(4)
+                cols = ui.grid(4, f"wr-tiles-{i // 4}")
             ui.kpi_tile(cols[i % 4], key, review.this, previous=review.previous, baseline=review.baseline,
                         trend=review.trend[key].to_list(), key=f"wr-{key}")
         st.caption(f"{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, "
@@ -57,14 +57,14 @@ if ctx:
                    "review. Click a week to make it the week under review.")
         for i, key in enumerate(brief.REVIEW_KPIS):
             if i % 4 == 0:
-                tcols = st.columns(4)
+                tcols = ui.grid(4, f"wr-trends-{i // 4}")
             with tcols[i % 4]:
                 ui.chart(brief.trend_figure(review, key), key=f"wr-trend-{key}",
                          on_select=ui.narrow_week(f"wr-trend-{key}", weeks))
 
         # ------------------------------------------------------------ where the money leaks
         st.subheader("Where the money leaks")
-        left, mid, right = st.columns([2, 2, 1.3])
+        left, mid, right = ui.grid([2, 2, 1.3], "wr-leaks")
         with left:
             ui.chart(brief.stage_figure(review), key="wr-stage", on_select=ui.narrow("wr-stage", "stage"))
             ui.chart(brief.stage_trend_figure(review), key="wr-stage-trend",
@@ -107,12 +107,12 @@ if ctx:
             st.info("No movers: " + ("no earlier weeks to compare with." if not review.baseline_weeks
                                      else "denied dollars did not move against the 13-week average."))
         else:
-            for r in review.movers.to_dicts():
+            for i, r in enumerate(review.movers.to_dicts()):
                 change = brief.format_delta("denied_dollars", r["change"], 0)
                 text = (f"**{r['dim_label']}: {r['label']}** {change} "
                         f"({ut.fmt('denied_dollars', r['this_week'])} this week vs "
                         f"{ut.fmt('denied_dollars', r['baseline_avg'])} a week on average)")
-                c1, c2 = st.columns([3, 1])
+                c1, c2 = ui.grid([3, 1], f"wr-mover-{i}")
                 c1.markdown((":red[:material/trending_up:] " if r["change"] > 0 else ":green[:material/trending_down:] ")
                             + text)
                 if r["dim"] == "payer":

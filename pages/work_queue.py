@@ -65,8 +65,8 @@ if ctx:
         live, lost = order(live), order(lost)
         # the queue's money (open, expected, lost), then what is urgent (due soon, overdue): five tiles in one
         # row cut a million-dollar value short
-        t = st.columns(3)
-        u = st.columns(2)
+        t = ui.grid(3, "wq-tiles-money")
+        u = ui.grid(2, "wq-tiles-urgent")
         ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
                 help=f"{KPIS['open_denied_dollars'].definition} Summed over the open denials whose deadline has not "
                      "passed, and the pending appeals past their follow-up date (overdue: never lost).",
