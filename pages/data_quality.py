@@ -43,10 +43,13 @@ if ctx:
     st.subheader("Freshness: is every payer still sending remits?")
     fresh_payer = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="payer")
     fresh_site = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="site")
+    # names beside the ids, first (the ids stay, hidden, for the export's joins)
+    fresh_payer = ui.with_names(ctx, fresh_payer, "payer").select("payer_name", pl.exclude("payer_name"))
+    fresh_site = ui.with_names(ctx, fresh_site, "site").select("site_name", pl.exclude("site_name"))
     quiet = fresh_payer.filter(pl.col("gone_quiet")) if fresh_payer.height else fresh_payer
     if quiet.height:
         st.warning("Gone quiet longer than usual: " + ", ".join(
-            f"**{r['payer']}** (last remit {r['last_remit']}, {r['days_quiet']} days ago; usually every "
+            f"**{r['payer_name']}** (last remit {r['last_remit']}, {r['days_quiet']} days ago; usually every "
             f"{(r['usual_gap_p90'] or 0):.0f} days or less)" for r in quiet.to_dicts())
             + ". Check the clearinghouse feed before trusting this payer's recent numbers.")
     else:
@@ -56,7 +59,9 @@ if ctx:
     c1, c2 = st.columns(2)
     fcfg = {"usual_gap_p90": st.column_config.NumberColumn("Usual gap (p90, days)", format="%.0f"),
             "days_quiet": st.column_config.NumberColumn("Days since last remit"),
-            "gone_quiet": st.column_config.CheckboxColumn("Gone quiet")}
+            "gone_quiet": st.column_config.CheckboxColumn("Gone quiet"),
+            "payer": None, "site": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
+            "site_name": st.column_config.TextColumn("Site", pinned=True)}
     with c1:
         st.markdown("**Per payer**")
         ut.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)

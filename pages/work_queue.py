@@ -10,8 +10,8 @@ from warehouse.scope import ClaimLevelDenied
 
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
 DUE_SOON_DAYS = 7
-SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "action", "overdue_flag", "deadline", "days_left",
-         "open_denied_dollars", "expected_recovery", "priority", "owner_team", "status"]
+SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "owner_team", "action", "overdue_flag", "deadline",
+         "days_left", "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "status"]
 OVERDUE = "overdue"
 
 
@@ -143,11 +143,18 @@ if ctx:
                 if total == 0:
                     st.info("Nothing to work: no open denial with a deadline ahead for these filters.")
                     continue
+            def _open_claim(key=key, ids=shown["claim_id"].to_list()):
+                picked = ui.selected(key, ids)
+                if picked is not None:
+                    ui.open_page("payer_drilldown", extra={"claim": picked}, params={"claim": picked})
+
             # a lost denial has no recovery to expect and no days left: how long ago its deadline passed
-            ut.table(shown, key=key, column_config=cfg | {
+            ut.table(shown, key=key, on_select=_open_claim, selection_mode="single-row", column_config=cfg | {
                 "expected_recovery": None, "priority": None, "overdue_flag": None,
                 "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")}
                 if lost_list else cfg)
+            st.caption("Select a row to open that claim's detail (remits, CARC/RARC codes, appeals) in the payer "
+                       "drill-down.")
             if total <= shown.height:
                 ut.export_buttons(shown.drop("overdue_flag"), name, f"{key}-x")
                 continue

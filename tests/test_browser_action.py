@@ -182,6 +182,25 @@ def test_an_oldest_open_claim_opens_with_its_own_address(page, server, db):
     page.wait_for_selector(f"text=Claim {q['claim'][0]}", timeout=30000)
 
 
+def test_a_work_queue_row_opens_its_claim(page, server):
+    """Work queue: selecting a denial to work opens its claim's detail (remits, CARC/RARC, appeals) on
+    the payer drill-down, with the claim in the address (a reviewer: the analyst had to copy the id)."""
+    open_page(page, server, "work_queue")
+    table = page.locator(".st-key-wq-live [data-testid=stDataFrame]")
+    table.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)         # the first row's selection box
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    no_exception(page)
+    claim = query(page).get("claim")
+    assert claim, page.url
+    page.wait_for_selector(f"text=Claim {claim[0]}", timeout=30000)
+
+
 def test_a_link_from_a_custom_date_range_opens_its_page(page, server):
     """With a custom date range in the address, From and To are bound to the sidebar's date inputs and
     switch_page may not set them: the root causes' link to the payer drill-down (which names dates, as

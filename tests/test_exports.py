@@ -204,9 +204,9 @@ def test_work_queue_downloads_its_whole_list_under_the_tables_headers(monkeypatc
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     at.button(key="wq-live-prepare").click().run()
     csv = csv_of(at, files, "wq-live-x-csv")
-    assert csv.height == 2 and csv.columns[:12] == ["Rank", "Claim", "Payer name", "Root cause", "Action", "Deadline",
-                                                    "Days left", "Open denied", "Expected recovery", "Priority ($/day)",
-                                                    "Owner team", "Status"]
+    assert csv.height == 2 and csv.columns[:13] == ["Rank", "Claim", "Payer name", "Root cause", "Owner team", "Action",
+                                                    "Deadline", "Days left", "Open denied", "Win ratio",
+                                                    "Expected recovery", "Priority ($/day)", "Status"]
     assert "Payer ID" in csv.columns and "Win ratio" in csv.columns
     ws = sheet(at, files, "wq-live-x-xlsx")
     assert [(cell(ws, h).value, cell(ws, h).number_format) for h in ("Claim", "Open denied", "Win ratio", "Rank")] == \

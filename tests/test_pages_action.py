@@ -247,6 +247,10 @@ def test_data_quality_equals_functions(monkeypatch, core_db):
         [["PAYA", 90, "payers list"], ["PAYB", 120, "payers list"]]
     fresh = frame_with(at, "payer", "last_remit", "gone_quiet")
     assert not fresh["gone_quiet"].any() and any("within its usual rhythm" in s.value for s in at.success)
+    # payers and sites by name, first (ids hidden: a reviewer found 'BCX' and 'ORTHO-N' in these tables)
+    assert fresh.columns[0] == "payer_name" and sorted(fresh["payer_name"]) == ["Acme Health", "Medicare Part B"]
+    sites = frame_with(at, "site", "last_remit")
+    assert sites.columns[0] == "site_name" and sorted(sites["site_name"]) == ["Alpha Orthopedics", "Beta Family Medicine"]
 
 
 def test_large_table_prepares_excel_on_request(monkeypatch, core_db):
