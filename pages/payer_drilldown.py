@@ -145,7 +145,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                 "line_number": st.column_config.NumberColumn("Line", help="Empty: claim level."),
                 "group_code": st.column_config.TextColumn(
                     "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
-                "carc": "CARC", "carc_description": st.column_config.TextColumn("Description", width="large"),
+                "carc": "CARC", "carc_description": st.column_config.TextColumn("Description", width="medium"),
                 "amount": st.column_config.NumberColumn("Amount", format="dollar"),
                 "root_cause": "Root cause"}
             t1, t2, t3, t4 = st.tabs(["Submissions and lines", "Adjudications", "Rejections, appeals, write-offs",
@@ -180,7 +180,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                             ut.table(adj, column_config=adj_config)
                         if rem.height:
                             ut.table(rem, column_config={
-                                "rarc": "RARC", "rarc_description": st.column_config.TextColumn("Description", width="large")})
+                                "rarc": "RARC", "rarc_description": st.column_config.TextColumn("Description", width="medium")})
                 # every remit's rows in one file each, a column naming the remit as above
                 for what, part, config in (("adjustments", "adjustments", adj_config),
                                            ("remit lines", "adjudication_lines", None), ("remarks", "remarks", None)):
@@ -330,7 +330,7 @@ if ctx:
                 ut.dataframe(carcs, column_config={
                     "payer": None, "payer_name": "Payer", "group_code": st.column_config.TextColumn(
                         "Group", help="; ".join(f"{k}: {v}" for k, v in GROUP_CODES.items())),
-                    "code": "CARC", "description": st.column_config.TextColumn("Description", width="large"),
+                    "code": "CARC", "description": st.column_config.TextColumn("Description", width="medium"),
                     "claims": st.column_config.NumberColumn("Claims", help="Claims whose initial adjudication "
                                                             "carries this denial adjustment, as any of its "
                                                             "adjustments. The claim list's Denial CARC filter keeps "
@@ -346,7 +346,7 @@ if ctx:
             else:
                 ut.dataframe(rarcs, column_config={
                     "payer": None, "payer_name": "Payer", "code": "RARC",
-                    "description": st.column_config.TextColumn("Description", width="large"),
+                    "description": st.column_config.TextColumn("Description", width="medium"),
                     "claims": st.column_config.NumberColumn("Claims", help="Initially denied claims with this remark."),
                     "dollars": st.column_config.NumberColumn("Denied $", format="dollar", step=1,
                                                              help="Denied dollars of those claims.")})

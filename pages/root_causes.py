@@ -133,7 +133,7 @@ if ctx:
                 "cum_share": st.column_config.NumberColumn("Cumulative share", format="percent", step=0.001),
                 "claims_denied": st.column_config.NumberColumn("Claims denied", help="Claims with a denied line "
                                                                "whose largest denial adjustment has this CARC."),
-                "carc_description": st.column_config.TextColumn("Description", width="large")})
+                "carc_description": st.column_config.TextColumn("Description", width="medium")})
             ut.export_buttons(show, f"carcs-{cause}", "rc-carc-x")
             whole = table.filter(pl.col("root_cause") == cause)["denied_dollars"].sum()
             by_line = carcs["denied_dollars"].sum()
