@@ -15,7 +15,6 @@ SCORE_KPIS = ["claims_adjudicated", "denial_rate", "denied_dollars", "denial_rat
               "ar_days", "appeal_win_ratio", "recovered_dollars", "open_denied_dollars"]
 PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
 MATRIX_MAX = 20          # procedure/modifier columns shown in the matrix (by denied dollars)
-LIST_LIMIT = 5000
 
 
 def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
@@ -43,7 +42,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
             values[key] = picked
     list_filters = Filters.make(values, ctx.filters.date_from, ctx.filters.date_to, ctx.filters.basis)
     with st.spinner("Listing claims ..."):
-        claims, total = ui.call(ctx, "claims.claim_page", filters=list_filters, limit=LIST_LIMIT,
+        claims, total = ui.call(ctx, "claims.claim_page", filters=list_filters, limit=ut.CLAIM_LIST_ROWS,
                                 denied_only=denied_only, search=search or None)
         if search:
             total = claims.height
@@ -51,7 +50,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
         ui.empty_note("claims" + (" matching the search" if search else "") +
                       (" (only denied claims are listed: switch off 'Denied only')" if denied_only else ""))
     else:
-        st.caption(f"{claims.height:,} of {total:,} claims" + (f" (the first {LIST_LIMIT:,} by denied dollars)"
+        st.caption(f"{claims.height:,} of {total:,} claims" + (f" (the first {ut.CLAIM_LIST_ROWS:,} by denied dollars)"
                                                                  if total > claims.height else "")
                    + (". With a procedure code or modifier and 'Denied only': the claims whose line with it was "
                       "denied" if (proc or mods) and denied_only else "")
@@ -76,7 +75,21 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                          "days_to_adjudicate": st.column_config.NumberColumn(
                              "Days to pay", help="Initial remit date − submitted date."),
                          "carc_description": st.column_config.TextColumn("CARC description", width="medium")})
-        ut.export_buttons(claims, "claims", "pd-claims-x")
+        if total <= claims.height:
+            ut.export_buttons(claims, "claims", "pd-claims-x")
+        else:
+            # the first ut.CLAIM_LIST_ROWS are drawn; the whole selection is read only for a download (as the work queue)
+            wanted = "pd-claims-all"
+            fingerprint = repr((ctx.version, ctx.scope.cache_key, list_filters, denied_only, search))
+            if st.session_state.get(wanted) != fingerprint:
+                st.button(f"Prepare downloads of all {total:,} claims", key="pd-claims-prepare",
+                          on_click=lambda: st.session_state.__setitem__(wanted, fingerprint))
+                ut.export_buttons(claims, "claims", "pd-claims-x", what=f"the first {claims.height:,} claims")
+            else:
+                with st.spinner(f"Reading all {total:,} claims ..."):
+                    every = ui.call(ctx, "claims.claim_list", filters=list_filters, limit=None,
+                                    denied_only=denied_only, search=search or None)
+                ut.export_buttons(every, "claims-all", "pd-claims-x", what=f"all {every.height:,} claims")
 
     # ------------------------------------------------------------ one claim
     st.subheader("Claim detail")

@@ -461,6 +461,7 @@ EAGER_EXCEL_ROWS = 5_000   # above this, writing the .xlsx takes seconds: it wai
 
 
 LIST_ROWS = 500          # rows of a long list a page draws (work queue); its downloads hold every row
+CLAIM_LIST_ROWS = 5_000  # claims the payer drill-down's list draws; its downloads can hold the whole selection
 
 
 def export_buttons(frame: pl.DataFrame, name: str, key: str, what: str | None = None,

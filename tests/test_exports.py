@@ -261,3 +261,20 @@ def test_a_named_export_says_what_it_holds(core_db, files):
     ws = sheet(at, files, "adj-x-xlsx")
     assert (cell(ws, "Amount").value, cell(ws, "Amount").number_format) == (100, "$#,##0.00")
     assert csv_of(at, files, "appeals-x-csv").height == 0           # C8 was never appealed: headers only
+
+
+# ------------------------------------------------------------------ the claim list: its whole selection
+def test_claim_list_downloads_the_whole_selection_on_request(monkeypatch, core_db, files):
+    """A selection longer than the list drawn (CLAIM_LIST_ROWS, 5,000; here 2): the buttons first say they
+    hold the first rows; "Prepare downloads" reads the whole selection (the core fixture's 5 denied
+    claims of the range: C1, C2, C6, C7, C9) under the table's headers (a reviewer: capped at 5,000)."""
+    from pages import ui_tables
+    monkeypatch.setattr(ui_tables, "CLAIM_LIST_ROWS", 2)
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    assert button(at, "pd-claims-x-csv").proto.label == "Download the first 2 claims (CSV)"
+    assert csv_of(at, files, "pd-claims-x-csv").height == 2
+    at.button(key="pd-claims-prepare").click().run()
+    assert not at.exception
+    assert button(at, "pd-claims-x-csv").proto.label == "Download all 5 claims (CSV)"
+    csv = csv_of(at, files, "pd-claims-x-csv")
+    assert sorted(csv["Claim"]) == ["C1", "C2", "C6", "C7", "C9"] and "Days to pay" in csv.columns
