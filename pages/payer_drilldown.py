@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_access, ui_tables as ut
+from pages import ui, ui_access, ui_action as ua, ui_tables as ut
 from warehouse import brief
 from warehouse.claims import CLAIM_STATUS, GROUP_CODES, code_order
 from warehouse.dimensions import DIMENSIONS
@@ -113,11 +113,11 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                 f"**date of service** {c['dos']} · **submitted** {c['submitted_date'] or '—'} · "
                 f"**initial adjudication** {c['initial_adjudication_date'] or '—'}")
             m = ui.grid(6, "pd-claim-tiles")
-            m[0].metric("Billed", f"${c['billed'] or 0:,.2f}")
-            m[1].metric("Denied", f"${c['denied_dollars'] or 0:,.2f}", help=KPIS["denied_dollars"].definition)
-            m[2].metric("Recovered", f"${c['recovered_dollars'] or 0:,.2f}", help=KPIS["recovered_dollars"].definition)
-            m[3].metric("Written off", f"${c['written_off_dollars'] or 0:,.2f}")
-            m[4].metric("Open denied", f"${c['open_denied_dollars'] or 0:,.2f}", help=KPIS["open_denied_dollars"].definition)
+            m[0].metric("Billed", ua.money(c['billed'] or 0, cents=True))
+            m[1].metric("Denied", ua.money(c['denied_dollars'] or 0, cents=True), help=KPIS["denied_dollars"].definition)
+            m[2].metric("Recovered", ua.money(c['recovered_dollars'] or 0, cents=True), help=KPIS["recovered_dollars"].definition)
+            m[3].metric("Written off", ua.money(c['written_off_dollars'] or 0, cents=True))
+            m[4].metric("Open denied", ua.money(c['open_denied_dollars'] or 0, cents=True), help=KPIS["open_denied_dollars"].definition)
             bal = d["balance"]
             now = bal["balance"][-1] if bal.height else 0
             credit = now <= -0.005          # a credit at display precision (a cent or more)
@@ -177,8 +177,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                     with st.container(border=True):
                         st.markdown(f"**{a['remit_date']}** · **{a['payer_name']}** · status {a['claim_status']} "
                                     f"({CLAIM_STATUS.get(a['claim_status'], 'other')}){tag} · charge "
-                                    f"${a['claim_charge']:,.2f} · paid ${a['claim_paid']:,.2f} · patient "
-                                    f"${a['patient_responsibility'] or 0:,.2f} · payer claim {a['payer_claim_number'] or '—'}")
+                                    f"{ua.money(a['claim_charge'], cents=True)} · paid {ua.money(a['claim_paid'], cents=True)} · patient "
+                                    f"{ua.money(a['patient_responsibility'] or 0, cents=True)} · payer claim {a['payer_claim_number'] or '—'}")
                         st.caption(f"Answers the submission with patient control number {a['patient_control_number']} "
                                    f"· remit claim {a['remit_claim_id']}")
                         lines = d["adjudication_lines"].filter(pl.col("adjudication_id") == aid).drop("adjudication_id")

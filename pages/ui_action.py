@@ -73,8 +73,11 @@ def with_values(filters: Filters, **values) -> Filters:
     return Filters.make(vals, filters.date_from, filters.date_to, filters.basis)
 
 
-def money(v) -> str:
-    return "—" if v is None else f"${v:,.0f}"
+def money(v, cents: bool = False) -> str:
+    """$1,234 (or $1,234.56 with cents); a negative amount as −$2,920 (a reversal), never $-2,920."""
+    if v is None:
+        return "—"
+    return f"{'−' if v < 0 else ''}${abs(v):,.{2 if cents else 0}f}"
 
 
 def pct(v) -> str:

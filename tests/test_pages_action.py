@@ -348,3 +348,10 @@ def test_the_payer_cause_heatmap_of_one_cell_on_the_page(monkeypatch, core_db):
     cells = [t for t in json.loads(heat.proto.spec)["data"] if t.get("marker", {}).get("symbol") == "square"]
     assert len(cells) == 1 and cells[0]["text"] == ["$200"]
     assert (cells[0]["marker"]["showscale"], cells[0]["marker"]["cmin"], cells[0]["marker"]["cmax"]) == (False, 0, 200)
+
+
+def test_money_puts_the_sign_before_the_dollar():
+    """A reversal's amounts in the claim detail read −$5,840.00, as the tables write them, not $-5,840.00."""
+    from pages.ui_action import money
+    assert [money(-2920), money(-5840.0, cents=True), money(1234.5, cents=True), money(0), money(None)] == \
+        ["−$2,920", "−$5,840.00", "$1,234.50", "$0", "—"]
