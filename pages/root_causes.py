@@ -190,8 +190,9 @@ if ctx:
                                                                     else "%{y:.1%}") + "<extra></extra>"))
             if wk:
                 y = s.filter(pl.col("week") == wk)[measure][0]
-                fig.add_trace(go.Scatter(x=[wk], y=[y], mode="markers+text", text=[f"{name(c)}: change"],
-                                         textposition="top center", showlegend=False, customdata=[[c, wk]],
+                # no text label: several causes changing in one week printed theirs on top of each other;
+                # the star takes its cause's colour, the hover names it, the table below lists every change
+                fig.add_trace(go.Scatter(x=[wk], y=[y], mode="markers", showlegend=False, customdata=[[c, wk]],
                                          marker={"symbol": "star", "size": 16, "color": colour,
                                                  "line": {"color": "black", "width": 1}},
                                          hovertemplate=name(c) + ": level changed in %{x}<extra></extra>"))
@@ -208,7 +209,8 @@ if ctx:
                     return
 
         ui.chart(fig, key="rc-trend", on_select=_pick_week)
-        st.caption("Stars: the week a cause's weekly level changed (the best single step fit, kept only when the two "
+        st.caption("Stars, in their cause's colour (hover for its name; all listed in the table below): the week a "
+                   "cause's weekly level changed (the best single step fit, kept only when the two "
                    "levels differ by more than twice their standard error; at least 4 weeks each side). Click a "
                    "point to list that cause's claims of that week below.")
         if changes:
