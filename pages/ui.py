@@ -321,11 +321,15 @@ SHARE_NOTE = ("this cause's share of the whole: the filter narrows the denials, 
               "no benchmark colour")
 
 
+WHOLE_NOTE = "not narrowed by the root-cause or stage filter: all claims of the other filters"
+
+
 def caveats(kpi_key: str, row: dict) -> list[str]:
     """What a kpis() row says about its value beside the number: a cause's share of the whole
-    (`<kpi>__share`), days in A/R over a short history (`<kpi>__short_history`)."""
-    return [note for flag, note in (("__share", SHARE_NOTE), ("__short_history", SHORT_HISTORY_NOTE))
-            if row.get(kpi_key + flag)]
+    (`<kpi>__share`), a ratio the denial filter does not narrow (`<kpi>__whole`), days in A/R over a
+    short history (`<kpi>__short_history`)."""
+    return [note for flag, note in (("__share", SHARE_NOTE), ("__whole", WHOLE_NOTE),
+                                    ("__short_history", SHORT_HISTORY_NOTE)) if row.get(kpi_key + flag)]
 
 
 def kpi_tile(container, kpi_key: str, row: dict, *, previous: dict | None = None, baseline: dict | None = None,

@@ -255,6 +255,20 @@ def test_a_cause_filter_marks_the_ratios_that_become_a_share(con):
     assert "denial_rate__share" not in whole and band_of("denial_rate_dollars", whole) == "concern"
 
 
+def test_a_cause_filter_marks_the_ratio_it_does_not_narrow(con):
+    """Clean claim rate is not narrowed by a denial attribute on either side (first-pass claims / claims
+    with a first outcome): under the authorization filter it is W20's whole value, marked
+    `clean_claim_rate__whole` so the tile can say the filter does not apply to it (a reviewer saw it stay
+    84.9% under a stage filter without a word); it keeps its band. Unfiltered: no mark."""
+    auth = Filters.make({"root_cause": ["authorization"]}, "2026-05-11", "2026-05-17")
+    row = kpis(con, scope=Scope.all(), filters=auth, kpi_keys=["clean_claim_rate", "denial_rate"]).to_dicts()[0]
+    whole = kpis(con, scope=Scope.all(), filters=W20, kpi_keys=["clean_claim_rate", "denial_rate"]).to_dicts()[0]
+    assert row["clean_claim_rate__whole"] is True and "denial_rate__whole" not in row
+    assert (row["clean_claim_rate__num"], row["clean_claim_rate__den"]) == \
+        (whole["clean_claim_rate__num"], whole["clean_claim_rate__den"])
+    assert "clean_claim_rate__whole" not in whole
+
+
 def test_a_cause_slice_of_an_empty_range_is_empty_not_an_error(con):
     """By root cause alone over a range with no claims: no rows, with the root_cause column (the base
     measures' one overall row replaced the empty slice and dropped the column: the root causes page

@@ -294,6 +294,19 @@ def test_a_custom_range_entered_backwards_is_read_the_right_way_round(monkeypatc
     assert not at.sidebar.warning and backwards == ordered
 
 
+def test_a_stage_filter_says_which_tiles_it_does_not_narrow(monkeypatch, core_db):
+    """Under a stage filter the denial tiles are that stage's share of the whole, and the clean claim rate
+    tile says the filter does not narrow it (ui.WHOLE_NOTE)."""
+    from pages.ui import SHARE_NOTE, WHOLE_NOTE
+    monkeypatch.setenv("DENIALS_DB", str(core_db))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["stage"] = "Front end"
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any(WHOLE_NOTE in c for c in captions) and any(SHARE_NOTE in c for c in captions)
+
+
 def test_a_link_with_unknown_filter_values_says_so(monkeypatch, core_db):
     """A stale link (a site renamed or outside the viewer's scope, a preset that does not exist) opens the
     wider view with a warning naming what was left out, instead of silently showing everything; a value

@@ -241,6 +241,14 @@ def share_of_whole(kpi_key: str) -> bool:
             and MEASURES[k.denominator].role == "base")
 
 
+def not_narrowed(kpi_key: str) -> bool:
+    """True for a ratio no denial attribute narrows, on either side (clean claim rate: first-pass claims
+    / claims with a first outcome): under a root-cause or stage filter it is still the whole slice's."""
+    k = KPIS[kpi_key]
+    return (k.denominator is not None and MEASURES[k.numerator].role == "base"
+            and MEASURES[k.denominator].role == "base")
+
+
 SHORT_HISTORY_NOTE = ("fewer than 90 days of charges on record: the average daily charge is understated, "
                       "so this reads high; no benchmark colour")
 

@@ -24,7 +24,8 @@ import polars as pl
 
 from warehouse.dimensions import (DENIAL_KEYS, DIMENSIONS, LINE_KEYS, NAME_SQL, PERIOD_KEYS, check,
                                   period_end, period_expr, period_label)
-from warehouse.metrics import AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of, share_of_whole
+from warehouse.metrics import (AR, CLAIM, KPI_FIELDS, KPIS, LINE, LINE_ROLLUP, MEASURES, APPEAL, measures_of,
+                               not_narrowed, share_of_whole)
 from warehouse.scope import Scope
 
 # kpis()'s marker that a slice has fewer than 90 days of charges before the as-of date (see _ar)
@@ -403,7 +404,8 @@ def _num(col: str) -> pl.Expr:
 def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, names: bool,
             narrowed: bool = False) -> pl.DataFrame:
     """The KPIs from the measures, with their parts; `narrowed` (a denial attribute filters or slices):
-    `<kpi>__share` = true on the ratios that are then a cause's share of the whole (no benchmark band);
+    `<kpi>__share` = true on the ratios that are then a cause's share of the whole (no benchmark band),
+    `<kpi>__whole` = true on the ratios no denial attribute narrows (clean claim rate: all the slice's claims);
     `ar_days__short_history` = true where the slice has fewer than 90 days of charges (no band either)."""
     exprs = []
     count_like = {"count"}
@@ -428,6 +430,8 @@ def _finish(con, df: pl.DataFrame, dims, kpi_keys, unavailable, scope: Scope, na
                   n.round(2).alias(f"{key}__num"), d.round(2).alias(f"{key}__den")]
         if narrowed and share_of_whole(key):
             exprs.append(pl.lit(True).alias(f"{key}__share"))
+        elif narrowed and not_narrowed(key):
+            exprs.append(pl.lit(True).alias(f"{key}__whole"))
         if k.denominator == "daily_charges_90" and SHORT_HISTORY in df.columns:
             exprs.append(pl.col(SHORT_HISTORY).fill_null(False).alias(f"{key}__short_history"))
     out_dims = [DIMENSIONS[k].output for k in dims]
