@@ -15,6 +15,7 @@ import streamlit as st
 from pages import ui_access
 from pages.ui_base import CACHE_TTL_S
 from warehouse import brief as _brief, metrics
+from warehouse.brief import band_words
 from warehouse.claims import CLAIM_STATUS
 from warehouse.metrics import KPIS, MEASURES
 
@@ -42,20 +43,6 @@ def definition(kpi_key: str, row: dict | None = None) -> str:
         lines.append(f"Benchmark: {band_words(kpi_key)}. Source: {k.benchmark.source}.")
     lines.append(f"Good direction: {'higher' if k.good_direction == 'up' else 'lower'} is better.")
     return "\n\n".join(lines)
-
-
-def band_words(kpi_key: str) -> str:
-    b = KPIS[kpi_key].benchmark
-    f = (lambda x: fmt(kpi_key, x))
-
-    def rng(r):
-        lo, hi = r
-        if lo is None:
-            return f"under {f(hi)}"
-        if hi is None:
-            return f"{f(lo)} or more"
-        return f"{f(lo)}–{f(hi)}"
-    return f"good {rng(b.good)}, typical {rng(b.typical)}, otherwise a concern"
 
 
 # ------------------------------------------------------------------ KPI columns: bands and parts

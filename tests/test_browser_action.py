@@ -153,6 +153,20 @@ def test_ar_site_filter_changes_the_balance(page, server, db):
     no_exception(page)
 
 
+def select_first_row_to_open_its_claim(page, table_key: str) -> None:
+    """Tick the first row of a claim table (canvas cells: by position) and wait for the claim's page."""
+    table = page.locator(f".st-key-{table_key} [data-testid=stDataFrame]")
+    table.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)         # the first row's selection box
+    deadline = time.time() + 30
+    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
+        time.sleep(0.3)
+    settle(page)
+    no_exception(page)
+
+
 def test_an_oldest_open_claim_opens_with_its_own_address(page, server, db):
     """A/R: selecting one of the oldest open claims opens its detail on the payer drill-down, and the
     address names the claim and keeps the site filter (before, it was a bare /payer-drilldown: the claim
@@ -164,16 +178,7 @@ def test_an_oldest_open_claim_opens_with_its_own_address(page, server, db):
     while time.time() < deadline and not query(page).get("site"):
         time.sleep(0.3)
     settle(page)
-    table = page.locator(".st-key-ar-oldest [data-testid=stDataFrame]")
-    table.scroll_into_view_if_needed()
-    time.sleep(0.5)
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)         # the first row's selection box
-    deadline = time.time() + 30
-    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
-        time.sleep(0.3)
-    settle(page)
-    no_exception(page)
+    select_first_row_to_open_its_claim(page, "ar-oldest")
     q = query(page)
     assert q.get("claim") and q.get("site") == [site], q
     page.wait_for_selector(f"text=Claim {q['claim'][0]}", timeout=30000)
@@ -186,16 +191,7 @@ def test_a_work_queue_row_opens_its_claim(page, server):
     """Work queue: selecting a denial to work opens its claim's detail (remits, CARC/RARC, appeals) on
     the payer drill-down, with the claim in the address (a reviewer: the analyst had to copy the id)."""
     open_page(page, server, "work_queue")
-    table = page.locator(".st-key-wq-live [data-testid=stDataFrame]")
-    table.scroll_into_view_if_needed()
-    time.sleep(0.5)
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)         # the first row's selection box
-    deadline = time.time() + 30
-    while time.time() < deadline and "payer-drilldown" not in page.evaluate("location.href"):
-        time.sleep(0.3)
-    settle(page)
-    no_exception(page)
+    select_first_row_to_open_its_claim(page, "wq-live")
     claim = query(page).get("claim")
     assert claim, page.url
     page.wait_for_selector(f"text=Claim {claim[0]}", timeout=30000)

@@ -532,8 +532,9 @@ def file_name(week: str, filters: Filters | None = None, scope: Scope | None = N
     return f"weekly-brief-{re.sub(r'[^A-Za-z0-9-]', '', week)}-{scope_part}.html"
 
 
-def _band_words(kpi_key: str) -> str:
-    """'good under 5.0%, typical 5.0%–10.0%, otherwise a concern'."""
+def band_words(kpi_key: str) -> str:
+    """A KPI's benchmark bands in words: 'good under 5.0%, typical 5.0%–10.0%, otherwise a concern'
+    (the brief's definitions, the dashboard's column and tile help)."""
     b = KPIS[kpi_key].benchmark
 
     def rng(r):
@@ -578,7 +579,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
             for i, f in enumerate(figs)]
     definitions = "".join(
         f"<li><b>{e(KPIS[k].label)}</b>: {e(KPIS[k].definition)}"
-        + (f"<br>Benchmark: {e(_band_words(k))}. Source: {e(KPIS[k].benchmark.source)}."
+        + (f"<br>Benchmark: {e(band_words(k))}. Source: {e(KPIS[k].benchmark.source)}."
            if KPIS[k].benchmark else "") + "</li>"
         for k in REVIEW_KPIS)
     base_note = (f"13-week average over {len(review.baseline_weeks)} week(s) "
