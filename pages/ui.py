@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from typing import Any, Callable
 
 import polars as pl
@@ -20,7 +21,7 @@ from streamlit.errors import StreamlitAPIException
 from pages import ui_access
 from pages.ui_base import (BASIS_LABELS, CACHE_TTL_S, CARRY, CURRENT_PAGE, FILTER_DIMS, FILTER_KEYS, connection,
                            scope_from_key)
-from pages.ui_tables import LABELLED_COLUMNS, definition, fmt, parts_text, value_label
+from pages.ui_tables import LABELLED_COLUMNS, definition, fmt, forget_shown, parts_text, value_label
 from warehouse import brief as _brief, catalog, claims as _claims, metrics, periods
 from warehouse.metrics import KPIS
 from warehouse.query import Filters, kpis
@@ -121,6 +122,7 @@ class Context:
 
 def start(title: str, caption: str) -> Context | None:
     """Page header, warehouse checks and the sidebar; None when there is nothing to show."""
+    forget_shown()
     st.title(title)
     st.caption(caption)
     try:
@@ -218,28 +220,34 @@ def _filters_in_url(choices: dict) -> dict[str, list[str]]:
 def _sync_url(choices: dict) -> None:
     """After a move with the page menu the filters follow in Session State (carry_filters), but
     Streamlit writes no value set that way to the URL, so the address showed a bare page and a copied
-    link lost the view (two reviewers). Before the widgets are drawn, a page whose address lacks its
-    filters opens itself once more with them in the address (once per page and set of filters; where
-    Streamlit refuses, the filters still apply and the address stays as it was)."""
+    link lost the view (two reviewers). Before the widgets are drawn, a page whose address lacks some
+    of the filters it runs with opens itself once more with them added. It only adds: a value the
+    address holds is the address's (a link, the browser's Back button), as Streamlit's widgets have it.
+    Once per page and missing set while they stay missing (where Streamlit refuses the switch, the
+    filters still apply and the address stays as it was)."""
     page = st.session_state.get(CURRENT_PAGE)
     if page is None:
         return
     known = [k for k in CARRY if k in st.session_state]      # none yet: a link being opened sets them
-    if not known:
+    missing = {k: v for k, v in _filters_in_url(choices).items() if k in known and k not in st.query_params}
+    if not missing:
+        st.session_state.pop(_URL_SYNCED, None)
         return
-    want = {k: v for k, v in _filters_in_url(choices).items() if k in known}
-    have = {k: st.query_params.get_all(k) for k in known if k in st.query_params}
-    if want == have:
-        return
-    mark = (page.url_path, tuple(sorted((k, tuple(v)) for k, v in want.items())))
+    mark = (page.url_path, tuple(sorted((k, tuple(v)) for k, v in missing.items())))
     if st.session_state.get(_URL_SYNCED) == mark:
         return
     st.session_state[_URL_SYNCED] = mark
-    others = {k: st.query_params.get_all(k) for k in st.query_params if k not in known}
+    here = {k: st.query_params.get_all(k) for k in st.query_params}
     try:
-        st.switch_page(page, query_params=others | want)
+        st.switch_page(page, query_params=here | missing)
     except StreamlitAPIException:
         pass
+
+
+def _md_literal(text: str) -> str:
+    """Text from the address shown inside Markdown as typed: its Markdown characters escaped, so a
+    crafted link cannot put a clickable link or formatting into a warning."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
 
 
 def _unknown_link_values(choices: dict[str, list[tuple[str, str]]], restricted: bool = False) -> list[str]:
@@ -258,7 +266,7 @@ def _unknown_link_values(choices: dict[str, list[tuple[str, str]]], restricted: 
         if bad and key == "site" and restricted:      # a site-scoped user: no site name echoed back
             out.append(f"{len(bad)} site{'s' if len(bad) > 1 else ''} outside your access")
         elif bad:
-            out.append(f"a {label} " + ", ".join(f"'{v}'" for v in bad))
+            out.append(f"a {label} " + ", ".join(f"'{_md_literal(v)}'" for v in bad))
     return out
 
 
@@ -404,8 +412,9 @@ def band_css() -> None:
 # open leaves ~650 px: four tiles of ~150 px cut their values to "12.…"); Streamlit's columns only
 # stack below 640 px, so the grid's columns keep a minimum width and wrap onto the next line.
 GRID_MIN_PX = 210
-_GRID_CSS = ("<style>div[class*=\"st-key-grid-\"] [data-testid=\"stHorizontalBlock\"]{flex-wrap:wrap;row-gap:1rem}"
-             "div[class*=\"st-key-grid-\"] [data-testid=\"stColumn\"]{min-width:min(100%%,%dpx)}</style>" % GRID_MIN_PX)
+_GRID_ROW = 'div[class*="st-key-grid-"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
+_GRID_CSS = ("<style>%s{flex-wrap:wrap;row-gap:1rem}%s > [data-testid=\"stColumn\"]{min-width:min(100%%,%dpx)}</style>"
+             % (_GRID_ROW, _GRID_ROW, GRID_MIN_PX))   # the grid's own row only: not columns nested in a cell
 
 
 def grid(spec, key: str, container=None) -> list:

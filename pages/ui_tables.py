@@ -97,8 +97,9 @@ def with_parts(frame: pl.DataFrame, kpi_keys) -> pl.DataFrame:
 def kpi_columns(frame: pl.DataFrame) -> dict[str, Any]:
     """Column config of the columns a frame names by a KPI's key (a kpis() result): the KPI in its unit
     (kpi_column), its band pill and parts, and what kpis() adds beside a ratio: `<kpi>__num` and
-    `<kpi>__den` (its two measures, in their units) and the flags `<kpi>__share` (a share of the whole)
-    and `<kpi>__short_history` (days in A/R over fewer than 90 days of charges)."""
+    `<kpi>__den` (its two measures, in their units) and the flags `<kpi>__share` (a share of the whole),
+    `<kpi>__whole` (not narrowed by the cause filter) and `<kpi>__short_history` (days in A/R over fewer
+    than 90 days of charges)."""
     out: dict[str, Any] = {}
     for c, t in frame.schema.items():
         key, _, part = c.partition("__")
@@ -118,6 +119,9 @@ def kpi_columns(frame: pl.DataFrame) -> dict[str, Any]:
         elif key in KPIS and part == "share":
             out[c] = st.column_config.CheckboxColumn(f"{KPIS[key].label}: share of the whole",
                                                      help="A cause's share of the whole: no benchmark band.")
+        elif key in KPIS and part == "whole":
+            out[c] = st.column_config.CheckboxColumn(f"{KPIS[key].label}: not narrowed by the cause filter",
+                                                     help="The root-cause or stage filter does not narrow this ratio.")
         elif key in KPIS and part == "short_history":
             out[c] = st.column_config.CheckboxColumn(f"{KPIS[key].label}: short history",
                                                      help=metrics.SHORT_HISTORY_NOTE)
@@ -299,6 +303,15 @@ def _remember_shown(frame: pl.DataFrame, column_config: dict) -> None:
         tables.pop(next(iter(tables)))
 
 
+def forget_shown() -> None:
+    """At the start of a page's run: the tables drawn on its earlier runs (another claim, other filters)
+    are no export's headers any more."""
+    try:
+        st.session_state.get(_SHOWN, {}).pop(_page(), None)
+    except Exception:
+        pass
+
+
 def shown_config(columns) -> dict:
     """The column config of the table drawn on this page with these columns; else of the one drawn last
     whose columns hold all of these, or all of whose columns these hold (the whole work queue exports
@@ -435,6 +448,13 @@ def _fingerprint(frame: pl.DataFrame, *extra) -> str:
     return h.hexdigest()
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=64)
+def _csv(fingerprint: str, _frame: pl.DataFrame) -> bytes:
+    """The CSV of an exported table, cached by its content (a whole work queue or claim selection is
+    megabytes, and every rerun of the page drew its buttons again)."""
+    return _frame.write_csv().encode()
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=256)
 def _workbook(name: str, fingerprint: str, _frame: pl.DataFrame, _formats: dict[str, str]) -> bytes:
     """The .xlsx of an exported table (export_frame), cached by its content and formats (writing Excel was
@@ -462,10 +482,10 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str, what: str | None = 
     A large table (work queue, claim lists: writing 78,000 rows of Excel takes ~18 s) first shows
     "Prepare Excel"; its click builds the workbook for exactly these rows, then the download shows."""
     out, formats = export_frame(frame, column_config)
-    c1, c2 = st.columns(2)
-    c1.download_button(f"Download {what} (CSV)" if what else "Download CSV", out.write_csv().encode(), f"{name}.csv",
-                       "text/csv", key=f"{key}-csv", on_click=ui_access.audit_export(name, "csv", frame.height))
     fingerprint = _fingerprint(out, sorted(formats.items()))
+    c1, c2 = st.columns(2)
+    c1.download_button(f"Download {what} (CSV)" if what else "Download CSV", _csv(fingerprint, out), f"{name}.csv",
+                       "text/csv", key=f"{key}-csv", on_click=ui_access.audit_export(name, "csv", frame.height))
     prepared = f"{key}-xlsx-prepared"
     if frame.height <= EAGER_EXCEL_ROWS or st.session_state.get(prepared) == fingerprint:
         c2.download_button(f"Download {what} (Excel)" if what else "Download Excel",

@@ -124,6 +124,14 @@ def test_filter_choices_are_scoped(core_db):
     assert [v for v, _ in catalog.choices(con, scope=Scope.sites({"S2"}), dim="provider")] == ["1234567901"]
 
 
+def test_two_values_of_one_name_are_told_apart_in_the_choices():
+    """Two payers called "Blue Cross" were one choice: the dashboard names a filter value by its label (in
+    the widget and the URL), so the second payer's view opened the first's. A shared label gets its id."""
+    from warehouse.catalog import _unique_labels
+    assert _unique_labels([("BCBS-TX", "Blue Cross"), ("BCBS-IL", "Blue Cross"), ("AETNA", "Aetna")]) == \
+        [("BCBS-TX", "Blue Cross (BCBS-TX)"), ("BCBS-IL", "Blue Cross (BCBS-IL)"), ("AETNA", "Aetna")]
+
+
 def test_unmatched_remit_list_is_claim_level(core_db):
     import pytest
     from warehouse import quality

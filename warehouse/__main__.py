@@ -246,6 +246,7 @@ def _brief(args) -> int:
 
 
 def main(argv=None) -> int:
+    from warehouse.compare import REWORK_COST_DEFAULT, REWORK_COST_HIGH, REWORK_COST_LOW
     from warehouse.queue import STATUSES as QUEUE_STATUSES
     p = argparse.ArgumentParser(prog="python -m warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -303,11 +304,11 @@ def main(argv=None) -> int:
                                                  "the file in it named by week and scope, as the page's download")
     bf.add_argument("--filter", action="append", metavar="DIM=V1,V2", help="keep only these values (repeatable)")
     bf.add_argument("--basis", choices=("adjudication", "service"), default="adjudication")
-    bf.add_argument("--rework-cost", dest="rework_cost", type=float, default=25.0,
+    bf.add_argument("--rework-cost", dest="rework_cost", type=float, default=REWORK_COST_DEFAULT,
                     help="cost per reworked claim for the point estimate (default $25)")
-    bf.add_argument("--rework-low", dest="rework_low", type=float, default=25.0,
+    bf.add_argument("--rework-low", dest="rework_low", type=float, default=REWORK_COST_LOW,
                     help="low end of the cost per reworked claim for the range (default $25)")
-    bf.add_argument("--rework-high", dest="rework_high", type=float, default=118.0,
+    bf.add_argument("--rework-high", dest="rework_high", type=float, default=REWORK_COST_HIGH,
                     help="high end of the cost per reworked claim for the range (default $118); a point "
                          "outside Low – High widens the range to it, as on the page")
     bf.add_argument("--user", help="within this user's access scope")

@@ -34,9 +34,19 @@ def choices(con: duckdb.DuckDBPyConnection, *, scope: Scope, dim: str) -> list[t
         raise ValueError(f"no choice list for {dim}; known: {', '.join(_CHOICES)}")
     template = _CHOICES[dim]
     if "{scope}" not in template:          # taxonomy lists: the same for every scope
-        return [(str(v), str(label)) for v, label in con.sql(template).fetchall()]
+        return _unique_labels(con.sql(template).fetchall())
     frag, params = scope.sql("c.site_id")
-    return [(str(v), str(label)) for v, label in con.sql(template.format(scope=frag), params=params or None).fetchall()]
+    return _unique_labels(con.sql(template.format(scope=frag), params=params or None).fetchall())
+
+
+def _unique_labels(rows) -> list[tuple[str, str]]:
+    """(value, label) with a label two values share told apart by the value ('Blue Cross (BCBS-TX)'):
+    the dashboard's filters and links name a value by its label, and two payers called "Blue Cross"
+    would otherwise be one choice, the second's numbers reached through the first's name."""
+    counts: dict[str, int] = {}
+    for _, label in rows:
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    return [(str(v), f"{label} ({v})" if counts[str(label)] > 1 else str(label)) for v, label in rows]
 
 
 def data_span(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
