@@ -396,7 +396,7 @@ def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tupl
             labels[c] = header(c) + " ID"
         tc = cfg.get("type_config") or {} if isinstance(cfg, dict) else {}
         options = {o["value"]: o.get("label") for o in tc.get("options") or [] if "label" in o}
-        if t == pl.String and c in LABELLED_COLUMNS and (options or cfg is None):
+        if t == pl.String and c in LABELLED_COLUMNS:       # codes by their labels, whatever the header
             names = {v: options.get(v) or value_label(c, v) for v in frame[c].drop_nulls().unique()}
             exprs.append(pl.col(c).replace_strict(names, default=pl.col(c), return_dtype=pl.String))
         f = excel_format(cfg, t)

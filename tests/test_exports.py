@@ -157,6 +157,13 @@ def test_whole_claim_workbook_names_remits_and_leaves_out_the_member_id(monkeypa
     assert header_row(adjustments) == ["Remit", "Line", "Group", "CARC", "Description", "Amount", "Root cause",
                                        "Sub cause", "Stage", "Soft/hard", "Denial"]
     assert [(cell(adjustments, h).value) for h in ("Remit", "Group", "CARC", "Amount")] == [remits[2], "CO", "50", 100]
+    # a remit line's root cause by its label too (it was written as its code, 'medical_necessity')
+    lines = wb["Adjudication lines"]
+    causes = [r[header_row(lines).index("Root cause")].value for r in lines.iter_rows(min_row=2)]
+    assert "Medical necessity" in causes and not [c for c in causes if c and re.fullmatch(r"[a-z_]+", c)]
+    tab = csv_of(at, files, "pd-detail-remit-lines-x-csv")            # the Adjudications tab's own download
+    assert "Medical necessity" in tab["Root cause"].to_list()
+    assert not [c for c in tab["Root cause"].drop_nulls() if re.fullmatch(r"[a-z_]+", c)]
     claim = wb["Claim"]
     assert cell(claim, "Initial adjudication").value == remits[0] and cell(claim, "Claim ID").value == "C8"
     values = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
