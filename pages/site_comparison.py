@@ -82,7 +82,7 @@ if ctx:
                        "95% but inside 99.8% may be chance; outside 99.8% is a signal. The funnel compares a site with "
                        "this group, the pills in the table with the industry benchmark: a site can be like its peers "
                        "and still a concern.")
-            fcols = st.columns(2)
+            fcols = ui.grid(2, "sc-funnels", min_px=460)   # side by side only where names have room
             for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
                 k = KPIS[kpi]
                 f = compare.funnel(sites, kpi, adjust=adjust)

@@ -412,16 +412,15 @@ def band_css() -> None:
 # open leaves ~650 px: four tiles of ~150 px cut their values to "12.…"); Streamlit's columns only
 # stack below 640 px, so the grid's columns keep a minimum width and wrap onto the next line.
 GRID_MIN_PX = 210
-_GRID_ROW = 'div[class*="st-key-grid-"] > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
-_GRID_CSS = ("<style>%s{flex-wrap:wrap;row-gap:1rem}%s > [data-testid=\"stColumn\"]{min-width:min(100%%,%dpx)}</style>"
-             % (_GRID_ROW, _GRID_ROW, GRID_MIN_PX))   # the grid's own row only: not columns nested in a cell
 
 
-def grid(spec, key: str, container=None) -> list:
+def grid(spec, key: str, container=None, min_px: int = GRID_MIN_PX) -> list:
     """st.columns(spec) (a count or relative widths) that wrap onto more lines when one would be
-    narrower than GRID_MIN_PX."""
+    narrower than `min_px` (the grid's own columns only, not columns nested in a cell)."""
     box = (container or st).container(key=f"grid-{key}")
-    box.html(_GRID_CSS)
+    row = f'.st-key-grid-{key} > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
+    box.html(f'<style>{row}{{flex-wrap:wrap;row-gap:1rem}}'
+             f'{row} > [data-testid="stColumn"]{{min-width:min(100%,{min_px}px)}}</style>')
     return box.columns(spec)
 
 
