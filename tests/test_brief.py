@@ -216,6 +216,15 @@ def test_the_brief_uses_the_rework_cost_range_it_is_given(con):
     assert "$25 per claim is below Low ($40): the range starts at $25 to hold the point estimate." in html
 
 
+def test_the_brief_header_says_filters_apart_from_the_reader_s_access(con):
+    """'scope: all sites · Site: Valley Gastroenterology' read as a contradiction (a browser review): the
+    filters are named as filters, the signed-in user's access as access."""
+    r = brief.weekly_review(con, scope=Scope.all(), filters=Filters.make({"site": ["S1"]}),
+                            week_start=dt.date(2026, 5, 11))
+    html = brief.render_html(r, scope_label="all sites", filter_text="Site: Alpha Orthopedics")
+    assert "Site: Alpha Orthopedics (filters) · data access: all sites" in html and "· scope: " not in html
+
+
 def test_the_brief_tells_an_owner_where_the_definitions_are(con):
     """It cited 'see docs/metrics.md', which the owner who gets the file cannot open: the brief carries
     each definition, its benchmark bands in words and the source, and says the dashboard shows them on hover."""

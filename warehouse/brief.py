@@ -590,8 +590,8 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)} {e(review.week)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{e(title)} — week {e(review.week)}</h1>
-<div class="sub">{review.week_start:%a %d %b} – {review.week_end:%a %d %b %Y} · scope: {e(scope_label)}
-{(' · ' + e(filter_text)) if filter_text else ''} · {e(base_note)} · generated {dt.date.today():%d %b %Y}</div>
+<div class="sub">{review.week_start:%a %d %b} – {review.week_end:%a %d %b %Y} · {(e(filter_text) + ' (filters) · ') if filter_text else ''}data access: {e(scope_label)}
+ · {e(base_note)} · generated {dt.date.today():%d %b %Y}</div>
 {f'<p class="warn">{e(thin)}</p>' if thin else ''}
 <h2>The week in numbers</h2>
 <table><tr><th>KPI</th><th>This week</th><th>Week before</th><th>13-week average</th></tr>{''.join(rows)}</table>
