@@ -129,7 +129,8 @@ if ctx:
                               xaxis_tickformat=".0%" if share else "$,.0f", yaxis={"autorange": "reversed"},
                               margin={"l": 10, "r": 10, "t": 80, "b": 10},
                               legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
-                              title={"text": "Denied dollars by stage (front end, back end, clinical, payer)",
+                              title={"text": ("Share of each site's denied dollars" if share else "Denied dollars")
+                                             + " by stage (front end, back end, clinical, payer)",
                                      "font": {"size": 14}})
             ui.chart(fig, key="sc-stage", on_select=ui.narrow("sc-stage", "site", goto="weekly_review"))
             st.caption("Sites in the table's order (rank by denial rate). Click a bar to open that site's weekly review.")
