@@ -37,7 +37,14 @@ if ctx:
     f1, f2 = st.columns(2)
     # not bound to the URL by Streamlit (a bound picker writes its labels there): synced by hand, as codes
     if "wq_team" not in st.session_state:
-        st.session_state["wq_team"] = [t for t in st.query_params.get_all("wq_team") if t in TEAMS]
+        linked = st.query_params.get_all("wq_team")
+        st.session_state["wq_team"] = [t for t in linked if t in TEAMS]
+        unknown = [t for t in linked if t not in TEAMS]
+        if unknown:          # as the sidebar does for its filters (ui._unknown_link_values): say it, and drop it
+            st.warning("This link names a team " + ", ".join(f"'{ui._md_literal(t)}'" for t in unknown)
+                       + f", which is not one of {', '.join(_team_label(t) for t in TEAMS)}: left out.",
+                       icon=":material/link_off:")
+            _teams_to_url()
     teams = f1.multiselect("Team", TEAMS, format_func=_team_label, key="wq_team", on_change=_teams_to_url,
                            placeholder="All teams", help="The team that owns the denial's root cause (taxonomy).")
     statuses = f2.multiselect("Status", list(STATUSES), key="wq_status", bind="query-params", placeholder="All statuses",

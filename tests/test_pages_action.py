@@ -355,3 +355,12 @@ def test_money_puts_the_sign_before_the_dollar():
     from pages.ui_action import money
     assert [money(-2920), money(-5840.0, cents=True), money(1234.5, cents=True), money(0), money(None)] == \
         ["−$2,920", "−$5,840.00", "$1,234.50", "$0", "—"]
+
+
+def test_a_work_queue_link_with_an_unknown_team_says_so(monkeypatch, core_db):
+    """?wq_team=nope&wq_team=billing: the picker keeps Billing, a warning names 'nope', and the address
+    keeps only the known team (it kept 'nope' silently)."""
+    at = app(monkeypatch, core_db, "pages/work_queue.py", wq_team=["nope", "billing"])
+    assert at.multiselect(key="wq_team").value == ["billing"]
+    assert [w.value.split(",")[0] for w in at.warning] == ["This link names a team 'nope'"]
+    assert at.query_params["wq_team"] in ("billing", ["billing"])          # one value: AppTest gives it bare
