@@ -240,6 +240,10 @@ ui.follow_goto()
 ctx = ui.start("Payer drill-down", "Which payers deny what, why, and on which codes — down to the claims and "
                                    "one claim's full story. Click a chart to narrow the view.")
 if ctx:
+    opened = (st.session_state.get("claim") or st.query_params.get("claim") or "").strip()
+    if opened and ctx.scope.claim_level:   # opened from a link or another page: its detail is far below
+        st.info(f"Claim {opened} is open: [jump to its detail](#claim-detail), below the payer views.",
+                icon=":material/south:")
     with st.spinner("Computing the payer scorecard ..."):
         score = ctx.kpis(by=("payer",), kpi_keys=SCORE_KPIS)
         dtp = ui.call(ctx, "claims.days_to_pay", filters=ctx.filters, by="payer")

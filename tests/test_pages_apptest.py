@@ -236,6 +236,9 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     assert len(listed) == 11                  # C1-C10 and X11: initial adjudication in the range (C12 has none)
     at.text_input(key="claim").input("C1").run()
     assert not at.exception
+    # a claim is open: the top of the page points to its detail, far below the payer views
+    assert any(i.value == "Claim C1 is open: [jump to its detail](#claim-detail), below the payer views."
+               for i in at.info)
     words = texts(at)
     assert "#### Claim C1" in words and "****6789" in words and "PT-" in words
     # C1: +300 charged, −80 paid −20 CO-45, −200 paid after the appeal (tests/test_claims.py): 0 left
