@@ -47,7 +47,7 @@ if ui_access.is_admin():                   # the audit log and the users: admini
                          url_path="admin"))
 
 page = st.navigation(PAGES)
-st.session_state[CURRENT_PAGE] = page   # the page's filters go back into its address (ui._sync_url)
+st.session_state[CURRENT_PAGE] = page   # the page's filters go back into its address (ui_address.sync_url)
 if page.url_path != PAGES[0].url_path:    # signed in on the page asked for: nothing left to forward
     st.session_state.pop(ui_access.PATH_BEFORE_SIGN_IN, None)
 page.run()

@@ -18,8 +18,8 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pages import ui_access
-from pages.ui_base import (BASIS_LABELS, CACHE_TTL_S, CARRY, CURRENT_PAGE, FILTER_DIMS, FILTER_KEYS, connection,
+from pages import ui_access, ui_address
+from pages.ui_base import (BASIS_LABELS, CACHE_TTL_S, CARRY, FILTER_DIMS, FILTER_KEYS, connection,
                            scope_from_key)
 from pages.ui_tables import LABELLED_COLUMNS, definition, fmt, forget_shown, parts_text, value_label
 from warehouse import brief as _brief, catalog, claims as _claims, metrics, periods
@@ -163,8 +163,8 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
     sb = st.sidebar
     sb.header("Filters")
     choices = {dim: cached_choices(version, scope.cache_key, dim) for dim, _ in FILTER_DIMS}
-    unknown = _unknown_link_values(choices, restricted=scope.site_ids is not None)
-    _sync_url(choices)
+    unknown = ui_address.unknown_link_values(choices, restricted=scope.site_ids is not None)
+    ui_address.sync_url(choices)
     preset = sb.selectbox("Date range", list(periods.PRESETS), index=list(periods.PRESETS).index(default_preset),
                           format_func=periods.PRESETS.get, key="range", bind="query-params")
     if preset == "custom":
@@ -196,78 +196,6 @@ def sidebar_filters(version: str, scope: Scope, as_of: dt.date, first: dt.date |
     return Filters.make(values, d_from, d_to, basis), preset
 
 
-_URL_SYNCED = "_ui_url_synced"
-
-
-def _filters_in_url(choices: dict) -> dict[str, list[str]]:
-    """The sidebar filters as their URL parameters: the labels the bound widgets write, no defaults."""
-    ss = st.session_state
-    want: dict[str, list[str]] = {}
-    preset = ss.get("range", "last_13_weeks")
-    if preset in periods.PRESETS and preset != "last_13_weeks":
-        want["range"] = [periods.PRESETS[preset]]
-        if preset == "custom":
-            want |= {k: [ss[k].isoformat()] for k in ("from", "to") if isinstance(ss.get(k), dt.date)}
-    if ss.get("basis") in BASIS_LABELS and ss["basis"] != "adjudication":
-        want["basis"] = [BASIS_LABELS[ss["basis"]]]
-    for dim, _ in FILTER_DIMS:
-        names = dict(choices[dim])
-        if ss.get(dim):
-            want[dim] = [names.get(v, v) for v in ss[dim]]
-    return want
-
-
-def _sync_url(choices: dict) -> None:
-    """After a move with the page menu the filters follow in Session State (carry_filters), but
-    Streamlit writes no value set that way to the URL, so the address showed a bare page and a copied
-    link lost the view (two reviewers). Before the widgets are drawn, a page whose address lacks some
-    of the filters it runs with opens itself once more with them added. It only adds: a value the
-    address holds is the address's (a link, the browser's Back button), as Streamlit's widgets have it.
-    Once per page and missing set while they stay missing (where Streamlit refuses the switch, the
-    filters still apply and the address stays as it was)."""
-    page = st.session_state.get(CURRENT_PAGE)
-    if page is None:
-        return
-    known = [k for k in CARRY if k in st.session_state]      # none yet: a link being opened sets them
-    missing = {k: v for k, v in _filters_in_url(choices).items() if k in known and k not in st.query_params}
-    if not missing:
-        st.session_state.pop(_URL_SYNCED, None)
-        return
-    mark = (page.url_path, tuple(sorted((k, tuple(v)) for k, v in missing.items())))
-    if st.session_state.get(_URL_SYNCED) == mark:
-        return
-    st.session_state[_URL_SYNCED] = mark
-    here = {k: st.query_params.get_all(k) for k in st.query_params}
-    try:
-        st.switch_page(page, query_params=here | missing)
-    except StreamlitAPIException:
-        pass
-
-
-def _md_literal(text: str) -> str:
-    """Text from the address shown inside Markdown as typed: its Markdown characters escaped, so a
-    crafted link cannot put a clickable link or formatting into a warning."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
-
-
-def _unknown_link_values(choices: dict[str, list[tuple[str, str]]], restricted: bool = False) -> list[str]:
-    """The URL's filter values that match no choice ("a site 'Nonexistent Site'"), read before the bound
-    widgets drop them from the URL without a word: a stale shared link (a renamed site, another MSO's
-    payer, a site outside the viewer's scope) would otherwise quietly show everything. Only for filters
-    not already set in this session (a link being opened); a link carries the labels the widgets show."""
-    out = []
-    params = st.query_params
-    checks = [("range", "date range", set(periods.PRESETS.values())), ("basis", "date basis", set(BASIS_LABELS.values()))]
-    checks += [(dim, label.lower(), {name for _, name in choices[dim]}) for dim, label in FILTER_DIMS]
-    for key, label, valid in checks:
-        if key in st.session_state or key not in params:
-            continue
-        bad = [v for v in params.get_all(key) if v not in valid]
-        if bad and key == "site" and restricted:      # a site-scoped user: no site name echoed back
-            out.append(f"{len(bad)} site{'s' if len(bad) > 1 else ''} outside your access")
-        elif bad:
-            out.append(f"a {label} " + ", ".join(f"'{_md_literal(v)}'" for v in bad))
-    return out
 
 
 def carry_filters() -> None:

@@ -19,7 +19,7 @@ FILTER_KEYS = [k for k, _ in FILTER_DIMS]
 BASIS_LABELS = {"adjudication": "Initial adjudication", "service": "Date of service"}
 # the sidebar widgets' keys: what carry_filters re-asserts and the audit log records
 CARRY = FILTER_KEYS + ["range", "from", "to", "basis"]
-CURRENT_PAGE = "_ui_page"        # dashboard.py keeps the running st.Page here (ui._sync_url)
+CURRENT_PAGE = "_ui_page"        # dashboard.py keeps the running st.Page here (ui_address.sync_url)
 
 
 # ------------------------------------------------------------------ the published warehouse

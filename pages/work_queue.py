@@ -3,7 +3,7 @@ and what working it is expected to recover, ranked; denials past their deadline 
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua, ui_tables as ut
+from pages import ui, ui_action as ua, ui_address, ui_tables as ut
 from warehouse.metrics import KPIS
 from warehouse.queue import APPEAL_FOLLOW_UP_DAYS, SMOOTHING_APPEALS, STATUSES
 from warehouse.scope import ClaimLevelDenied
@@ -40,8 +40,8 @@ if ctx:
         linked = st.query_params.get_all("wq_team")
         st.session_state["wq_team"] = [t for t in linked if t in TEAMS]
         unknown = [t for t in linked if t not in TEAMS]
-        if unknown:          # as the sidebar does for its filters (ui._unknown_link_values): say it, and drop it
-            st.warning("This link names a team " + ", ".join(f"'{ui._md_literal(t)}'" for t in unknown)
+        if unknown:          # as the sidebar does for its filters (ui_address.unknown_link_values): say it, and drop it
+            st.warning("This link names a team " + ", ".join(f"'{ui_address.md_literal(t)}'" for t in unknown)
                        + f", which is not one of {', '.join(_team_label(t) for t in TEAMS)}: left out.",
                        icon=":material/link_off:")
             _teams_to_url()

@@ -354,7 +354,7 @@ def test_tiles_wrap_on_a_narrow_window(browser, server):
 
 def test_the_page_menu_keeps_the_filters_in_the_address(page, server, db):
     """A link opens a payer's view; a move with the page menu keeps the filters (Session State) and now
-    writes them back into the address (ui._sync_url), so the new page's address is a link to the same
+    writes them back into the address (ui_address.sync_url), so the new page's address is a link to the same
     view: reloading it keeps the payer and the range (before, the address went bare and a reload
     fell back to 13 weeks and every payer)."""
     from warehouse import catalog

@@ -143,7 +143,7 @@ def test_site_manager_editing_the_url_to_another_site_gets_nothing(monkeypatch, 
     at = app(monkeypatch, db, "sam", query={"site": SITES["S1"], "range": "Last complete week"})
     assert at.sidebar.multiselect(key="site").value == []            # the other site's name is dropped
     assert b"Alpha Orthopedics" not in rendered(at)
-    # the link's filter left out is said, without naming the site (ui._unknown_link_values)
+    # the link's filter left out is said, without naming the site (ui_address.unknown_link_values)
     assert [w.value.split(",")[0] for w in at.warning] == ["This link names 1 site outside your access"]
     tiles = {m.label.split(" ", 1)[-1]: m.value for m in at.metric}
     assert tiles["Denial rate"] == "25.0%"                              # S2 only: 1 of 4
