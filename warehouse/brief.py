@@ -3,8 +3,8 @@ the money leaks (denied dollars by stage and root cause), the biggest movers, an
 one-page self-contained HTML brief (`python -m warehouse brief`).
 
 The weekly-review page and the brief both call `weekly_review()` and draw the figures of brief_figures,
-so the page and the brief always show the same numbers and charts. No streamlit; plotly only for
-figures. Every number comes from warehouse.query.kpis (within the caller's scope).
+so the page and the brief always show the same numbers and charts. No streamlit and no plotly here
+(the brief embeds the figures). Every number comes from warehouse.query.kpis (within the caller's scope).
 """
 from __future__ import annotations
 
