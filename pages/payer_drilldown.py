@@ -338,7 +338,12 @@ if ctx:
         with st.spinner("Top CARC and RARC codes ..."):
             carcs = ui.call(ctx, "claims.top_codes", filters=ctx.filters, kind="carc", by="payer", limit=5)
             rarcs = ui.call(ctx, "claims.top_codes", filters=ctx.filters, kind="rarc", by="payer", limit=5)
-        c1, c2 = st.columns(2)
+        # the counts before the description (which takes what room is left, its whole text on hover):
+        # after it they sat past the table's edge, behind a scroll, even at 1,440 px; the two tables
+        # stack when side by side would leave each under 600 px
+        carcs, rarcs = (t.select([c for c in t.columns if c != "description"] + ["description"])
+                        for t in (carcs, rarcs))
+        c1, c2 = ui.grid(2, "pd-codes", min_px=600)
         with c1:
             st.markdown("**CARC** (claim adjustment reason codes) on denied lines")
             if carcs.height == 0:

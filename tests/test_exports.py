@@ -119,7 +119,7 @@ def test_top_carc_and_chart_data_exports(monkeypatch, core_db, files):
     and its share-of-the-whole flag named, not `denial_rate__num` or `denial_rate__share`."""
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     ws = sheet(at, files, "pd-carc-x-xlsx")
-    assert header_row(ws) == ["Payer ID", "Payer", "Group", "CARC", "Description", "Claims", "Adjusted $"]
+    assert header_row(ws) == ["Payer ID", "Payer", "Group", "CARC", "Claims", "Adjusted $", "Description"]
     assert [(cell(ws, h).value, cell(ws, h).number_format) for h in ("CARC", "Claims", "Adjusted $")] == \
         [("29", "General"), (1, "#,##0"), (250, "$#,##0.00")]
     heat = sheet(at, files, "pd-heat-x-xlsx")
