@@ -30,8 +30,8 @@ def _teams_to_url() -> None:
 
 ui.follow_goto()
 ctx = ui.start("Work queue", "Every open denial, ranked: the ones worth most per day left come first. The queue is "
-                             "as of the latest remit; the sidebar's site, payer, provider and root cause narrow it "
-                             "(its date range does not: an open denial is open whatever its date).")
+                             "as of the latest remit; the sidebar's filters narrow it "
+                             "(its date range and date basis do not: an open denial is open whatever its date).")
 if ctx:
     flt = ctx.filters.as_dict()
     f1, f2 = st.columns(2)
@@ -49,10 +49,11 @@ if ctx:
                            placeholder="All teams", help="The team that owns the denial's root cause (taxonomy).")
     statuses = f2.multiselect("Status", list(STATUSES), key="wq_status", bind="query-params", placeholder="All statuses",
                               help="; ".join(f"{k}: {v}" for k, v in STATUSES.items()) + ".")
-    # the sidebar's site, payer, provider and root cause narrow the queue the same way (in the warehouse)
+    # every sidebar filter but the dates narrows the queue the same way (in the warehouse)
     values = {"teams": tuple(teams) or None, "sites": flt.get("site"), "payers": flt.get("payer"),
               "statuses": tuple(statuses) or None, "providers": flt.get("provider"),
-              "root_causes": flt.get("root_cause")}
+              "root_causes": flt.get("root_cause"), "payer_classes": flt.get("payer_class"),
+              "stages": flt.get("stage")}
     try:
         with st.spinner("Ranking the open denials ..."):
             # the tiles' totals and the top of both lists from one pass over the queue

@@ -199,6 +199,13 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
     at.multiselect(key="wq_team").set_value([]).run()
     at.multiselect(key="wq_status").set_value(["new"]).run()
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+    at.multiselect(key="wq_status").set_value([]).run()
+    # the sidebar's stage narrows the queue as every page: C2's cause (missing information) is back end,
+    # C7's (other) the payer's
+    at.multiselect(key="stage").set_value(["back_end"]).run()
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C2"]
+    at.multiselect(key="stage").set_value(["payer"]).run()
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
 
 
 def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):

@@ -209,7 +209,9 @@ def _queue(args) -> int:
     scope = _scope(args, db)
     try:
         frame = work_queue(con, scope=scope, as_of=args.as_of or latest_remit_date(con) or dt.date.today(),
-                           teams=args.team, sites=args.site, payers=args.payer, statuses=args.status)
+                           teams=args.team, sites=args.site, payers=args.payer, statuses=args.status,
+                           providers=args.provider, root_causes=args.root_cause, payer_classes=args.payer_class,
+                           stages=args.stage)
     except ClaimLevelDenied as exc:
         raise CommandError(str(exc)) from None
     _emit(frame, args.format, rows=100)
@@ -289,6 +291,10 @@ def main(argv=None) -> int:
     qu.add_argument("--site", action="append")
     qu.add_argument("--payer", action="append")
     qu.add_argument("--status", action="append", help=", ".join(QUEUE_STATUSES))
+    qu.add_argument("--provider", action="append", help="rendering provider NPI (repeatable)")
+    qu.add_argument("--root-cause", dest="root_cause", action="append", help="root cause (taxonomy category)")
+    qu.add_argument("--payer-class", dest="payer_class", action="append")
+    qu.add_argument("--stage", action="append", help="front_end, back_end, clinical, payer")
     qu.add_argument("--as-of", dest="as_of", type=dt.date.fromisoformat, help="today for deadlines (default: latest remit)")
     qu.add_argument("--user", help="within this user's access scope")
     qu.add_argument("--format", choices=("json", "csv", "table"), default="table")

@@ -92,14 +92,17 @@ SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rende
        d.open_denied_dollars * d.win_ratio / greatest(d.deadline - ?::DATE, 1) AS priority,
        d.deadline < ?::DATE AND d.status <> 'appeal pending' AS lost,
        -- a pending appeal past its follow-up date: still to work (never lost), and late
-       d.deadline < ?::DATE AND d.status = 'appeal pending' AS overdue
-FROM dated d LEFT JOIN payer p USING (payer_id)
+       d.deadline < ?::DATE AND d.status = 'appeal pending' AS overdue,
+       -- for the sidebar's payer class and stage filters (the stage of the root cause, as m_claim's)
+       p.payer_class, coalesce(rc.stage, 'payer') AS stage
+FROM dated d LEFT JOIN payer p USING (payer_id) LEFT JOIN root_cause_category rc ON rc.category = d.root_cause
 """
 
 
 # filter key -> column of the queue (values always bound)
 _FILTER_COLUMNS = {"teams": "owner_team", "sites": "site", "payers": "payer", "statuses": "status",
-                   "providers": "provider_npi", "root_causes": "root_cause"}
+                   "providers": "provider_npi", "root_causes": "root_cause", "payer_classes": "payer_class",
+                   "stages": "stage"}
 
 
 # the queue's order: live denials (lost = false) first, then lost ones (then those without a deadline),
@@ -128,15 +131,16 @@ def _queue_rows_sql(scope: Scope, as_of: dt.date, values: dict) -> tuple[str, li
 
 
 def work_queue(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, teams=None, sites=None,
-               payers=None, statuses=None, providers=None, root_causes=None, lost: bool | None = None,
-               limit: int | None = None) -> pl.DataFrame:
+               payers=None, statuses=None, providers=None, root_causes=None, payer_classes=None, stages=None,
+               lost: bool | None = None, limit: int | None = None) -> pl.DataFrame:
     """Open denials ranked by priority (lost ones last, ranked among themselves by dollars).
 
-    teams/sites/payers/statuses/providers/root_causes narrow the queue (the rank is within what is
+    teams/sites/payers/statuses/providers/root_causes/payer_classes/stages narrow the queue (the rank is within what is
     left); lost=False / True keeps only the live / the lost denials, with their ranks in the whole
     queue; limit keeps the first rows (a page shows the top of a queue of hundreds of thousands)."""
     sql, params = _queue_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers, "statuses": statuses,
-                                            "providers": providers, "root_causes": root_causes})
+                                            "providers": providers, "root_causes": root_causes,
+                                            "payer_classes": payer_classes, "stages": stages})
     sql = f"SELECT * FROM ({sql})"
     if lost is not None:                # after the ranking: ranks stay those of the whole queue
         sql += " WHERE lost = ?"
@@ -164,24 +168,27 @@ def _summary_columns(due_days: int) -> tuple[list[str], list]:
 
 
 def queue_summary(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, due_days: int = 7, teams=None,
-                  sites=None, payers=None, statuses=None, providers=None, root_causes=None) -> dict:
+                  sites=None, payers=None, statuses=None, providers=None, root_causes=None, payer_classes=None,
+                  stages=None) -> dict:
     """The queue's totals (same filters as work_queue): live denials (deadline ahead, or a pending
     appeal's follow-up date passed), those due within `due_days` (from today), the overdue follow-ups,
     and the lost ones; each as denials, open denied dollars and expected recovery."""
     totals, _, _ = queue_page(con, scope=scope, as_of=as_of, limit=0, due_days=due_days, teams=teams, sites=sites,
-                              payers=payers, statuses=statuses, providers=providers, root_causes=root_causes)
+                              payers=payers, statuses=statuses, providers=providers, root_causes=root_causes,
+                              payer_classes=payer_classes, stages=stages)
     return totals
 
 
 def queue_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, limit: int, due_days: int = 7,
                teams=None, sites=None, payers=None, statuses=None, providers=None,
-               root_causes=None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+               root_causes=None, payer_classes=None, stages=None) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """What the work-queue page shows, from one evaluation of the ranked queue: (queue_summary(...),
     the first `limit` live denials, the first `limit` lost ones), each list as work_queue(lost=..., limit=...)
     returns it (ranks those of the whole queue)."""
     sql, params = _queue_rows_sql(scope, as_of, {"teams": teams, "sites": sites, "payers": payers,
                                                  "statuses": statuses, "providers": providers,
-                                                 "root_causes": root_causes})
+                                                 "root_causes": root_causes, "payer_classes": payer_classes,
+                                                 "stages": stages})
     parts, summary_params = _summary_columns(due_days)
     cols = ", ".join(c for c in QUEUE_COLUMNS if c != "rank")
     # grain: one row per listed denial (the first `limit` live and the first `limit` lost, in the
