@@ -141,3 +141,18 @@ def test_claim_page_is_the_list_and_its_count(con, values, denied_only):
     site = Scope.sites([con.sql("SELECT min(site_id) FROM m_claim").fetchall()[0][0]])
     frame, total = claims.claim_page(con, scope=site, filters=f, limit=0, denied_only=denied_only)
     assert frame.height == 0 and total == claims.claim_count(con, scope=site, filters=f, denied_only=denied_only)
+
+
+def test_data_span_ends_at_the_latest_remit_even_a_reversal(tmp_path):
+    """The pages' as-of date (catalog.data_span) and the CLI's (query.latest_remit_date) are the same
+    day when the latest remit is a reversal (claim status 22): a review found the pages a day behind."""
+    import datetime as dt
+
+    from conftest import core_plus
+    from warehouse.catalog import data_span
+    from warehouse.query import latest_remit_date
+    from warehouse.scope import Scope
+    con = core_plus(tmp_path, {"remits": "R8D,PAYB,TRN-B9,2026-05-25,C8,22,-100.00,0.00,0,PB-0008,"})
+    first, last = data_span(con, scope=Scope.all())
+    assert (first, last) == (dt.date(2026, 5, 12), dt.date(2026, 5, 25)) == (first, latest_remit_date(con))
+    assert data_span(con, scope=Scope.sites({"S1"}))[1] == dt.date(2026, 5, 21)     # C8 is S2's

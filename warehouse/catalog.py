@@ -50,11 +50,15 @@ def _unique_labels(rows) -> list[tuple[str, str]]:
 
 
 def data_span(con: duckdb.DuckDBPyConnection, *, scope: Scope) -> tuple[dt.date | None, dt.date | None]:
-    """First initial-adjudication date and latest remit date visible in the scope."""
+    """First initial-adjudication date and latest remit date visible in the scope. The latest remit is
+    that of any remit claim event, a reversal or a predetermination too, as `query.latest_remit_date`
+    (the CLI's default as-of): the pages' "data through ... (latest remit)" and their A/R as-of date
+    once stopped at the latest adjudication, a day before the CLI when a reversal came last."""
     frag, params = scope.sql("site_id")
-    # grain: one row (both dates in one scan)
-    rows = con.sql(f"SELECT min(initial_adjudication_date), max(last_adjudication_date) FROM m_claim WHERE {frag}",
-                   params=params or None).fetchall()
+    # grain: one row; the latest date from the remit-day mart (site x payer x day), not the claims
+    rows = con.sql(f"SELECT (SELECT min(initial_adjudication_date) FROM m_claim WHERE {frag}), "
+                   f"(SELECT max(remit_date) FROM m_remit_day WHERE {frag})",
+                   params=(params + params) or None).fetchall()
     first, last = rows[0] if rows else (None, None)
     return first, last
 
