@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import connect
+from conftest import connect, core_plus
 from warehouse import action
 from warehouse.query import Filters
 from warehouse.scope import Scope
@@ -48,6 +48,14 @@ def test_leakage_never_worked(core_db):
     assert (rows["S2"]["denied_claims"], rows["S2"]["never_worked_claims"]) == (1, 0)   # C6 appealed, written off
     # 30 days have not passed for any denial on 2026-05-21: nothing counts as leakage yet
     assert action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 5, 21)).height == 0
+
+
+def test_a_write_off_within_the_window_counts_as_worked_whatever_came_later(tmp_path):
+    """C7 (S1, $120, denied 05-14, never appealed or corrected) written off in part on 05-20 (6 days on)
+    and again on 07-01: worked within 30 days. The check once read the claim's last write-off date."""
+    con = core_plus(tmp_path, {"write_offs": "C7,2026-05-20,20.00,small_balance\nC7,2026-07-01,100.00,small_balance"})
+    rows = {r["site"]: r for r in action.leakage(con, scope=ALL, as_of=dt.date(2026, 7, 30)).to_dicts()}
+    assert (rows["S1"]["denied_claims"], rows["S1"]["never_worked_claims"]) == (4, 0)
 
 
 def test_write_offs_by_reason(core_db):
@@ -145,7 +153,7 @@ def test_unmatched_remit_list_is_claim_level(core_db):
 @pytest.mark.parametrize("days", [0, 5, 30, 90])
 @pytest.mark.parametrize("by", ["site", "payer", "root_cause"])
 def test_leakage_matches_the_appeal_correction_and_write_off_facts(demo_db, days, by):
-    """leakage() reads m_claim's first appeal / first corrected claim / last write-off dates; the
+    """leakage() reads m_claim's first appeal / first corrected claim / first write-off dates; the
     same answer straight from the appeals and the family's replacement claims."""
     con = connect(demo_db)
     as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
@@ -158,7 +166,9 @@ def test_leakage_matches_the_appeal_correction_and_write_off_facts(demo_db, days
                    OR EXISTS (SELECT 1 FROM claim s JOIN m_claim_family f USING (claim_id)
                               WHERE f.family_id = c.claim_id AND s.frequency_code = '7'
                                 AND s.submitted_date <= c.initial_adjudication_date + {days})
-                   OR coalesce(c.last_write_off_date <= c.initial_adjudication_date + {days}, false) AS worked
+                   OR EXISTS (SELECT 1 FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref
+                              WHERE r.family_id = c.claim_id AND w.write_off_date <= c.initial_adjudication_date + {days})
+                       AS worked
             FROM m_claim c WHERE c.initially_denied AND c.initial_adjudication_date <= DATE '{as_of}' - {days})
         SELECT k, count(*), count(*) FILTER (WHERE NOT worked),
                round(coalesce(sum(denied_dollars) FILTER (WHERE NOT worked), 0), 2)

@@ -89,13 +89,13 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
     q.add("c.initial_adjudication_date <= ?::DATE - ?::INTEGER", as_of, days)
     _denied_in_range(q, filters, "c.")
     # worked within `days` of the denial: m_claim carries each family's first appeal filing, first
-    # corrected claim submission and last write-off, so this is one scan of m_claim
+    # corrected claim submission and first write-off, so this is one scan of m_claim
     sql = f"""
         WITH worked AS (
             SELECT {col} AS {by}, c.denied_dollars, c.open_denied_dollars,
                    coalesce(c.first_appeal_date <= c.initial_adjudication_date + ?::INTEGER, false)
                    OR coalesce(c.first_corrected_date <= c.initial_adjudication_date + ?::INTEGER, false)
-                   OR coalesce(c.last_write_off_date <= c.initial_adjudication_date + ?::INTEGER, false) AS worked
+                   OR coalesce(c.first_write_off_date <= c.initial_adjudication_date + ?::INTEGER, false) AS worked
             FROM m_claim c WHERE {q.clause()})
         SELECT {by}, count(*) AS denied_claims, sum(denied_dollars)::DOUBLE AS denied_dollars,
                count(*) FILTER (WHERE NOT worked) AS never_worked_claims,

@@ -105,7 +105,7 @@ rejections AS (
     SELECT r.family_id, min(j.rejected_date) AS first_rejection_date, count(*) AS rejections
     FROM rejection j JOIN m_claim_ref r ON r.ref = j.claim_ref GROUP BY 1),
 write_offs AS (
-    SELECT r.family_id, sum(w.amount) AS written_off_dollars, max(w.write_off_date) AS last_write_off_date,
+    SELECT r.family_id, sum(w.amount) AS written_off_dollars, min(w.write_off_date) AS first_write_off_date,
            first(w.reason ORDER BY w.write_off_date DESC) AS write_off_reason
     FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref GROUP BY 1),
 appeals AS (
@@ -122,7 +122,7 @@ base AS (
            d.top_denial,
            CASE WHEN d.denied_lines > 0 THEN coalesce(lp.paid_after_initial, 0) ELSE 0 END::DECIMAL(18,2) AS recovered_dollars,
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
-           coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.last_write_off_date, w.write_off_reason,
+           coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.first_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
            coalesce(ld.still_denied, false) OR coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
                OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false) AS still_denied,
@@ -152,7 +152,7 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
        b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
        b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
-       b.recovered_dollars, b.written_off_dollars, b.last_write_off_date, b.write_off_reason,
+       b.recovered_dollars, b.written_off_dollars, b.first_write_off_date, b.write_off_reason,
        CASE WHEN NOT b.initially_denied THEN 0
             WHEN b.still_denied
             THEN greatest(0, b.denied_dollars - b.denied_written_down - b.latest_patient_liable - b.recovered_dollars
