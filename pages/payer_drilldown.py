@@ -75,21 +75,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                          "days_to_adjudicate": st.column_config.NumberColumn(
                              "Days to pay", help="Initial remit date − submitted date."),
                          "carc_description": st.column_config.TextColumn("CARC description", width="medium")})
-        if total <= claims.height:
-            ut.export_buttons(claims, "claims", "pd-claims-x")
-        else:
-            # the first ut.CLAIM_LIST_ROWS are drawn; the whole selection is read only for a download (as the work queue)
-            wanted = "pd-claims-all"
-            fingerprint = repr((ctx.version, ctx.scope.cache_key, list_filters, denied_only, search))
-            if st.session_state.get(wanted) != fingerprint:
-                st.button(f"Prepare downloads of all {total:,} claims", key="pd-claims-prepare",
-                          on_click=lambda: st.session_state.__setitem__(wanted, fingerprint))
-                ut.export_buttons(claims, "claims", "pd-claims-x", what=f"the first {claims.height:,} claims")
-            else:
-                with st.spinner(f"Reading all {total:,} claims ..."):
-                    every = ui.call(ctx, "claims.claim_list", filters=list_filters, limit=None,
-                                    denied_only=denied_only, search=search or None)
-                ut.export_buttons(every, "claims-all", "pd-claims-x", what=f"all {every.height:,} claims")
+        # the first ut.CLAIM_LIST_ROWS are drawn; the whole selection is read only for a download (as the work queue)
+        ua.claim_downloads(ctx, claims, total, list_filters, "pd-claims", "claims", denied_only=denied_only,
+                           search=search or None)
 
     # ------------------------------------------------------------ one claim
     st.subheader("Claim detail")

@@ -126,11 +126,15 @@ def pareto_figure(frame: pl.DataFrame, x: str, value: str, label: str | None, ti
     return fig
 
 
+CLAIM_TABLE_ROWS = 500     # claims an inline list draws (by denied dollars); its downloads can hold them all
+
+
 def claim_table(ctx: ui.Context, filters: Filters, key: str, title: str, denied_only: bool = True,
-                limit: int = 500) -> pl.DataFrame | None:
+                limit: int | None = None) -> pl.DataFrame | None:
     """The claims behind a selection (warehouse.claims.claim_list), exportable; a totals-only role
     gets a message instead. Returns the frame shown (None when not allowed)."""
     st.markdown(f"**{title}**")
+    limit = limit or CLAIM_TABLE_ROWS
     try:
         frame, total = call(ctx, "claims.claim_page", filters=filters, limit=limit, denied_only=denied_only)
     except ClaimLevelDenied as exc:
@@ -152,8 +156,30 @@ def claim_table(ctx: ui.Context, filters: Filters, key: str, title: str, denied_
         "denied_dollars": st.column_config.NumberColumn("Denied", format="dollar"),
         "recovered_dollars": st.column_config.NumberColumn("Recovered", format="dollar"),
         "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar")})
-    ut.export_buttons(show, key, f"{key}-x")
+    claim_downloads(ctx, show, total, filters, key, key, denied_only=denied_only, columns=cols)
     return show
+
+
+def claim_downloads(ctx: ui.Context, shown: pl.DataFrame, total: int, filters: Filters, key: str, name: str, *,
+                    denied_only: bool, search: str | None = None, columns: list[str] | None = None) -> None:
+    """The downloads of a claim list drawn to its first rows: those rows while they are the whole
+    selection; else they (so named on the buttons) and a "Prepare downloads of all N claims" button that
+    reads the whole selection for the downloads only (a page view never carries it). A review found the
+    root-cause list's files stopping at its 500 drawn rows without a word."""
+    if total <= shown.height:
+        ut.export_buttons(shown, name, f"{key}-x")
+        return
+    wanted = f"{key}-all"
+    fingerprint = repr((ctx.version, ctx.scope.cache_key, filters, denied_only, search))
+    if st.session_state.get(wanted) != fingerprint:
+        st.button(f"Prepare downloads of all {total:,} claims", key=f"{key}-prepare",
+                  on_click=lambda: st.session_state.__setitem__(wanted, fingerprint))
+        ut.export_buttons(shown, name, f"{key}-x", what=f"the first {shown.height:,} claims")
+        return
+    with st.spinner(f"Reading all {total:,} claims ..."):
+        every = call(ctx, "claims.claim_list", filters=filters, limit=None, denied_only=denied_only, search=search)
+    ut.export_buttons(every.select(columns) if columns else every, f"{name}-all", f"{key}-x",
+                      what=f"all {every.height:,} claims")
 
 
 def points(chart_key: str) -> list[dict]:

@@ -285,3 +285,24 @@ def test_claim_list_downloads_the_whole_selection_on_request(monkeypatch, core_d
     assert button(at, "pd-claims-x-csv").proto.label == "Download all 5 claims (CSV)"
     csv = csv_of(at, files, "pd-claims-x-csv")
     assert sorted(csv["Claim"]) == ["C1", "C2", "C6", "C7", "C9"] and "Days to pay" in csv.columns
+
+
+def test_root_cause_claims_download_the_whole_selection_on_request(monkeypatch, demo_db, files):
+    """The root causes' inline claim list (ui_action.claim_table, 500 rows drawn; here 3) says its files
+    hold the first rows, and offers the whole selection, as the payer drill-down's list (a review found
+    the files stopping at 500 of 559 claims without a word): every claim of the caption's count."""
+    import re
+
+    from pages import ui_action
+    monkeypatch.setattr(ui_action, "CLAIM_TABLE_ROWS", 3)
+    at = app(monkeypatch, demo_db, "pages/root_causes.py")
+    total = int(next(m.group(1) for c in at.caption if (m := re.match(r"3 of ([\d,]+) claims", c.value)))
+                .replace(",", ""))
+    assert total > 3
+    assert button(at, "rc-claims-x-csv").proto.label == "Download the first 3 claims (CSV)"
+    assert csv_of(at, files, "rc-claims-x-csv").height == 3
+    at.button(key="rc-claims-prepare").click().run()
+    assert not at.exception
+    assert button(at, "rc-claims-x-csv").proto.label == f"Download all {total:,} claims (CSV)"
+    every = csv_of(at, files, "rc-claims-x-csv")
+    assert every.height == total and every["Claim"].n_unique() == total
