@@ -41,6 +41,40 @@ def test_appeal_timing_follows_the_date_basis(core_db):
     assert row("2026-05-04", "2026-05-04", "adjudication") == (None, None, None)   # none filed that day
 
 
+def test_appeal_timing_of_the_appeals_decided_in_the_range(core_db):
+    """Cohort 'decided': the appeals decided in the range, as the win ratio KPI counts them. A1 (filed
+    05-15, decided 05-20, won: 5 days), A3 (filed 05-16, decided 05-19, lost: 3 days); A2 pending is in
+    no such range."""
+    con = connect(core_db)
+
+    def row(date_from, date_to):
+        frame = action.appeal_timing(con, scope=ALL, filters=Filters.make(date_from=date_from, date_to=date_to),
+                                     cohort="decided")
+        r = frame.to_dicts()[0] if frame.height else {}
+        return tuple(r.get(k) for k in ("appeals_decided", "appeals_won", "appeal_win_ratio", "median_days_to_decision",
+                                        "appeals_pending"))
+    assert row("2026-05-20", "2026-05-31") == (1, 1, 1.0, 5, 0)
+    assert row("2026-05-19", "2026-05-19") == (1, 0, 0.0, 3, 0)
+    assert row("2026-05-01", "2026-05-31") == (2, 1, 0.5, 4, 0)
+    assert row("2026-05-15", "2026-05-18") == (None,) * 5         # filed then, decided later
+    with pytest.raises(ValueError):
+        action.appeal_timing(con, scope=ALL, cohort="pending")
+
+
+@pytest.mark.parametrize("by", ["payer", "root_cause"])
+def test_decided_cohort_win_ratios_are_the_kpis(demo_db, by):
+    """The appeals page's tables (cohort 'decided', the default) show the KPI's win ratio for each row."""
+    from warehouse.query import kpis
+    con = connect(demo_db)
+    f = Filters.make(date_from="2026-01-01", date_to="2026-06-30")
+    got = {r[by]: (r["appeals_decided"], r["appeals_won"])
+           for r in action.appeal_timing(con, scope=ALL, filters=f, by=by, cohort="decided").to_dicts()}
+    want = {r[by]: (r["appeal_win_ratio__den"], r["appeal_win_ratio__num"])
+            for r in kpis(con, scope=ALL, by=(by,), filters=f, kpi_keys=["appeal_win_ratio"]).to_dicts()
+            if r["appeal_win_ratio__den"]}
+    assert len(got) > 3 and got == want
+
+
 def test_leakage_never_worked(core_db):
     rows = {r["site"]: r for r in action.leakage(connect(core_db), scope=ALL, as_of=dt.date(2026, 6, 30)).to_dicts()}
     assert (rows["S1"]["denied_claims"], rows["S1"]["never_worked_claims"], rows["S1"]["never_worked_dollars"]) == (4, 1, 120)

@@ -49,18 +49,29 @@ def _denied_in_range(q: _Sql, filters: Filters | None, alias: str = "") -> None:
         q.add(f"{col} <= ?", filters.date_to)
 
 
+APPEAL_COHORTS = {"decided": "appeals decided in the range", "filed": "appeals filed in the range"}
+
+
 def appeal_timing(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
-                  by: str | None = None) -> pl.DataFrame:
+                  by: str | None = None, cohort: str = "filed") -> pl.DataFrame:
     """Appeals by payer, root cause or level: filed, decided, won, win ratio, recovered dollars, and
     median days from denial to appeal and from appeal to decision (grain of the input: one appeal).
-    The date range keeps the appeals filed in it, or, on the date-of-service basis, the appeals of
-    claims with a date of service in it (as the appeal KPIs on that basis)."""
+    The date range keeps the appeals filed in it (cohort 'filed': their outcome so far) or decided in
+    it (cohort 'decided': the appeal win ratio KPI's appeals, so the same ratio as the KPI for any
+    slice, and a median time to decision not cut short by the slow ones still pending); on the
+    date-of-service basis, either way, the appeals of claims with a date of service in it (as the
+    appeal KPIs on that basis)."""
     groups = {None: "'all'", "payer": "payer_id", "root_cause": "root_cause", "appeal_level": "appeal_level::VARCHAR",
               "site": "site_id"}
     if by not in groups:
         raise ValueError(f"by must be one of {list(groups)}")
+    if cohort not in APPEAL_COHORTS:
+        raise ValueError(f"cohort must be one of {list(APPEAL_COHORTS)}")
     q = _where(scope, filters, "appeal")
-    col = "dos" if filters and filters.basis == "service" else "filed_date"
+    col = ("dos" if filters and filters.basis == "service" else
+           "decided_date" if cohort == "decided" else "filed_date")
+    if cohort == "decided":
+        q.add("is_decided")
     if filters and filters.date_from:
         q.add(f"{col} >= ?", filters.date_from)
     if filters and filters.date_to:
