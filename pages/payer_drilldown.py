@@ -54,6 +54,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                                                                  if total > claims.height else "")
                    + (". With a procedure code or modifier and 'Denied only': the claims whose line with it was "
                       "denied" if (proc or mods) and denied_only else "")
+                   + (". The Denied column is each claim's whole denied amount; the KPIs for a procedure code, "
+                      "modifier or CARC count the charges of the matching denied lines alone, so they can be less"
+                      if proc or mods or carc else "")
                    + ". Sort by clicking a column header; select a row to open the claim below.")
         claim_ids = claims["claim_id"].to_list()
 
