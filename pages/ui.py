@@ -442,13 +442,26 @@ def follow_goto() -> None:
 
 
 def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
-    """st.plotly_chart that narrows the view on click (points selection) when on_select is given."""
+    """st.plotly_chart that narrows the view on click (points selection) when on_select is given.
+
+    A figure whose layout.meta names a TEXT_MIN_WIDTH (a heatmap's cell labels) shows its point labels
+    only in a chart at least that wide: plotly draws a label at a fixed size wherever its point falls,
+    so in a narrow chart the labels of neighbouring cells printed over each other (the hover keeps them)."""
     fig.update_layout(clickmode="event+select")
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    if meta.get(TEXT_MIN_WIDTH) and re.fullmatch(r"[\w-]+", key):
+        st.html(f"<style>.st-key-{key}{{container-type:inline-size}}"
+                f"@container (max-width:{int(meta[TEXT_MIN_WIDTH])}px){{.st-key-{key} .textpoint{{display:none}}}}"
+                "</style>")
     if on_select is None:
         st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kw)
     else:
         st.plotly_chart(fig, key=key, width="stretch", on_select=on_select, selection_mode="points",
                         config={"displaylogo": False}, **kw)
+
+
+LABEL_MAX = 26             # characters of a heatmap's row or column name shown on its axis
+TEXT_MIN_WIDTH = "text_min_width"       # a figure's layout.meta key: chart() hides its point labels below this width
 
 
 def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text: list[list], customdata: list[list],
@@ -462,7 +475,11 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
     (one cell: a click on Summit × Authorization) there is nothing to scale: no colour bar (it read
     '$205,244 / $205,243 / $205,243'), the cell in the scale's top colour. A label wider than its
     square ('$205,243' in 34 px) is shortened to three significant digits ('$205k'; the hover keeps
-    the exact value), so it does not spill out of the cell."""
+    the exact value), so it does not spill out of the cell.
+
+    At any width: the colour bar lies under the cells, names longer than LABEL_MAX are shortened on
+    the axes (the categories, hence hover and clicks, keep them whole), and layout.meta tells chart()
+    the narrowest chart whose columns leave room for the cell labels (narrower: the labels are hidden)."""
     import re
 
     import plotly.graph_objects as go
@@ -480,6 +497,10 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
                 return f"{m.group(1)}{m.group(2)}{short}{unit}"
         return label
 
+    def short(label, most: int = LABEL_MAX) -> str:
+        label = str(label)
+        return label if len(label) <= most else label[:most - 1].rstrip() + "…"
+
     xs, ys, zs, ts, cs = [], [], [], [], []
     for i, y in enumerate(y_labels):
         for j, x in enumerate(x_labels):
@@ -496,17 +517,36 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
     if high <= low:                                        # a range plotly can draw: the value at the top
         low, high = (min(low, high - 1), high) if high > 0 else (high, high + 1)
     colours = ["white" if (v - low) > 0.55 * (high - low) else "#1f2328" for v in zs]
+    # the colour bar lies under the cells, not beside them: at 1,000 px (a ~540 px chart) the upright bar
+    # and its '$200,000' ticks took ~80 px from the columns, whose 34 px squares then overlapped and
+    # printed their labels over each other; its dollar ticks are short ('$200k')
+    bar = {"tickformat": "$~s" if tickformat.startswith("$") else tickformat, "thickness": 10, "len": 0.5,
+           "lenmode": "fraction", "orientation": "h", "x": 1, "xanchor": "right",
+           "y": 0, "yanchor": "bottom", "yref": "container", "ypad": 6}
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=ts, customdata=cs, hovertemplate=hovertemplate,
         textfont={"size": 10, "color": colours},
         marker={"symbol": "square", "size": cell, "color": zs, "colorscale": "Reds", "cmin": low, "cmax": high,
-                "showscale": not flat, "colorbar": {"tickformat": tickformat, "thickness": 12},
-                "line": {"width": 0}}))
+                "showscale": not flat, "colorbar": bar, "line": {"width": 0}}))
+    # long names shortened on the axes only (a payer's 31 characters took a third of a narrow chart); the
+    # categories keep the full names, so the hover and a click name the cell as before
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, side="top", showgrid=False,
-                     tickangle=-35)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False)
-    fig.update_layout(template=_brief.TEMPLATE, height=max(220, 110 + (cell + 6) * len(y_labels)),
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+                     tickangle=-35, tickmode="array", tickvals=x_labels, ticktext=[short(v) for v in x_labels],
+                     automargin=True)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False,
+                     tickmode="array", tickvals=y_labels, ticktext=[short(v) for v in y_labels], automargin=True)
+    # the narrowest chart (px) whose columns are wide enough for the widest cell label (~5.4 px a
+    # character at 10 px): the row names (~6 px a character at the ticks' 12 px), the columns, the slant
+    # of the last column names past the right edge; chart() hides the labels in a narrower one, where
+    # they printed over each other (11 payer × cause columns at 1,000 px), and the hover still tells
+    widest = max((len(t) for t in ts), default=0) * 5.4 + 4
+    rows = max((len(short(y)) for y in y_labels), default=0) * 6
+    slant = max((len(short(x)) * 6 * 0.82 - (len(x_labels) - 1 - j) * widest for j, x in enumerate(x_labels)),
+                default=0)
+    fig.update_layout(template=_brief.TEMPLATE,
+                      height=max(220, 110 + (cell + 6) * len(y_labels) + (0 if flat else 40)),
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10 if flat else 50},
+                      meta={TEXT_MIN_WIDTH: int(20 + rows + len(x_labels) * widest + max(slant, 0))})
     return fig
 
 

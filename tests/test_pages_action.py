@@ -345,6 +345,27 @@ def test_a_one_cell_heatmap_has_no_broken_scale():
     assert (fig.data[0].marker.showscale, fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (False, -0.75, 0.25)
 
 
+def test_a_heatmap_keeps_its_columns_in_a_narrow_chart():
+    """At 1,000 px (a ~540 px chart) the payer × cause heatmap's 11 columns overprinted their labels: the
+    colour bar beside the cells took ~80 px and a payer's 31 characters a third of the width (from a
+    review). The bar lies under the cells, long names are shortened on the axes only (hover and clicks
+    keep the categories whole), and the figure tells chart() the width below which its labels are hidden."""
+    from pages import ui
+    payers = ["Veterans Community Care Network", "Acme"]
+    causes = [f"cause {i}" for i in range(11)]
+    fig = ui.matrix_figure(causes, payers, [[1_000.0 * (i + j + 1) for j in range(11)] for i in range(2)],
+                           [["$12,874"] * 11] * 2, [[[p, c] for c in causes] for p in payers], "%{y}",
+                           zmin=0, tickformat="$,.0f", cell=34)
+    bar = fig.data[0].marker.colorbar
+    assert (bar.orientation, bar.yref, bar.tickformat) == ("h", "container", "$~s")
+    assert fig.layout.yaxis.tickvals == tuple(payers) and fig.layout.yaxis.ticktext[0] == "Veterans Community Care N…"
+    assert set(fig.data[0].y) == set(payers) and fig.data[0].customdata[0] == ["Veterans Community Care Network", "cause 0"]
+    need = fig.layout.meta[ui.TEXT_MIN_WIDTH]
+    assert 540 < need < 980                   # labels hidden at 1,000 px, shown at 1,440 px (a ~980 px chart)
+    few = ui.matrix_figure(causes[:3], payers, [[1.0, 2.0, 3.0]] * 2, [["$1", "$2", "$3"]] * 2, [[1, 2, 3]] * 2, "")
+    assert few.layout.meta[ui.TEXT_MIN_WIDTH] < need
+
+
 def test_the_payer_cause_heatmap_of_one_cell_on_the_page(monkeypatch, core_db):
     """The payer drill-down narrowed to Acme Health (PAYA) and authorization (by a link, as a click on
     that cell does): one cell, C1's $200 denied, drawn without a colour bar."""
