@@ -12,6 +12,20 @@ from warehouse.query import Filters
 CAUSE_KPIS = ["denied_dollars", "claims_denied", "denial_rate", "denial_rate_dollars"]
 PRACTICE_STAGES = ("front_end", "back_end", "clinical")
 WHOLE = "(whole range)"
+# a legend at the figure's foot (as the weekly review's cause trend): above the plot at the right it ran
+# over the title once the chart was narrow (a 316 px column at 1,000 px)
+FOOT_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left",
+               "traceorder": "normal"}
+
+
+def pareto_layout(fig: go.Figure) -> go.Figure:
+    """A Pareto (ua.pareto_figure) that reads at any width: the legend at the foot, every bar named
+    (plotly dropped every other cause name in a narrow chart), the axes making room for their labels."""
+    names = list(fig.data[0].x)
+    fig.update_layout(legend=FOOT_LEGEND)
+    fig.update_xaxes(tickmode="array", tickvals=names, ticktext=names, tickangle=-45, automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
 
 ui.follow_goto()
 ctx = ui.start("Root causes", "Which causes carry the denied dollars, who owns them, how much was avoidable, and "
@@ -63,10 +77,11 @@ if ctx:
                     st.session_state["rc_cause"] = v
                     return
 
-        left, right = st.columns([3, 2])
+        # side by side where the Pareto has room for its cause names (1,440 px), one above the other at 1,000 px
+        left, right = ui.grid([3, 2], "rc-charts", min_px=360)
         with left:
-            ui.chart(ua.pareto_figure(par, "root_cause", "denied_dollars", "cause_label",
-                                      "Denied dollars by root cause"),
+            ui.chart(pareto_layout(ua.pareto_figure(par, "root_cause", "denied_dollars", "cause_label",
+                                                    "Denied dollars by root cause")),
                      key="rc-pareto", on_select=_pick_cause)
             st.caption("Dotted line: 80% of denied dollars. Click a bar to break that cause down by CARC below.")
         with right:
@@ -80,10 +95,12 @@ if ctx:
                                            customdata=[[r["stage"]]],
                                            hovertemplate=f"{brief.STAGE_LABELS.get(r['stage'], r['stage'])}: "
                                                          "%{x:$,.0f}<extra></extra>"))
-            stage_fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=200, xaxis_tickformat="$,.0f",
+            # short ticks ('$500k'), few of them: '$500,000' ticks slanted and overprinted in a 208 px column
+            stage_fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=230,
+                                    xaxis={"tickformat": "$~s", "nticks": 5, "automargin": True},
+                                    yaxis={"automargin": True},
                                     title={"text": "Where denials arise (stage)", "font": {"size": 14}},
-                                    margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                                    legend={"orientation": "h", "y": -0.4, "traceorder": "normal"})
+                                    margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=FOOT_LEGEND)
             ui.chart(stage_fig, key="rc-stage", on_select=ui.narrow("rc-stage", "stage"))
             st.caption("Click a stage to narrow every view to it (sidebar filter).")
 
@@ -123,9 +140,10 @@ if ctx:
         if carcs.height == 0:
             ui.empty_note(f"CARCs of {name(cause)}")
         else:
-            ui.chart(ua.pareto_figure(carcs.with_columns(pl.concat_str([pl.lit("CARC "), pl.col("carc")]).alias("lbl")),
-                                      "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC",
-                                      colour="#d4a72c"), key="rc-carc")
+            ui.chart(pareto_layout(ua.pareto_figure(
+                carcs.with_columns(pl.concat_str([pl.lit("CARC "), pl.col("carc")]).alias("lbl")),
+                "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC", colour="#d4a72c")),
+                key="rc-carc")
             show = carcs.select("carc", "denied_dollars", "cum_share", "claims_denied", "carc_description")
             ut.table(show, key="rc-carc-table", column_config={
                 "carc": st.column_config.TextColumn("CARC"),
@@ -198,7 +216,7 @@ if ctx:
                                          hovertemplate=name(c) + ": level changed in %{x}<extra></extra>"))
         fig.update_layout(template=brief.TEMPLATE, height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                           yaxis={"tickformat": "$,.0f" if measure == "denied_dollars" else ".1%"},
-                          xaxis={"type": "category"}, legend={"orientation": "h", "y": -0.2})
+                          xaxis={"type": "category", "automargin": True}, legend=FOOT_LEGEND)
 
         def _pick_week():
             for p in ua.points("rc-trend"):
