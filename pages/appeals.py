@@ -10,6 +10,10 @@ from warehouse import brief, metrics
 
 TILE_KPIS = ["appeal_rate", "appeal_win_ratio", "appeals_decided", "recovered_dollars"]
 BY = {"payer": "Payer", "root_cause": "Root cause", "appeal_level": "Appeal level"}
+# a chart beside its table goes above it where its column would be narrower than this: in 216 px (1,000 px
+# window) the payer names took the whole width and were cut at the left
+CHART_MIN_PX = 340
+NAME_AXIS = {"type": "category", "automargin": True}
 
 ui.follow_goto()
 ctx = ui.start("Appeals", "Are denials appealed, do appeals win, what do they recover and how fast — and how many "
@@ -62,7 +66,7 @@ if ctx:
             names = frame["payer_name"].fill_null(frame["payer"]).to_list() if "payer_name" in frame.columns \
                 else [ut.value_label(by, v) if by in ut.LABELLED_COLUMNS else f"Level {v}" if by == "appeal_level"
                       else str(v) for v in frame[by].to_list()]
-            c1, c2 = st.columns([2, 3])
+            c1, c2 = ui.grid([2, 3], f"ap-win-{by}", min_px=CHART_MIN_PX)
             with c1:
                 fig = go.Figure(go.Bar(
                     y=names, x=frame["appeal_win_ratio"].to_list(), orientation="h",
@@ -75,8 +79,8 @@ if ctx:
                 for name, lo, hi in brief.band_ranges("appeal_win_ratio", 1.0):
                     fig.add_vrect(x0=lo, x1=hi, fillcolor=brief.BAND_FILL[name], line_width=0, layer="below")
                 fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 28 * len(names)),
-                                  xaxis={"tickformat": ".0%", "range": [0, 1]}, yaxis={"autorange": "reversed",
-                                                                                       "type": "category"},
+                                  xaxis={"tickformat": ".0%", "range": [0, 1], "dtick": 0.25},
+                                  yaxis={"autorange": "reversed", **NAME_AXIS},
                                   margin={"l": 10, "r": 10, "t": 30, "b": 10},
                                   title={"text": f"Appeal win ratio by {label.lower()}", "font": {"size": 14}})
                 dim = {"payer": "payer", "root_cause": "root_cause"}.get(by)
@@ -132,19 +136,23 @@ if ctx:
     if by_site.height == 0:
         ui.empty_note(f"denials at least {int(days)} days old")
     else:
-        c1, c2 = st.columns(2)
+        c1, c2 = ui.grid(2, "lk", min_px=CHART_MIN_PX)
         for col, frame, by, label in ((c1, by_site, "site", "Site"), (c2, by_payer, "payer", "Payer")):
             with col:
                 frame = ui.with_names(ctx, frame.sort("never_worked_dollars", descending=True), by)
                 frame = frame.select([by, f"{by}_name", "never_worked_dollars", "never_worked_claims",
                                       "never_worked_share", "never_worked_open_dollars", "denied_dollars",
                                       "denied_claims"])
-                fig = go.Figure(go.Bar(x=frame[f"{by}_name"].to_list(),
-                                       y=frame["never_worked_dollars"].to_list(), marker_color="#cf222e",
-                                       customdata=[[str(v)] for v in frame[by]],
-                                       hovertemplate="%{x}: %{y:$,.0f} not worked in time<extra></extra>"))
-                fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
-                                  xaxis={"type": "category"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                # bars along, names down the side: upright, the names (slanted or vertical) took most of the
+                # chart in a narrow column and were cut ('Northside Orthopedics & Sports…')
+                names = frame[f"{by}_name"].to_list()
+                fig = go.Figure(go.Bar(y=names, x=frame["never_worked_dollars"].to_list(), orientation="h",
+                                       marker_color="#cf222e", customdata=[[str(v)] for v in frame[by]],
+                                       hovertemplate="%{y}: %{x:$,.0f} not worked in time<extra></extra>"))
+                fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 24 * len(names)),
+                                  xaxis={"tickformat": "$~s", "nticks": 5, "automargin": True},
+                                  yaxis={"autorange": "reversed", **NAME_AXIS},
+                                  margin={"l": 10, "r": 10, "t": 30, "b": 10},
                                   title={"text": f"Not-worked dollars by {label.lower()}", "font": {"size": 14}})
                 ui.chart(fig, key=f"lk-{by}", on_select=ui.narrow(f"lk-{by}", by))
                 ut.table(frame, key=f"lk-table-{by}", column_config={
@@ -178,7 +186,7 @@ if ctx:
     else:
         st.markdown(f"**{ua.money(wo['written_off_dollars'].sum())}** written off on {wo['claims'].sum():,} "
                     "initially denied claims of the date range.")
-        c1, c2 = st.columns([2, 3])
+        c1, c2 = ui.grid([2, 3], "wo", min_px=CHART_MIN_PX)
         with c1:
             agg = wo.group_by("write_off_reason").agg(pl.col("written_off_dollars").sum()) \
                 .sort("written_off_dollars", descending=True)
@@ -187,7 +195,8 @@ if ctx:
                                    orientation="h", marker_color="#57606a",
                                    hovertemplate="%{y}: %{x:$,.0f}<extra></extra>"))
             fig.update_layout(template=brief.TEMPLATE, height=max(200, 60 + 30 * agg.height),
-                              xaxis_tickformat="$,.0f", yaxis={"autorange": "reversed", "type": "category"},
+                              xaxis={"tickformat": "$~s", "nticks": 5, "automargin": True},
+                              yaxis={"autorange": "reversed", **NAME_AXIS},
                               margin={"l": 10, "r": 10, "t": 30, "b": 10},
                               title={"text": "Written off by reason", "font": {"size": 14}})
             ui.chart(fig, key="wo-reason")
