@@ -1,6 +1,8 @@
 """Site comparison (the MSO leader): every site on every KPI with benchmark colours, rank and volume;
 funnel plots that tell a real outlier from a small site's chance variation; where each site's denied
 dollars arise (stage); each site's weekly denial rate. A click on a site opens its weekly review."""
+import textwrap
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -10,6 +12,18 @@ from pages import ui, ui_funnel as uf, ui_tables as ut
 from warehouse import brief, compare
 from warehouse import metrics
 from warehouse.metrics import KPI_FIELDS, KPIS, MEASURES
+
+TITLE_WRAP = 22            # characters a line of a small multiple's title (the site's name)
+
+
+def two_lines(name: str) -> list[str]:
+    """A name on at most two lines of TITLE_WRAP characters, the second shortened with '…' (the hover
+    names the site in full)."""
+    lines = textwrap.wrap(name, TITLE_WRAP) or [name]
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), TITLE_WRAP, placeholder=" …")]
+    return lines
+
 
 TABLE_KPIS = [k for k in KPI_FIELDS if k not in ("claims_adjudicated",)] + ["open_denied_dollars"]
 PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
@@ -125,10 +139,13 @@ if ctx:
                                      hovertemplate="%{y}<br>" + brief.STAGE_LABELS.get(stage, stage)
                                                    + ": %{customdata[2]:$,.0f} denied"
                                                    + (" (%{x:.0%})" if share else "") + "<extra></extra>"))
-            fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=90 + 34 * len(site_ids),
-                              xaxis_tickformat=".0%" if share else "$,.0f", yaxis={"autorange": "reversed"},
-                              margin={"l": 10, "r": 10, "t": 80, "b": 10},
-                              legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+            # the legend at the figure's foot: above the plot it wrapped onto the title in a narrow chart
+            fig.update_layout(template=brief.TEMPLATE, barmode="stack", height=110 + 34 * len(site_ids),
+                              xaxis={"tickformat": ".0%" if share else "$~s", "automargin": True},
+                              yaxis={"autorange": "reversed", "automargin": True},
+                              margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                              legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                                      "traceorder": "normal"},
                               title={"text": ("Share of each site's denied dollars" if share else "Denied dollars")
                                              + " by stage (front end, back end, clinical, payer)",
                                      "font": {"size": 14}})
@@ -149,8 +166,11 @@ if ctx:
             ncols = min(4, n)
             nrows = -(-n // ncols)
             names = dict(zip(sites["site"], sites["site_name"].fill_null(sites["site"])))
-            fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[names[s] for s in site_ids],
-                                shared_yaxes=True, vertical_spacing=0.25 / max(nrows, 1) + 0.05)
+            # a site's name on two lines where long: four panels to a row leave ~125 px each at 1,000 px,
+            # and 'Westbrook Behavioral Health' ran into the next panel's title
+            titles = ["<br>".join(two_lines(names[s])) for s in site_ids]
+            fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles,
+                                shared_yaxes=True, vertical_spacing=0.3 / max(nrows, 1) + 0.06)
             weeks = sorted(weekly["week"].unique().to_list())
             y_max = max(0.12, (weekly["denial_rate"].max() or 0) * 1.15)
             for i, s in enumerate(site_ids):
@@ -165,11 +185,11 @@ if ctx:
                                          marker={"size": 4}, showlegend=False,
                                          hovertemplate=names[s] + " %{x}: %{y:.1%}<extra></extra>"), row=r, col=c)
             fig.update_yaxes(tickformat=".0%", range=[0, y_max])
-            # three week labels under every site (first, middle, last), so a dip can be placed in time
-            ticks = sorted({weeks[0], weeks[len(weeks) // 2], weeks[-1]})
-            fig.update_xaxes(tickvals=ticks, ticktext=ticks, tickfont={"size": 9}, tickangle=0)
-            fig.update_layout(template=brief.TEMPLATE, height=190 * nrows + 40, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-            fig.update_annotations(font_size=12)
+            # three week labels under every site (first, middle, last), so a dip can be placed in time; 'W37'
+            # with the year under the first, as the weekly review: '2026-W49' ran into the next panel's '2026-W37'
+            brief.week_axis(fig, weeks, every=max(1, (len(weeks) - 1) // 2), size=9)
+            fig.update_layout(template=brief.TEMPLATE, height=210 * nrows + 50, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+            fig.update_annotations(font_size=11)
             ui.chart(fig, key="sc-weekly", on_select=ui.narrow("sc-weekly", "site", goto="weekly_review"))
             st.caption("Shaded: the denial-rate benchmark bands. Click a line to open that site's weekly review.")
             ut.export_buttons(weekly.select("site", "site_name", "week", "denial_rate", "denial_rate__num",
