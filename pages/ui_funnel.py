@@ -27,22 +27,74 @@ def limits_picker(key: str, unit: str, container=st) -> bool:
     return choice != "chance"
 
 
-def _label_sides(points: list[tuple[float, float]], n_lo: float, n_hi: float, y_lo: float, y_hi: float) -> list[str]:
-    """Where each point's name goes (points: (volume, rate)): towards the middle of the x-axis (a long
-    name at the smallest or largest volume is not cut off), and above the point when it is the higher
-    of itself and its nearest neighbour on the chart, else below, so two close points print their
-    names apart instead of on top of each other."""
-    def xy(pt):
-        return ((pt[0] - n_lo) / (n_hi - n_lo) if n_hi > n_lo else 0.5,
-                (pt[1] - y_lo) / (y_hi - y_lo) if y_hi > y_lo else 0.5)
+# the plot a label is placed for: about the narrowest a funnel gets (a 540 px chart at 1,000 px: ~470 px
+# wide; ~215 px from the lowest to the highest limit or rate), two labels apart there stay apart wider
+PLOT_PX = (470.0, 215.0)
+CHAR_PX, LABEL_PX, MARKER_PX = 5.4, 12.0, 12.0      # a character and a line of the 10 px labels, a marker
+
+
+def _label_box(x: float, y: float, position: str, width: float) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in px of a label at `position` ('top left' ...) of a marker at (x, y)."""
+    v, h = position.split()
+    gap = MARKER_PX / 2 + 2
+    if v == "middle":
+        y0 = y - LABEL_PX / 2
+        left = x + gap if h == "right" else x - gap - width
+    else:
+        y0 = y + gap if v == "top" else y - gap - LABEL_PX
+        left = x - width / 2 if h == "center" else x if h == "right" else x - width
+    return left, y0, left + width, y0 + LABEL_PX
+
+
+def _overlap(a, b, pad: float = 2.0) -> float:
+    return (max(0.0, min(a[2], b[2]) + pad - max(a[0], b[0])) *
+            max(0.0, min(a[3], b[3]) + pad - max(a[1], b[1])))
+
+
+def _label_sides(points: list[tuple[float, float]], n_lo: float, n_hi: float, y_lo: float, y_hi: float,
+                 names: list[str] | None = None, labelled: list[bool] | None = None) -> list[str]:
+    """Where each point's name goes (points: (volume, rate)). First choice: towards the middle of the
+    x-axis (a long name at the smallest or largest volume is not cut off), and above the point when it
+    is the higher of itself and its nearest neighbour, else below. A label that would then run into a
+    marker or a label placed before it (in a ~470 px plot: 'Pruitt, Nathan' and 'Sorensen, Kai' printed
+    over each other at 1,000 px) takes the first other position that is clear, else the least covered."""
+    names = names if names is not None else [""] * len(points)
+    labelled = labelled if labelled is not None else [True] * len(points)
+    pw, ph = PLOT_PX
+
+    def px(pt):
+        return ((pt[0] - n_lo) / (n_hi - n_lo) * pw if n_hi > n_lo else pw / 2,
+                (pt[1] - y_lo) / (y_hi - y_lo) * ph if y_hi > y_lo else ph / 2)
+
+    xy = [px(pt) for pt in points]
+    markers = [(x - MARKER_PX / 2, y - MARKER_PX / 2, x + MARKER_PX / 2, y + MARKER_PX / 2) for x, y in xy]
+    placed: list[tuple[float, float, float, float]] = []
     out = []
     for i, pt in enumerate(points):
-        x, y = xy(pt)
-        others = [(abs(x - ox) + abs(y - oy), j) for j, (ox, oy) in enumerate(map(xy, points)) if j != i]
+        x, y = xy[i]
+        others = [(abs(x - ox) / pw + abs(y - oy) / ph, j) for j, (ox, oy) in enumerate(xy) if j != i]
         j = min(others)[1] if others else i
         above = pt[1] > points[j][1] or (pt[1] == points[j][1] and i > j)
-        side = "right" if x < 0.3 else "left" if x > 0.7 else "center"
-        out.append(f"{'top' if above else 'bottom'} {side}")
+        side = "right" if x < 0.3 * pw else "left" if x > 0.7 * pw else "center"
+        first = f"{'top' if above else 'bottom'} {side}"
+        if not labelled[i]:
+            out.append(first)
+            continue
+        width = len(names[i]) * CHAR_PX
+        vs = ["top", "bottom"] if above else ["bottom", "top"]
+        hs = [side] + [h for h in ("center", "right", "left") if h != side]
+        choices = [f"{v} {h}" for h in hs for v in vs] + ["middle right", "middle left"]
+        best, best_cost = first, None
+        for c in choices:
+            box = _label_box(x, y, c, width)
+            cost = sum(_overlap(box, m) for k, m in enumerate(markers) if k != i) + sum(_overlap(box, b) for b in placed)
+            cost += max(0.0, -box[0]) * LABEL_PX + max(0.0, box[2] - pw) * LABEL_PX       # out of the plot: cut
+            if best_cost is None or cost < best_cost:
+                best, best_cost = c, cost
+            if cost == 0:
+                break
+        placed.append(_label_box(x, y, best, width))
+        out.append(best)
     return out
 
 
@@ -69,7 +121,9 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
     lo_y = min(curve["lo998"].min(), f["rate"].min() or 0)
     hi_y = max(curve["hi998"].max(), f["rate"].max() or 0)
     placed = f.filter(pl.col("rate").is_not_null())
-    sides = dict(zip(placed["_id"], _label_sides(list(zip(placed["n"], placed["rate"])), n_lo, n_hi, lo_y, hi_y)))
+    named = [not (s_ == "within limits" and f.height > NAME_ALL) for s_ in placed["signal"]]
+    sides = dict(zip(placed["_id"], _label_sides(list(zip(placed["n"], placed["rate"])), n_lo, n_hi, lo_y, hi_y,
+                                                 placed["_name"].to_list(), named)))
     for signal, colour in SIGNAL_COLOURS.items():
         part = f.filter(pl.col("signal") == signal)
         if part.height == 0:
