@@ -461,6 +461,7 @@ def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
 
 
 LABEL_MAX = 26             # characters of a heatmap's row or column name shown on its axis
+NARROW_CHART_PX = 540     # a full-width chart at a 1,000 px window with the sidebar open
 TEXT_MIN_WIDTH = "text_min_width"       # a figure's layout.meta key: chart() hides its point labels below this width
 
 
@@ -520,29 +521,34 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
     # the colour bar lies under the cells, not beside them: at 1,000 px (a ~540 px chart) the upright bar
     # and its '$200,000' ticks took ~80 px from the columns, whose 34 px squares then overlapped and
     # printed their labels over each other; its dollar ticks are short ('$200k')
-    bar = {"tickformat": "$~s" if tickformat.startswith("$") else tickformat, "thickness": 10, "len": 0.5,
-           "lenmode": "fraction", "orientation": "h", "x": 1, "xanchor": "right",
+    bar = {"tickformat": "$~s" if tickformat.startswith("$") else tickformat, "thickness": 10, "len": 200,
+           "lenmode": "pixels", "orientation": "h", "x": 1, "xanchor": "right",
            "y": 0, "yanchor": "bottom", "yref": "container", "ypad": 6}
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=ts, customdata=cs, hovertemplate=hovertemplate,
         textfont={"size": 10, "color": colours},
         marker={"symbol": "square", "size": cell, "color": zs, "colorscale": "Reds", "cmin": low, "cmax": high,
                 "showscale": not flat, "colorbar": bar, "line": {"width": 0}}))
-    # long names shortened on the axes only (a payer's 31 characters took a third of a narrow chart); the
-    # categories keep the full names, so the hover and a click name the cell as before
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, side="top", showgrid=False,
-                     tickangle=-35, tickmode="array", tickvals=x_labels, ticktext=[short(v) for v in x_labels],
-                     automargin=True)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False,
-                     tickmode="array", tickvals=y_labels, ticktext=[short(v) for v in y_labels], automargin=True)
     # the narrowest chart (px) whose columns are wide enough for the widest cell label (~5.4 px a
     # character at 10 px): the row names (~6 px a character at the ticks' 12 px), the columns, the slant
     # of the last column names past the right edge; chart() hides the labels in a narrower one, where
     # they printed over each other (11 payer × cause columns at 1,000 px), and the hover still tells
     widest = max((len(t) for t in ts), default=0) * 5.4 + 4
     rows = max((len(short(y)) for y in y_labels), default=0) * 6
-    slant = max((len(short(x)) * 6 * 0.82 - (len(x_labels) - 1 - j) * widest for j, x in enumerate(x_labels)),
+    # column names slanted at 45° print over each other when a column is under ~20 px (14 px of a line
+    # across the slant): in a 540 px chart (1,000 px window) 20 procedure codes get ~16 px, so they stand
+    # upright; at 35° the 11 root causes' names (22 px columns) touched
+    slant = max((len(short(x)) * 6 * 0.71 - (len(x_labels) - 1 - j) * widest for j, x in enumerate(x_labels)),
                 default=0)
+    upright = (NARROW_CHART_PX - 20 - rows - max(slant, 0)) / max(len(x_labels), 1) < 20
+    slant = 0 if upright else slant
+    # long names shortened on the axes only (a payer's 31 characters took a third of a narrow chart); the
+    # categories keep the full names, so the hover and a click name the cell as before
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, side="top", showgrid=False,
+                     tickangle=-90 if upright else -45, tickmode="array", tickvals=x_labels,
+                     ticktext=[short(v) for v in x_labels], automargin=True)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False,
+                     tickmode="array", tickvals=y_labels, ticktext=[short(v) for v in y_labels], automargin=True)
     fig.update_layout(template=_brief.TEMPLATE,
                       height=max(220, 110 + (cell + 6) * len(y_labels) + (0 if flat else 40)),
                       margin={"l": 10, "r": 10, "t": 10, "b": 10 if flat else 50},

@@ -364,6 +364,12 @@ def test_a_heatmap_keeps_its_columns_in_a_narrow_chart():
     assert 540 < need < 980                   # labels hidden at 1,000 px, shown at 1,440 px (a ~980 px chart)
     few = ui.matrix_figure(causes[:3], payers, [[1.0, 2.0, 3.0]] * 2, [["$1", "$2", "$3"]] * 2, [[1, 2, 3]] * 2, "")
     assert few.layout.meta[ui.TEXT_MIN_WIDTH] < need
+    # column names slanted while a narrow chart leaves them room; upright for 20 procedure codes, whose
+    # slanted names printed over each other at 1,000 px (every one is named: plotly skipped every other)
+    assert fig.layout.xaxis.tickangle == -45 and fig.layout.xaxis.tickvals == tuple(causes)
+    codes = [f"2988{i}-RT" for i in range(20)]
+    many = ui.matrix_figure(codes, payers, [[0.5] * 20] * 2, [["50.0%"] * 20] * 2, [[1] * 20] * 2, "", zmin=0, zmax=1)
+    assert many.layout.xaxis.tickangle == -90 and len(many.layout.xaxis.ticktext) == 20
 
 
 def test_the_payer_cause_heatmap_of_one_cell_on_the_page(monkeypatch, core_db):
