@@ -9,6 +9,7 @@ from pages import ui, ui_action as ua, ui_tables as ut
 from warehouse import brief, metrics
 
 TILE_KPIS = ["appeal_rate", "appeal_win_ratio", "appeals_decided", "recovered_dollars"]
+COHORTS = {"decided": "Decided in the range (as the tiles)", "filed": "Filed in the range (outcome so far)"}
 BY = {"payer": "Payer", "root_cause": "Root cause", "appeal_level": "Appeal level"}
 # a chart beside its table goes above it where its column would be narrower than this: in 216 px (1,000 px
 # window) the payer names took the whole width and were cut at the left
@@ -23,7 +24,9 @@ if ctx:
     with st.spinner("Computing appeals ..."):
         tot = ctx.kpis(kpi_keys=TILE_KPIS + ["denied_dollars"]).to_dicts()[0]
         timing = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=None)
+        decided = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=None, cohort="decided")
     t = timing.to_dicts()[0] if timing.height else {}
+    td = decided.to_dicts()[0] if decided.height else {}
     cols = ui.grid(6, "ap-tiles")
     for i, key in enumerate(TILE_KPIS):
         ui.kpi_tile(cols[i], key, tot, key=f"ap-{key}")
@@ -33,33 +36,54 @@ if ctx:
                  "served in it) of (appeal filed date − the claim's initial adjudication date).",
             caption=f"median; {t.get('appeals_filed') or 0:,} appeals "
                     + ("of these claims" if ctx.filters.basis == "service" else "filed in the range"))
-    ua.tile(cols[5], "Days to decision", "—" if t.get("median_days_to_decision") is None
-            else f"{t['median_days_to_decision']:.0f} days", key="ap-to-decision",
-            help="Median over the decided appeals filed in the date range of (decision date − filed date).",
-            caption=f"median; {t.get('appeals_pending') or 0:,} still pending")
+    # over the appeals decided in the range (as "Appeals decided" beside it): over those filed in it, the
+    # slow ones still pending were left out and the median came out short (41 days against 54, a review)
+    ua.tile(cols[5], "Days to decision", "—" if td.get("median_days_to_decision") is None
+            else f"{td['median_days_to_decision']:.0f} days", key="ap-to-decision",
+            help="Median over the appeals decided in the date range (date-of-service basis: the decided appeals of "
+                 "the claims served in it) of (decision date − filed date). Pending appeals have no decision yet.",
+            caption=f"median of {td.get('appeals_decided') or 0:,} decided; {t.get('appeals_pending') or 0:,} "
+                    + ("of these claims" if ctx.filters.basis == "service" else "filed in the range")
+                    + " still pending")
     if ctx.filters.basis == "service":
         st.caption("Date-of-service basis: every number on this page is about the claims with a date of service in "
                    "the range: their denials, and their appeals whenever filed or decided.")
     else:
         st.caption("Appeal rate and recovered dollars: claims initially denied in the range. Appeal win ratio and "
-                   "appeals decided: appeals decided in the range. The tables below follow the appeals filed in the "
-                   "range (their outcome so far), so a recent range can show wins the tiles place in a later week.")
+                   "appeals decided: appeals decided in the range, as the tables below unless they are switched to the "
+                   "appeals filed in the range (their outcome so far).")
 
     # ------------------------------------------------------------ win ratio by payer, cause, level
     st.subheader("Who wins appeals, for what")
+    # which appeals the tables count: those decided in the range, as the win ratio everywhere else (tiles,
+    # payer scorecard, kpi command), or those filed in it with their outcome so far (a filing cohort); on
+    # the date-of-service basis the appeals of the claims served in the range, so no choice
+    if ctx.filters.basis == "service":
+        cohort = "filed"
+    else:
+        cohort = st.radio("Count the appeals", list(COHORTS), format_func=COHORTS.get, key="ap_cohort",
+                          bind="query-params", horizontal=True,
+                          help="Decided in the range: the same win ratios as the tiles, the payer scorecard and the "
+                               "kpi command. Filed in the range: what became of the appeals filed then, pending "
+                               "ones included (recent filings are mostly still pending).")
+    of = ("of these claims" if ctx.filters.basis == "service" else
+          "decided in range" if cohort == "decided" else "filed in range")
     tabs = st.tabs(list(BY.values()))
     for tab, (by, label) in zip(tabs, BY.items()):
         with tab:
-            frame = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=by)
+            frame = ua.call(ctx, "action.appeal_timing", filters=ctx.filters, by=by, cohort=cohort)
             if frame.height == 0:
-                ui.empty_note(f"appeals filed in this date range by {label.lower()}")
+                ui.empty_note(f"appeals {of.replace('range', 'this date range')} by {label.lower()}")
                 continue
             if by in ("payer", "root_cause"):
                 rates = ctx.kpis(by=(by,), kpi_keys=["appeal_rate", "claims_denied"])
                 keep = [c for c in (by, "payer_name", "appeal_rate", "appeal_rate__num", "appeal_rate__den")
                         if c in rates.columns]
                 frame = frame.join(rates.select(keep), on=by, how="left")
-            frame = frame.sort("appeals_filed", descending=True)
+            if cohort == "decided":     # no pending appeal in it, and its filings are its decisions: not shown
+                frame = frame.drop("appeals_filed", "appeals_pending").sort("appeals_decided", descending=True)
+            else:
+                frame = frame.sort("appeals_filed", descending=True)
             if "payer_name" in frame.columns:
                 frame = frame.with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
             # bars named as the table beside them names its rows: payer names, root causes in words, "Level 2"
@@ -87,10 +111,7 @@ if ctx:
                 ui.chart(fig, key=f"ap-win-{by}", on_select=ui.narrow(f"ap-win-{by}", dim) if dim else None)
             with c2:
                 cfg = {"payer": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
-                       # the tiles count appeals decided in the range; this table the appeals filed in it
-                       "appeal_win_ratio": ut.kpi_column("appeal_win_ratio", "Win ratio (appeals of these claims)"
-                                                         if ctx.filters.basis == "service" else
-                                                         "Win ratio (appeals filed in range)"),
+                              "appeal_win_ratio": ut.kpi_column("appeal_win_ratio", f"Win ratio (appeals {of})"),
                        "appeal_rate": ut.kpi_column("appeal_rate"),
                        "recovered_on_appeal": st.column_config.NumberColumn(
                            "Recovered on appeal", format="dollar", step=1,
@@ -101,7 +122,8 @@ if ctx:
                                                                       help="Appeals filed in the range."),
                        "appeals_decided": st.column_config.NumberColumn(
                            "Appeals decided", format="localized",
-                           help="Of the appeals filed in the range, those decided (won, partly won, lost)."),
+                           help="Appeals decided in the range (won, partly won, lost)." if cohort == "decided" else
+                                "Of the appeals filed in the range, those decided (won, partly won, lost)."),
                        "appeals_won": st.column_config.NumberColumn(
                            "Appeals won", format="localized", help="Of those decided, won fully or in part."),
                        "appeals_pending": st.column_config.NumberColumn(

@@ -136,10 +136,17 @@ def test_appeals_equal_kpis_and_functions(monkeypatch, core_db):
     assert m["Appeal rate"] == "60.0%" == f"{exp['appeal_rate']:.1%}"              # C1, C2, C6 of 5 denied
     assert m["Appeal win ratio"] == "—" and m["Appeals decided"] == "0"          # A1, A3 decided in W21
     assert m["Recovered dollars"] == "$350"                                      # C1 200 + C9 150
-    assert m["Days to appeal"] == "3 days" and m["Days to decision"] == "4 days"
+    # A1 and A3 were decided on 05-20 and 05-19, after the range: no decision time in it yet (over the
+    # appeals filed in it, the pending A2 left out, the median read 4 days)
+    assert m["Days to appeal"] == "3 days" and m["Days to decision"] == "—"
+    assert "median of 0 decided; 1 filed in the range still pending" in texts(at)
+    # the tables count the appeals decided in the range by default, as the tiles: none
+    assert any("No data for appeals decided in this date range by payer" in i.value for i in at.info)
+    at.radio(key="ap_cohort").set_value("filed").run()
+    assert not at.exception
     by_payer = frame_with(at, "payer", "appeals_filed", "appeal_win_ratio")
     want = action.appeal_timing(connect(core_db), scope=ALL, filters=core_filters(), by="payer")
-    assert sorted(by_payer["appeals_filed"]) == sorted(want["appeals_filed"].to_list())
+    assert sorted(by_payer["appeals_filed"]) == sorted(want["appeals_filed"].to_list()) == [3]
     # the bars are named as the tables name their rows: root causes in words (they showed the codes)
     import json
     bars = {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)["data"][0]["y"]
@@ -157,6 +164,15 @@ def test_appeals_equal_kpis_and_functions(monkeypatch, core_db):
     assert "Of them, $120 is still open denied dollars" in texts(at)
     sites = frame_with(at, "site", "never_worked_dollars")
     assert dict(zip(sites["site"], sites["never_worked_dollars"])) == {"S1": 120.0, "S2": 0.0}
+    # all history: A1 (won, 5 days) and A3 (lost, 3 days) decided; the tables as the tiles count them
+    at.selectbox(key="range").set_value("all").run()
+    at.radio(key="ap_cohort").set_value("decided").run()
+    m = metrics(at)
+    assert (m["Appeal win ratio"], m["Appeals decided"], m["Days to decision"]) == ("50.0%", "2", "4 days")
+    by_payer = frame_with(at, "payer", "appeals_decided", "appeal_win_ratio")
+    assert "appeals_filed" not in by_payer.columns and "appeals_pending" not in by_payer.columns
+    assert by_payer[["appeals_decided", "appeal_win_ratio"]].values.tolist() == [[2, 0.5]]
+    at.selectbox(key="range").set_value("last_13_weeks").run()
     # write-offs and why: C6 timely filing $250
     wo = frame_with(at, "write_off_reason", "written_off_dollars")
     assert wo.values.tolist() == [["timely_filing", "timely_filing", 1, 250.0]]

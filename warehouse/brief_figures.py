@@ -155,7 +155,7 @@ def cause_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
                            hovertemplate="%{y}: %{x:$,.0f} denied<extra></extra>"))
     fig.update_layout(template=TEMPLATE, title={"text": f"Denied dollars by root cause, {review.week}", "font": {"size": 14}},
                       height=max(height, 40 + 28 * c.height), margin={"l": 10, "r": 40, "t": 40, "b": 10},
-                      xaxis_tickformat="$,.0f")
+                      xaxis={"tickformat": "$~s", "nticks": 6})   # "$20k": "$20,000" slanted at 1,440 px
     return fig
 
 
