@@ -95,7 +95,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
             st.warning(f"No claim {claim_id!r} within your access scope ({ctx.scope.label}).")
         else:
             c = d["claim"]
-            st.markdown(f"#### Claim {c['claim_id']}" + (" · known only from its remit" if c["known_from_remit"] else ""))
+            st.markdown(f"#### Claim {c['claim_id']}" + (" · known only from its remit" if c["known_from_remit"] else "")
+                        + (f" · voided {c['void_date']}" if c["void_date"] else ""))
             st.markdown(
                 f"**Patient** {c['patient_pseudonym'] or '—'} · **member id** {c['member_id_masked'] or '—'} · "
                 f"**site** {c['site_name'] or c['site_id'] or '—'} · **payer** {c['payer_name'] or c['payer_id']} "
@@ -120,7 +121,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                            "a refund may be owed.")
             gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
                         - (c["open_denied_dollars"] or 0))
-            if gap >= 0.005:
+            if c["void_date"] and c["initially_denied"]:
+                st.caption(f"Voided on {c['void_date']} (a frequency 8 claim): the practice withdrew it, so none of its "
+                           "denial is open (docs/metrics.md, open denied dollars).")
+            elif gap >= 0.005:
                 st.caption(f"Denied ${c['denied_dollars'] or 0:,.2f} = recovered + written off + open denied + "
                            f"${gap:,.2f} not counted as open: contractual write-downs (CO-45 and the like) are never "
                            "collectible, and once the latest adjudication pays the line (an appeal, a corrected claim) "
@@ -138,7 +142,8 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                             f"{' / ' + lbl('sub_cause', c['sub_cause']) if c['sub_cause'] else ''} "
                             f"({lbl('stage', c['stage']) if c['stage'] else '—'}, "
                             f"{lbl('soft_hard', c['soft_hard']) if c['soft_hard'] else '—'}), "
-                            f"{c['denial_group_code']}-{c['carc']}: {c['carc_description'] or 'code not in the CARC list'}.")
+                            + (f"{c['denial_group_code']}-{c['carc']}: {c['carc_description'] or 'code not in the CARC list'}."
+                               if c["carc"] else "no denial code on the remit (denied by its claim status alone)."))
             else:
                 st.markdown("Not denied on its initial adjudication." if c["initial_adjudication_date"]
                             else "Not adjudicated yet.")

@@ -278,3 +278,46 @@ def test_a_cause_slice_of_an_empty_range_is_empty_not_an_error(con):
     assert r.height == 0 and r.columns[0] == "root_cause" and "denial_rate" in r.columns
     whole = kpis(con, scope=Scope.all(), filters=empty, kpi_keys=["denied_dollars", "denial_rate"]).to_dicts()
     assert len(whole) == 1 and whole[0]["denied_dollars"] == 0 and whole[0]["denial_rate"] is None
+
+
+def test_void_reversal_alone_and_a_status_4_without_a_denial_code(tmp_path):
+    """Three shapes a claim-level review built (none is in the demo), worked by hand on the core fixture:
+    - X1 ($200, PAYA): denied at claim level (status 4, CO-16 200) on 05-12, voided (frequency 8) 05-20:
+      withdrawn, so open denied 0 (it read $200 while its insurance balance read $0).
+    - X2 ($300: line 1 $100, line 2 $200): line 1 paid 80 + CO-45 20, line 2 CO-50 200 on 05-12; the whole
+      remit reversed (status 22, -80) on 05-19 and nothing after: denied 200, recovered 0 (not -80), open
+      200 (it read 280, more than was denied).
+    - X3 ($130, one line): status 4 with CO-45 130 alone: denied, root cause 'other' (payer stage, billing,
+      soft) as its line in m_line (it had no cause: the causes did not add up to the denied total)."""
+    from conftest import core_plus
+    con = core_plus(tmp_path, {
+        "claims": "X1,,1,,S1,1234567893,1111111112,PAYA,MRN-0101,ABC000000101,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X1-V,X1,8,X1,S1,1234567893,1111111112,PAYA,MRN-0101,ABC000000101,2026-05-04,,2026-05-20,200.00,11,\n"
+                  "X2,,1,,S1,1234567893,1111111112,PAYA,MRN-0102,ABC000000102,2026-05-04,,2026-05-05,300.00,11,\n"
+                  "X3,,1,,S1,1234567893,1111111112,PAYA,MRN-0103,ABC000000103,2026-05-04,,2026-05-05,130.00,11,",
+        "claim_lines": "X1,1,99213,,,1,200.00,2026-05-04\nX2,1,99213,,,1,100.00,2026-05-04\n"
+                       "X2,2,99214,,,1,200.00,2026-05-04\nX3,1,99213,,,1,130.00,2026-05-04",
+        "remits": "RX1,PAYA,TRN-X1,2026-05-12,X1,4,200.00,0.00,0,PA-0101,\n"
+                  "RX2,PAYA,TRN-X2,2026-05-12,X2,1,300.00,80.00,0,PA-0102,\n"
+                  "RX2R,PAYA,TRN-X2R,2026-05-19,X2,22,-300.00,-80.00,0,PA-0102,\n"
+                  "RX3,PAYA,TRN-X3,2026-05-12,X3,4,130.00,0.00,0,PA-0103,",
+        "remit_lines": "RX2,1,99213,,1,100.00,80.00\nRX2,2,99214,,1,200.00,0.00\nRX3,1,99213,,1,130.00,0.00",
+        "remit_adjustments": "RX1,,CO,16,200.00\nRX2,1,CO,45,20.00\nRX2,2,CO,50,200.00\nRX3,1,CO,45,130.00",
+    })
+    x1, x2, x3 = (claim(con, c) for c in ("X1", "X2", "X3"))
+    assert (x1["initially_denied"], x1["denied_dollars"], x1["void_date"], x1["open_denied_dollars"]) == \
+        (True, 200, dt.date(2026, 5, 20), 0)
+    assert (x2["denied_dollars"], x2["recovered_dollars"], x2["open_denied_dollars"]) == (200, 0, 200)
+    assert (x3["initially_denied"], x3["denied_dollars"], x3["root_cause"], x3["stage"], x3["owner_team"],
+            x3["soft_hard"], x3["carc"]) == (True, 130, "other", "payer", "billing", "soft", None)
+    assert con.sql("SELECT root_cause FROM m_line WHERE claim_id = 'X3'").fetchall() == [("other",)]
+    # the causes add up to the denied total again
+    f = Filters.make(date_from="2026-05-11", date_to="2026-05-17")
+    total = kpis(con, scope=Scope.all(), filters=f, kpi_keys=["denied_dollars"]).to_dicts()[0]["denied_dollars"]
+    by_cause = kpis(con, scope=Scope.all(), filters=f, by=("root_cause",), kpi_keys=["denied_dollars"])
+    assert by_cause["denied_dollars"].sum() == total
+    # the work queue lists neither the voided claim nor more than X2's denied dollars
+    from warehouse.queue import work_queue
+    q = {r["claim_id"]: r["open_denied_dollars"] for r in
+         work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 5, 21)).to_dicts()}
+    assert "X1" not in q and q["X2"] == 200

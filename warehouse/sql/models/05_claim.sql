@@ -9,9 +9,11 @@
 --     reversals (22), not-our-claim (23) and predeterminations (25) are never one.
 --   initially denied: the initial adjudication has at least one denied line (full or partial).
 --   denied dollars: charges of the denied lines of the initial adjudication.
---   root cause: that of the largest denied line (ties: lowest line number).
+--   root cause: that of the largest denied line (ties: lowest line number); 'other' (its stage,
+--     team and soft/hard defaults, as m_line) when the denial carries no denial-class code.
 --   recovered dollars: payer payments on the family after the initial adjudication, net of
---     reversals (their amounts are negative), only for initially denied claims.
+--     reversals (their amounts are negative), only for initially denied claims; never below 0 (a
+--     reversal of the initial adjudication's own payment is not a negative recovery).
 --   open denied dollars (only for initially denied claims), by what the family's latest adjudication
 --     still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
@@ -24,6 +26,7 @@
 --       part (a partial appeal win: paid 46.98, CO-B7 68.85 kept): those adjustments, at most
 --       denied − the write-downs − recovered, less written off;
 --     - nothing denied (the denial was overturned in full or the corrected claim paid): 0.
+--     0 once the claim is voided (frequency 8: withdrawn, nothing to collect).
 --     Never below 0. A family whose last remit event is a reversal that no adjudication followed counts
 --     as still denying a line (the payment it reversed no longer stands).
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
@@ -120,7 +123,10 @@ base AS (
            coalesce(d.denied_dollars, 0)::DECIMAL(18,2) AS denied_dollars, coalesce(d.denied_lines, 0) AS denied_lines,
            coalesce(d.denied_written_down, 0) AS denied_written_down,
            d.top_denial,
-           CASE WHEN d.denied_lines > 0 THEN coalesce(lp.paid_after_initial, 0) ELSE 0 END::DECIMAL(18,2) AS recovered_dollars,
+           -- never below 0: a reversal of the initial adjudication's own payment with nothing after it
+           -- took back money that was not a recovery of the denial (it read -$80, and open denied $280 of $200)
+           CASE WHEN d.denied_lines > 0 THEN greatest(coalesce(lp.paid_after_initial, 0), 0) ELSE 0 END::DECIMAL(18,2)
+               AS recovered_dollars,
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.first_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
@@ -149,11 +155,16 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
        b.initial_seq, b.initial_adjudication_date, b.last_adjudication_date, b.initial_status,
        b.adjudications, b.adjudicated, b.initially_denied, b.denied_dollars, b.denied_lines,
-       b.top_denial.category AS root_cause, b.top_denial.sub_cause AS sub_cause, b.top_denial.stage AS stage,
-       b.top_denial.owner_team AS owner_team, b.top_denial.soft_hard AS soft_hard,
+       -- a denied claim whose remit carries no denial-class code (status 4 with CO-45 alone) is 'other',
+       -- with that category's defaults, as its lines in m_line: it counted in the denial rate under no cause
+       CASE WHEN b.initially_denied THEN coalesce(b.top_denial.category, 'other') END AS root_cause,
+       b.top_denial.sub_cause AS sub_cause,
+       CASE WHEN b.initially_denied THEN coalesce(b.top_denial.stage, 'payer') END AS stage,
+       CASE WHEN b.initially_denied THEN coalesce(b.top_denial.owner_team, 'billing') END AS owner_team,
+       CASE WHEN b.initially_denied THEN coalesce(b.top_denial.soft_hard, 'soft') END AS soft_hard,
        b.top_denial.group_code AS denial_group_code, b.top_denial.carc AS carc,
        b.recovered_dollars, b.written_off_dollars, b.first_write_off_date, b.write_off_reason,
-       CASE WHEN NOT b.initially_denied THEN 0
+       CASE WHEN NOT b.initially_denied OR b.void_date IS NOT NULL THEN 0     -- voided: withdrawn, nothing to collect
             WHEN b.still_denied
             THEN greatest(0, b.denied_dollars - b.denied_written_down - b.latest_patient_liable - b.recovered_dollars
                              - b.written_off_dollars)
