@@ -234,10 +234,10 @@ def test_the_brief_tells_an_owner_where_the_definitions_are(con):
     assert "on the dashboard, hover any number (or the question-mark\nicon beside it)" in html
     assert ("<li><b>Denial rate</b>: Initially denied claims / claims whose initial adjudication falls in the "
             "period.") in html
-    assert ("Benchmark: good under 5.0%, typical 5.0%–10.0%, otherwise a concern. Source: Industry guidance: "
+    assert ("Benchmark: good under 5.0%, typical 5.0% to under 10.0%, otherwise a concern. Source: Industry guidance: "
             "under 5% is good, 5-10% typical, over 10% needs action (MGMA and HFMA published ranges for physician "
             "practices).</li>") in html
-    assert "Benchmark: good 95.0% or more, typical 90.0%–95.0%, otherwise a concern." in html
+    assert "Benchmark: good 95.0% or more, typical 90.0% to under 95.0%, otherwise a concern." in html
     assert "<li><b>Denied dollars</b>: Charges of the lines denied" in html      # no benchmark: no band line
 
 

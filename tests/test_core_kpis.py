@@ -235,6 +235,10 @@ def test_band_needs_volume_for_count_based_rates():
     assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 218}) == "concern"
     assert band_of("clean_claim_rate", {"clean_claim_rate": 0.83, "clean_claim_rate__den": 12}) == FEW
     assert band_of("denial_rate", {"denial_rate": None, "denial_rate__den": 0}) is None
+    # judged as shown: 9.96% reads "10.0%", a concern (typical is 5.0% to under 10.0%); 4.996% reads "5.0%"
+    assert (band("denial_rate", 0.0996), band("denial_rate", 0.0994), band("denial_rate", 0.04996)) == \
+        ("concern", "typical", "typical")
+    assert (band("clean_claim_rate", 0.94996), band("ar_days", 39.96)) == ("good", band("ar_days", 40.0))
 
 
 def test_a_cause_filter_marks_the_ratios_that_become_a_share(con):

@@ -335,7 +335,7 @@ def file_name(week: str, filters: Filters | None = None, scope: Scope | None = N
 
 
 def band_words(kpi_key: str) -> str:
-    """A KPI's benchmark bands in words: 'good under 5.0%, typical 5.0%–10.0%, otherwise a concern'
+    """A KPI's benchmark bands in words: 'good under 5.0%, typical 5.0% to under 10.0%, otherwise a concern'
     (the brief's definitions, the dashboard's column and tile help)."""
     b = KPIS[kpi_key].benchmark
 
@@ -345,7 +345,8 @@ def band_words(kpi_key: str) -> str:
             return f"under {format_value(kpi_key, hi)}"
         if hi is None:
             return f"{format_value(kpi_key, lo)} or more"
-        return f"{format_value(kpi_key, lo)}–{format_value(kpi_key, hi)}"
+        # the upper edge is the next band's: "10.0%" itself is a concern ("5.0%–10.0%" read as if typical)
+        return f"{format_value(kpi_key, lo)} to under {format_value(kpi_key, hi)}"
     return f"good {rng(b.good)}, typical {rng(b.typical)}, otherwise a concern"
 
 

@@ -70,7 +70,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
             "Charges of the denied lines on the initial adjudication."),
     Measure("recovered_dollars", "Recovered dollars", "dollars", "denial", _ADJ,
             {CLAIM: "sum(recovered_dollars)"},
-            "Payer payments on initially denied claims after their initial adjudication, net of reversals, counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet."),
+            "Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet."),
     Measure("open_denied_dollars", "Open denied dollars", "dollars", "denial", _ADJ,
             {CLAIM: "sum(open_denied_dollars)"},
             "Denied dollars not yet recovered or written off."),
@@ -131,13 +131,13 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "clean_claims", "claims_with_outcome", "ratio", "up",
         Benchmark((0.95, None), (0.90, 0.95), "Industry guidance: 95% or better is good; under 90% needs action (" + _MGMA + ")"),
         parts_unit="claims"),
-    Kpi("recovered_dollars", "Recovered dollars", "Payer payments on initially denied claims after their initial adjudication, net of reversals, counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.",
+    Kpi("recovered_dollars", "Recovered dollars", "Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.",
         "recovered_dollars", None, "dollars", "up"),
     Kpi("denial_recovery_rate", "Denial recovery rate", "Recovered dollars / denied dollars, for claims initially denied in the period.",
         "recovered_dollars", "denied_dollars", "ratio", "up",
         Benchmark((0.50, None), (0.30, 0.50), "Practice-management guides: recovering half of denied dollars is good; under 30% is typical of unworked denials"),
         parts_unit="dollars"),
-    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible) and the patient-liable denials (PR-96, PR-204: moved to the patient); after a partial win (a paid appeal or corrected claim that still denies part of the line), the denial adjustments the payer keeps, less write-offs; never below 0 per claim; 0 once the claim's latest adjudication denies nothing.",
+    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible) and the patient-liable denials (PR-96, PR-204: moved to the patient); after a partial win (a paid appeal or corrected claim that still denies part of the line), the denial adjustments the payer keeps, less write-offs; never below 0 per claim; 0 once the claim's latest adjudication denies nothing, or once it is voided.",
         "open_denied_dollars", None, "dollars", "down"),
     Kpi("written_off_dollars", "Denials written off", "Write-offs on initially denied claims, counted in the period of the claim's initial adjudication (not of the write-off): the denied money the practice gave up.",
         "written_off_dollars", None, "dollars", "down"),
@@ -207,6 +207,8 @@ def band(kpi_key: str, value: float | None, volume: float | None = None) -> str 
         return None
     if too_few(kpi_key, volume):
         return FEW
+    # judged at the precision it is shown with: 9.996% reads "10.0%", and "10.0%" is a concern
+    value = round(value, 3) if k.unit == "ratio" else round(value, 1) if k.unit == "days" else value
 
     def inside(b):
         lo, hi = b
