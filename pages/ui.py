@@ -311,10 +311,13 @@ def _delta_style(kpi_key: str, delta: str | None, row: dict | None = None, previ
     """st.metric's arrow and colour for a delta text: none when it shows no change at display
     precision ('+$0'); grey when either side is days in A/R over a short history (the fall from 61
     to 40 days over a new site's first weeks is the charges on record growing, not collections:
-    neither good nor bad); otherwise green for the KPI's good direction."""
+    neither good nor bad), and for recovered and open denied dollars, which follow a week's denials over
+    time (brief.LAGGING_KPIS); otherwise green for the KPI's good direction."""
     if delta is not None and not _brief.shows_change(delta):
         return {"delta_arrow": "off", "delta_color": "off"}
     if any((side or {}).get(kpi_key + "__short_history") for side in (row, previous)):
+        return {"delta_arrow": "auto", "delta_color": "off"}
+    if kpi_key in _brief.LAGGING_KPIS:       # a recent week's are always behind: no good/bad colour (as the brief)
         return {"delta_arrow": "auto", "delta_color": "off"}
     return {"delta_arrow": "auto", "delta_color": "inverse" if KPIS[kpi_key].good_direction == "down" else "normal"}
 

@@ -64,9 +64,24 @@ def test_brief_does_not_colour_a_short_history_change(con):
     assert r.this["ar_days__short_history"] is True
     html = brief.render_html(r)
     ar = re.search(r"Days in A/R</td>.*?</tr>", html).group(0)
-    assert ar.endswith("<td>49.7 days<div class='note '>−28.4 days</div></td></tr>"), ar
+    assert ar.endswith("<td>49.7 days<div class='note'>−28.4 days</div></td></tr>"), ar
+    assert "class='note good'" not in ar and "class='note bad'" not in ar
+    # W21 holds no claim adjudicated: no change is coloured (it read "good" for denied dollars $0 against $870)
+    assert "note good" not in html and "note bad" not in html
+
+
+def test_the_brief_colours_the_change_from_the_week_before(con):
+    """As the page: W20's denied dollars ($870) against W19's ($0) are red, the 13-week average's change
+    grey; recovered and open denied dollars follow a week's denials over time: never coloured, and said
+    why (a review: they read "bad" every week)."""
+    html = brief.render_html(brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11)))
     denied = re.search(r"Denied dollars</td>.*?</tr>", html).group(0)
-    assert denied.endswith("<td>$870<div class='note good'>−$870</div></td></tr>"), denied
+    assert denied.endswith("<td>$0<div class='note bad'>+$870</div></td><td>$0<div class='note'>+$870</div></td></tr>") \
+        or "<div class='note bad'>+$870</div></td><td>" in denied, denied
+    for label in ("Recovered dollars", "Open denied dollars"):
+        row = re.search(label + r"</td>.*?</tr>", html).group(0)
+        assert "note good" not in row and "note bad" not in row, row
+    assert "their changes are not coloured" in html
 
 
 def test_filters_narrow_the_review(con):
@@ -94,9 +109,10 @@ def test_brief_cli_writes_self_contained_html(core_db, tmp_path):
     # rework cost: 5 denied claims × $25–$118, point at $25
     assert "$125 – $590" in html and "<b>$125</b>" in html
     assert 'class="warn"' not in html                       # W20: no earlier week, so no thin-week note
-    w21 = tmp_path / "w21.html"
-    assert run_cli("warehouse", "brief", "--db", str(core_db), "--week", "2026-W21", "--out", str(w21)).returncode == 0
-    assert "Week 2026-W21 holds 0 claims adjudicated against 11 a week on average before it" in w21.read_text()
+    # a thin week (the CLI writes complete weeks only: W21 is the fixture's current week)
+    w21 = brief.render_html(brief.weekly_review(connect(core_db), scope=Scope.all(), filters=None,
+                                                week_start=dt.date(2026, 5, 18)))
+    assert "Week 2026-W21 holds 0 claims adjudicated against 11 a week on average before it" in w21
 
 
 def test_brief_cli_filters_default_week_and_errors(core_db, empty_db, tmp_path):
@@ -335,3 +351,19 @@ def test_the_downloaded_brief_is_the_pages_rework_cost_and_scope(monkeypatch, co
     assert not at.exception
     html = seen["weekly-brief-2026-W20-S1.html"]().decode()
     assert "$100 – $240\n(at $25–$60 per claim); point estimate\n<b>$100</b> at $25 per claim." in html
+
+
+def test_the_brief_refuses_a_week_not_complete_and_says_when_a_week_is_empty(core_db, tmp_path):
+    """The core fixture's data runs through Thu 2026-05-21 (latest remit): W21 (05-18 to 05-24) is not
+    complete, nor is any later week; a week with no claims for the filters says so and lists no movers
+    (a review: a brief of every value at $0 against its average, as five "movers")."""
+    for week in ("2026-W21", "2027-W10"):
+        res = run_cli("warehouse", "brief", "--db", str(core_db), "--week", week, "--out", str(tmp_path / "x.html"))
+        assert res.returncode == 2 and f"week {week} is not complete: the data runs through Thu 21 May 2026 " \
+            "(latest remit); the last complete week is 2026-W20" in res.stderr, res.stderr
+    assert not (tmp_path / "x.html").exists()
+    html, review = brief.build(connect(core_db), scope=Scope.all(), week="2026-W18")
+    assert not review.has_data
+    assert "No claims were adjudicated in week 2026-W18 for these filters" in html
+    assert "No claims adjudicated this week for these filters: no movers." in html
+

@@ -32,6 +32,11 @@ BAND_COLOURS = {"good": "#1a7f37", "typical": "#9a6700", "concern": "#cf222e", F
 TREND_WEEKS = 13
 BASELINE_WEEKS = 13
 MOVER_DIMS = ("payer", "site", "root_cause")
+# counted by the week of the claims' initial adjudication, so a recent week's are always behind
+LAGGING_KPIS = ("recovered_dollars", "open_denied_dollars")
+LAGGING_NOTE = ("Recovered and open denied dollars follow each week's denials over time: a recent week's have had less "
+                "time to be appealed or corrected, so its recovered dollars start low and rise (their changes are "
+                "not coloured).")
 
 
 @dataclass
@@ -361,18 +366,24 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         k = KPIS[key]
         v, p, b = review.this.get(key), (review.previous or {}).get(key), review.baseline.get(key)
         short = review.this.get(key + "__short_history")     # reads high: a change is no signal
-        cls = "" if short else {True: "good", False: "bad", None: ""}[is_better(key, v, b)]
+        # coloured as on the page: the change from the week before (the 13-week average's stays grey); never
+        # for the dollars that follow a week's denials over time (recovered, still open: a recent week's are
+        # always behind, so they read "bad" every week), nor for a week with no claims
+        plain = short or key in LAGGING_KPIS or not review.has_data
+        cls = "" if plain else {True: "good", False: "bad", None: ""}[is_better(key, v, p)]
         rows.append(
             f"<tr title=\"{e(k.definition)}\"><td>{e(k.label)}</td><td><b>{format_value(key, v)}</b> "
             f"{_band_badge(key, review.this)}<div class='note'>{e(parts(key, review.this))}"
             f"{e(' (' + SHORT_HISTORY_NOTE + ')') if short else ''}</div></td>"
-            f"<td>{format_value(key, p)}<div class='note'>{format_delta(key, v, p)}</div></td>"
-            f"<td>{format_value(key, b)}<div class='note {cls}'>{format_delta(key, v, b)}</div></td></tr>")
+            f"<td>{format_value(key, p)}<div class='note {cls}'>{format_delta(key, v, p)}</div></td>"
+            f"<td>{format_value(key, b)}<div class='note'>{format_delta(key, v, b)}</div></td></tr>")
     mv_rows = "".join(
         f"<tr><td>{e(r['dim_label'])}: {e(r['label'])}</td><td>{format_value('denied_dollars', r['this_week'])}</td>"
         f"<td>{format_value('denied_dollars', r['baseline_avg'])}</td>"
         f"<td class='{'bad' if r['change'] > 0 else 'good'}'>{format_delta('denied_dollars', r['change'], 0)}</td></tr>"
         for r in review.movers.to_dicts()) or "<tr><td colspan=4>No movement against the 13-week average.</td></tr>"
+    if not review.has_data:     # every value at $0 against its average is no movement (as the page's empty note)
+        mv_rows = "<tr><td colspan=4>No claims adjudicated this week for these filters: no movers.</td></tr>"
     cost, cost_note = rework_estimate(review.this.get("claims_denied"), cost=rework_cost, low=rework_low,
                                       high=rework_high)
     figs = [trends_grid(review, REVIEW_KPIS), stage_figure(review, 280), cause_figure(review, 280),
@@ -396,10 +407,12 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 <div class="sub">{review.week_start:%a %d %b} – {review.week_end:%a %d %b %Y} · {(e(filter_text) + ' (filters) · ') if filter_text else ''}data access: {e(scope_label)}
  · {e(base_note)} · generated {dt.date.today():%d %b %Y}</div>
 {f'<p class="warn">{e(thin)}</p>' if thin else ''}
+{'' if review.has_data else f'<p class="warn">No claims were adjudicated in week {e(review.week)} for these filters: the numbers below are empty, not zero.</p>'}
 <h2>The week in numbers</h2>
 <table><tr><th>KPI</th><th>This week</th><th>Week before</th><th>13-week average</th></tr>{''.join(rows)}</table>
 <p class="note">{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, {review.this.get('claims_denied') or 0:,} denied,
-{format_value('billed_dollars', review.this.get('billed_dollars') or 0)} billed. Bands: good / typical / concern against the benchmarks listed below.</p>
+{format_value('billed_dollars', review.this.get('billed_dollars') or 0)} billed. Bands: good / typical / concern against the benchmarks listed below.
+Coloured: the change from the week before, green better, red worse. {e(LAGGING_NOTE)}</p>
 <div class="pb">{divs[0]}</div>
 <h2>Where the money leaks</h2>
 <div class="grid pb"><div>{divs[1]}</div><div>{divs[2]}</div><div>{divs[3]}</div><div>{divs[4]}</div></div>
@@ -422,14 +435,20 @@ icon beside it).</p>
 def build(con: duckdb.DuckDBPyConnection, *, scope: Scope, week: str | None = None, filters: Filters | None = None,
           rework_cost: float = compare.REWORK_COST_DEFAULT, rework_low: float = compare.REWORK_COST_LOW,
           rework_high: float = compare.REWORK_COST_HIGH, filter_text: str = "") -> tuple[str, WeeklyReview]:
-    """(HTML, review) for an ISO week label ('2026-W20'); default: the last complete week."""
+    """(HTML, review) for an ISO week label ('2026-W20'); default: the last complete week. A week that
+    ends after the latest remit is refused (the current week, a future one): its numbers would be a
+    few days' or none, its 13-week average partly empty weeks, and a scheduled job would mail them."""
+    _, last = catalog.data_span(con, scope=scope)
+    if last is None:
+        raise ValueError("the warehouse holds no adjudicated claims yet")
+    complete, _ = periods.last_complete_week(last)
     if week:
         monday, _ = periods.iso_week(week)
+        if monday > complete:
+            raise ValueError(f"week {week} is not complete: the data runs through {last:%a %d %b %Y} (latest "
+                             f"remit); the last complete week is {periods.week_label(complete)}")
     else:
-        _, last = catalog.data_span(con, scope=scope)
-        if last is None:
-            raise ValueError("the warehouse holds no adjudicated claims yet")
-        monday, _ = periods.last_complete_week(last)
+        monday = complete
     review = weekly_review(con, scope=scope, filters=filters, week_start=monday)
     return render_html(review, scope_label=scope.label, filter_text=filter_text, rework_cost=rework_cost,
                        rework_low=rework_low, rework_high=rework_high), review
