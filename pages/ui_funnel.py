@@ -170,6 +170,26 @@ def caption(f: pl.DataFrame, frame: pl.DataFrame, kpi: str, names: list[str], ad
     else:
         spread = (f"Chance alone: p ± z·√(p(1−p)/n); the {unit}s' squared z-scores average φ = {od['phi']:.1f} "
                   "(1 would be chance alone). ")
-    return (f"{k.label}: group rate {p:.1%}. " + spread
-            + ("Outside the 99.8% limits: " + ", ".join(flagged) + "." if flagged
-               else f"No {unit} outside the 99.8% limits."))
+    return (f"{k.label}: group rate {p:.1%}. "
+            + ("Outside the 99.8% limits: " + ", ".join(flagged) + ". " if flagged
+               else f"No {unit} outside the 99.8% limits. " + _furthest(plain, names, unit, adjust and od["tau2"] > 0))
+            + spread)
+
+
+def _furthest(plain: pl.DataFrame, names: list[str], unit: str, widened: bool) -> str:
+    """With nothing flagged, who to ask about first, in words: the units beyond chance alone on the worse
+    side, furthest first (a review: the default limits, widened by the very sites that stand out, flagged
+    none while one site was worst every week, and the caption told the leader nothing)."""
+    if not widened:
+        return ""
+    # how far past its chance-alone 99.8% limit, in half-widths of that limit (a z-score of sorts)
+    worse = [(abs(r["rate"] - r["group_rate"]) / abs(lim - r["group_rate"]), name, r)
+             for name, r in zip(names, plain.iter_rows(named=True))
+             if (r["signal"] or "") == "worse (99.8%)"
+             for lim in [r["hi998"] if r["rate"] > r["group_rate"] else r["lo998"]] if lim != r["group_rate"]]
+    if not worse:
+        return ""
+    worse.sort(key=lambda t: t[0], reverse=True)
+    top = [f"{name} ({r['rate']:.1%} of {r['n']:,.0f})" for _, name, r in worse[:3]]
+    return (f"Furthest on the worse side, beyond chance alone: {', '.join(top)}. They are within the spread "
+            f"between {unit}s, so the question is what sets them apart (case mix, payer mix, the causes of their denials), not luck. ")

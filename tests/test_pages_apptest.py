@@ -402,3 +402,29 @@ def test_tables_round_to_what_they_show():
     assert shown["denial_rate"].to_list() == [0.125, 0.381] and f"{288 / 2308:.1%}" == "12.5%"
     assert shown["denied_dollars"].to_list() == [7415.0, 10.0]          # half to even, as f"{10.5:,.0f}"
     assert shown["claims"].to_list() == [3, 4] and shown["billed"].to_list() == [12.345, 1.0]   # no step: as is
+
+
+def test_a_funnel_caption_names_who_to_ask_about_when_nothing_is_flagged():
+    """Two sites far above the rest widen the limits themselves (over-dispersion), so none is outside 99.8%;
+    the caption still names them, furthest first, in words (a review: 'No site outside the 99.8% limits'
+    while one site was worst every week). Beyond chance alone at 99.8%: Ortho 856 of 4,167 (20.5%) and Peds
+    429 of 2,247 (19.1%) against a group rate of 13.4% (2,820 of 21,014); the better side is not named."""
+    import polars as pl
+
+    from pages import ui_funnel as uf
+    from warehouse import compare
+    names = ["Ortho", "Peds", "Gastro", "Derm", "Cardio", "PT", "Family", "Behavioral"]
+    num = [856, 429, 290, 250, 310, 220, 280, 185]
+    den = [4167, 2247, 2600, 2500, 2700, 2000, 2900, 1900]
+    frame = pl.DataFrame({"site": names, "denial_rate__num": [float(x) for x in num],
+                          "denial_rate__den": [float(n) for n in den],
+                          "denial_rate": [x / n for x, n in zip(num, den)]})
+    f = compare.funnel(frame, "denial_rate", adjust=True)
+    assert not f["signal"].str.contains("99.8").any() and f["tau2"][0] > 0
+    cap = uf.caption(f, frame, "denial_rate", names, True, "site")
+    assert "No site outside the 99.8% limits. Furthest on the worse side, beyond chance alone: Ortho (20.5% of " \
+           "4,167), Peds (19.1% of 2,247). They are within the spread between sites" in cap, cap
+    assert "Family" not in cap and "Behavioral" not in cap
+    # chance alone: the flagged sites are listed as before, and no 'furthest' sentence
+    plain = compare.funnel(frame, "denial_rate", adjust=False)
+    assert "Furthest" not in uf.caption(plain, frame, "denial_rate", names, False, "site")
