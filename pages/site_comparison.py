@@ -84,10 +84,17 @@ if ctx:
         # ------------------------------------------------------------ funnel plots
         st.subheader("Funnel plots: outlier or chance?")
         with_volume = sites.filter(pl.col("claims_adjudicated").fill_null(0) > 0).height
+        scoped = ctx.scope.site_ids is not None and len(ctx.scope.site_ids) < compare.MIN_UNITS
         if with_volume < compare.MIN_UNITS:
+            # a user whose access covers fewer sites than a funnel needs cannot select more (a review: they
+            # were told to clear a filter that was already clear)
             st.info(f"A funnel plot compares each site with the group of sites selected; this selection has "
-                    f"{with_volume} site{'s' if with_volume != 1 else ''} with claims adjudicated. Select at least "
-                    f"{compare.MIN_UNITS} sites (or clear the site filter) to compare them.")
+                    f"{with_volume} site{'s' if with_volume != 1 else ''} with claims adjudicated. "
+                    + (f"Your access covers {len(ctx.scope.site_ids)} site{'s' if len(ctx.scope.site_ids) != 1 else ''}"
+                       f", and a comparison needs at least {compare.MIN_UNITS}: the table above and the stage split "
+                       "below still compare them, and the benchmark pills place each against the industry."
+                       if scoped else
+                       f"Select at least {compare.MIN_UNITS} sites (or clear the site filter) to compare them."))
         else:
             adjust = uf.limits_picker("sc_limits", "site")
             st.caption(f"Each site's rate against its volume. The lines are the group rate p of the {with_volume} "

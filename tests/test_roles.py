@@ -319,3 +319,14 @@ def test_signing_in_lands_on_the_page_the_address_named(db, browser):
             assert "/appeals" in pg.url and "site=Alpha+Orthopedics" in pg.url
         finally:
             pg.close()
+
+
+def test_a_user_with_too_few_sites_is_not_told_to_select_more(monkeypatch, db):
+    """A site manager of one site cannot select 3 (a review: "select at least 3 sites (or clear the site
+    filter)" with the filter already clear); an MSO leader, who can, is told how."""
+    at = app(monkeypatch, db, "sam", "pages/site_comparison.py")
+    note = next(i.value for i in at.info if "funnel plot compares" in i.value)
+    assert "Your access covers 1 site, and a comparison needs at least 3" in note and "Select at least" not in note
+    at = app(monkeypatch, db, "max", "pages/site_comparison.py")
+    note = next(i.value for i in at.info if "funnel plot compares" in i.value)
+    assert "Select at least 3 sites (or clear the site filter)" in note
