@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import ui, ui_access, ui_tables as ut
+from pages import ui, ui_access, ui_address, ui_tables as ut
 from warehouse import brief, compare, periods
 
 PICKER_WEEKS = 104
@@ -18,6 +18,11 @@ if ctx:
     latest, _ = periods.last_complete_week(ctx.as_of)
     weeks = [periods.week_label(latest - dt.timedelta(weeks=i)) for i in range(PICKER_WEEKS)]
     default = periods.week_label(periods.last_complete_week(min(ctx.filters.date_to or ctx.as_of, ctx.as_of))[0])
+    linked = st.query_params.get("week") if "week" not in st.session_state else None
+    if linked is not None and linked not in weeks:      # a stale or future week in a link: said, as the sidebar does
+        st.warning(f"This link names the week '{ui_address.md_literal(linked)}', which is not a complete week of this "
+                   f"warehouse (the data runs through {ctx.as_of:%a %d %b %Y}): showing {default} instead.",
+                   icon=":material/link_off:")
     week = st.selectbox("Week under review", weeks, index=weeks.index(default) if default in weeks else 0,
                         key="week", bind="query-params", width=220,
                         help="By default the last complete Monday–Sunday week ending on or before the end of the "

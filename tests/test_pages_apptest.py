@@ -428,3 +428,16 @@ def test_a_funnel_caption_names_who_to_ask_about_when_nothing_is_flagged():
     # chance alone: the flagged sites are listed as before, and no 'furthest' sentence
     plain = compare.funnel(frame, "denial_rate", adjust=False)
     assert "Furthest" not in uf.caption(plain, frame, "denial_rate", names, False, "site")
+
+
+def test_a_link_to_a_week_the_warehouse_does_not_hold_says_so(monkeypatch, core_db):
+    """?week=2026-W50 (after the core fixture's data, which runs through Thu 21 May 2026) opened W20 without
+    a word (a review); a week the picker holds opens without a warning."""
+    at = app(monkeypatch, core_db, "pages/weekly_review.py", week="2026-W50")
+    assert at.selectbox(key="week").value == "2026-W20"
+    assert [w.value for w in at.warning if "names the week" in w.value] == [
+        "This link names the week '2026\\-W50', which is not a complete week of this warehouse (the data runs "
+        "through Thu 21 May 2026): showing 2026-W20 instead."]
+    at = app(monkeypatch, core_db, "pages/weekly_review.py", week="2026-W19")
+    assert at.selectbox(key="week").value == "2026-W19"
+    assert not [w for w in at.warning if "names the week" in w.value]
