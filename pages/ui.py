@@ -146,7 +146,14 @@ def start(title: str, caption: str) -> Context | None:
         return None
     filters, preset = sidebar_filters(version, scope, as_of, first)
     st.sidebar.caption(f"Data through {as_of:%a %d %b %Y} (latest remit).")
-    return Context(version, scope, filters, as_of, first, preset)
+    ctx = Context(version, scope, filters, as_of, first, preset)
+    # the view's filters under the title: a filter set by a click or a link follows the user from page to
+    # page, and a page that did not say so read as the whole practice (a review: "Denial rate 24.7%" for one
+    # payer, seen only in the sidebar's chips, cut to "Valley Gastroentero…")
+    narrowed = filters_text(ctx)
+    if narrowed:
+        st.caption(f":material/filter_alt: **Filtered to** {ui_address.md_literal(narrowed)} (sidebar filters).")
+    return ctx
 
 
 def empty_note(what: str = "these filters", hint: str = "widen the date range or clear a filter in the sidebar") -> None:

@@ -77,6 +77,7 @@ def test_week_tiles_equal_kpi_command(monkeypatch, core_db, page):
 
 def test_weekly_review_follows_a_filter(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/weekly_review.py")
+    assert not [c for c in at.caption if "Filtered to" in c.value]
     at.sidebar.multiselect(key="site").set_value(["S1"]).run()
     assert not at.exception
     expected = kpi_cli(core_db, "--from", W20[0], "--to", W20[1], "--filter", "site=S1")[0]
@@ -86,6 +87,9 @@ def test_weekly_review_follows_a_filter(monkeypatch, core_db):
         assert shown[label].value == fmt(key, expected[key])
     assert shown["Denial rate"].value == "57.1%" and shown["Denied dollars"].value == "$620"   # 4 of 7; $620
     assert "4 of 7 claims" in texts(at)
+    # the page says what it is narrowed to, under its title (not only in the sidebar's chips)
+    assert [c.value for c in at.caption if "Filtered to" in c.value] == \
+        [":material/filter_alt: **Filtered to** Site\\: Alpha Orthopedics (sidebar filters)."]
     # rework cost: 4 denied claims × $25 (point) and $25–$118 (range)
     assert shown["Point estimate"].value == "$100" and "Range $100 – $472" in texts(at)
     at.number_input(key="rework_cost").set_value(40.0).run()
