@@ -55,10 +55,13 @@ if ctx:
                 cols.append(f"{k}_parts")
         show = table.select(["site"] + cols)
         config = {"site": None,
-                  "rank": st.column_config.NumberColumn("Rank", help="Rank by denial rate, 1 = lowest (best). "
-                                                        "Ties share a rank; a site with fewer than "
-                                                        f"{metrics.MIN_BAND_VOLUME} claims adjudicated has none (too few to "
-                                                        "compare: its rate would be chance)."),
+                  "rank": st.column_config.NumberColumn(
+                      f"Rank of {table['rank'].drop_nulls().len():,}",
+                      help="Rank by denial rate among the sites listed here (your access and the sidebar's site "
+                           "filter), 1 = lowest (best). Ties share a rank; a site with fewer than "
+                           f"{metrics.MIN_BAND_VOLUME} claims adjudicated has none (too few to compare: its rate would "
+                           "be chance). Ranks a few tenths of a point apart are no difference: the funnel plots below "
+                           "say which gaps are more than chance."),
                   "site_name": st.column_config.TextColumn("Site", pinned=True),
                   "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
         for k in TABLE_KPIS:
