@@ -46,7 +46,8 @@ if ctx:
             trend = [rows[w].get(key) for w in sorted(rows)]
             ui.tile(cols[i % 4], key, this, prev, trend)
         st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern; ⚪ too few claims or appeals "
-                   "in the week to compare). Deltas compare with the week before; the small line is the 13-week trend.")
+                   "in the week to compare). Deltas compare with the week before; the small line is the 13-week trend."
+                   + (" " + brief.LAGGING_NOTE if set(TILES) & set(brief.LAGGING_KPIS) else ""))
     st.subheader("13 weeks")
     if weekly.height:
         show = weekly.select(["week"] + [k for k in TILES] + ["claims_adjudicated", "claims_denied", "billed_dollars"]

@@ -98,6 +98,11 @@ if ctx:
                        "below still compare them, and the benchmark pills place each against the industry."
                        if scoped else
                        f"Select at least {compare.MIN_UNITS} sites (or clear the site filter) to compare them."))
+            if not scoped and ctx.filters.as_dict().get("site"):
+                # back from a site's weekly review through the menu, the site filter came along and left one
+                # site here (a review): one click back to the whole comparison
+                st.button("Compare all sites", key="sc-all-sites", icon=":material/filter_alt_off:",
+                          on_click=lambda: st.session_state.__setitem__("site", []))
         else:
             adjust = uf.limits_picker("sc_limits", "site")
             st.caption(f"Each site's rate against its volume. The lines are the group rate p of the {with_volume} "

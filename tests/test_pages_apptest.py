@@ -445,3 +445,14 @@ def test_a_link_to_a_week_the_warehouse_does_not_hold_says_so(monkeypatch, core_
     at = app(monkeypatch, core_db, "pages/weekly_review.py", week="2026-W19")
     assert at.selectbox(key="week").value == "2026-W19"
     assert not [w for w in at.warning if "names the week" in w.value]
+
+
+def test_a_site_comparison_narrowed_to_one_site_goes_back_to_all_in_one_click(monkeypatch, core_db):
+    """Back from a site's weekly review, the site filter came along and left one site on the comparison (a
+    review): "Compare all sites" clears it, and both sites are listed again."""
+    at = app(monkeypatch, core_db, "pages/site_comparison.py")
+    at.sidebar.multiselect(key="site").set_value(["S1"]).run()
+    assert at.dataframe[0].value["site"].tolist() == ["S1"]
+    at.button(key="sc-all-sites").click().run()
+    assert not at.exception and at.sidebar.multiselect(key="site").value == []
+    assert sorted(at.dataframe[0].value["site"].tolist()) == ["S1", "S2"]
