@@ -14,8 +14,8 @@ TILES = ["denial_rate", "denial_rate_dollars", "clean_claim_rate", "appeal_win_r
 ctx = ui.start("Overview", "The last complete week against the week before, with the 13-week trend. "
                            "Hover a number for its definition and benchmark.")
 if ctx:
-    end = ctx.filters.date_to or ctx.as_of
-    week_start, week_end = periods.last_complete_week(min(end, ctx.as_of))
+    week_start = ui.default_week(ctx)
+    week_end = week_start + dt.timedelta(days=6)
     # the 13 weeks shown, and the 13 before the week for its thin-week average (as the weekly review)
     base = brief.baseline_weeks(week_start, ctx.first)
     flt = ctx.filters.__class__(ctx.filters.values, week_start - dt.timedelta(weeks=brief.BASELINE_WEEKS),
@@ -28,8 +28,9 @@ if ctx:
     label = periods.week_label(week_start)
     st.subheader(f"Week {label} ({week_start:%d %b} – {week_end:%d %b %Y})")
     st.caption("The Overview always shows a week and the 13 weeks up to it: the last complete week before the "
-               "end of the date range (a custom range ending earlier shows an earlier week). The other pages "
-               "cover the whole date range.")
+               "end of the date range (a custom range ending earlier shows an earlier week; on the date-of-service "
+               "basis, the latest week whose claims are mostly adjudicated). The other pages cover the whole date "
+               "range.")
     rows = {r["week"]: r for r in weekly.to_dicts()}
     if label not in rows or not rows[label].get("claims_adjudicated"):
         ui.empty_note(f"week {label} with these filters", "clear a filter in the sidebar, or end the date range later")

@@ -156,6 +156,19 @@ def start(title: str, caption: str) -> Context | None:
     return ctx
 
 
+def default_week(ctx: Context) -> dt.date:
+    """The Monday of the week the Overview and the weekly review open on: the last complete week ending on
+    or before the end of the date range; on the date-of-service basis the latest such week whose claims are
+    mostly adjudicated (brief.mature_week: the last weeks by date of service are still filling in)."""
+    monday = periods.last_complete_week(min(ctx.filters.date_to or ctx.as_of, ctx.as_of))[0]
+    if ctx.filters.basis != "service":
+        return monday
+    span = Filters(ctx.filters.values, monday - dt.timedelta(weeks=52 + _brief.BASELINE_WEEKS),
+                   monday + dt.timedelta(days=6), "service")
+    counts = ctx.kpis(by=("week",), filters=span, kpi_keys=["claims_adjudicated"])
+    return _brief.mature_week(dict(zip(counts["week"].to_list(), counts["claims_adjudicated"].to_list())), monday)
+
+
 def empty_note(what: str = "these filters", hint: str = "widen the date range or clear a filter in the sidebar") -> None:
     st.info(f"No data for {what}: {hint}.")
 

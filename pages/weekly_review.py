@@ -17,7 +17,7 @@ if ctx:
     # the week under review: a picker bound to the URL; by default the last complete week of the range
     latest, _ = periods.last_complete_week(ctx.as_of)
     weeks = [periods.week_label(latest - dt.timedelta(weeks=i)) for i in range(PICKER_WEEKS)]
-    default = periods.week_label(periods.last_complete_week(min(ctx.filters.date_to or ctx.as_of, ctx.as_of))[0])
+    default = periods.week_label(ui.default_week(ctx))
     linked = st.query_params.get("week") if "week" not in st.session_state else None
     if linked is not None and linked not in weeks:      # a stale or future week in a link: said, as the sidebar does
         st.warning(f"This link names the week '{ui_address.md_literal(linked)}', which is not a complete week of this "
@@ -26,7 +26,10 @@ if ctx:
     week = st.selectbox("Week under review", weeks, index=weeks.index(default) if default in weeks else 0,
                         key="week", bind="query-params", width=220,
                         help="By default the last complete Monday–Sunday week ending on or before the end of the "
-                             "sidebar's date range. Clicking a week on a trend picks it.")
+                             "sidebar's date range; on the date-of-service basis, the latest such week whose claims "
+                             f"are at least {brief.MATURE_SHARE:.0%} adjudicated against the weeks before it (the "
+                             "last weeks by date of service are still being adjudicated). Clicking a week on a "
+                             "trend picks it.")
     week_start, week_end = periods.iso_week(week)
     with st.spinner("Computing the week ..."):
         review = ui.call(ctx, "brief.weekly_review", filters=ctx.filters, week_start=week_start, as_of=ctx.as_of)

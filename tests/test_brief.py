@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from conftest import connect, run_cli
-from warehouse import brief
+from warehouse import brief, periods
 from warehouse.query import Filters
 from warehouse.scope import Scope
 
@@ -367,3 +367,14 @@ def test_the_brief_refuses_a_week_not_complete_and_says_when_a_week_is_empty(cor
     assert "No claims were adjudicated in week 2026-W18 for these filters" in html
     assert "No claims adjudicated this week for these filters: no movers." in html
 
+
+
+def test_the_date_of_service_default_week_is_the_latest_mature_one():
+    """Claims adjudicated by week of service: 100 a week, then 95 (W45), 60, 30, 3 (W48) as the last weeks fill
+    in. The latest week with at least 90% of the 13 weeks before it is W45 (95 against 100); a young warehouse
+    where no week qualifies keeps the last complete week."""
+    counts = {periods.week_label(dt.date(2026, 8, 3) + dt.timedelta(weeks=i)): 100 for i in range(14)}
+    counts |= {"2026-W45": 95, "2026-W46": 60, "2026-W47": 30, "2026-W48": 3}
+    latest = dt.date(2026, 11, 23)                                   # W48's Monday
+    assert periods.week_label(brief.mature_week(counts, latest)) == "2026-W45"
+    assert brief.mature_week({"2026-W48": 3}, latest) == latest
