@@ -139,6 +139,10 @@ def test_every_root_cause_has_its_own_colour(con):
     colours = brief.cause_colours(causes)
     assert len(causes) > 10 and len(set(colours.values())) == len(causes)
     assert brief.cause_colours(["timely_filing", "new_cause"])["timely_filing"] == colours["timely_filing"]
+    # none in the green or red that mean good and bad on the dashboard (authorization was drawn green)
+    from warehouse.brief_figures import _good_or_bad
+    assert not [c for c, v in colours.items() if _good_or_bad(v)]
+    assert _good_or_bad("#2CA02C") and _good_or_bad("rgb(228,26,28)") and not _good_or_bad("#1F77B4")
     r = brief.weekly_review(con, scope=Scope.all(), filters=None, week_start=dt.date(2026, 5, 11))
     fig = brief.cause_trend_figure(r)
     shown = {t.customdata[0][0]: t.marker.color for t in fig.data if t.customdata[0][0] is not None}

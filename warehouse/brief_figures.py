@@ -166,14 +166,29 @@ def cause_figure(review: WeeklyReview, height: int = 300) -> go.Figure:
     return fig
 
 
+def _good_or_bad(colour: str) -> bool:
+    """A saturated green or red: the colours the dashboard gives good and bad (bands, deltas), so no root cause
+    wears one (a review: the largest cause, authorization, drawn in the green that means 'good')."""
+    import colorsys
+
+    from plotly.colors import hex_to_rgb, unlabel_rgb
+    r, g, b = (v / 255 for v in (hex_to_rgb(colour) if colour.startswith("#") else unlabel_rgb(colour)))
+    hue, _, sat = colorsys.rgb_to_hls(r, g, b)
+    return sat > 0.35 and (hue * 360 < 15 or hue * 360 > 345 or 75 < hue * 360 < 165)
+
+
 def cause_colours(causes) -> dict[str, str]:
-    """One colour per root cause, fixed by the taxonomy's order of categories: a cause keeps its colour
+    """One colour per root cause (never a green or a red), fixed by the taxonomy's order of categories: a cause keeps its colour
     from week to week and in the web page and the brief alike, and no two causes of the taxonomy share
     one (the template's colorway has 10 colours for the taxonomy's 13 categories). A cause outside the
     taxonomy takes the next free colour. The root-cause page's trend lines use the same colours."""
     from plotly.colors import qualitative
     from warehouse import taxonomy
-    palette = qualitative.D3 + qualitative.Dark2 + qualitative.Set1
+    # D3 without its green and red, then the colour-blind-safe set's hues D3 lacks (indigo, teal, wine, sand,
+    # light blue, magenta), then Dark24's for causes outside the taxonomy
+    safe = [c for c in qualitative.Safe if c in ("rgb(51, 34, 136)", "rgb(68, 170, 153)", "rgb(136, 34, 85)",
+                                                 "rgb(221, 204, 119)", "rgb(136, 204, 238)", "rgb(170, 68, 153)")]
+    palette = [c for c in qualitative.D3 + safe + qualitative.Dark24 if not _good_or_bad(c)]
     wanted = set(causes)
     known = taxonomy.load_tables()["categories"]["category"].to_list()
     extra = sorted(wanted - set(known), key=str)
