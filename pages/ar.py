@@ -110,8 +110,9 @@ if ctx:
         # review): the legend at a share of the plot's height below it lay on the slanted '2026-W37' ticks
         # (a line a legend row in a narrow chart: the plot keeps its height whatever the number of lines)
         fig.update_layout(template=brief.TEMPLATE, height=max(400, 300 + 20 * len(fig.data)),
-                          yaxis={"range": [0, y_max], "title": "Days in A/R"}, xaxis={"type": "category", "automargin": True}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                          legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0})
+                          yaxis={"range": [0, y_max], "title": "Days in A/R"},
+                          xaxis={"type": "category", "automargin": True},
+                          margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend=brief.FOOT_LEGEND)
         brief.week_axis(fig, weeks, every=max(1, len(weeks) // 6))
         ui.chart(fig, key="ar-trend", on_select=ui.narrow("ar-trend", trend_by))
         st.caption("Each week measured at its last day (never after the latest remit). Shaded: the benchmark bands ("

@@ -12,17 +12,13 @@ from warehouse.query import Filters
 CAUSE_KPIS = ["denied_dollars", "claims_denied", "denial_rate", "denial_rate_dollars"]
 PRACTICE_STAGES = ("front_end", "back_end", "clinical")
 WHOLE = "(whole range)"
-# a legend at the figure's foot (as the weekly review's cause trend): above the plot at the right it ran
-# over the title once the chart was narrow (a 316 px column at 1,000 px)
-FOOT_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left",
-               "traceorder": "normal"}
 
 
 def pareto_layout(fig: go.Figure) -> go.Figure:
     """A Pareto (ua.pareto_figure) that reads at any width: the legend at the foot, every bar named
     (plotly dropped every other cause name in a narrow chart), the axes making room for their labels."""
     names = list(fig.data[0].x)
-    fig.update_layout(legend=FOOT_LEGEND)
+    fig.update_layout(legend=brief.FOOT_LEGEND)
     fig.update_xaxes(tickmode="array", tickvals=names, ticktext=names, tickangle=-45, automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
@@ -100,7 +96,7 @@ if ctx:
                                     xaxis={"tickformat": "$~s", "nticks": 5, "automargin": True},
                                     yaxis={"automargin": True},
                                     title={"text": "Where denials arise (stage)", "font": {"size": 14}},
-                                    margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=FOOT_LEGEND)
+                                    margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=brief.FOOT_LEGEND)
             ui.chart(stage_fig, key="rc-stage", on_select=ui.narrow("rc-stage", "stage"))
             st.caption("Click a stage to narrow every view to it (sidebar filter).")
 
@@ -216,7 +212,7 @@ if ctx:
                                          hovertemplate=name(c) + ": level changed in %{x}<extra></extra>"))
         fig.update_layout(template=brief.TEMPLATE, height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                           yaxis={"tickformat": "$,.0f" if measure == "denied_dollars" else ".1%"},
-                          xaxis={"type": "category", "automargin": True}, legend=FOOT_LEGEND)
+                          xaxis={"type": "category", "automargin": True}, legend=brief.FOOT_LEGEND)
 
         def _pick_week():
             for p in ua.points("rc-trend"):

@@ -159,8 +159,7 @@ if ctx:
                               xaxis={"tickformat": ".0%" if share else "$~s", "automargin": True},
                               yaxis={"autorange": "reversed", "automargin": True},
                               margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                              legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
-                                      "traceorder": "normal"},
+                              legend=brief.FOOT_LEGEND,
                               title={"text": ("Share of each site's denied dollars" if share else "Denied dollars")
                                              + " by stage (front end, back end, clinical, payer)",
                                      "font": {"size": 14}})

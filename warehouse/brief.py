@@ -17,7 +17,7 @@ import polars as pl
 
 from warehouse import catalog, compare, periods
 from warehouse.brief_figures import (  # noqa: F401  (the page draws them as brief.<name>)
-    BAND_FILL, STAGE_COLOURS, STAGE_LABELS, STAGES, TEMPLATE, band_ranges, cause_colours, cause_figure,
+    BAND_FILL, FOOT_LEGEND, STAGE_COLOURS, STAGE_LABELS, STAGES, TEMPLATE, band_ranges, cause_colours, cause_figure,
     cause_trend_figure, stage_figure, stage_trend_figure, trend_figure, trends_grid, week_axis)
 from warehouse.dimensions import DIMENSIONS
 from warehouse.metrics import FEW, KPIS, SHORT_HISTORY_NOTE, band_of, format_value

@@ -19,6 +19,11 @@ STAGES = ["front_end", "back_end", "clinical", "payer"]
 STAGE_LABELS = {"front_end": "Front end", "back_end": "Back end", "clinical": "Clinical", "payer": "Payer"}
 STAGE_COLOURS = {"front_end": "#0969da", "back_end": "#8250df", "clinical": "#bf3989", "payer": "#9a6700"}
 BAND_FILL = {"good": "rgba(26,127,55,0.13)", "typical": "rgba(212,167,44,0.16)", "concern": "rgba(207,34,46,0.10)"}
+# a horizontal legend at the figure's foot (the container's bottom), not at a share of the plot's height
+# below it: the plot keeps its room whatever the legend's rows, and the week ticks are not overlapped; above
+# the plot at the right it ran over the title in a narrow chart (every chart with a legend in a row uses it)
+FOOT_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left",
+               "traceorder": "normal"}
 TEMPLATE = "plotly_white"
 
 
@@ -230,9 +235,6 @@ def cause_trend_figure(review: WeeklyReview, height: int = 380) -> go.Figure:
                                            "<extra></extra>"))
     fig.update_layout(template=TEMPLATE, barmode="stack", title={"text": "Denied dollars by root cause, 13 weeks", "font": {"size": 14}},
                       height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_tickformat="$,.0f",
-                      # at the foot of the figure, not at a share of the plot's height below it: the
-                      # plot keeps its room and the week ticks (two lines) are not overlapped
-                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
-                              "font": {"size": 11}, "traceorder": "normal"})
+                      legend={**FOOT_LEGEND, "font": {"size": 11}})
     week_axis(fig, review.trend["week"].to_list(), every=2)
     return fig
