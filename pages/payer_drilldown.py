@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_access, ui_action as ua, ui_tables as ut
+from pages import ui, ui_access, ui_action as ua, ui_matrix, ui_tables as ut
 from warehouse import brief
 from warehouse.claims import CLAIM_STATUS, GROUP_CODES, code_order
 from warehouse.dimensions import DIMENSIONS
@@ -319,7 +319,7 @@ if ctx:
                 z.append(zr)
                 text.append(tr)
                 custom.append(cr)
-            fig = ui.matrix_figure(
+            fig = ui_matrix.matrix_figure(
                 [cause_names.get(c, c) for c in causes], [payer_names.get(p, p) for p in payers], z, text, custom,
                 "%{y} · %{x}<br>denied %{customdata[2]}<br>denial rate: %{customdata[3]}<extra></extra>",
                 zmin=0, tickformat=".0%" if measure == "denial_rate" else "$,.0f", cell=34)
@@ -402,7 +402,7 @@ if ctx:
                 z.append(zr)
                 text.append(tr)
                 custom.append(cr)
-            fig = ui.matrix_figure(
+            fig = ui_matrix.matrix_figure(
                 top, [payer_names.get(p, p) for p in mp], z, text, custom,
                 "%{y} · %{x}<br>denial rate %{customdata[5]}: %{customdata[3]}<br>denied %{customdata[4]}"
                 "<extra></extra>", zmin=0, zmax=1, tickformat=".0%", cell=30)

@@ -3,7 +3,7 @@ same specialty (funnel plot), and the modifiers that trigger denials, payer by p
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua, ui_funnel as uf, ui_tables as ut
+from pages import ui, ui_action as ua, ui_funnel as uf, ui_matrix, ui_tables as ut
 from warehouse import compare
 from warehouse.metrics import KPIS
 
@@ -114,7 +114,7 @@ if ctx:
                       is not None else "") for p in payers] for m in order]
             cd = [[[m, p, cells.get((m, p), {}).get("denial_rate__num") or 0,
                     cells.get((m, p), {}).get("denial_rate__den") or 0] for p in payers] for m in order]
-            fig = ui.matrix_figure([pnames[p] for p in payers], order, z, text, cd,
+            fig = ui_matrix.matrix_figure([pnames[p] for p in payers], order, z, text, cd,
                                    "Modifier %{y} · %{x}<br>denial rate %{marker.color:.1%}<br>"
                                    "%{customdata[2]:,.0f} of %{customdata[3]:,.0f} claims<extra></extra>",
                                    zmin=0, zmax=max(0.3, max((v for row in z for v in row if v is not None),

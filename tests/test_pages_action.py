@@ -331,22 +331,22 @@ def test_work_queue_flags_overdue_follow_ups_and_names_teams(monkeypatch, tmp_pa
     assert at.multiselect(key="wq_team").value == ["coding"] and metrics(at)["Open denied dollars in the queue"] == "$0"
 
 
-# ------------------------------------------------------------------ heatmaps (ui.matrix_figure)
+# ------------------------------------------------------------------ heatmaps (ui_matrix.matrix_figure)
 def test_a_one_cell_heatmap_has_no_broken_scale():
     """Narrowed to one payer and one cause (a click on Summit × Authorization), the payer × cause heatmap
     is one cell: its colour bar read '$205,244 / $205,243 / $205,243' and the label '$205,243' spilled out
     of its 34 px square (from a review). One value: no colour bar, the cell in the top colour (range 0 to
     the value, white text); a label too wide for the square is shortened ('$205k'; the hover keeps
     the exact value)."""
-    from pages import ui
-    fig = ui.matrix_figure(["Authorization"], ["Summit"], [[205_243.4]], [["$205,243"]], [[["SUMMIT", "authorization"]]],
+    from pages import ui_matrix
+    fig = ui_matrix.matrix_figure(["Authorization"], ["Summit"], [[205_243.4]], [["$205,243"]], [[["SUMMIT", "authorization"]]],
                            "%{y}", zmin=0, tickformat="$,.0f", cell=34)
     t = fig.data[0]
     assert (t.marker.showscale, t.marker.cmin, t.marker.cmax) == (False, 0, 205_243.4)
     assert t.text == ("$205k",) and t.textfont.color == ("white",) and t.customdata[0] == ["SUMMIT", "authorization"]
     # several values: the scale from zmin (plotly dropped a cmin given without a cmax: it started at the
     # lowest cell, not at the $0 asked for) to the highest; labels that fit are left as they are
-    fig = ui.matrix_figure(["a", "b", "c", "d"], ["p", "q"], [[205_243, 12_874, None, 999_999], [1_200, 99_688, 5, None]],
+    fig = ui_matrix.matrix_figure(["a", "b", "c", "d"], ["p", "q"], [[205_243, 12_874, None, 999_999], [1_200, 99_688, 5, None]],
                            [["$205,243", "$12,874", "", "$999,999"], ["$1,200", "$99,688", "$5", ""]],
                            [[1, 2, 3, 4], [5, 6, 7, 8]], "", zmin=0, cell=34)
     t = fig.data[0]
@@ -354,10 +354,10 @@ def test_a_one_cell_heatmap_has_no_broken_scale():
     assert t.text == ("$205k", "$12,874", "$1M", "$1,200", "$99,688", "$5")
     assert t.textfont.color == ("#1f2328", "#1f2328", "white", "#1f2328", "#1f2328", "#1f2328")
     # rates keep their text (they fit), and the caller's range
-    fig = ui.matrix_figure(["a", "b"], ["p"], [[0.444, 1.0]], [["44.4%", "100.0%"]], [[1, 2]], "", zmin=0, zmax=1)
+    fig = ui_matrix.matrix_figure(["a", "b"], ["p"], [[0.444, 1.0]], [["44.4%", "100.0%"]], [[1, 2]], "", zmin=0, zmax=1)
     assert fig.data[0].text == ("44.4%", "100.0%") and (fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (0, 1)
     # all cells alike, no zmin: a range plotly can draw, the cells at its top, no bar
-    fig = ui.matrix_figure(["a", "b"], ["p"], [[0.25, 0.25]], [["25.0%", "25.0%"]], [[1, 2]], "")
+    fig = ui_matrix.matrix_figure(["a", "b"], ["p"], [[0.25, 0.25]], [["25.0%", "25.0%"]], [[1, 2]], "")
     assert (fig.data[0].marker.showscale, fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (False, -0.75, 0.25)
 
 
@@ -366,25 +366,25 @@ def test_a_heatmap_keeps_its_columns_in_a_narrow_chart():
     colour bar beside the cells took ~80 px and a payer's 31 characters a third of the width (from a
     review). The bar lies under the cells, long names are shortened on the axes only (hover and clicks
     keep the categories whole), and the figure tells chart() the width below which its labels are hidden."""
-    from pages import ui
+    from pages import ui_matrix
     payers = ["Veterans Community Care Network", "Acme"]
     causes = [f"cause {i}" for i in range(11)]
-    fig = ui.matrix_figure(causes, payers, [[1_000.0 * (i + j + 1) for j in range(11)] for i in range(2)],
+    fig = ui_matrix.matrix_figure(causes, payers, [[1_000.0 * (i + j + 1) for j in range(11)] for i in range(2)],
                            [["$12,874"] * 11] * 2, [[[p, c] for c in causes] for p in payers], "%{y}",
                            zmin=0, tickformat="$,.0f", cell=34)
     bar = fig.data[0].marker.colorbar
     assert (bar.orientation, bar.yref, bar.tickformat) == ("h", "container", "$~s")
     assert fig.layout.yaxis.tickvals == tuple(payers) and fig.layout.yaxis.ticktext[0] == "Veterans Community Care N…"
     assert set(fig.data[0].y) == set(payers) and fig.data[0].customdata[0] == ["Veterans Community Care Network", "cause 0"]
-    need = fig.layout.meta[ui.TEXT_MIN_WIDTH]
+    need = fig.layout.meta[ui_matrix.TEXT_MIN_WIDTH]
     assert 540 < need < 980                   # labels hidden at 1,000 px, shown at 1,440 px (a ~980 px chart)
-    few = ui.matrix_figure(causes[:3], payers, [[1.0, 2.0, 3.0]] * 2, [["$1", "$2", "$3"]] * 2, [[1, 2, 3]] * 2, "")
-    assert few.layout.meta[ui.TEXT_MIN_WIDTH] < need
+    few = ui_matrix.matrix_figure(causes[:3], payers, [[1.0, 2.0, 3.0]] * 2, [["$1", "$2", "$3"]] * 2, [[1, 2, 3]] * 2, "")
+    assert few.layout.meta[ui_matrix.TEXT_MIN_WIDTH] < need
     # column names slanted while a narrow chart leaves them room; upright for 20 procedure codes, whose
     # slanted names printed over each other at 1,000 px (every one is named: plotly skipped every other)
     assert fig.layout.xaxis.tickangle == -45 and fig.layout.xaxis.tickvals == tuple(causes)
     codes = [f"2988{i}-RT" for i in range(20)]
-    many = ui.matrix_figure(codes, payers, [[0.5] * 20] * 2, [["50.0%"] * 20] * 2, [[1] * 20] * 2, "", zmin=0, zmax=1)
+    many = ui_matrix.matrix_figure(codes, payers, [[0.5] * 20] * 2, [["50.0%"] * 20] * 2, [[1] * 20] * 2, "", zmin=0, zmax=1)
     assert many.layout.xaxis.tickangle == -90 and len(many.layout.xaxis.ticktext) == 20
 
 
