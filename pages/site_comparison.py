@@ -27,6 +27,9 @@ def two_lines(name: str) -> list[str]:
 
 TABLE_KPIS = [k for k in KPI_FIELDS if k not in ("claims_adjudicated",)] + ["open_denied_dollars"]
 PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
+FUNNEL_KPIS = ("denial_rate", "clean_claim_rate")
+MIX = "payer_class"        # what a site's rates are adjusted for on the funnels (compare.mix_adjusted)
+MIX_LABELS = {"mix": "Adjusted for payer mix", "billed": "As they are"}
 
 
 ui.follow_goto()
@@ -36,14 +39,20 @@ if ctx:
     with st.spinner("Computing KPIs per site ..."):
         sites = ctx.kpis(by=("site",), kpi_keys=["claims_adjudicated"] + TABLE_KPIS)
     sites = sites.filter(pl.col("site").is_not_null())
+    with st.spinner("Computing KPIs per site and payer class ..."):
+        by_mix = ctx.kpis(by=("site", MIX), kpi_keys=list(FUNNEL_KPIS))
+    by_mix = by_mix.filter(pl.col("site").is_not_null())
     if sites.height == 0 or not sites["claims_adjudicated"].fill_null(0).sum():
         ui.empty_note("the sites in this date range")
     else:
 
         # ------------------------------------------------------------ the table
         st.subheader("Sites × KPIs")
+        expected = compare.mix_adjusted(by_mix, "denial_rate", "site", MIX).select(
+            "site", pl.col("denial_rate__expected").alias("denial_rate_expected"))
         table = (sites.with_columns(compare.rank(sites, "denial_rate").alias("rank"),
                                     pl.col("site_name").fill_null(pl.col("site")))
+                 .join(expected, on="site", how="left")
                  .pipe(ut.with_bands, TABLE_KPIS).pipe(ut.with_parts, PARTS)
                  .sort(["rank", "site"], nulls_last=True))
         cols = ["rank", "site_name", "claims_adjudicated"]
@@ -51,6 +60,8 @@ if ctx:
             cols.append(k)
             if f"{k}_band" in table.columns:
                 cols.append(f"{k}_band")
+            if k == "denial_rate":
+                cols.append("denial_rate_expected")
             if k in PARTS:
                 cols.append(f"{k}_parts")
         show = table.select(["site"] + cols)
@@ -63,7 +74,13 @@ if ctx:
                            "be chance). Ranks a few tenths of a point apart are no difference: the funnel plots below "
                            "say which gaps are more than chance."),
                   "site_name": st.column_config.TextColumn("Site", pinned=True),
-                  "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)")}
+                  "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)"),
+                  "denial_rate_expected": st.column_config.NumberColumn(
+                      "Denial rate expected for its payer mix", format="percent", step=0.001,
+                      help="The denial rate this site would have at the listed sites' own denial rate in each payer "
+                           "class (commercial, Medicare, Medicaid, ...), given its mix of claims across them. A site "
+                           "above it is denied more than its payers explain; one that bills mostly Medicaid is "
+                           "expected to be denied more than one that bills mostly commercial plans.")}
         for k in TABLE_KPIS:
             config[k] = ut.kpi_column(k)
             if f"{k}_band" in show.columns:
@@ -105,16 +122,30 @@ if ctx:
                           on_click=lambda: st.session_state.__setitem__("site", []))
         else:
             adjust = uf.limits_picker("sc_limits", "site")
-            st.caption(f"Each site's rate against its volume. The lines are the group rate p of the {with_volume} "
+            mixed = st.radio(
+                "Rates on the funnels", list(MIX_LABELS), format_func=MIX_LABELS.get, key="sc_mix", horizontal=True,
+                bind="query-params",
+                help="Adjusted for payer mix (default): each site's rate less what its mix of payer classes accounts "
+                     "for (its rate − the rate its mix would give at the group's rate per payer class + the group "
+                     "rate), so a site is not flagged for billing more Medicaid or fewer commercial claims. As they "
+                     "are: the rates of the table.") == "mix"
+            st.caption("Each site's rate against its volume"
+                       + (" (adjusted for its payer mix: its rate − the rate expected for its payer mix + the group "
+                          "rate; the table shows its rate and the expected one)" if mixed else "")
+                       + f". The lines are the group rate p of the {with_volume} "
                        f"sites selected (sum of numerators / sum of denominators) and its 95% (z = {compare.Z95}) and "
                        f"99.8% (z = {compare.Z998}) control limits: they widen as volume falls, so a small site outside "
                        "95% but inside 99.8% may be chance; outside 99.8% is a signal. The funnel compares a site with "
                        "this group, the pills in the table with the industry benchmark: a site can be like its peers "
                        "and still a concern.")
             fcols = ui.grid(2, "sc-funnels", min_px=460)   # side by side only where names have room
-            for col, kpi in zip(fcols, ("denial_rate", "clean_claim_rate")):
+            for col, kpi in zip(fcols, FUNNEL_KPIS):
                 k = KPIS[kpi]
-                f = compare.funnel(sites, kpi, adjust=adjust)
+                units = sites
+                if mixed:     # the adjusted rates, with the sites' names; a site with no volume has no point
+                    units = compare.mix_adjusted(by_mix, kpi, "site", MIX).join(
+                        sites.select("site", "site_name"), on="site", how="left")
+                f = compare.funnel(units, kpi, adjust=adjust)
                 with col:
                     if f["group_rate"][0] is None:
                         ui.empty_note(f"{k.label.lower()} in this date range")
@@ -124,7 +155,7 @@ if ctx:
                                     f"Volume: {MEASURES[k.denominator].label.lower()}")
                     ui.chart(fig, key=f"sc-funnel-{kpi}",
                              on_select=ui.narrow(f"sc-funnel-{kpi}", "site", goto="weekly_review"))
-                    st.caption(uf.caption(f, sites, kpi, names_, adjust, "site"))
+                    st.caption(uf.caption(f, units, kpi, names_, adjust, "site"))
 
         # ------------------------------------------------------------ stage split
         st.subheader("Where each site's denied dollars arise")

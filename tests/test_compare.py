@@ -187,3 +187,28 @@ def test_rank_skips_days_in_ar_over_a_short_history():
     """A site with fewer than 90 days of charges reads high on days in A/R (query._ar): not ranked."""
     frame = pl.DataFrame({"ar_days": [35.0, 80.0, 42.0], "ar_days__short_history": [False, True, False]})
     assert compare.rank(frame, "ar_days").to_list() == [1, None, 2]
+
+
+def test_mix_adjusted_by_hand():
+    """Three sites, two payer classes. Medicaid (m): 10/50, 2/10, 27/90 -> p_m = 39/150 = 0.26; commercial
+    (c): 5/50, 9/90, 1/10 -> p_c = 15/150 = 0.10; group p = 54/300 = 0.18. Expected: A (50·.26 + 50·.10)/100
+    = 0.18, B (10·.26 + 90·.10)/100 = 0.116, C (90·.26 + 10·.10)/100 = 0.244. Adjusted = rate − expected + p:
+    A .15 − .18 + .18 = .15, B .11 − .116 + .18 = .174, C .28 − .244 + .18 = .216: C's 17-point gap to B as
+    billed is 4.2 points once its Medicaid-heavy mix is accounted for."""
+    f = pl.DataFrame({"site": ["A", "A", "B", "B", "C", "C", "D"], "payer_class": ["m", "c", "m", "c", "m", "c", "m"],
+                      "denial_rate__num": [10, 5, 2, 9, 27, 1, None], "denial_rate__den": [50, 50, 10, 90, 90, 10, 0]})
+    out = compare.mix_adjusted(f, "denial_rate", "site", "payer_class")
+    assert out["site"].to_list() == ["A", "B", "C"]            # D has no volume
+    assert out["denial_rate__observed"].to_list() == pytest.approx([0.15, 0.11, 0.28])
+    assert out["denial_rate__expected"].to_list() == pytest.approx([0.18, 0.116, 0.244])
+    assert out["denial_rate"].to_list() == pytest.approx([0.15, 0.174, 0.216])
+    assert out["denial_rate__den"].to_list() == [100, 100, 100]
+    # the adjusted numerators add up to the group's (54), so the funnel's centre line is still p = 18%
+    assert out["denial_rate__num"].sum() == pytest.approx(54)
+    assert compare.funnel(out, "denial_rate")["group_rate"][0] == pytest.approx(0.18)
+    # a claim with no payer class is a class of its own; one class alone: every expected rate is the group's
+    one = compare.mix_adjusted(f.with_columns(pl.lit(None, pl.String).alias("payer_class")), "denial_rate", "site",
+                               "payer_class")
+    assert one["denial_rate__expected"].to_list() == pytest.approx([0.18] * 3)
+    assert one["denial_rate"].to_list() == pytest.approx([0.15, 0.11, 0.28])
+    assert compare.mix_adjusted(f.head(0), "denial_rate", "site", "payer_class").height == 0

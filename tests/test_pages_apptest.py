@@ -158,6 +158,11 @@ def test_site_table_equals_kpi_command(monkeypatch, core_db):
     # rate ($620 of $1,000 = 62%) keeps its band
     assert list(rows["S1"]["denial_rate_band"]) == ["too few"] and rows["S1"]["denial_rate_parts"] == "4 of 7 claims"
     assert list(rows["S1"]["denial_rate_dollars_band"]) == ["concern"]
+    # the denial rate expected for a site's payer mix (compare.mix_adjusted), by hand: commercial 3/5 (S1) and
+    # 1/2 (S2) -> 4/7; Medicare 1/2 and 0/2 -> 1/4. S1 (5·4/7 + 2·1/4)/7 = 47/98 = 48.0%; S2 (2·4/7 + 2·1/4)/4
+    # = 23/56 = 41.1%; 7·47/98 + 4·23/56 = 5 = the claims denied
+    assert rows["S1"]["denial_rate_expected"] == pytest.approx(round(47 / 98, 3)) == pytest.approx(0.480)   # shown to 0.1 point
+    assert rows["S2"]["denial_rate_expected"] == pytest.approx(round(23 / 56, 3)) == pytest.approx(0.411)
     # two sites: too few for a funnel plot (compare.MIN_UNITS = 3), and the page says so
     assert any("this selection has 2 sites with claims adjudicated. Select at least 3 sites" in i.value
                for i in at.info)
@@ -186,6 +191,18 @@ def test_site_funnels_test_the_spread_between_sites(monkeypatch, demo):
     # the stage split as each site's mix (a large site's dollars no longer dwarf the others)
     at.radio(key="sc_stage_measure").set_value("share").run()
     assert not at.exception
+
+
+def test_site_funnels_adjust_for_payer_mix(monkeypatch, demo):
+    """The funnels place each site at its rate adjusted for its payer mix by default (compare.mix_adjusted,
+    pinned by hand in tests/test_compare.py); one click shows the rates as they are, kept in the URL."""
+    at = app(monkeypatch, demo, "pages/site_comparison.py")
+    assert at.radio(key="sc_mix").value == "mix"
+    assert any("adjusted for its payer mix" in c.value for c in at.caption)
+    at.radio(key="sc_mix").set_value("billed").run()
+    assert not at.exception and not any("adjusted for its payer mix" in c.value for c in at.caption)
+    at = app(monkeypatch, demo, "pages/site_comparison.py", sc_mix="As they are")
+    assert at.radio(key="sc_mix").value == "billed"
 
 
 def test_funnel_labels_keep_apart():

@@ -149,6 +149,44 @@ def funnel_curve(p: float | None, n_max: float, n_min: float = 1.0, points: int 
     return pl.DataFrame(rows)
 
 
+# ------------------------------------------------------------------ mix adjustment
+# A site that bills mostly Medicaid is denied more than one that bills mostly commercial plans, for no
+# fault of its own. Its expected rate is what its own mix of claims would give at the group's rate in each
+# class: e_u = Σ_c n_uc·p_c / n_u, p_c = Σ_u x_uc / Σ_u n_uc (indirect standardisation). The adjusted
+# rate is r_u − e_u + p: the site's rate less what its mix accounts for, on the group rate p's scale. In
+# this additive form the adjusted numerators add up to the group's exactly (Σ_u n_u·e_u = Σ x), so the
+# funnel's centre line stays p; clipped to [0, 1].
+MIX_NONE = "(none)"       # a claim with no class of the mix (no payer class) counts as a class of its own
+
+
+def mix_adjusted(frame: pl.DataFrame, kpi: str, unit: str, mix: str) -> pl.DataFrame:
+    """Each `unit`'s ratio `kpi` adjusted for its mix of `mix` (e.g. each site for its payer classes),
+    from a kpis() frame by (unit, mix). One row per unit with volume: `unit`, `<kpi>__num` (the adjusted
+    rate × n), `<kpi>__den` (n), `<kpi>` (the adjusted rate), `<kpi>__observed` (its rate as it is) and
+    `<kpi>__expected` (the rate its mix gives at the group's rate per class). Empty without volume."""
+    num, den = f"{kpi}__num", f"{kpi}__den"
+    schema = {unit: frame.schema.get(unit, pl.String), num: pl.Float64, den: pl.Float64, kpi: pl.Float64,
+              f"{kpi}__observed": pl.Float64, f"{kpi}__expected": pl.Float64}
+    cells = (frame.select(pl.col(unit), pl.col(mix).cast(pl.String).fill_null(MIX_NONE).alias("_class"),
+                          pl.col(num).cast(pl.Float64).fill_null(0.0).alias("_x"),
+                          pl.col(den).cast(pl.Float64).fill_null(0.0).alias("_n"))
+             .filter(pl.col(unit).is_not_null() & (pl.col("_n") > 0)))
+    total_n = cells["_n"].sum()
+    if cells.height == 0 or not total_n:
+        return pl.DataFrame(schema=schema)
+    p = cells["_x"].sum() / total_n
+    by_class = cells.group_by("_class").agg((pl.col("_x").sum() / pl.col("_n").sum()).alias("_p_class"))
+    out = (cells.join(by_class, on="_class", how="left")
+           .group_by(unit).agg(pl.col("_x").sum(), pl.col("_n").sum(),
+                               (pl.col("_n") * pl.col("_p_class")).sum().alias("_e"))
+           .with_columns((pl.col("_x") / pl.col("_n")).alias(f"{kpi}__observed"),
+                         (pl.col("_e") / pl.col("_n")).alias(f"{kpi}__expected"))
+           .with_columns((pl.col(f"{kpi}__observed") - pl.col(f"{kpi}__expected") + p).clip(0.0, 1.0).alias(kpi))
+           .with_columns((pl.col(kpi) * pl.col("_n")).alias(num), pl.col("_n").alias(den))
+           .sort(unit))
+    return out.select(list(schema)).cast(schema)
+
+
 # ------------------------------------------------------------------ ranks
 def rank(frame: pl.DataFrame, kpi: str) -> pl.Series:
     """1 = best by the KPI's good direction; ties share the best rank; rows without a value have no
