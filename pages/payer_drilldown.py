@@ -144,6 +144,15 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                             f"{lbl('soft_hard', c['soft_hard']) if c['soft_hard'] else '—'}), "
                             + (f"{c['denial_group_code']}-{c['carc']}: {c['carc_description'] or 'code not in the CARC list'}."
                                if c["carc"] else "no denial code on the remit (denied by its claim status alone)."))
+            elif c["redenied_dollars"]:
+                # paid at first, then taken back and denied: not an initial denial (no denial KPI counts it), and
+                # the work queue lists it (docs/work-queue.md)
+                lbl = ut.value_label
+                st.markdown(f"Not denied on its initial adjudication; **denied after payment** on "
+                            f"{c['last_adjudication_date']}: ${c['redenied_dollars']:,.2f} open, root cause "
+                            f"**{lbl('root_cause', c['redenial_cause'])}**"
+                            + (f", CARC {c['redenial_carc']}" if c["redenial_carc"] else "")
+                            + ". Outside the denial KPIs (the initial adjudication paid it); listed in the work queue.")
             else:
                 st.markdown("Not denied on its initial adjudication." if c["initial_adjudication_date"]
                             else "Not adjudicated yet.")

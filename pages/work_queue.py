@@ -77,7 +77,10 @@ if ctx:
         u = ui.grid(2, "wq-tiles-urgent")
         ua.tile(t[0], "Open denied dollars in the queue", ua.money(tot["live_dollars"]), key="wq-open",
                 help=f"{KPIS['open_denied_dollars'].definition} Summed over the open denials whose deadline has not "
-                     "passed, and the pending appeals past their follow-up date (overdue: never lost).",
+                     "passed, and the pending appeals past their follow-up date (overdue: never lost). With "
+                     "them, the claims denied after payment (paid at first, then taken back and denied: status "
+                     "'denied after payment'), which the KPI's open denied dollars, counted on initial denials, leave "
+                     "out.",
                 caption=f"{tot['live_denials']:,} open denials")
         ua.tile(t[1], "Expected recovery", ua.money(tot["live_expected"]), key="wq-expected",
                 help="Sum over the live denials of open denied dollars × the smoothed historical appeal win ratio "

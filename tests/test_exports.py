@@ -169,6 +169,9 @@ def test_whole_claim_workbook_names_remits_and_leaves_out_the_member_id(monkeypa
     values = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [v for v in values if re.fullmatch(r"[0-9a-f]{32}", v) or "****" in v or "member" in v.lower()]
     assert "****" in "\n".join(m.value for m in at.markdown)          # the screen shows the masked member id
+    # paid, then taken back and denied: the screen says so, as the work queue lists it (tests/test_queue.py)
+    assert ("Not denied on its initial adjudication; **denied after payment** on 2026-05-19: $100.00 open, root "
+            "cause **Medical necessity**, CARC 50.") in "\n".join(m.value for m in at.markdown)
     at.text_input(key="claim").input("C1").run()
     wb = openpyxl.load_workbook(io.BytesIO(download(at, files, "pd-detail-all")))
     co45 = [dict(zip(header_row(wb["Adjustments"]), (c.value for c in r))) for r in wb["Adjustments"].iter_rows(min_row=2)]
@@ -205,13 +208,13 @@ def test_no_export_of_any_page_carries_a_member_id_or_an_internal_name(monkeypat
 def test_work_queue_downloads_its_whole_list_under_the_tables_headers(monkeypatch, core_db, files):
     """A queue longer than the rows drawn: the prepared download of the whole list (a frame no table drew)
     writes the headers of the table above it: 'Open denied' in dollars, 'Win ratio' a percent, the
-    deadline a date. C2 first (rank 1): $100 open, win ratio 50%, due 2026-07-15 (test_pages_action)."""
+    deadline a date. C2 first (rank 1): $100 open, win ratio 50%, due 2026-07-15, of three (C2, C7, C8: test_pages_action)."""
     from pages import ui_tables
     monkeypatch.setattr(ui_tables, "LIST_ROWS", 1)
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     at.button(key="wq-live-prepare").click().run()
     csv = csv_of(at, files, "wq-live-x-csv")
-    assert csv.height == 2 and csv.columns[:13] == ["Rank", "Claim", "Payer name", "Root cause", "Owner team", "Action",
+    assert csv.height == 3 and csv.columns[:13] == ["Rank", "Claim", "Payer name", "Root cause", "Owner team", "Action",
                                                     "Deadline", "Days left", "Open denied", "Win ratio",
                                                     "Expected recovery", "Priority ($/day)", "Status"]
     assert "Payer ID" in csv.columns and "Win ratio" in csv.columns

@@ -202,26 +202,31 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     m = metrics(at)
     q = frame_with(at, "rank", "claim_id", "expected_recovery")
-    # C2's appeal is pending: follow it up 60 days after filing (07-15, 55 days, 50/55 a day) before C7 (60/83)
-    assert q["claim_id"].tolist() == ["C2", "C7"] and q["expected_recovery"].tolist() == [50.0, 60.0]
-    assert q["days_left"].tolist() == [55, 83]
+    # C2's appeal is pending: follow it up 60 days after filing (07-15, 55 days, 50/55 a day) before C7 (60/83);
+    # C8, paid and then taken back and denied on 05-19 (tests/test_queue.py), last (50/118)
+    assert q["claim_id"].tolist() == ["C2", "C7", "C8"] and q["expected_recovery"].tolist() == [50.0, 60.0, 50.0]
+    assert q["days_left"].tolist() == [55, 83, 118]
     want = work_queue(connect(core_db), scope=ALL, as_of=AS_OF)
     assert q["claim_id"].tolist() == want["claim_id"].to_list()
     assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
-            m["Lost (deadline passed)"]) == ("$220", "$110", "$0", "$0")
+            m["Lost (deadline passed)"]) == ("$320", "$160", "$0", "$0")
     assert "expected recovery ÷ days left" in texts(at)
     at.multiselect(key="wq_team").set_value(["coding"]).run()
     assert metrics(at)["Open denied dollars in the queue"] == "$0" and not at.exception
     at.multiselect(key="wq_team").set_value([]).run()
     at.multiselect(key="wq_status").set_value(["new"]).run()
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+    at.multiselect(key="wq_status").set_value(["denied after payment"]).run()
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C8"]
     at.multiselect(key="wq_status").set_value([]).run()
     # the sidebar's stage narrows the queue as every page: C2's cause (missing information) is back end,
-    # C7's (other) the payer's
+    # C7's (other) the payer's, C8's re-denial (medical necessity) clinical
     at.multiselect(key="stage").set_value(["back_end"]).run()
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C2"]
     at.multiselect(key="stage").set_value(["payer"]).run()
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C7"]
+    at.multiselect(key="stage").set_value(["clinical"]).run()
+    assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C8"]
 
 
 def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
@@ -231,15 +236,15 @@ def test_long_work_queue_draws_the_top_and_downloads_all(monkeypatch, core_db):
     monkeypatch.setattr(ui_tables, "LIST_ROWS", 1)
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     assert frame_with(at, "rank", "claim_id")["claim_id"].tolist() == ["C2"]             # first by rank: C2 (test_work_queue_ranked_as_by_hand)
-    assert metrics(at)["Open denied dollars in the queue"] == "$220"          # C7 $120 + C2 $100
-    assert any("The first 1 of 2 by rank" in c.value for c in at.caption)
+    assert metrics(at)["Open denied dollars in the queue"] == "$320"          # C7 $120 + C2 $100 + C8 $100
+    assert any("The first 1 of 3 by rank" in c.value for c in at.caption)
     ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731
     assert not any("wq-live-x-csv" in i for i in ids())
     prepare = at.button(key="wq-live-prepare")
-    assert prepare.label == "Prepare downloads (2 rows)"
+    assert prepare.label == "Prepare downloads (3 rows)"
     prepare.click().run()
     assert not at.exception and any("wq-live-x-csv" in i for i in ids())
-    # another filter (the same two denials here): the prepared download was for the old list, so it is asked for again
+    # another filter (two of the three denials): the prepared download was for the old list, so it is asked for again
     at.multiselect(key="wq_status").set_value(["new", "appeal pending"]).run()
     assert not any("wq-live-x-csv" in i for i in ids())
     assert at.button(key="wq-live-prepare").label == "Prepare downloads (2 rows)"
@@ -285,7 +290,7 @@ def test_large_table_prepares_excel_on_request(monkeypatch, core_db):
     ids = lambda: [b.proto.id for b in at.get("download_button")]   # noqa: E731
     assert any("wq-live-x-csv" in i for i in ids()) and not any("wq-live-x-xlsx" in i for i in ids())
     prepare = at.button(key="wq-live-x-xlsx-prepare")
-    assert prepare.label == "Prepare Excel (2 rows)"
+    assert prepare.label == "Prepare Excel (3 rows)"
     prepare.click().run()
     assert not at.exception
     assert any("wq-live-x-xlsx" in i for i in ids())
@@ -301,8 +306,9 @@ def test_work_queue_flags_overdue_follow_ups_and_names_teams(monkeypatch, tmp_pa
     """From a review: an overdue follow-up showed a plain negative 'days left' and counted in 'Due in the
     next 7 days', and the Team picker showed front_desk while the table shows 'Front desk'. The core
     fixture plus a claim paid on 07-20, so the queue is as of 07-20: C2's pending appeal was due for a
-    follow-up on 07-15 (-5 days: overdue, $100 open, $50 expected), C7's appeal is due 08-12 (23 days).
-    Nothing is due in the next 7 days; C2 is counted apart as overdue and flagged in the table."""
+    follow-up on 07-15 (-5 days: overdue, $100 open, $50 expected), C7's appeal is due 08-12 (23 days), C8's
+    (denied after payment, clinical documentation's) 09-16 (58 days). Nothing is due in the next 7 days; C2
+    is counted apart as overdue and flagged in the table."""
     from conftest import core_plus
     core_plus(tmp_path, {
         "claims": "X9,,1,,S1,1234567893,1111111112,PAYA,MRN-0099,ABC999999999,2026-07-10,,2026-07-11,100.00,11,",
@@ -313,17 +319,17 @@ def test_work_queue_flags_overdue_follow_ups_and_names_teams(monkeypatch, tmp_pa
     at = app(monkeypatch, db, "pages/work_queue.py")
     m = metrics(at)
     assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
-            m["Overdue follow-ups"], m["Lost (deadline passed)"]) == ("$220", "$110", "$0", "$100", "$0")
+            m["Overdue follow-ups"], m["Lost (deadline passed)"]) == ("$320", "$160", "$0", "$100", "$0")
     assert "1 pending appeal, $50 expected" in [c.value for c in at.caption]
     q = frame_with(at, "rank", "claim_id", "overdue_flag")
-    assert q["claim_id"].tolist() == ["C2", "C7"] and q["days_left"].tolist() == [-5, 23]
-    assert [list(f) for f in q["overdue_flag"]] == [["overdue"], []]
+    assert q["claim_id"].tolist() == ["C2", "C7", "C8"] and q["days_left"].tolist() == [-5, 23, 58]
+    assert [list(f) for f in q["overdue_flag"]] == [["overdue"], [], []]
     # the Team picker shows the table's words; its value (and the URL) stays the code
     picker = at.multiselect(key="wq_team")
     assert picker.options == ["Front desk", "Authorization", "Coding", "Billing", "Clinical documentation"]
     picker.set_value(["front_desk"]).run()
     assert metrics(at)["Open denied dollars in the queue"] == "$0" and not at.exception
-    # a link with the code opens the picker on it: wq_team=billing (both denials are billing's)
+    # a link with the code opens the picker on it: wq_team=billing (C2's and C7's, not C8's)
     at = app(monkeypatch, db, "pages/work_queue.py", wq_team="billing")
     assert at.multiselect(key="wq_team").value == ["billing"]
     assert metrics(at)["Open denied dollars in the queue"] == "$220"

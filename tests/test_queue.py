@@ -4,7 +4,10 @@ Open denials: C2 (PAYA, missing_information: corrected claim; its appeal A2, fil
 it is due for a follow-up 60 days after filing, 07-15, and is never lost) and C7 (PAYA, other: appeal,
 due denial 05-14 + 90 = 08-12, never worked). PAYA's appeals: A1 won, A3 lost -> payer ratio
 (1 + 5*0.5)/(2 + 5) = 0.5; neither pair has appeals of its own -> 0.5. C2: 100*0.5 = 50 expected, 55
-days left -> 0.9091/day; C7: 120*0.5 = 60 expected, 83 days left -> 0.7229/day."""
+days left -> 0.9091/day; C7: 120*0.5 = 60 expected, 83 days left -> 0.7229/day.
+Denied after payment: C8 (PAYB, paid 100 on 05-12, reversed and re-adjudicated denied CO-50 on 05-19:
+medical necessity, an appeal), $100 open, deadline 05-19 + 120 = 09-16, 118 days left; PAYB has no
+decided appeals -> 0.5: 50 expected -> 0.4237/day, last."""
 from __future__ import annotations
 
 import csv
@@ -22,8 +25,8 @@ AS_OF = dt.date(2026, 5, 21)
 
 def test_ranking_and_deadlines(core_db):
     q = work_queue(connect(core_db), scope=Scope.all(), as_of=AS_OF).to_dicts()
-    assert [r["claim_id"] for r in q] == ["C2", "C7"]
-    c2, c7 = q
+    assert [r["claim_id"] for r in q] == ["C2", "C7", "C8"]
+    c2, c7, c8 = q
     assert (c7["action"], c7["deadline"], c7["days_left"], c7["status"]) == ("appeal", dt.date(2026, 8, 12), 83, "new")
     assert (c2["action"], c2["deadline"], c2["days_left"], c2["status"]) == \
         ("follow up appeal", dt.date(2026, 7, 15), 55, "appeal pending")
@@ -31,6 +34,13 @@ def test_ranking_and_deadlines(core_db):
     assert c7["priority"] == pytest.approx(60 / 83) and c2["priority"] == pytest.approx(50 / 55)
     assert (c7["owner_team"], c2["owner_team"]) == ("billing", "billing")
     assert not c7["lost"]
+    # paid, then taken back and denied: in the queue with the re-denial's date, cause and dollars (it was
+    # in no denial view and no queue: the initial adjudication paid it)
+    assert [c8[k] for k in ("status", "action", "root_cause", "carc", "denied_on", "deadline", "days_left",
+                            "open_denied_dollars", "expected_recovery", "owner_team")] == \
+        ["denied after payment", "appeal", "medical_necessity", "50", dt.date(2026, 5, 19), dt.date(2026, 9, 16), 118,
+         100.0, 50.0, "clinical_documentation"]
+    assert c8["priority"] == pytest.approx(50 / 118)
 
 
 def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
@@ -86,39 +96,42 @@ def test_a_decided_appeal_moves_a_corrected_claim_deadline_and_a_new_filing_is_n
 
 def test_past_deadline_is_lost_and_listed_apart(core_db):
     """On 09-01 C7's appeal deadline (08-12) has passed: lost. C2's follow-up date (07-15) has passed
-    too, but a filed appeal is never lost: it stays at the top, overdue by 48 days (priority 50/1)."""
+    too, but a filed appeal is never lost: it stays at the top, overdue by 48 days (priority 50/1). C8 (due
+    09-16) has 15 days left (50/15)."""
     q = work_queue(connect(core_db), scope=Scope.all(), as_of=dt.date(2026, 9, 1)).to_dicts()
     assert [(r["claim_id"], r["lost"], r["overdue"], r["days_left"]) for r in q] == \
-        [("C2", False, True, -48), ("C7", True, False, -20)]
+        [("C2", False, True, -48), ("C8", False, False, 15), ("C7", True, False, -20)]
 
 
 def test_an_overdue_follow_up_is_counted_apart_from_the_due_ones(core_db):
     """C2's pending appeal is due for a follow-up on 07-15 ($100 open, $50 expected). On 07-15 (0 days
     left) it is due in the next 7 days; from 07-16 it is overdue: no longer 'due in the next 7 days'
     (a -1 is not 'within 7 days') but counted apart, and never lost. C7 (appeal, due 08-12) is live
-    until then, due in the next 7 days from 08-05, and lost from 08-13."""
+    until then, due in the next 7 days from 08-05, and lost from 08-13. C8 (denied after payment, $100 open,
+    $50 expected, due 09-16) is live throughout."""
     from warehouse.queue import queue_summary
     con = connect(core_db)
 
     def counts(day):
         s = queue_summary(con, scope=Scope.all(), as_of=day, due_days=7)
         return {k: (s[f"{k}_denials"], s[f"{k}_dollars"], s[f"{k}_expected"]) for k in ("live", "due", "overdue", "lost")}
-    assert counts(dt.date(2026, 7, 8)) == {"live": (2, 220, 110), "due": (1, 100, 50), "overdue": (0, 0, 0),
+    assert counts(dt.date(2026, 7, 8)) == {"live": (3, 320, 160), "due": (1, 100, 50), "overdue": (0, 0, 0),
                                            "lost": (0, 0, 0)}            # C2: 7 days left
-    assert counts(dt.date(2026, 7, 15)) == {"live": (2, 220, 110), "due": (1, 100, 50), "overdue": (0, 0, 0),
+    assert counts(dt.date(2026, 7, 15)) == {"live": (3, 320, 160), "due": (1, 100, 50), "overdue": (0, 0, 0),
                                             "lost": (0, 0, 0)}           # C2: due today
-    assert counts(dt.date(2026, 7, 16)) == {"live": (2, 220, 110), "due": (0, 0, 0), "overdue": (1, 100, 50),
+    assert counts(dt.date(2026, 7, 16)) == {"live": (3, 320, 160), "due": (0, 0, 0), "overdue": (1, 100, 50),
                                             "lost": (0, 0, 0)}           # C2: a day overdue
-    assert counts(dt.date(2026, 8, 12)) == {"live": (2, 220, 110), "due": (1, 120, 60), "overdue": (1, 100, 50),
+    assert counts(dt.date(2026, 8, 12)) == {"live": (3, 320, 160), "due": (1, 120, 60), "overdue": (1, 100, 50),
                                             "lost": (0, 0, 0)}           # C7 due today, C2 overdue
-    assert counts(dt.date(2026, 9, 1)) == {"live": (1, 100, 50), "due": (0, 0, 0), "overdue": (1, 100, 50),
+    assert counts(dt.date(2026, 9, 1)) == {"live": (2, 200, 100), "due": (0, 0, 0), "overdue": (1, 100, 50),
                                            "lost": (1, 120, 60)}
     q = {r["claim_id"]: r for r in work_queue(con, scope=Scope.all(), as_of=dt.date(2026, 7, 16)).to_dicts()}
     assert [(q[c]["overdue"], q[c]["days_left"]) for c in ("C2", "C7")] == [(True, -1), (False, 27)]
 
 
 def test_scope_and_viewer(core_db):
-    assert work_queue(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF).height == 0
+    # S2's only open denial is C8, denied after payment
+    assert work_queue(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF)["claim_id"].to_list() == ["C8"]
     with pytest.raises(ClaimLevelDenied):
         work_queue(connect(core_db), scope=Scope.sites({"S1"}, claim_level=False), as_of=AS_OF)
 
@@ -164,7 +177,8 @@ def test_summary_and_top_rows_agree_with_the_whole_queue(demo_db, values):
 
 def test_queue_page_of_an_empty_queue(core_db):
     from warehouse.queue import queue_page
-    totals, live, lost = queue_page(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF, limit=5)
+    totals, live, lost = queue_page(connect(core_db), scope=Scope.sites({"S2"}), as_of=AS_OF, limit=5,
+                                    root_causes=["authorization"])
     assert (live.height, lost.height) == (0, 0) and live.columns == lost.columns
     assert totals == {f"{k}_{m}": 0 for k in ("live", "due", "overdue", "lost")
                       for m in ("denials", "dollars", "expected")}

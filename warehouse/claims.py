@@ -270,7 +270,8 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
                k.description AS carc_description, c.recovered_dollars::DOUBLE AS recovered_dollars,
                c.written_off_dollars::DOUBLE AS written_off_dollars,
                c.open_denied_dollars::DOUBLE AS open_denied_dollars, c.appeals, c.rejections,
-               c.rejected_before_adjudication, c.first_outcome_date, c.days_to_adjudicate, c.initial_seq
+               c.rejected_before_adjudication, c.first_outcome_date, c.days_to_adjudicate, c.initial_seq,
+               c.redenied_dollars::DOUBLE AS redenied_dollars, c.redenial_cause, c.redenial_carc
         FROM m_claim c
         LEFT JOIN site s ON s.site_id = c.site_id
         LEFT JOIN payer p ON p.payer_id = c.payer_id

@@ -47,6 +47,9 @@ STATUSES = {
     "appeal lost": "the latest appeal was lost; a next-level appeal may be possible",
     "appeal withdrawn": "the latest appeal was withdrawn; the denial is open as before",
     "corrected claim sent": "a replacement claim was submitted and the denial is still open",
+    "denied after payment": "paid at first, then denied by a later adjudication (a takeback: a reversal and a "
+                            "re-adjudication that denies), never worked; its dollars, cause and date are the "
+                            "re-denial's, outside the denial rate and the open denied dollars of the KPIs",
 }
 QUEUE_COLUMNS = ["rank", "claim_id", "site", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
                  "owner_team", "soft_hard", "carc", "status", "action", "denied_on", "deadline", "days_left",

@@ -29,6 +29,13 @@
 --     0 once the claim is voided (frequency 8: withdrawn, nothing to collect).
 --     Never below 0. A family whose last remit event is a reversal that no adjudication followed counts
 --     as still denying a line (the payment it reversed no longer stands).
+--   denied after payment (redenied dollars): a claim its initial adjudication did not deny whose latest
+--     adjudication denies lines (a payer's takeback: a reversal and a re-adjudication that denies): the
+--     charges of those lines − their write-downs − the patient-liable denials on them − written off,
+--     never below 0; 0 once voided, or while a reversal after that adjudication took it back (nothing
+--     stands to appeal). Its cause, stage, team and CARC are those of its largest denied line
+--     (redenial_*). Not a denial in the denial rate or open denied dollars (the initial-adjudication
+--     cohort): the work queue lists it (model 07b), as money to work.
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
 CREATE OR REPLACE TABLE m_claim AS
@@ -99,6 +106,13 @@ denied AS (
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
     FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
+-- the denied lines of a latest adjudication that is not the initial one (denied after payment, above):
+-- their charges and what of them is not the payer's to pay, and their largest cause
+redenial AS (
+    SELECT t.family_id, sum(l.charge) AS charge, sum(l.written_down) AS written_down,
+           sum(l.patient_liable) AS patient_liable, arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
+    FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq
+    WHERE t.latest_seq <> t.initial_seq AND l.is_denied GROUP BY 1),
 later_paid AS (
     SELECT a.family_id, sum(a.claim_paid) AS paid_after_initial
     FROM m_adjudication a JOIN initial_pos i USING (family_id)
@@ -138,7 +152,13 @@ base AS (
            -- memory at 10M claims under the 3 GB limit)
            CASE WHEN coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
                     OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false)
-                THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable
+                THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable,
+           CASE WHEN coalesce(d.denied_lines, 0) = 0 AND fc.void_date IS NULL
+                     AND NOT coalesce(rv.reversal_seq IS NOT NULL
+                                      AND (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq), false)
+                THEN greatest(0, rd.charge - rd.written_down - rd.patient_liable - coalesce(w.written_off_dollars, 0))
+                ELSE 0 END AS redenied_dollars,
+           rd.top_denial AS redenial
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
     LEFT JOIN initial_pos i USING (family_id)
@@ -149,7 +169,8 @@ base AS (
     LEFT JOIN appeals ap USING (family_id)
     LEFT JOIN latest_denied ld USING (family_id)
     LEFT JOIN latest_denial_adj la USING (family_id)
-    LEFT JOIN last_reversal rv USING (family_id))
+    LEFT JOIN last_reversal rv USING (family_id)
+    LEFT JOIN redenial rd USING (family_id))
 SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, pr.specialty, b.payer_id,
        py.payer_class, b.patient_pseudonym, b.dos, b.submitted_date, b.billed::DECIMAL(18,2) AS billed,
        b.has_auth, b.corrected_claims, b.first_corrected_date, b.void_date,
@@ -171,6 +192,13 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
             ELSE greatest(0, least(b.still_denied_adjusted, b.denied_dollars - b.denied_written_down - b.recovered_dollars)
                              - b.written_off_dollars)
             END::DECIMAL(18,2) AS open_denied_dollars, b.still_denied,
+       coalesce(b.redenied_dollars, 0)::DECIMAL(18,2) AS redenied_dollars,
+       CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.category, 'other') END AS redenial_cause,
+       CASE WHEN b.redenied_dollars > 0 THEN b.redenial.sub_cause END AS redenial_sub_cause,
+       CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.stage, 'payer') END AS redenial_stage,
+       CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.owner_team, 'billing') END AS redenial_owner_team,
+       CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.soft_hard, 'soft') END AS redenial_soft_hard,
+       CASE WHEN b.redenied_dollars > 0 THEN b.redenial.carc END AS redenial_carc,
        b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
        b.first_rejection_date, b.rejections,
        b.first_rejection_date IS NOT NULL
