@@ -378,6 +378,8 @@ REJECTION_RATE = 0.028            # rejected before adjudication (277CA); x1.5 i
 RESUBMITTED_AFTER_REJECTION = 0.92
 LOST_CLAIM_RATE = 0.004           # never reached the payer; resent 45-200 days later
 RECOUPMENT_RATE = 0.003           # paid claims reversed (22) and re-adjudicated lower later
+RECOUPED_DENIED_EVERY = 3         # every 3rd of them (by position, no random draw) re-adjudicated denied: a
+                                  # post-payment review that takes the payment back (CO-50, status 4)
 
 # What happens after an initial denial, by cause: (corrected claim, appeal, write-off); the rest is never worked
 ACTIONS = {
@@ -1107,9 +1109,19 @@ def _chunk(plan: _Plan, k: int, lo: int, hi: int, emit: Callable[[str, pl.DataFr
         neg = _negate_lines(line_block(ev_r, lsel, **a_cols))
         remits.add(events(crc, "R", payer[crc], rday, np.full(crc.size, status_of["22"]), -claim_charge[crc]), neg)
         delta = np.rint(a_paid_ln * 0.06).astype(np.int64)
-        b_cols = dict(a_cols, paid=a_paid_ln - delta, co45=a_cols["co45"] + delta)
-        remits.add(events(crc, "B", payer[crc], rday, np.full(crc.size, status_of["1"]), claim_charge[crc]),
-                   line_block(ev_r, lsel, **b_cols))
+        # a post-payment review denies every 3rd recouped claim in full (chosen by position, so no random draw
+        # moves the rest of the demo): its lines paid 0, the whole charge CO-50 (medical necessity)
+        redeny = np.zeros(n, dtype=bool)
+        redeny[crc[np.arange(crc.size) % RECOUPED_DENIED_EVERY == 0]] = True
+        dn = redeny[rep]
+        b_cols = dict(a_cols, paid=np.where(dn, 0, a_paid_ln - delta), co45=np.where(dn, 0, a_cols["co45"] + delta),
+                      pr1=np.where(dn, 0, a_cols["pr1"]), pr2=np.where(dn, 0, a_cols["pr2"]),
+                      pr3=np.where(dn, 0, a_cols["pr3"]), co253=np.where(dn, 0, a_cols["co253"]),
+                      d1c=np.where(dn, DEMO_CARCS.index("50"), a_cols["d1c"]), d1a_=np.where(dn, charge, a_cols["d1a_"]),
+                      d2c_=np.where(dn, -1, a_cols["d2c_"]), d2a_=np.where(dn, 0, a_cols["d2a_"]),
+                      rarc=np.where(dn, -1, a_cols["rarc"]))
+        remits.add(events(crc, "B", payer[crc], rday, np.where(redeny[crc], status_of["4"], status_of["1"]),
+                          claim_charge[crc]), line_block(ev_r, lsel, **b_cols))
 
     # ---------------------------------------------------------------- after a denial: correct, appeal, write off, or nothing
     dcl = np.flatnonzero(adjudicated & den_any)

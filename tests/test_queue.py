@@ -218,20 +218,24 @@ def test_a_won_appeal_keeps_its_routes_deadline(tmp_path):
 
 def test_payer_class_and_stage_narrow_the_queue_as_every_other_page(demo_db):
     """The sidebar's payer class and stage narrow the queue to the open denials m_claim puts in them
-    (the queue once ignored both, silently); the CLI takes them too."""
+    (the queue once ignored both, silently), with the claims denied after payment by their re-denial's stage
+    (the demo's are CO-50 post-payment reviews: clinical); the CLI takes them too."""
     con = connect(demo_db)
     as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
 
     def open_claims(where: str, value: str) -> set[str]:
-        return {r[0] for r in con.sql(f"SELECT claim_id FROM m_claim WHERE open_denied_dollars > 0 AND {where} = ?",
-                                      params=[value]).fetchall()}
+        return {r[0] for r in con.sql(f"SELECT claim_id FROM m_claim WHERE (open_denied_dollars > 0 OR redenied_dollars > 0) "
+                                      f"AND {where} = ?", params=[value]).fetchall()}
     for stage in ("front_end", "back_end", "clinical"):
         q = work_queue(con, scope=Scope.all(), as_of=as_of, stages=(stage,))
-        assert q.height > 0 and set(q["claim_id"]) == open_claims("stage", stage)
+        assert q.height > 0 and set(q["claim_id"]) == open_claims("coalesce(stage, redenial_stage)", stage)
+    redenied = open_claims("redenial_stage", "clinical")
+    assert redenied and redenied <= set(work_queue(con, scope=Scope.all(), as_of=as_of, stages=("clinical",))["claim_id"])
     medicare = work_queue(con, scope=Scope.all(), as_of=as_of, payer_classes=("medicare",))
     assert medicare.height > 0 and set(medicare["claim_id"]) == open_claims("payer_class", "medicare")
     both = work_queue(con, scope=Scope.all(), as_of=as_of, payer_classes=("medicare",), stages=("front_end",))
-    assert set(both["claim_id"]) == open_claims("payer_class", "medicare") & open_claims("stage", "front_end")
+    assert set(both["claim_id"]) == open_claims("payer_class", "medicare") & open_claims("coalesce(stage, redenial_stage)",
+                                                                                         "front_end")
     out = run_cli("warehouse", "queue", "--db", str(demo_db), "--stage", "front_end", "--payer-class", "medicare",
                   "--as-of", as_of.isoformat(), "--format", "csv")
     assert out.returncode == 0, out.stderr
