@@ -109,7 +109,16 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
             m[1].metric("Denied", ua.money(c['denied_dollars'] or 0, cents=True), help=KPIS["denied_dollars"].definition)
             m[2].metric("Recovered", ua.money(c['recovered_dollars'] or 0, cents=True), help=KPIS["recovered_dollars"].definition)
             m[3].metric("Written off", ua.money(c['written_off_dollars'] or 0, cents=True))
-            m[4].metric("Open denied", ua.money(c['open_denied_dollars'] or 0, cents=True), help=KPIS["open_denied_dollars"].definition)
+            if c["redenied_dollars"]:
+                # paid at first, then taken back and denied: the work queue's dollars, not the KPI's 0 (initial denials)
+                m[4].metric("Open denied after payment", ua.money(c['redenied_dollars'], cents=True),
+                            help="Paid at its initial adjudication, then denied by a later one (a reversal and a "
+                                 "re-adjudication that denies): the charges of the lines it denies, less their "
+                                 "write-downs, patient-liable denials and what was written off. The KPI's open denied "
+                                 "dollars count initial denials only (this claim's is $0); the work queue lists it.")
+            else:
+                m[4].metric("Open denied", ua.money(c['open_denied_dollars'] or 0, cents=True),
+                            help=KPIS["open_denied_dollars"].definition)
             bal = d["balance"]
             now = bal["balance"][-1] if bal.height else 0
             credit = now <= -0.005          # a credit at display precision (a cent or more)

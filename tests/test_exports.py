@@ -172,6 +172,8 @@ def test_whole_claim_workbook_names_remits_and_leaves_out_the_member_id(monkeypa
     # paid, then taken back and denied: the screen says so, as the work queue lists it (tests/test_queue.py)
     assert ("Not denied on its initial adjudication; **denied after payment** on 2026-05-19: $100.00 open, root "
             "cause **Medical necessity**, CARC 50.") in "\n".join(m.value for m in at.markdown)
+    assert [x.value for x in at.metric if x.label.startswith("Open denied")] == ["$100.00"]
+    assert [x.label for x in at.metric if x.label.startswith("Open denied")] == ["Open denied after payment"]
     at.text_input(key="claim").input("C1").run()
     wb = openpyxl.load_workbook(io.BytesIO(download(at, files, "pd-detail-all")))
     co45 = [dict(zip(header_row(wb["Adjustments"]), (c.value for c in r))) for r in wb["Adjustments"].iter_rows(min_row=2)]
