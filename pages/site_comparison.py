@@ -155,7 +155,7 @@ if ctx:
                                     f"Volume: {MEASURES[k.denominator].label.lower()}")
                     ui.chart(fig, key=f"sc-funnel-{kpi}",
                              on_select=ui.narrow(f"sc-funnel-{kpi}", "site", goto="weekly_review"))
-                    st.caption(uf.caption(f, units, kpi, names_, adjust, "site"))
+                    st.caption(uf.caption(f, units, kpi, names_, adjust, "site", "payer mix" if mixed else None))
 
         # ------------------------------------------------------------ stage split
         st.subheader("Where each site's denied dollars arise")

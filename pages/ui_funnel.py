@@ -146,8 +146,11 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
     return fig
 
 
-def caption(f: pl.DataFrame, frame: pl.DataFrame, kpi: str, names: list[str], adjust: bool, unit: str) -> str:
-    """What the limits are, how much the units differ beyond chance, and who is outside 99.8%."""
+def caption(f: pl.DataFrame, frame: pl.DataFrame, kpi: str, names: list[str], adjust: bool, unit: str,
+            adjusted_for: str | None = None) -> str:
+    """What the limits are, how much the units differ beyond chance, and who is outside 99.8%.
+    `adjusted_for` (e.g. 'payer mix'): the rates are adjusted for it (compare.mix_adjusted), so the caption
+    says so and no longer offers it as what may set a unit apart."""
     k = KPIS[kpi]
     p = f["group_rate"][0]
     od = compare.overdispersion(frame, kpi, p)
@@ -170,13 +173,14 @@ def caption(f: pl.DataFrame, frame: pl.DataFrame, kpi: str, names: list[str], ad
     else:
         spread = (f"Chance alone: p ± z·√(p(1−p)/n); the {unit}s' squared z-scores average φ = {od['phi']:.1f} "
                   "(1 would be chance alone). ")
-    return (f"{k.label}: group rate {p:.1%}. "
+    return (f"{k.label}: group rate {p:.1%}" + (f"; rates adjusted for {adjusted_for}" if adjusted_for else "") + ". "
             + ("Outside the 99.8% limits: " + ", ".join(flagged) + ". " if flagged
-               else f"No {unit} outside the 99.8% limits. " + _furthest(plain, names, unit, adjust and od["tau2"] > 0))
+               else f"No {unit} outside the 99.8% limits. "
+               + _furthest(plain, names, unit, adjust and od["tau2"] > 0, adjusted_for))
             + spread)
 
 
-def _furthest(plain: pl.DataFrame, names: list[str], unit: str, widened: bool) -> str:
+def _furthest(plain: pl.DataFrame, names: list[str], unit: str, widened: bool, adjusted_for: str | None = None) -> str:
     """With nothing flagged, who to ask about first, in words: the units beyond chance alone on the worse
     side, furthest first (a review: the default limits, widened by the very sites that stand out, flagged
     none while one site was worst every week, and the caption told the leader nothing)."""
@@ -191,5 +195,6 @@ def _furthest(plain: pl.DataFrame, names: list[str], unit: str, widened: bool) -
         return ""
     worse.sort(key=lambda t: t[0], reverse=True)
     top = [f"{name} ({r['rate']:.1%} of {r['n']:,.0f})" for _, name, r in worse[:3]]
+    reasons = ", ".join(r for r in ("case mix", "payer mix", "the causes of their denials") if r != adjusted_for)
     return (f"Furthest on the worse side, beyond chance alone: {', '.join(top)}. They are within the spread "
-            f"between {unit}s, so the question is what sets them apart (case mix, payer mix, the causes of their denials), not luck. ")
+            f"between {unit}s, so the question is what sets them apart ({reasons}), not luck. ")

@@ -199,8 +199,13 @@ def test_site_funnels_adjust_for_payer_mix(monkeypatch, demo):
     at = app(monkeypatch, demo, "pages/site_comparison.py")
     assert at.radio(key="sc_mix").value == "mix"
     assert any("adjusted for its payer mix" in c.value for c in at.caption)
+    # each funnel's caption says its rates are adjusted, and no longer offers payer mix as what sets a site apart
+    funnel_captions = [c.value for c in at.caption if c.value.startswith(("Denial rate: group", "Clean claim rate: group"))]
+    assert len(funnel_captions) == 2 and all("; rates adjusted for payer mix." in c for c in funnel_captions)
+    assert not any("payer mix, the causes" in c for c in funnel_captions)
     at.radio(key="sc_mix").set_value("billed").run()
     assert not at.exception and not any("adjusted for its payer mix" in c.value for c in at.caption)
+    assert not any("rates adjusted for" in c.value for c in at.caption)
     at = app(monkeypatch, demo, "pages/site_comparison.py", sc_mix="As they are")
     assert at.radio(key="sc_mix").value == "billed"
 
