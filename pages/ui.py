@@ -33,7 +33,10 @@ from warehouse.store import WarehouseMissing
 BAND_ICONS = {"good": "🟢", "typical": "🟡", "concern": "🔴", metrics.FEW: "⚪", None: "⚪"}
 BAND_BADGE = {"good": "green", "typical": "orange", "concern": "red", metrics.FEW: "gray"}
 PAGE_FILES = {"overview": "pages/overview.py", "weekly_review": "pages/weekly_review.py",
-              "site_comparison": "pages/site_comparison.py", "payer_drilldown": "pages/payer_drilldown.py"}
+              "site_comparison": "pages/site_comparison.py", "payer_drilldown": "pages/payer_drilldown.py",
+              "root_causes": "pages/root_causes.py", "providers": "pages/providers.py",
+              "appeals": "pages/appeals.py", "ar": "pages/ar.py", "work_queue": "pages/work_queue.py",
+              "data_quality": "pages/data_quality.py"}
 _GOTO = "_ui_goto"
 _GOTO_PARAMS = "_ui_goto_params"
 
@@ -513,16 +516,18 @@ def filter_params(ctx: Context, preset: str | None = None, date_from: dt.date | 
 
 def page_link(page: str, label: str, ctx: Context, preset: str | None = None, help: str | None = None,
               date_from: dt.date | None = None, date_to: dt.date | None = None, container=None,
-              extra: dict | None = None, **values: list[str]) -> None:
+              extra: dict | None = None, params: dict | None = None, **values: list[str]) -> None:
     """A link to another page (key of PAGE_FILES) with the current filters, narrowed by `values`
-    (extra: more of the target page's widget values, e.g. the weekly review's week).
+    (extra: more of the target page's widget values, e.g. the weekly review's week; params: query
+    parameters its address gets, e.g. those same values, so the page opened can be shared).
 
     Drawn as a link-styled button whose callback sets the filters in Session State and opens the
     page (follow_goto): an st.page_link with query parameters lost them on an in-app click, because
     the sidebar widgets' state from the page being left overrides the URL (root cause and range
     dropped). Shareable addresses still come from filter_params."""
     target = {"page": page, "preset": preset, "date_from": date_from, "date_to": date_to,
-              "extra": dict(extra or {}), "values": {k: list(v) for k, v in values.items()}}
+              "extra": dict(extra or {}), "values": {k: list(v) for k, v in values.items()},
+              "params": dict(params or {})}
     key = "goto-" + hashlib.blake2b(repr(sorted(target.items(), key=str)).encode() + label.encode(),
                                     digest_size=8).hexdigest()
     (container or st).button(label, help=help, icon=":material/arrow_forward:", type="tertiary", key=key,

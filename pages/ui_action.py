@@ -15,11 +15,6 @@ from warehouse import action, brief, claims, quality, queue
 from warehouse.query import Filters
 from warehouse.scope import ClaimLevelDenied
 
-PAGE_FILES = {"root_causes": "pages/root_causes.py", "providers": "pages/providers.py",
-              "appeals": "pages/appeals.py", "ar": "pages/ar.py", "work_queue": "pages/work_queue.py",
-              "data_quality": "pages/data_quality.py"}
-
-
 def _unscoped(fn: Callable) -> Callable:
     """The ledger functions are installation-wide (no scope argument): callers check the scope."""
     def call(con, *, scope, **kw):
@@ -31,6 +26,7 @@ CALLS: dict[str, Callable] = {
     "action.appeal_timing": action.appeal_timing,
     "action.leakage": action.leakage,
     "action.write_offs": action.write_offs,
+    "action.takebacks": action.takebacks,
     "action.ar_aging": action.ar_aging,
     "action.ar_denied_share": action.ar_denied_share,
     "action.oldest_open_claims": action.oldest_open_claims,

@@ -213,3 +213,34 @@ def test_leakage_matches_the_appeal_correction_and_write_off_facts(demo_db, days
          for r in got.to_dicts()], key=repr)
     if days >= 30:                                  # some denials were worked, so the test can fail
         assert any(n < d for _, d, n, _ in want)
+
+
+TAKEBACK = {   # X7 (S1, PAYA, $150): paid in full 05-05, then on 05-13 (week 2026-W20) reversed and denied CO-197
+    "claims": "X7,,1,,S1,1234567893,1111111112,PAYA,MRN-0097,ABC999999997,2026-05-01,,2026-05-02,150.00,11,",
+    "claim_lines": "X7,1,99214,,,1,150.00,2026-05-01",
+    "remits": "RX7A,PAYA,TRN-A7,2026-05-05,X7,1,150.00,150.00,0.00,PA-0097,\n"
+              "RX7B,PAYA,TRN-A8,2026-05-13,X7,22,-150.00,-150.00,0.00,PA-0097,\n"
+              "RX7C,PAYA,TRN-A8,2026-05-13,X7,4,150.00,0.00,0.00,PA-0097,",
+    "remit_lines": "RX7A,1,99214,,1,150.00,150.00\nRX7B,1,99214,,1,-150.00,-150.00\nRX7C,1,99214,,1,150.00,0.00",
+    "remit_adjustments": "RX7C,1,CO,197,150.00",
+}
+
+
+def test_takebacks_count_the_claims_denied_after_payment_by_their_re_denial(tmp_path):
+    """X7 paid $150 on 05-05 and was reversed and denied CO-197 (no authorization: front end) on 05-13; the
+    core fixture's C8 (S2, PAYB) paid $100 on 05-12 and was reversed and denied CO-50 (clinical) on 05-19.
+    Each counts in the week of its re-denial, with its open dollars; a denial attribute of the filters is the
+    re-denial's (X7 is front end, C8 clinical); neither is an initial denial."""
+    con = core_plus(tmp_path, TAKEBACK)
+    week = lambda a, b, **v: action.takebacks(con, scope=ALL, start=dt.date(2026, 5, a), end=dt.date(2026, 5, b),  # noqa: E731
+                                              filters=Filters.make(v))
+    assert week(11, 17) == {"claims": 1, "dollars": 150.0}                  # X7
+    assert week(18, 24) == {"claims": 1, "dollars": 100.0}                  # C8
+    assert week(4, 10) == {"claims": 0, "dollars": 0.0}                     # X7's payment week: nothing taken back yet
+    assert week(11, 24, stage=["front_end"]) == {"claims": 1, "dollars": 150.0}
+    assert week(11, 24, stage=["clinical"], site=["S2"]) == {"claims": 1, "dollars": 100.0}
+    assert week(11, 24, site=["S1"], root_cause=["medical_necessity"]) == {"claims": 0, "dollars": 0.0}
+    assert action.takebacks(con, scope=Scope.sites({"S2"}), start=dt.date(2026, 5, 11),
+                            end=dt.date(2026, 5, 24)) == {"claims": 1, "dollars": 100.0}
+    assert con.sql("SELECT initially_denied, open_denied_dollars, redenial_cause FROM m_claim WHERE claim_id = 'X7'"
+                   ).fetchall() == [(False, 0, "authorization")]

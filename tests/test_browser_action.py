@@ -231,3 +231,28 @@ def test_data_quality_opens(page, server):
     open_page(page, server, "data_quality")
     shoot(page, "data_quality")
     assert "Load history" in page.locator("[data-testid=stMain]").inner_text()
+
+
+def test_the_weekly_review_opens_the_taken_back_claims_in_the_work_queue(page, server, db):
+    """A week in which paid claims were reversed and denied says so on the weekly review, and its link
+    opens the work queue on them: status 'denied after payment', in the address too."""
+    from warehouse import periods
+    con = connect(db)
+    as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
+    day = con.sql("SELECT max(last_adjudication_date) FROM m_claim WHERE redenied_dollars > 0 "
+                  "AND last_adjudication_date <= ?::DATE - 7", params=[as_of]).fetchall()[0][0]
+    if day is None:
+        pytest.skip("no claim denied after payment in a complete week")
+    page.goto(f"{server}/weekly-review?week={periods.week_label(day)}")
+    settle(page)
+    page.wait_for_selector("text=Taken back:", timeout=30000)
+    page.get_by_role("button", name="Open them in the work queue").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and not query(page).get("wq_status"):
+        time.sleep(0.3)
+    settle(page)
+    assert query(page).get("wq_status") == ["denied after payment"]
+    assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "Work queue"
+    no_exception(page)
+    assert "denied after payment" in page.locator("[data-testid=stMain] [data-testid=stMultiSelect]").filter(
+        has_text="Status").first.inner_text()

@@ -509,3 +509,20 @@ def test_the_date_of_service_overview_opens_on_the_same_week_as_the_weekly_revie
     week = at.selectbox(key="week").value
     at = app(monkeypatch, demo, "pages/overview.py", basis="Date of service")
     assert any(h.value.startswith(f"Week {week} (") for h in at.subheader), [h.value for h in at.subheader]
+
+
+def test_the_weekly_review_says_what_was_taken_back(monkeypatch, tmp_path):
+    """X7 (tests/test_action.py), paid $150 on 05-05, was reversed and denied on 05-13: week 2026-W20 says
+    so, apart from the denial KPIs (which count initial denials only) and with the way to the work queue;
+    week W19 has nothing taken back and says nothing."""
+    from conftest import core_plus
+    from test_action import TAKEBACK
+    core_plus(tmp_path, TAKEBACK).close()
+    at = app(monkeypatch, tmp_path / "w.duckdb", "pages/weekly_review.py", week="2026-W20")
+    assert not at.exception
+    assert [w.value for w in at.warning if w.value.startswith("Taken back")] == [
+        "Taken back: 1 claim paid earlier was reversed and denied this week, $150 open. The denial KPIs above count "
+        "initial denials only; the work queue lists these as 'denied after payment'."]
+    assert any(b.label == "Open them in the work queue" for b in at.button)
+    at = app(monkeypatch, tmp_path / "w.duckdb", "pages/weekly_review.py", week="2026-W19")
+    assert not at.exception and not [w for w in at.warning if w.value.startswith("Taken back")]

@@ -117,6 +117,31 @@ def leakage(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.date, day
     return frame.with_columns((pl.col("never_worked_claims") / pl.col("denied_claims")).alias("never_worked_share"))
 
 
+# a denial attribute of the sidebar -> m_claim's column of it for a claim denied after payment (model 05)
+REDENIAL_COLUMNS = {"root_cause": "redenial_cause", "sub_cause": "redenial_sub_cause", "stage": "redenial_stage",
+                    "owner_team": "redenial_owner_team", "soft_hard": "redenial_soft_hard"}
+
+
+def takebacks(con: duckdb.DuckDBPyConnection, *, scope: Scope, start: dt.date, end: dt.date,
+              filters: Filters | None = None) -> dict:
+    """The claims denied after payment (paid at first, then a reversal and a re-adjudication that denies:
+    m_claim.redenied_dollars > 0) whose re-denial, their latest adjudication, falls in [start, end], on
+    either date basis: {'claims': n, 'dollars': their open dollars}. The filters apply as on every page, a
+    denial attribute (root cause, stage, team ...) to the re-denial's; the date range does not (start and
+    end do). Outside the denial KPIs, which count initial denials; the work queue lists them."""
+    f = filters or Filters()
+    q = _Sql()
+    _filter_sql(q, scope, f.without({"procedure_code", "modifier", "carc", *REDENIAL_COLUMNS}), "claim")
+    for key, values in f.values:
+        if key in REDENIAL_COLUMNS:
+            q.add(f"list_contains(?::VARCHAR[], {REDENIAL_COLUMNS[key]})", list(values))
+    q.add("redenied_dollars > 0")
+    q.add("last_adjudication_date BETWEEN ? AND ?", start, end)
+    n, dollars = con.sql(f"SELECT count(*), coalesce(sum(redenied_dollars), 0)::DOUBLE FROM m_claim WHERE {q.clause()}",
+                         params=q.params).fetchall()[0]
+    return {"claims": n, "dollars": dollars}
+
+
 def write_offs(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None) -> pl.DataFrame:
     """Write-offs of the initially denied claims of the date range (by initial adjudication, or by date
     of service on that basis) by reason and root cause (grain: reason x cause)."""
