@@ -26,7 +26,6 @@ CALLS: dict[str, Callable] = {
     "action.appeal_timing": action.appeal_timing,
     "action.leakage": action.leakage,
     "action.write_offs": action.write_offs,
-    "action.takebacks": action.takebacks,
     "action.ar_aging": action.ar_aging,
     "action.ar_denied_share": action.ar_denied_share,
     "action.oldest_open_claims": action.oldest_open_claims,

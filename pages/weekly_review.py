@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import ui, ui_access, ui_action as ua, ui_address, ui_tables as ut
+from pages import ui, ui_access, ui_address, ui_tables as ut
 from warehouse import brief, compare, periods
 
 PICKER_WEEKS = 104
@@ -109,13 +109,10 @@ if ctx:
 
         # paid claims taken back and denied this week: money already received leaking out, which the denial
         # KPIs above (initial denials) do not count
-        took = ua.call(ctx, "action.takebacks", start=week_start, end=week_end, filters=ctx.filters)
-        if took["claims"]:
+        took = brief.takeback_note(review)
+        if took:
             tb1, tb2 = st.columns([3, 1], vertical_alignment="center")
-            tb1.warning(f"Taken back: {took['claims']:,} claim{'s' if took['claims'] != 1 else ''} paid earlier "
-                        f"{'were' if took['claims'] != 1 else 'was'} reversed and denied this week, "
-                        f"{ua.money(took['dollars'])} open. The denial KPIs above count initial denials only; the "
-                        "work queue lists these as 'denied after payment'.", icon=":material/undo:")
+            tb1.warning(took, icon=":material/undo:")
             ui.page_link("work_queue", "Open them in the work queue", ctx, container=tb2,
                          extra={"wq_status": ["denied after payment"]}, params={"wq_status": "denied after payment"})
 

@@ -382,3 +382,17 @@ def test_the_date_of_service_default_week_is_the_latest_mature_one():
     latest = dt.date(2026, 11, 23)                                   # W48's Monday
     assert periods.week_label(brief.mature_week(counts, latest)) == "2026-W45"
     assert brief.mature_week({"2026-W48": 3}, latest) == latest
+
+
+def test_the_brief_names_the_claims_taken_back_in_its_week(tmp_path):
+    """X7 (tests/test_action.py), paid $150 on 05-05, was reversed and denied on 05-13: the brief of W20 says
+    so in the page's words; W19's says nothing of it."""
+    from conftest import core_plus
+    from test_action import TAKEBACK
+    con = core_plus(tmp_path, TAKEBACK)
+    html, review = brief.build(con, scope=Scope.all(), week="2026-W20")
+    assert review.takebacks == {"claims": 1, "dollars": 150.0}
+    assert ("Taken back: 1 claim paid earlier was reversed and denied this week, $150 open. The denial KPIs above "
+            "count initial denials only; the work queue lists these as &#x27;denied after payment&#x27;.") in html
+    html, review = brief.build(con, scope=Scope.all(), week="2026-W19")
+    assert review.takebacks == {"claims": 0, "dollars": 0.0} and "Taken back" not in html

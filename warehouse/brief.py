@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from warehouse import catalog, compare, periods
+from warehouse import action, catalog, compare, periods
 from warehouse.brief_figures import (  # noqa: F401  (the page draws them as brief.<name>)
     BAND_FILL, FOOT_LEGEND, STAGE_COLOURS, STAGE_LABELS, STAGES, TEMPLATE, band_ranges, cause_colours, cause_figure,
     cause_trend_figure, stage_figure, stage_trend_figure, trend_figure, trends_grid, week_axis)
@@ -57,6 +57,8 @@ class WeeklyReview:
     by_cause_trend: pl.DataFrame  # week, root_cause, label, denied_dollars
     movers: pl.DataFrame          # compare.movers() output
     cause_labels: dict = field(default_factory=dict)
+    # paid claims reversed and denied in the week (action.takebacks): {'claims', 'dollars'}
+    takebacks: dict = field(default_factory=lambda: {"claims": 0, "dollars": 0.0})
 
     @property
     def has_data(self) -> bool:
@@ -183,8 +185,19 @@ def weekly_review(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filt
         pinned.add("site")
     mv = compare.movers({d: frames[d] for d in MOVER_DIMS if d not in pinned}, week=label,
                         baseline_weeks=base_labels, names=cause_labels)
+    took = action.takebacks(con, scope=scope, start=week_start, end=week_end, filters=filters)
     return WeeklyReview(label, week_start, week_end, filters, this, previous, baseline, base_labels, trend,
-                        by_stage, by_stage_trend, by_cause, by_cause_trend, mv, cause_labels)
+                        by_stage, by_stage_trend, by_cause, by_cause_trend, mv, cause_labels, took)
+
+
+def takeback_note(review: "WeeklyReview") -> str | None:
+    """The week's paid claims reversed and denied, in words (the page and the brief); None without any."""
+    n, dollars = review.takebacks["claims"], review.takebacks["dollars"]
+    if not n:
+        return None
+    return (f"Taken back: {n:,} claim{'s' if n != 1 else ''} paid earlier {'were' if n != 1 else 'was'} reversed and "
+            f"denied this week, {format_value('denied_dollars', dollars)} open. The denial KPIs above count initial "
+            "denials only; the work queue lists these as 'denied after payment'.")
 
 
 def _empty_row(label: str) -> dict:
@@ -441,6 +454,7 @@ Coloured: the change from the week before, green better, red worse. {e(LAGGING_N
 <b>{format_value('denied_dollars', cost['point'])}</b> at {per_claim(cost['cost'])} per claim.</p>
 {f'<p class="note">{e(cost_note)}</p>' if cost_note else ''}
 <p class="note">{e(compare.REWORK_COST_SOURCE)}</p>
+{f'<p><b>{e(takeback_note(review))}</b></p>' if takeback_note(review) else ''}
 <h2>What changed: the five biggest movers in denied dollars</h2>
 <table><tr><th>Where</th><th>This week</th><th>13-week weekly average</th><th>Change</th></tr>{mv_rows}</table>
 <h2>Definitions and benchmarks</h2>
