@@ -76,11 +76,12 @@ if ctx:
                   "site_name": st.column_config.TextColumn("Site", pinned=True),
                   "claims_adjudicated": ut.kpi_column("claims_adjudicated", "Volume (claims adjudicated)"),
                   "denial_rate_expected": st.column_config.NumberColumn(
-                      "Denial rate expected for its payer mix", format="percent", step=0.001,
+                      "Expected for payer mix", format="percent", step=0.001,
                       help="The denial rate this site would have at the listed sites' own denial rate in each payer "
-                           "class (commercial, Medicare, Medicaid, ...), given its mix of claims across them. A site "
-                           "above it is denied more than its payers explain; one that bills mostly Medicaid is "
-                           "expected to be denied more than one that bills mostly commercial plans.")}
+                           "class (commercial, Medicare, Medicaid, workers' comp, ...), given its mix of claims across "
+                           "them. A site above it is denied more than its payers explain; one that bills mostly a "
+                           "class with many denials is expected to be denied more, one that bills mostly Medicare "
+                           "(few denials) less.")}
         for k in TABLE_KPIS:
             config[k] = ut.kpi_column(k)
             if f"{k}_band" in show.columns:
@@ -127,11 +128,12 @@ if ctx:
                 bind="query-params",
                 help="Adjusted for payer mix (default): each site's rate less what its mix of payer classes accounts "
                      "for (its rate − the rate its mix would give at the group's rate per payer class + the group "
-                     "rate), so a site is not flagged for billing more Medicaid or fewer commercial claims. As they "
-                     "are: the rates of the table.") == "mix"
+                     "rate). A site billing many claims of a class with many denials moves down, one billing mostly "
+                     "a class with few denials (Medicare) moves up: neither is judged on its payers. Hover a point "
+                     "for both rates. As they are: the rates of the table.") == "mix"
             st.caption("Each site's rate against its volume"
                        + (" (adjusted for its payer mix: its rate − the rate expected for its payer mix + the group "
-                          "rate; the table shows its rate and the expected one)" if mixed else "")
+                          "rate; hover a point for its rate as it is and the expected one)" if mixed else "")
                        + f". The lines are the group rate p of the {with_volume} "
                        f"sites selected (sum of numerators / sum of denominators) and its 95% (z = {compare.Z95}) and "
                        f"99.8% (z = {compare.Z998}) control limits: they widen as volume falls, so a small site outside "

@@ -102,8 +102,10 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
            x_title: str) -> go.Figure:
     """The funnel of a compare.funnel() frame: limit lines, the group rate, one point per unit (named
     when outside the 95% limits, or every one up to NAME_ALL units); customdata[0] is the unit's id
-    (clicks narrow to it)."""
+    (clicks narrow to it). A frame of compare.mix_adjusted rates (`<kpi>__observed`, `<kpi>__expected`)
+    says so in the hover, with the rate as it is and the expected one beside the adjusted."""
     k = KPIS[kpi]
+    mixed = f"{kpi}__observed" in f.columns and f"{kpi}__expected" in f.columns
     p = f["group_rate"][0]
     tau2 = f["tau2"][0] or 0.0
     n_lo = max(1.0, (f.filter(pl.col("n") > 0)["n"].min() or 1) * 0.6)
@@ -134,10 +136,16 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
             text=part["_name"].to_list(), cliponaxis=False,
             textfont={"size": 10, "color": "#57606a" if signal == "within limits" else colour},
             textposition=[sides.get(i, "top center") for i in part["_id"]],
-            customdata=[[i, lo, hi] for i, lo, hi in zip(part["_id"], part["lo998"], part["hi998"])],
+            customdata=[[i, lo, hi, o, e] for i, lo, hi, o, e in zip(
+                part["_id"], part["lo998"], part["hi998"],
+                part[f"{kpi}__observed"] if mixed else [None] * part.height,
+                part[f"{kpi}__expected"] if mixed else [None] * part.height)],
             marker={"size": 12, "color": colour, "line": {"color": "white", "width": 1}},
-            hovertemplate="%{text}<br>" + k.label + " %{y:.1%} of %{x:,.0f}<br>99.8% limits "
-                          "%{customdata[1]:.1%} – %{customdata[2]:.1%}<extra>" + signal + "</extra>"))
+            hovertemplate="%{text}<br>" + k.label + (" adjusted for payer mix" if mixed else "")
+                          + " %{y:.1%} of %{x:,.0f}"
+                          + ("<br>as it is %{customdata[3]:.1%}, expected for its payer mix %{customdata[4]:.1%}"
+                             if mixed else "")
+                          + "<br>99.8% limits %{customdata[1]:.1%} – %{customdata[2]:.1%}<extra>" + signal + "</extra>"))
     pad = (hi_y - lo_y) * 0.08
     fig.update_layout(template=brief.TEMPLATE, title={"text": title, "font": {"size": 14}}, height=400,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=x_title,

@@ -72,6 +72,16 @@ if ctx:
 
         # ------------------------------------------------------------ where the money leaks
         st.subheader("Where the money leaks")
+        # paid claims taken back and denied this week: money already received leaking out, which the denial
+        # KPIs (initial denials) do not count; first in the section, where it is seen
+        took = brief.takeback_note(review)
+        if took:
+            tb1, tb2 = st.columns([3, 1], vertical_alignment="center")
+            tb1.warning(took, icon=":material/undo:")
+            ui.page_link("work_queue", "Work queue: claims denied after payment", ctx, container=tb2,
+                         extra={"wq_status": ["denied after payment"]}, params={"wq_status": "denied after payment"},
+                         help="Every claim denied after payment not yet worked (status 'denied after payment'), "
+                              "not only this week's; one appealed or corrected since shows under that status.")
         left, mid, right = ui.grid([2, 2, 1.3], "wr-leaks")
         with left:
             ui.chart(brief.stage_figure(review), key="wr-stage", on_select=ui.narrow("wr-stage", "stage"))
@@ -106,15 +116,6 @@ if ctx:
                            f"{brief.per_claim(est['cost_low'])} – {brief.per_claim(est['cost_high'])} per claim.")
                 if note:
                     st.warning(note, icon=":material/info:")
-
-        # paid claims taken back and denied this week: money already received leaking out, which the denial
-        # KPIs above (initial denials) do not count
-        took = brief.takeback_note(review)
-        if took:
-            tb1, tb2 = st.columns([3, 1], vertical_alignment="center")
-            tb1.warning(took, icon=":material/undo:")
-            ui.page_link("work_queue", "Open them in the work queue", ctx, container=tb2,
-                         extra={"wq_status": ["denied after payment"]}, params={"wq_status": "denied after payment"})
 
         # ------------------------------------------------------------ what changed
         st.subheader("What changed")

@@ -244,3 +244,30 @@ def test_takebacks_count_the_claims_denied_after_payment_by_their_re_denial(tmp_
                             end=dt.date(2026, 5, 24)) == {"claims": 1, "dollars": 100.0}
     assert con.sql("SELECT initially_denied, open_denied_dollars, redenial_cause FROM m_claim WHERE claim_id = 'X7'"
                    ).fetchall() == [(False, 0, "authorization")]
+
+
+def test_a_recoupment_paid_lower_is_no_takeback_and_a_takeback_counts_what_was_paid(tmp_path):
+    """X8 ($100): paid $100 on 05-05, reversed on 05-13 and paid again $94 (CO-45 $6 more): nothing is denied,
+    so nothing is taken back (least() skipping a missing re-denial read the $6 cut as taken back). X9 ($300):
+    paid $120 on 05-05 after a $180 contractual write-down, reversed and denied CO-50 on 05-13: $120 taken
+    back, not its $300 charge (a review: the charges read 2.4 times the payments taken back)."""
+    con = core_plus(tmp_path, {
+        "claims": "X8,,1,,S1,1234567893,1111111112,PAYA,MRN-0098,ABC999999998,2026-05-01,,2026-05-02,100.00,11,\n"
+                  "X9,,1,,S1,1234567893,1111111112,PAYA,MRN-0099,ABC999999999,2026-05-01,,2026-05-02,300.00,11,",
+        "claim_lines": "X8,1,99213,,,1,100.00,2026-05-01\nX9,1,99214,,,1,300.00,2026-05-01",
+        "remits": "RX8A,PAYA,TRN-A7,2026-05-05,X8,1,100.00,100.00,0.00,PA-0098,\n"
+                  "RX8B,PAYA,TRN-A8,2026-05-13,X8,22,-100.00,-100.00,0.00,PA-0098,\n"
+                  "RX8C,PAYA,TRN-A8,2026-05-13,X8,1,100.00,94.00,0.00,PA-0098,\n"
+                  "RX9A,PAYA,TRN-A7,2026-05-05,X9,1,300.00,120.00,0.00,PA-0099,\n"
+                  "RX9B,PAYA,TRN-A8,2026-05-13,X9,22,-300.00,-120.00,0.00,PA-0099,\n"
+                  "RX9C,PAYA,TRN-A8,2026-05-13,X9,4,300.00,0.00,0.00,PA-0099,",
+        "remit_lines": "RX8A,1,99213,,1,100.00,100.00\nRX8B,1,99213,,1,-100.00,-100.00\nRX8C,1,99213,,1,100.00,94.00\n"
+                       "RX9A,1,99214,,1,300.00,120.00\nRX9B,1,99214,,1,-300.00,-120.00\nRX9C,1,99214,,1,300.00,0.00",
+        "remit_adjustments": "RX8C,1,CO,45,6.00\nRX9A,1,CO,45,180.00\nRX9B,1,CO,45,-180.00\nRX9C,1,CO,50,300.00",
+    })
+    assert con.sql("SELECT claim_id, redenied_dollars FROM m_claim WHERE claim_id IN ('X8', 'X9') ORDER BY 1").fetchall() \
+        == [("X8", 0), ("X9", 120)]
+    assert action.takebacks(con, scope=ALL, start=dt.date(2026, 5, 11), end=dt.date(2026, 5, 17)) == \
+        {"claims": 1, "dollars": 120.0}
+    assert con.sql("SELECT claim_id, open_denied_dollars FROM m_open_denial WHERE claim_id IN ('X8', 'X9')"
+                   ).fetchall() == [("X9", 120)]

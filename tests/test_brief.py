@@ -392,7 +392,10 @@ def test_the_brief_names_the_claims_taken_back_in_its_week(tmp_path):
     con = core_plus(tmp_path, TAKEBACK)
     html, review = brief.build(con, scope=Scope.all(), week="2026-W20")
     assert review.takebacks == {"claims": 1, "dollars": 150.0}
-    assert ("Taken back: 1 claim paid earlier was reversed and denied this week, $150 open. The denial KPIs above "
-            "count initial denials only; the work queue lists these as &#x27;denied after payment&#x27;.") in html
+    assert ("Taken back: 1 claim paid earlier was reversed and denied this week, $150 of payments taken back and not "
+            "paid again. The denial KPIs count initial denials only; the work queue lists these claims as &#x27;denied "
+            "after payment&#x27;.") in html
+    # first in its section, before the charts
+    assert html.index("Taken back") < html.index("<div class=\"grid pb\">", html.index("Where the money leaks"))
     html, review = brief.build(con, scope=Scope.all(), week="2026-W19")
     assert review.takebacks == {"claims": 0, "dollars": 0.0} and "Taken back" not in html

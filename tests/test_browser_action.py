@@ -246,7 +246,7 @@ def test_the_weekly_review_opens_the_taken_back_claims_in_the_work_queue(page, s
     page.goto(f"{server}/weekly-review?week={periods.week_label(day)}")
     settle(page)
     page.wait_for_selector("text=Taken back:", timeout=30000)
-    page.get_by_role("button", name="Open them in the work queue").click()
+    page.get_by_role("button", name="Work queue: claims denied after payment").click()
     deadline = time.time() + 30
     while time.time() < deadline and not query(page).get("wq_status"):
         time.sleep(0.3)

@@ -521,8 +521,8 @@ def test_the_weekly_review_says_what_was_taken_back(monkeypatch, tmp_path):
     at = app(monkeypatch, tmp_path / "w.duckdb", "pages/weekly_review.py", week="2026-W20")
     assert not at.exception
     assert [w.value for w in at.warning if w.value.startswith("Taken back")] == [
-        "Taken back: 1 claim paid earlier was reversed and denied this week, $150 open. The denial KPIs above count "
-        "initial denials only; the work queue lists these as 'denied after payment'."]
-    assert any(b.label == "Open them in the work queue" for b in at.button)
+        "Taken back: 1 claim paid earlier was reversed and denied this week, $150 of payments taken back and not paid "
+        "again. The denial KPIs count initial denials only; the work queue lists these claims as 'denied after payment'."]
+    assert any(b.label == "Work queue: claims denied after payment" for b in at.button)
     at = app(monkeypatch, tmp_path / "w.duckdb", "pages/weekly_review.py", week="2026-W19")
     assert not at.exception and not [w for w in at.warning if w.value.startswith("Taken back")]

@@ -196,8 +196,8 @@ def takeback_note(review: "WeeklyReview") -> str | None:
     if not n:
         return None
     return (f"Taken back: {n:,} claim{'s' if n != 1 else ''} paid earlier {'were' if n != 1 else 'was'} reversed and "
-            f"denied this week, {format_value('denied_dollars', dollars)} open. The denial KPIs above count initial "
-            "denials only; the work queue lists these as 'denied after payment'.")
+            f"denied this week, {format_value('denied_dollars', dollars)} of payments taken back and not paid again. "
+            "The denial KPIs count initial denials only; the work queue lists these claims as 'denied after payment'.")
 
 
 def _empty_row(label: str) -> dict:
@@ -447,6 +447,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 Coloured: the change from the week before, green better, red worse. {e(LAGGING_NOTE)}</p>
 <div class="pb">{divs[0]}</div>
 <h2>Where the money leaks</h2>
+{f'<p><b>{e(takeback_note(review))}</b></p>' if takeback_note(review) else ''}
 <div class="grid pb"><div>{divs[1]}</div><div>{divs[2]}</div><div>{divs[3]}</div><div>{divs[4]}</div></div>
 <p><b>Estimated cost of reworking this week's {cost['claims']:,} denied claims:</b>
 {format_value('denied_dollars', cost['low'])} – {format_value('denied_dollars', cost['high'])}
@@ -454,7 +455,6 @@ Coloured: the change from the week before, green better, red worse. {e(LAGGING_N
 <b>{format_value('denied_dollars', cost['point'])}</b> at {per_claim(cost['cost'])} per claim.</p>
 {f'<p class="note">{e(cost_note)}</p>' if cost_note else ''}
 <p class="note">{e(compare.REWORK_COST_SOURCE)}</p>
-{f'<p><b>{e(takeback_note(review))}</b></p>' if takeback_note(review) else ''}
 <h2>What changed: the five biggest movers in denied dollars</h2>
 <table><tr><th>Where</th><th>This week</th><th>13-week weekly average</th><th>Change</th></tr>{mv_rows}</table>
 <h2>Definitions and benchmarks</h2>

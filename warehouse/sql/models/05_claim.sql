@@ -31,9 +31,11 @@
 --     as still denying a line (the payment it reversed no longer stands).
 --   denied after payment (redenied dollars): a claim its initial adjudication did not deny whose latest
 --     adjudication denies lines (a payer's takeback: a reversal and a re-adjudication that denies): the
---     charges of those lines − their write-downs − the patient-liable denials on them − written off,
---     never below 0; 0 once voided, or while a reversal after that adjudication took it back (nothing
---     stands to appeal). Its cause, stage, team and CARC are those of its largest denied line
+--     payments taken back and not paid again (−(the family's payments after its initial adjudication,
+--     reversals negative)), at most the charges of the denied lines − their write-downs − the
+--     patient-liable denials on them; less written off, never below 0 (the charges alone overstated it:
+--     a claim paid $1,878 of $5,840 after a $3,962 contractual write-down read $5,840 taken back); 0
+--     once voided, or while a reversal after that adjudication took it back (nothing stands to appeal). Its cause, stage, team and CARC are those of its largest denied line
 --     (redenial_*). Not a denial in the denial rate or open denied dollars (the initial-adjudication
 --     cohort): the work queue lists it (model 07b), as money to work.
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
@@ -153,10 +155,13 @@ base AS (
            CASE WHEN coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
                     OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false)
                 THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable,
-           CASE WHEN coalesce(d.denied_lines, 0) = 0 AND fc.void_date IS NULL
+           -- (rd.charge IS NOT NULL: least() skips a NULL, so a recoupment re-adjudicated lower, denying
+           -- nothing, read its $4.45 cut as taken back)
+           CASE WHEN coalesce(d.denied_lines, 0) = 0 AND fc.void_date IS NULL AND rd.charge IS NOT NULL
                      AND NOT coalesce(rv.reversal_seq IS NOT NULL
                                       AND (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq), false)
-                THEN greatest(0, rd.charge - rd.written_down - rd.patient_liable - coalesce(w.written_off_dollars, 0))
+                THEN greatest(0, least(rd.charge - rd.written_down - rd.patient_liable, -coalesce(lp.paid_after_initial, 0))
+                                 - coalesce(w.written_off_dollars, 0))
                 ELSE 0 END AS redenied_dollars,
            rd.top_denial AS redenial
     FROM families f
