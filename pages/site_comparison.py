@@ -48,8 +48,10 @@ if ctx:
 
         # ------------------------------------------------------------ the table
         st.subheader("Sites × KPIs")
-        expected = compare.mix_adjusted(by_mix, "denial_rate", "site", MIX).select(
-            "site", pl.col("denial_rate__expected").alias("denial_rate_expected"))
+        # each funnel KPI's rates adjusted for the sites' payer mix, once: the table shows the denial rate's
+        # expected one, the funnels the adjusted rates
+        adjusted = {kpi: compare.mix_adjusted(by_mix, kpi, "site", MIX) for kpi in FUNNEL_KPIS}
+        expected = adjusted["denial_rate"].select("site", pl.col("denial_rate__expected").alias("denial_rate_expected"))
         table = (sites.with_columns(compare.rank(sites, "denial_rate").alias("rank"),
                                     pl.col("site_name").fill_null(pl.col("site")))
                  .join(expected, on="site", how="left")
@@ -145,8 +147,7 @@ if ctx:
                 k = KPIS[kpi]
                 units = sites
                 if mixed:     # the adjusted rates, with the sites' names; a site with no volume has no point
-                    units = compare.mix_adjusted(by_mix, kpi, "site", MIX).join(
-                        sites.select("site", "site_name"), on="site", how="left")
+                    units = adjusted[kpi].join(sites.select("site", "site_name"), on="site", how="left")
                 f = compare.funnel(units, kpi, adjust=adjust)
                 with col:
                     if f["group_rate"][0] is None:

@@ -416,6 +416,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
         for r in review.movers.to_dicts()) or "<tr><td colspan=4>No movement against the 13-week average.</td></tr>"
     if not review.has_data:     # every value at $0 against its average is no movement (as the page's empty note)
         mv_rows = "<tr><td colspan=4>No claims adjudicated this week for these filters: no movers.</td></tr>"
+    took = takeback_note(review)
     cost, cost_note = rework_estimate(review.this.get("claims_denied"), cost=rework_cost, low=rework_low,
                                       high=rework_high)
     figs = [trends_grid(review, REVIEW_KPIS), stage_figure(review, 280), cause_figure(review, 280),
@@ -447,7 +448,7 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 Coloured: the change from the week before, green better, red worse. {e(LAGGING_NOTE)}</p>
 <div class="pb">{divs[0]}</div>
 <h2>Where the money leaks</h2>
-{f'<p><b>{e(takeback_note(review))}</b></p>' if takeback_note(review) else ''}
+{f'<p><b>{e(took)}</b></p>' if took else ''}
 <div class="grid pb"><div>{divs[1]}</div><div>{divs[2]}</div><div>{divs[3]}</div><div>{divs[4]}</div></div>
 <p><b>Estimated cost of reworking this week's {cost['claims']:,} denied claims:</b>
 {format_value('denied_dollars', cost['low'])} – {format_value('denied_dollars', cost['high'])}
