@@ -79,7 +79,7 @@ if ctx:
             tb1, tb2 = st.columns([3, 1], vertical_alignment="center")
             tb1.warning(took, icon=":material/undo:")
             ui.page_link("work_queue", "Work queue: claims denied after payment", ctx, container=tb2,
-                         extra={"wq_status": ["denied after payment"]}, params={"wq_status": "denied after payment"},
+                         params={"wq_status": "denied after payment"},
                          help="Every claim denied after payment not yet worked (status 'denied after payment'), "
                               "not only this week's; one appealed or corrected since shows under that status.")
         left, mid, right = ui.grid([2, 2, 1.3], "wr-leaks")

@@ -54,6 +54,9 @@ _ADJ = {"adjudication": "initial_adjudication_date", "service": "dos"}
 _OUTCOME = {"adjudication": "first_outcome_date", "service": "dos"}
 _DECIDED = {"adjudication": "decided_date", "service": "dos"}
 
+# one definition for the measure and the KPI that is it
+_RECOVERED = ("Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.")
+
 MEASURES: dict[str, Measure] = {m.key: m for m in [
     Measure("claims_adjudicated", "Claims adjudicated", "count", "base", _ADJ,
             {CLAIM: "count(*) FILTER (WHERE adjudicated)", LINE: "count(DISTINCT claim_id)", LINE_ROLLUP: "sum(claims)"},
@@ -70,7 +73,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
             "Charges of the denied lines on the initial adjudication."),
     Measure("recovered_dollars", "Recovered dollars", "dollars", "denial", _ADJ,
             {CLAIM: "sum(recovered_dollars)"},
-            "Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet."),
+            _RECOVERED),
     Measure("open_denied_dollars", "Open denied dollars", "dollars", "denial", _ADJ,
             {CLAIM: "sum(open_denied_dollars)"},
             "Denied dollars not yet recovered or written off."),
@@ -131,7 +134,7 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "clean_claims", "claims_with_outcome", "ratio", "up",
         Benchmark((0.95, None), (0.90, 0.95), "Industry guidance: 95% or better is good; under 90% needs action (" + _MGMA + ")"),
         parts_unit="claims"),
-    Kpi("recovered_dollars", "Recovered dollars", "Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.",
+    Kpi("recovered_dollars", "Recovered dollars", _RECOVERED,
         "recovered_dollars", None, "dollars", "up"),
     Kpi("denial_recovery_rate", "Denial recovery rate", "Recovered dollars / denied dollars, for claims initially denied in the period.",
         "recovered_dollars", "denied_dollars", "ratio", "up",
