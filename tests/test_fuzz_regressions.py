@@ -12,7 +12,12 @@ regression tests with the minimized input.
    837i_hospital with byte 0xB9 in place of a date digit (BHT04 "\xb90240120"). Decoded, that is
    '¹', which str.isdigit() accepts and int() refuses, so clean_date raised inside the 837 reader
    and the transaction was quarantined as "could not be read (ValueError ...)". The X12 code now
-   asks for ASCII digits (tokenizer.digits) wherever it then calls int(), and for NPIs."""
+   asks for ASCII digits (tokenizer.digits) wherever it then calls int(), and for NPIs.
+3. A fresh-clone `make test` of 2026-12-07 (test_reader_accounts_for_every_transaction): 277ca_rejection
+   with its ':' separators removed. ISA16 (the component separator) then read as '~' and the segment
+   terminator as the newline, so every segment kept a trailing '~' ('HL*4*3*PT~' is level 'PT~'): the
+   277CA found no claim and loaded nothing, with no reason, losing its rejection. A 277CA with no claim
+   is now quarantined with its reason."""
 from __future__ import annotations
 
 import time
@@ -74,3 +79,14 @@ def test_only_ascii_digits_count_as_digits():
     assert clean_date("\u00b90240120") == "\u00b90240120"        # left as it is, for validation to reject
     assert clean_date("20240120") == "2024-01-20"
     assert clean_npi("\u00b9234567893") is None and clean_npi("1234567893") == "1234567893"
+
+
+def test_a_277ca_in_which_no_claim_is_found_is_quarantined_with_its_reason():
+    data = (FIXTURE_837I.parent / "277ca_rejection.x12").read_bytes()
+    bad = data.replace(b":", b"")
+    (b,) = list(read_x12("277ca_rejection.835", data=bad, mapping=Mapping()))
+    assert b.frames == {} and "no claim found in this 277CA (no TRN*2 under a patient HL, HL03 = PT); check the " \
+        "ISA's separators (component separator '~')" in b.error
+    # the file as sent: its rejection is read
+    (b,) = list(read_x12("277ca_rejection.x12", data=data, mapping=Mapping()))
+    assert b.error is None and b.frames["rejections"].height == 1

@@ -129,5 +129,12 @@ def read_277(tx: Transaction, ctx: ReadContext) -> Result:
     for p, raw in bad_raw:
         # the position and at most the id, never the elements (patient names and ids)
         res.errors.append(Problem("garbage", p, garbage_message(p, raw, es, len(bad) - 1)))
+    if not claims and not bad_raw:
+        # a 277CA acknowledges claims: one in which none is found was misread (a fuzz case: ISA16 lost, so '~'
+        # became the component separator and every 'HL*4*3*PT~' read as level 'PT~'), and loading it as
+        # "nothing rejected" would lose its rejections without a word
+        res.errors.append(Problem("no_claims", base, (
+            f"segment {base}: no claim found in this 277CA (no TRN*2 under a patient HL, HL03 = PT); check the "
+            f"ISA's separators (component separator {comp!r})")))
     res.extras = {"claims": len(claims), "rejected": len(rows), "accepted": accepted}
     return res
