@@ -105,6 +105,18 @@ def test_institutional():
     assert invalid([b]) == {}
 
 
+def test_institutional_line_with_a_revenue_code_alone():
+    """Room and board (SV2*0120 with no HCPCS, 3 days): the line has its revenue code and no procedure
+    code, and validates (the contract needs one of the two)."""
+    text = (FIXTURES / "837i_hospital.x12").read_text()
+    text = text.replace("SV2*0300*HC:85025*50*UN*1~", "SV2*0120**1500*DA*3~").replace("CLM*H2001*550*", "CLM*H2001*2000*")
+    (b,) = read("room.837", data=text.encode(), mapping=example_mapping())
+    assert rows(b.frames["claim_lines"], "line_number", "revenue_code", "procedure_code", "units", "line_charge") == [
+        ("1", "0450", "99284", "1", "500"), ("2", "0120", None, "3", "1500")]
+    assert b.frames["claims"]["total_charge"].to_list() == ["2000"]
+    assert invalid([b]) == {}
+
+
 def test_277ca_rejection():
     (b,) = read(FIXTURES / "277ca_rejection.x12")
     assert b.error is None and b.unit == "ST*277*0001 (segments 3-34)"
