@@ -283,6 +283,48 @@ def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path)
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X1'").fetchall()[0][0] == 0
 
 
+CROSSOVER_ROWS = {   # test_a_denial_on_a_crossover_stays_open_when_the_secondary_pays_its_share (and test_incremental)
+    "claims": "XC1,,1,,S1,1234567893,1111111112,PAYB,MRN-0093,ABC999999993,2026-05-04,,2026-05-05,300.00,11,\n"
+              "XC2,,1,,S1,1234567893,1111111112,PAYB,MRN-0094,ABC999999994,2026-05-04,,2026-05-05,300.00,11,\n"
+              "XC3,,1,,S1,1234567893,1111111112,PAYB,MRN-0095,ABC999999995,2026-05-04,,2026-05-05,150.00,11,",
+    "claim_lines": "XC1,1,99213,,,1,100.00,2026-05-04\nXC1,2,20610,,,1,200.00,2026-05-04\n"
+                   "XC2,1,99213,,,1,100.00,2026-05-04\nXC2,2,20610,,,1,200.00,2026-05-04\n"
+                   "XC3,1,99213,,,1,150.00,2026-05-04",
+    "remits": "RXC11,PAYB,TRN-B11,2026-05-12,XC1,19,300.00,60.00,20.00,PB-0093,\n"
+              "RXC12,PAYA,TRN-A11,2026-05-19,XC1,2,100.00,20.00,0.00,PA-0093,\n"
+              "RXC21,PAYB,TRN-B11,2026-05-12,XC2,19,300.00,60.00,20.00,PB-0094,\n"
+              "RXC22,PAYA,TRN-A11,2026-05-19,XC2,2,100.00,20.00,0.00,PA-0094,\n"
+              "RXC23,PAYB,TRN-B13,2026-06-02,XC2,19,200.00,150.00,0.00,PB-0094,\n"
+              "RXC31,PAYB,TRN-B11,2026-05-12,XC3,4,150.00,0.00,0.00,PB-0095,\n"
+              "RXC32,PAYA,TRN-A14,2026-05-26,XC3,1,150.00,120.00,0.00,PA-0095,",
+    "remit_lines": "RXC11,1,99213,,1,100.00,60.00\nRXC11,2,20610,,1,200.00,0.00\nRXC12,1,99213,,1,100.00,20.00\n"
+                   "RXC21,1,99213,,1,100.00,60.00\nRXC21,2,20610,,1,200.00,0.00\nRXC22,1,99213,,1,100.00,20.00\n"
+                   "RXC23,2,20610,,1,200.00,150.00\n"
+                   "RXC31,1,99213,,1,150.00,0.00\nRXC32,1,99213,,1,150.00,120.00",
+    "remit_adjustments": "RXC11,1,CO,45,20.00\nRXC11,1,PR,2,20.00\nRXC11,2,CO,50,200.00\nRXC12,1,OA,23,80.00\n"
+                         "RXC21,1,CO,45,20.00\nRXC21,1,PR,2,20.00\nRXC21,2,CO,50,200.00\nRXC22,1,OA,23,80.00\n"
+                         "RXC23,2,CO,45,50.00\n"
+                         "RXC31,1,CO,22,150.00\nRXC32,1,CO,45,30.00",
+}
+
+
+def test_a_denial_on_a_crossover_stays_open_when_the_secondary_pays_its_share(tmp_path):
+    """After a crossover (CLP02 19: processed as primary, forwarded) only the primary's own remits say
+    what is still denied and what was recovered. XC1, $300 (line 1 $100, line 2 $200): the primary (19)
+    pays line 1 60 (CO-45 20, PR-2 20 for the secondary) and denies line 2 (CO-50 200); the secondary (2)
+    pays the coinsurance 20 on line 1 (OA-23 80) and does not list line 2. Denied $200, recovered 0 (the
+    20 is the secondary's share of line 1), open $200 = the balance (300 - 60 - 20 - 20). It read
+    recovered $20, open $0: the secondary's remit was the latest and denies nothing. XC2, the same, then
+    the primary pays line 2 on appeal on 06-02 (150, CO-45 50): recovered 150, open 0, balance 0. XC3,
+    no crossover: PAYB denies the $150 line (status 4, CO-22: another payer is primary) and PAYA, the
+    right payer, pays 120 (CO-45 30): a recovery of 120, open 0, balance 0."""
+    con = core_plus(tmp_path, CROSSOVER_ROWS)
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars, "
+         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('XC1', 'XC2', 'XC3') ORDER BY 1")
+    assert con.sql(q).fetchall() == [("XC1", True, 200, 0, 200, 200), ("XC2", True, 200, 150, 0, 0),
+                                     ("XC3", True, 150, 120, 0, 0)]
+
+
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
     """A payer that adjudicates a line again without reversing its first remit restates that line: its
     earlier write-downs are added back. X2 ($300: line 1 $100, line 2 $200): R1 pays line 1 80 (CO-45

@@ -546,3 +546,33 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
         assert con.sql("SELECT answer FROM load_work").fetchall() == [(42,)]
     finally:
         con.close()
+
+
+def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental):
+    """The crossover claims of test_ar_marts (the primary forwards, the secondary pays its share, the
+    primary pays on appeal; a COB denial paid by the right payer): each payer's remits in a load of their
+    own, every model equal to a full rebuild after each, and the hand-worked figures at the end."""
+    from test_ar_marts import CROSSOVER_ROWS
+    src = tmp_path / "in"
+    shutil.copytree(CORE, src)
+    for name in ("claims", "claim_lines"):
+        path = src / f"{name}.csv"
+        path.write_text(path.read_text().rstrip("\n") + "\n" + CROSSOVER_ROWS[name] + "\n")
+    db = tmp_path / "wh.duckdb"
+    load(db, src)
+    assert_same_as_full(db, tmp_path)
+    for step, remits in enumerate((("RXC11", "RXC21", "RXC31"), ("RXC12", "RXC22", "RXC32"), ("RXC23",))):
+        day = tmp_path / f"day{step}"
+        day.mkdir()
+        for name in ("remits", "remit_lines", "remit_adjustments"):
+            header = (CORE / f"{name}.csv").read_text().splitlines()[0]
+            body = [r for r in CROSSOVER_ROWS[name].splitlines() if r.split(",")[0] in remits]
+            (day / f"{name}.csv").write_text("\n".join([header, *body]) + "\n")
+        load(db, day)
+        assert mode(db) == "incremental"
+        assert_same_as_full(db, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    got = con.sql("SELECT claim_id, recovered_dollars, open_denied_dollars FROM m_claim "
+                  "WHERE claim_id IN ('XC1', 'XC2', 'XC3') ORDER BY 1").fetchall()
+    con.close()
+    assert got == [("XC1", 0, 200), ("XC2", 150, 0), ("XC3", 120, 0)]

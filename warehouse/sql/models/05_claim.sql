@@ -11,11 +11,13 @@
 --   denied dollars: charges of the denied lines of the initial adjudication.
 --   root cause: that of the largest denied line (ties: lowest line number); 'other' (its stage,
 --     team and soft/hard defaults, as m_line) when the denial carries no denial-class code.
---   recovered dollars: payer payments on the family after the initial adjudication, net of
---     reversals (their amounts are negative), only for initially denied claims; never below 0 (a
+--   the deciding payer's remits: after a crossover (the initial adjudication forwarded the claim to the
+--     next payer, CLP02 19-21) the initial payer's alone; otherwise every payer's (decided below).
+--   recovered dollars: the deciding payers' payments on the family after the initial adjudication, net
+--     of reversals (their amounts are negative), only for initially denied claims; never below 0 (a
 --     reversal of the initial adjudication's own payment is not a negative recovery).
 --   open denied dollars (only for initially denied claims), by what the family's latest adjudication
---     still denies:
+--     by a deciding payer still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
 --       (e.g. CO-45: never collectible, already out of the A/R balance) − the patient-liable denials
 --       on the lines the latest adjudication still denies (PR-96, PR-204: moved to the patient, out
@@ -75,50 +77,68 @@ fam_claims AS (
 initial_pos AS (
     SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
-           adjudications, latest_seq
+           adjudications, latest_seq, initial.payer_id AS initial_payer,
+           initial.claim_status IN ('19', '20', '21') AS forwarded
     FROM (SELECT family_id,
-                 arg_min(struct_pack(event_seq, claim_status), (remit_date, event_seq)) AS initial,
+                 arg_min(struct_pack(event_seq, claim_status, payer_id), (remit_date, event_seq)) AS initial,
                  min(remit_date) AS initial_adjudication_date,
                  max(remit_date) AS last_adjudication_date,
                  count(*) AS adjudications,
                  arg_max(event_seq, (remit_date, event_seq)) AS latest_seq
           FROM m_adjudication WHERE is_adjudication GROUP BY 1)),
+-- after a crossover (the initial adjudication was forwarded to the next payer: CLP02 19, 20 or 21) the
+-- next payer's remits pay its share of what the first one decided, and often do not list a line the
+-- first one denied: only the first payer's own remits say what is still denied and what was recovered
+-- (a Medicare denial read closed, and the Medigap coinsurance payment recovered, once the secondary paid).
+-- Otherwise any payer's: a coordination-of-benefits denial that the right payer then pays is a recovery.
+-- decided: initial_pos with the latest adjudication that decides (decided_seq, decided_date)
+forwarded_latest AS (
+    SELECT a.family_id, arg_max(a.event_seq, (a.remit_date, a.event_seq)) AS latest_seq, max(a.remit_date) AS latest_date
+    FROM m_adjudication a JOIN initial_pos i USING (family_id)
+    WHERE i.forwarded AND a.is_adjudication AND a.payer_id = i.initial_payer GROUP BY 1),
+decided AS (
+    SELECT i.*, coalesce(f.latest_seq, i.latest_seq) AS decided_seq,
+           coalesce(f.latest_date, i.last_adjudication_date) AS decided_date
+    FROM initial_pos i LEFT JOIN forwarded_latest f USING (family_id)),
 -- the family's last reversal (22): when no adjudication followed it, the payment it took back no longer
 -- stands, so the latest adjudication does not say what is still denied (still_denied below).
 -- Its own scan of the few reversals: the same aggregate with FILTERs over adjudications and reversals
 -- together ran out of memory at 10M claims under the 3 GB limit (the plain one spills)
 last_reversal AS (
-    SELECT family_id, max(remit_date) AS reversal_date, arg_max(event_seq, (remit_date, event_seq)) AS reversal_seq
-    FROM m_adjudication WHERE is_reversal GROUP BY 1),
+    SELECT a.family_id, max(a.remit_date) AS reversal_date, arg_max(a.event_seq, (a.remit_date, a.event_seq)) AS reversal_seq
+    FROM m_adjudication a LEFT JOIN decided t USING (family_id)
+    WHERE a.is_reversal AND NOT (coalesce(t.forwarded, false) AND a.payer_id IS DISTINCT FROM t.initial_payer)
+    GROUP BY 1),
 -- what the latest adjudication still denies, and the patient-liable PR denials on those denied lines
 -- (PR-96, PR-204: moved to the patient, not open; model 04)
 latest_denied AS (
     SELECT t.family_id, bool_or(l.is_denied) AS still_denied,
            sum(CASE WHEN l.is_denied THEN l.patient_liable END) AS patient_liable
-    FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq GROUP BY 1),
+    FROM decided t JOIN m_adjudication_line l ON l.event_seq = t.decided_seq GROUP BY 1),
 -- the denial-class adjustments (line and claim level) the latest adjudication keeps against the payer
 -- (PR ones moved the amount to the patient: not the payer's to pay)
 latest_denial_adj AS (
     SELECT t.family_id, sum(j.amount) AS still_denied_adjusted
-    FROM initial_pos t JOIN m_adjustment j ON j.event_seq = t.latest_seq
+    FROM decided t JOIN m_adjustment j ON j.event_seq = t.decided_seq
     WHERE j.is_denial_class AND j.amount > 0 AND j.group_code <> 'PR' GROUP BY 1),
 denied AS (
     SELECT l.family_id, sum(l.charge) AS denied_dollars, count(*) AS denied_lines,
            sum(l.written_down) AS denied_written_down,
            arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
-    FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
+    FROM m_adjudication_line l JOIN decided i ON i.initial_seq = l.event_seq
     WHERE l.is_denied GROUP BY 1),
 -- the denied lines of a latest adjudication that is not the initial one (denied after payment, above):
 -- their charges and what of them is not the payer's to pay, and their largest cause
 redenial AS (
     SELECT t.family_id, sum(l.charge) AS charge, sum(l.written_down) AS written_down,
            sum(l.patient_liable) AS patient_liable, arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
-    FROM initial_pos t JOIN m_adjudication_line l ON l.event_seq = t.latest_seq
-    WHERE t.latest_seq <> t.initial_seq AND l.is_denied GROUP BY 1),
+    FROM decided t JOIN m_adjudication_line l ON l.event_seq = t.decided_seq
+    WHERE t.decided_seq <> t.initial_seq AND l.is_denied GROUP BY 1),
 later_paid AS (
     SELECT a.family_id, sum(a.claim_paid) AS paid_after_initial
-    FROM m_adjudication a JOIN initial_pos i USING (family_id)
+    FROM m_adjudication a JOIN decided i USING (family_id)
     WHERE a.claim_status <> '25' AND (a.remit_date, a.event_seq) > (i.initial_adjudication_date, i.initial_seq)
+      AND NOT (i.forwarded AND a.payer_id IS DISTINCT FROM i.initial_payer)
     GROUP BY 1),
 rejections AS (
     SELECT r.family_id, min(j.rejected_date) AS first_rejection_date, count(*) AS rejections
@@ -146,27 +166,27 @@ base AS (
            rj.first_rejection_date, coalesce(rj.rejections, 0) AS rejections,
            coalesce(w.written_off_dollars, 0)::DECIMAL(18,2) AS written_off_dollars, w.first_write_off_date, w.write_off_reason,
            coalesce(ap.appeals, 0) AS appeals, ap.first_appeal_date,
-           coalesce(ld.still_denied, false) OR coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
-               OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false) AS still_denied,
+           coalesce(ld.still_denied, false) OR coalesce(rv.reversal_seq IS NOT NULL AND (i.decided_seq IS NULL
+               OR (rv.reversal_date, rv.reversal_seq) > (i.decided_date, i.decided_seq)), false) AS still_denied,
            coalesce(la.still_denied_adjusted, 0) AS still_denied_adjusted,
            -- what the latest adjudication moved to the patient stands unless a reversal after it took it
            -- back (the same test as above, written twice: a join of initial_pos for it alone ran out of
            -- memory at 10M claims under the 3 GB limit)
-           CASE WHEN coalesce(rv.reversal_seq IS NOT NULL AND (i.latest_seq IS NULL
-                    OR (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq)), false)
+           CASE WHEN coalesce(rv.reversal_seq IS NOT NULL AND (i.decided_seq IS NULL
+                    OR (rv.reversal_date, rv.reversal_seq) > (i.decided_date, i.decided_seq)), false)
                 THEN 0 ELSE coalesce(ld.patient_liable, 0) END AS latest_patient_liable,
            -- (rd.charge IS NOT NULL: least() skips a NULL, so a recoupment re-adjudicated lower, denying
            -- nothing, read its $4.45 cut as taken back)
            CASE WHEN coalesce(d.denied_lines, 0) = 0 AND fc.void_date IS NULL AND rd.charge IS NOT NULL
                      AND NOT coalesce(rv.reversal_seq IS NOT NULL
-                                      AND (rv.reversal_date, rv.reversal_seq) > (i.last_adjudication_date, i.latest_seq), false)
+                                      AND (rv.reversal_date, rv.reversal_seq) > (i.decided_date, i.decided_seq), false)
                 THEN greatest(0, least(rd.charge - rd.written_down - rd.patient_liable, -coalesce(lp.paid_after_initial, 0))
                                  - coalesce(w.written_off_dollars, 0))
                 ELSE 0 END AS redenied_dollars,
            rd.top_denial AS redenial
     FROM families f
     LEFT JOIN fam_claims fc USING (family_id)
-    LEFT JOIN initial_pos i USING (family_id)
+    LEFT JOIN decided i USING (family_id)
     LEFT JOIN denied d USING (family_id)
     LEFT JOIN later_paid lp USING (family_id)
     LEFT JOIN rejections rj USING (family_id)
