@@ -113,9 +113,10 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                 # paid at first, then taken back and denied: the work queue's dollars, not the KPI's 0 (initial denials)
                 m[4].metric("Open denied after payment", ua.money(c['redenied_dollars'], cents=True),
                             help="Paid at its initial adjudication, then denied by a later one (a reversal and a "
-                                 "re-adjudication that denies): the charges of the lines it denies, less their "
-                                 "write-downs, patient-liable denials and what was written off. The KPI's open denied "
-                                 "dollars count initial denials only (this claim's is $0); the work queue lists it.")
+                                 "re-adjudication that denies): the payments taken back and not paid again, at most "
+                                 "the charges of the lines it denies less their write-downs and patient-liable "
+                                 "denials; less what was written off. The KPI's open denied dollars count initial "
+                                 "denials only (this claim's is $0); the work queue lists it.")
             else:
                 m[4].metric("Open denied", ua.money(c['open_denied_dollars'] or 0, cents=True),
                             help=KPIS["open_denied_dollars"].definition)
@@ -130,6 +131,11 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                            "a refund may be owed.")
             gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
                         - (c["open_denied_dollars"] or 0))
+            if c["initially_denied"] and c["initial_status"] in ("19", "20", "21"):
+                st.caption(f"The initial adjudication forwarded this claim to the next payer (a crossover: "
+                           f"{CLAIM_STATUS[c['initial_status']]}): only {c['payer_name'] or c['payer_id']}'s own "
+                           "remits count toward recovered and what is still denied; the next payer's payments are "
+                           "its share of what was allowed, not a recovery of the denial (docs/metrics.md).")
             if c["void_date"] and c["initially_denied"]:
                 st.caption(f"Voided on {c['void_date']} (a frequency 8 claim): the practice withdrew it, so none of its "
                            "denial is open (docs/metrics.md, open denied dollars).")

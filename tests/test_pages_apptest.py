@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app, displayed, kpi_cli, registered_pages, run_cli
+from conftest import ROOT, app, core_plus, displayed, kpi_cli, registered_pages, run_cli
 from warehouse import periods
 
 PAGES = registered_pages()                       # every page of the menu: each renders everywhere
@@ -314,6 +314,25 @@ def test_claim_list_and_detail(monkeypatch, core_db):
     assert "Download the whole claim (Excel, a sheet per table)" in labels
     at.text_input(key="claim").input("NOPE").run()
     assert any("No claim 'NOPE'" in w.value for w in at.warning)
+
+
+def test_a_crossover_claim_says_whose_remits_count(monkeypatch, tmp_path):
+    """XC1 of test_ar_marts: Medicare-like PAYB forwards the claim (19) and denies line 2 ($200); the
+    secondary pays its $20 share of line 1. The detail shows $0 recovered, $200 open, a $200 balance,
+    and says that only the first payer's remits count."""
+    from test_ar_marts import CROSSOVER_ROWS
+    core_plus(tmp_path, CROSSOVER_ROWS).close()
+    at = app(monkeypatch, tmp_path / "w.duckdb", "pages/payer_drilldown.py")
+    at.text_input(key="claim").input("XC1").run()
+    assert not at.exception
+    got = {m.label: m.value for m in at.metric if m.label in ("Denied", "Recovered", "Open denied",
+                                                               "Insurance balance now")}
+    assert got == {"Denied": "$200.00", "Recovered": "$0.00", "Open denied": "$200.00",
+                   "Insurance balance now": "$200.00"}
+    assert any("forwarded this claim to the next payer (a crossover: processed as primary, forwarded)" in c.value
+               and "the next payer's payments are its share" in c.value for c in at.caption)
+    at.text_input(key="claim").input("XC3").run()          # a COB denial paid by the right payer: no such note
+    assert not any("crossover" in c.value for c in at.caption)
 
 
 def test_url_filters_seed_the_view(monkeypatch, core_db):
