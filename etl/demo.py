@@ -1040,7 +1040,10 @@ def _chunk(plan: _Plan, k: int, lo: int, hi: int, emit: Callable[[str, pl.DataFr
     den_all = np.bincount(rep, weights=denied_ln, minlength=n) == nlines
     a_paid_ln = np.where(denied_ln, 0, wb_paid)
     a_paid = np.bincount(rep, weights=a_paid_ln, minlength=n).astype(np.int64)
-    crossover = has_secondary & ~den_any & (a_paid > 0)
+    # a paid claim of a Medicare patient with a secondary is forwarded (19), also when a line of it is
+    # denied (the secondary then pays its share of the paid lines and does not list the denied one)
+    crossover = has_secondary & (a_paid > 0)
+    crossover_denied = crossover & den_any
     p4 = np.where(payer == mcr, 0.25, DENIED_STATUS_4)
     status_a = np.where(den_all & (rng.random(n) < p4), status_of["4"],
                         np.where(crossover, status_of["19"], status_of["1"]))
@@ -1081,19 +1084,30 @@ def _chunk(plan: _Plan, k: int, lo: int, hi: int, emit: Callable[[str, pl.DataFr
     cs_ = np.flatnonzero(adjudicated & crossover)
     if cs_.size:
         sp = sec_payer[cs_]
-        sday = remit_day[cs_] + rng.integers(7, 22, cs_.size)
+        wait = np.zeros(n, dtype=np.int64)
+        paid_in_full = np.flatnonzero(adjudicated & crossover & ~crossover_denied)
+        wait[paid_in_full] = rng.integers(7, 22, paid_in_full.size)
+        # the forwarded claims with a denied line draw from a generator of their own, so the chunk's draws
+        # (and every other claim's story) are those of before they were forwarded
+        part = np.flatnonzero(adjudicated & crossover_denied)
+        wait[part] = np.random.Generator(np.random.PCG64(np.random.SeedSequence([plan.seed, k, 19]))).integers(
+            7, 22, part.size)
+        sday = remit_day[cs_] + wait[cs_]
         sday = sday + r.pay_off[sp, _weekday(sday)]
         ok = sday <= end
         cs_, sp, sday = cs_[ok], sp[ok], sday[ok]
         ev_s = np.full(n, -1)
         ev_s[cs_] = np.arange(cs_.size)
-        lsel = np.flatnonzero(ev_s[rep] >= 0)
+        lsel = np.flatnonzero((ev_s[rep] >= 0) & ~denied_ln)     # a line the primary denied is not listed
         prt = ded + coins + copay
         medigap = (sec_payer == r.pid["BCX"])[rep]
         s_paid = np.where(medigap, coins + copay, np.rint(prt * 0.5).astype(np.int64))
         s_cols = dict(paid=s_paid, co45=np.where(medigap, 0, prt - s_paid), pr1=np.where(medigap, ded, 0), pr2=zero,
                       pr3=zero, co253=zero, oa23=charge - prt, d1c=none, d1a_=zero, d2c_=none, d2a_=zero, rarc=none)
-        remits.add(events(cs_, "S", sp, sday, np.full(cs_.size, status_of["2"]), claim_charge[cs_]),
+        # its claim charge is that of the lines it lists (an 835 balances CLP03 to its lines' SVC02)
+        listed = np.bincount(rep[lsel], weights=charge[lsel], minlength=n).astype(np.int64)
+        s_charge = np.where(crossover_denied, listed, claim_charge)
+        remits.add(events(cs_, "S", sp, sday, np.full(cs_.size, status_of["2"]), s_charge[cs_]),
                    line_block(ev_s, lsel, **s_cols))
 
     # ---------------------------------------------------------------- recoupment: reversal (22) and lower re-adjudication
