@@ -131,11 +131,13 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                            "a refund may be owed.")
             gap = float((c["denied_dollars"] or 0) - (c["recovered_dollars"] or 0) - (c["written_off_dollars"] or 0)
                         - (c["open_denied_dollars"] or 0))
-            if c["initially_denied"] and c["initial_status"] in ("19", "20", "21"):
-                st.caption(f"The initial adjudication forwarded this claim to the next payer (a crossover: "
-                           f"{CLAIM_STATUS[c['initial_status']]}): only {c['payer_name'] or c['payer_id']}'s own "
-                           "remits count toward recovered and what is still denied; the next payer's payments are "
-                           "its share of what was allowed, not a recovery of the denial (docs/metrics.md).")
+            if c["initially_denied"] and c["remit_payers"] > 1:
+                first = c["initial_payer_name"]
+                st.caption(f"Remits from {c['remit_payers']} payers: {first}'s (the initial adjudication, "
+                           f"{CLAIM_STATUS.get(c['initial_status'], c['initial_status'])}) decide what is recovered and "
+                           f"still denied, and another payer's only where it pays a line {first} denied. A "
+                           "secondary's payment of the patient's share of the lines paid is its share, not a "
+                           "recovery of the denial (docs/metrics.md, recovered dollars).")
             if c["void_date"] and c["initially_denied"]:
                 st.caption(f"Voided on {c['void_date']} (a frequency 8 claim): the practice withdrew it, so none of its "
                            "denial is open (docs/metrics.md, open denied dollars).")

@@ -283,46 +283,69 @@ def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path)
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X1'").fetchall()[0][0] == 0
 
 
-CROSSOVER_ROWS = {   # test_a_denial_on_a_crossover_stays_open_when_the_secondary_pays_its_share (and test_incremental)
-    "claims": "XC1,,1,,S1,1234567893,1111111112,PAYB,MRN-0093,ABC999999993,2026-05-04,,2026-05-05,300.00,11,\n"
-              "XC2,,1,,S1,1234567893,1111111112,PAYB,MRN-0094,ABC999999994,2026-05-04,,2026-05-05,300.00,11,\n"
-              "XC3,,1,,S1,1234567893,1111111112,PAYB,MRN-0095,ABC999999995,2026-05-04,,2026-05-05,150.00,11,",
-    "claim_lines": "XC1,1,99213,,,1,100.00,2026-05-04\nXC1,2,20610,,,1,200.00,2026-05-04\n"
-                   "XC2,1,99213,,,1,100.00,2026-05-04\nXC2,2,20610,,,1,200.00,2026-05-04\n"
-                   "XC3,1,99213,,,1,150.00,2026-05-04",
+CROSSOVER_ROWS = {   # test_a_denial_stays_open_when_another_payer_pays_only_its_share (and test_incremental)
+    "claims": "\n".join(f"{c},,1,,S1,1234567893,1111111112,PAYB,MRN-009{n},ABC99999999{n},2026-05-04,,2026-05-05,{t}.00,11,"
+                        for n, (c, t) in enumerate([("XC1", 300), ("XC2", 300), ("XC3", 150), ("XC4", 300),
+                                                    ("XC5", 300), ("XC6", 300), ("XC7", 300)])),
+    "claim_lines": "\n".join([f"{c},1,99213,,,1,100.00,2026-05-04\n{c},2,20610,,,1,200.00,2026-05-04"
+                              for c in ("XC1", "XC2", "XC4", "XC5", "XC6", "XC7")] + ["XC3,1,99213,,,1,150.00,2026-05-04"]),
     "remits": "RXC11,PAYB,TRN-B11,2026-05-12,XC1,19,300.00,60.00,20.00,PB-0093,\n"
               "RXC12,PAYA,TRN-A11,2026-05-19,XC1,2,100.00,20.00,0.00,PA-0093,\n"
               "RXC21,PAYB,TRN-B11,2026-05-12,XC2,19,300.00,60.00,20.00,PB-0094,\n"
               "RXC22,PAYA,TRN-A11,2026-05-19,XC2,2,100.00,20.00,0.00,PA-0094,\n"
               "RXC23,PAYB,TRN-B13,2026-06-02,XC2,19,200.00,150.00,0.00,PB-0094,\n"
               "RXC31,PAYB,TRN-B11,2026-05-12,XC3,4,150.00,0.00,0.00,PB-0095,\n"
-              "RXC32,PAYA,TRN-A14,2026-05-26,XC3,1,150.00,120.00,0.00,PA-0095,",
-    "remit_lines": "RXC11,1,99213,,1,100.00,60.00\nRXC11,2,20610,,1,200.00,0.00\nRXC12,1,99213,,1,100.00,20.00\n"
-                   "RXC21,1,99213,,1,100.00,60.00\nRXC21,2,20610,,1,200.00,0.00\nRXC22,1,99213,,1,100.00,20.00\n"
-                   "RXC23,2,20610,,1,200.00,150.00\n"
-                   "RXC31,1,99213,,1,150.00,0.00\nRXC32,1,99213,,1,150.00,120.00",
-    "remit_adjustments": "RXC11,1,CO,45,20.00\nRXC11,1,PR,2,20.00\nRXC11,2,CO,50,200.00\nRXC12,1,OA,23,80.00\n"
-                         "RXC21,1,CO,45,20.00\nRXC21,1,PR,2,20.00\nRXC21,2,CO,50,200.00\nRXC22,1,OA,23,80.00\n"
-                         "RXC23,2,CO,45,50.00\n"
-                         "RXC31,1,CO,22,150.00\nRXC32,1,CO,45,30.00",
+              "RXC32,PAYA,TRN-A14,2026-05-26,XC3,1,150.00,120.00,0.00,PA-0095,\n"
+              "RXC41,PAYB,TRN-B11,2026-05-12,XC4,1,300.00,60.00,20.00,PB-0096,\n"
+              "RXC42,PAYA,TRN-A11,2026-05-26,XC4,2,100.00,20.00,0.00,PA-0096,\n"
+              "RXC51,PAYB,TRN-B11,2026-05-12,XC5,19,300.00,60.00,20.00,PB-0097,\n"
+              "RXC52,PAYA,TRN-A14,2026-05-26,XC5,2,300.00,140.00,0.00,PA-0097,\n"
+              "RXC61,PAYB,TRN-B11,2026-05-12,XC6,19,300.00,60.00,20.00,PB-0098,\n"
+              "RXC62,PAYA,TRN-A11,2026-05-19,XC6,2,100.00,20.00,0.00,PA-0098,\n"
+              "RXC63,PAYB2,TRN-B13,2026-06-02,XC6,1,200.00,150.00,0.00,PB-0098,\n"
+              "RXC71,PAYB,TRN-B11,2026-05-12,XC7,19,300.00,60.00,20.00,PB-0099,\n"
+              "RXC72,PAYA,TRN-A11,2026-05-19,XC7,2,100.00,20.00,0.00,PA-0099,\n"
+              "RXC73,PAYB,TRN-B13,2026-06-02,XC7,19,200.00,120.00,30.00,PB-0099,\n"
+              "RXC74,PAYA,TRN-A14,2026-06-12,XC7,2,200.00,30.00,0.00,PA-0099,",
+    # the primary's first remit (paid line 1, denied line 2) and the secondary's coinsurance on line 1
+    "remit_lines": "\n".join(f"RXC{n}1,1,99213,,1,100.00,60.00\nRXC{n}1,2,20610,,1,200.00,0.00" for n in (1, 2, 4, 5, 6, 7))
+                   + "\n" + "\n".join(f"RXC{n}2,1,99213,,1,100.00,20.00" for n in (1, 2, 4, 6, 7))
+                   + "\nRXC23,2,20610,,1,200.00,150.00\nRXC31,1,99213,,1,150.00,0.00\nRXC32,1,99213,,1,150.00,120.00"
+                     "\nRXC52,1,99213,,1,100.00,20.00\nRXC52,2,20610,,1,200.00,120.00\nRXC63,2,20610,,1,200.00,150.00"
+                     "\nRXC73,2,20610,,1,200.00,120.00\nRXC74,2,20610,,1,200.00,30.00",
+    "remit_adjustments": "\n".join(f"RXC{n}1,1,CO,45,20.00\nRXC{n}1,1,PR,2,20.00\nRXC{n}1,2,CO,{96 if n == 5 else 50},200.00"
+                                    for n in (1, 2, 4, 5, 6, 7))
+                         + "\n" + "\n".join(f"RXC{n}2,1,OA,23,80.00" for n in (1, 2, 4, 5, 6, 7))
+                         + "\nRXC23,2,CO,45,50.00\nRXC31,1,CO,22,150.00\nRXC32,1,CO,45,30.00\nRXC52,2,CO,45,80.00"
+                           "\nRXC63,2,CO,45,50.00\nRXC73,2,CO,45,50.00\nRXC73,2,PR,2,30.00\nRXC74,2,OA,23,170.00",
 }
 
 
-def test_a_denial_on_a_crossover_stays_open_when_the_secondary_pays_its_share(tmp_path):
-    """After a crossover (CLP02 19: processed as primary, forwarded) only the primary's own remits say
-    what is still denied and what was recovered. XC1, $300 (line 1 $100, line 2 $200): the primary (19)
-    pays line 1 60 (CO-45 20, PR-2 20 for the secondary) and denies line 2 (CO-50 200); the secondary (2)
-    pays the coinsurance 20 on line 1 (OA-23 80) and does not list line 2. Denied $200, recovered 0 (the
-    20 is the secondary's share of line 1), open $200 = the balance (300 - 60 - 20 - 20). It read
-    recovered $20, open $0: the secondary's remit was the latest and denies nothing. XC2, the same, then
-    the primary pays line 2 on appeal on 06-02 (150, CO-45 50): recovered 150, open 0, balance 0. XC3,
-    no crossover: PAYB denies the $150 line (status 4, CO-22: another payer is primary) and PAYA, the
-    right payer, pays 120 (CO-45 30): a recovery of 120, open 0, balance 0."""
+def test_a_denial_stays_open_when_another_payer_pays_only_its_share(tmp_path):
+    """With remits from more than one payer, the initial payer's decide, and another payer's only where it
+    pays a line the initial adjudication denied. Each claim (but XC3) has a $100 line 1 and a $200 line 2;
+    the primary PAYB first pays line 1 60 (CO-45 20, PR-2 20) and denies line 2 (CO-50 200), so $200 denied.
+    XC1, a crossover (19): the secondary PAYA pays the coinsurance 20 on line 1 (OA-23 80) and does not
+    list line 2: recovered 0 (its share of line 1), open $200 = the balance (300 - 60 - 20 - 20). It read
+    recovered $20, open $0, as the secondary's remit was the latest and denies nothing. XC2, the same, then
+    PAYB pays line 2 on appeal (150, CO-45 50): recovered 150, open 0, balance 0. XC3: PAYB denies its $150
+    line outright (status 4, CO-22: another payer is primary) and PAYA, the right payer, pays 120 (CO-45
+    30): a recovery of 120, open 0, balance 0. XC4: no crossover (status 1; the practice bills PAYA
+    itself), PAYA pays the coinsurance on line 1: recovered 0, open $200. XC5: Medicare denies line 2
+    non-covered (CO-96) and Medicaid, the secondary, pays it 120 (CO-45 80) with the coinsurance 20 on line
+    1: recovered 120, open 0, balance 0. XC6: PAYB's appeal payment of line 2 (150, CO-45 50) comes under
+    another payer id (PAYB2): it pays the denied line, so recovered 150, open 0. XC7: PAYB pays line 2 on
+    appeal and forwards it again (120, CO-45 50, PR-2 30), PAYA pays that coinsurance 30 on line 2:
+    recovered 150 of the denied line, open 0, balance 0."""
     con = core_plus(tmp_path, CROSSOVER_ROWS)
-    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars, "
-         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('XC1', 'XC2', 'XC3') ORDER BY 1")
-    assert con.sql(q).fetchall() == [("XC1", True, 200, 0, 200, 200), ("XC2", True, 200, 150, 0, 0),
-                                     ("XC3", True, 150, 120, 0, 0)]
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars "
+         "FROM m_claim c WHERE claim_id LIKE 'XC%' ORDER BY 1")
+    assert con.sql(q).fetchall() == [("XC1", True, 200, 0, 200), ("XC2", True, 200, 150, 0), ("XC3", True, 150, 120, 0),
+                                     ("XC4", True, 200, 0, 200), ("XC5", True, 200, 120, 0), ("XC6", True, 200, 150, 0),
+                                     ("XC7", True, 200, 150, 0)]
+    balance = dict(con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XC1', 'XC2', 'XC3', 'XC5', "
+                           "'XC6', 'XC7')").fetchall())
+    assert balance == {"XC1": 200, "XC2": 0, "XC3": 0, "XC5": 0, "XC6": 0, "XC7": 0}
 
 
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):

@@ -196,7 +196,9 @@ def test_claim_c1(con):
     assert (c["site_id"], c["payer_id"], c["billed"], c["denied_dollars"], c["recovered_dollars"]) == \
         ("S1", "PAYA", 300, 200, 200)
     assert c["patient_pseudonym"].startswith("PT-") and c["member_id_masked"] == "****6789"
-    assert not any(k for k in c if "name" in k and k not in ("site_name", "payer_name", "provider_name"))
+    assert not any(k for k in c if "name" in k and k not in ("site_name", "payer_name", "provider_name",
+                                                             "initial_payer_name"))
+    assert (c["initial_payer_name"], c["remit_payers"]) == ("Acme Health", 1)
     assert d["lines"].select("line_number", "procedure_code", "modifiers", "line_charge").rows() == \
         [(1, "99213", "25", 100.0), (2, "20610", "RT", 200.0)]
     adj = d["adjudications"]

@@ -319,7 +319,7 @@ def test_claim_list_and_detail(monkeypatch, core_db):
 def test_a_crossover_claim_says_whose_remits_count(monkeypatch, tmp_path):
     """XC1 of test_ar_marts: Medicare-like PAYB forwards the claim (19) and denies line 2 ($200); the
     secondary pays its $20 share of line 1. The detail shows $0 recovered, $200 open, a $200 balance,
-    and says that only the first payer's remits count."""
+    and says whose remits decide."""
     from test_ar_marts import CROSSOVER_ROWS
     core_plus(tmp_path, CROSSOVER_ROWS).close()
     at = app(monkeypatch, tmp_path / "w.duckdb", "pages/payer_drilldown.py")
@@ -329,10 +329,11 @@ def test_a_crossover_claim_says_whose_remits_count(monkeypatch, tmp_path):
                                                                "Insurance balance now")}
     assert got == {"Denied": "$200.00", "Recovered": "$0.00", "Open denied": "$200.00",
                    "Insurance balance now": "$200.00"}
-    assert any("forwarded this claim to the next payer (a crossover: processed as primary, forwarded)" in c.value
-               and "the next payer's payments are its share" in c.value for c in at.caption)
-    at.text_input(key="claim").input("XC3").run()          # a COB denial paid by the right payer: no such note
-    assert not any("crossover" in c.value for c in at.caption)
+    assert any("Remits from 2 payers: Medicare Part B's (the initial adjudication, processed as primary, "
+               "forwarded) decide" in c.value and "only where it pays a line Medicare Part B denied" in c.value
+               for c in at.caption)
+    at.text_input(key="claim").input("C1").run()           # one payer's remits: no such note
+    assert not at.exception and not any("Remits from" in c.value for c in at.caption)
 
 
 def test_url_filters_seed_the_view(monkeypatch, core_db):

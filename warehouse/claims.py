@@ -315,8 +315,11 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         FROM m_adjudication a LEFT JOIN payer py ON py.payer_id = a.payer_id
         WHERE a.family_id = ? AND {scoped}
         ORDER BY a.remit_date, a.event_seq""", [initial_seq, family] + p)
-    initial = out["adjudications"].filter(pl.col("is_initial"))["adjudication_id"]
-    out["claim"]["initial_adjudication_id"] = initial[0] if initial.len() else None
+    initial = out["adjudications"].filter(pl.col("is_initial"))
+    out["claim"]["initial_adjudication_id"] = initial["adjudication_id"][0] if initial.height else None
+    # whose remits decide what is recovered and still denied when more than one payer sent some (model 05)
+    out["claim"]["initial_payer_name"] = initial["payer_name"][0] if initial.height else None
+    out["claim"]["remit_payers"] = out["adjudications"].filter(pl.col("is_adjudication"))["payer_id"].n_unique()
     out["adjudications"] = out["adjudications"].with_columns(
         pl.col("claim_status").replace_strict(CLAIM_STATUS, default="other").alias("status"))
     # grain: one row per service line of each remit claim event of the family

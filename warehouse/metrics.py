@@ -55,7 +55,7 @@ _OUTCOME = {"adjudication": "first_outcome_date", "service": "dos"}
 _DECIDED = {"adjudication": "decided_date", "service": "dos"}
 
 # one definition for the measure and the KPI that is it
-_RECOVERED = ("Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim; after a crossover, the first payer's alone: the next payer's payment is its own share), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.")
+_RECOVERED = ("Payer payments on initially denied claims after their initial adjudication, net of reversals (never below 0 per claim; with more than one payer, the initial payer's and what the others pay on the lines it denied: a secondary's payment of the patient's share of the paid lines is not a recovery), counted in the period of the claim's initial adjudication (not of the payment): a recent week shows little, since its denials have not been worked yet.")
 
 MEASURES: dict[str, Measure] = {m.key: m for m in [
     Measure("claims_adjudicated", "Claims adjudicated", "count", "base", _ADJ,
@@ -140,7 +140,7 @@ KPIS: dict[str, Kpi] = {k.key: k for k in [
         "recovered_dollars", "denied_dollars", "ratio", "up",
         Benchmark((0.50, None), (0.30, 0.50), "Practice-management guides: recovering half of denied dollars is good; under 30% is typical of unworked denials"),
         parts_unit="dollars"),
-    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible) and the patient-liable denials (PR-96, PR-204: moved to the patient); after a partial win (a paid appeal or corrected claim that still denies part of the line), the denial adjustments the payer keeps, less write-offs; never below 0 per claim; 0 once the claim's latest adjudication (after a crossover, the first payer's) denies nothing, or once it is voided.",
+    Kpi("open_denied_dollars", "Open denied dollars", "Denied dollars not yet recovered or written off, less the contractual write-downs on the denied lines (never collectible) and the patient-liable denials (PR-96, PR-204: moved to the patient); after a partial win (a paid appeal or corrected claim that still denies part of the line), the denial adjustments the payer keeps, less write-offs; never below 0 per claim; 0 once the claim's latest deciding adjudication (with more than one payer: the initial payer's, or another's that pays a denied line) denies nothing, or once it is voided.",
         "open_denied_dollars", None, "dollars", "down"),
     Kpi("written_off_dollars", "Denials written off", "Write-offs on initially denied claims, counted in the period of the claim's initial adjudication (not of the write-off): the denied money the practice gave up.",
         "written_off_dollars", None, "dollars", "down"),

@@ -11,13 +11,13 @@
 --   denied dollars: charges of the denied lines of the initial adjudication.
 --   root cause: that of the largest denied line (ties: lowest line number); 'other' (its stage,
 --     team and soft/hard defaults, as m_line) when the denial carries no denial-class code.
---   the deciding payer's remits: after a crossover (the initial adjudication forwarded the claim to the
---     next payer, CLP02 19-21) the initial payer's alone; otherwise every payer's (decided below).
---   recovered dollars: the deciding payers' payments on the family after the initial adjudication, net
+--   the deciding remits: with one payer, all; with more (a secondary, a COB denial sent on), the initial
+--     payer's, and another payer's only where it pays a line the initial adjudication denied (decided below).
+--   recovered dollars: the deciding payments on the family after the initial adjudication, net
 --     of reversals (their amounts are negative), only for initially denied claims; never below 0 (a
 --     reversal of the initial adjudication's own payment is not a negative recovery).
---   open denied dollars (only for initially denied claims), by what the family's latest adjudication
---     by a deciding payer still denies:
+--   open denied dollars (only for initially denied claims), by what the family's latest deciding
+--     adjudication still denies:
 --     - a line denied outright (allowed 0): denied − the contractual write-downs on the denied lines
 --       (e.g. CO-45: never collectible, already out of the A/R balance) − the patient-liable denials
 --       on the lines the latest adjudication still denies (PR-96, PR-204: moved to the patient, out
@@ -77,37 +77,52 @@ fam_claims AS (
 initial_pos AS (
     SELECT family_id, initial.event_seq AS initial_seq,
            initial.claim_status AS initial_status, initial_adjudication_date, last_adjudication_date,
-           adjudications, latest_seq, initial.payer_id AS initial_payer,
-           initial.claim_status IN ('19', '20', '21') AS forwarded
+           adjudications, latest_seq, initial.payer_id AS initial_payer, multi_payer
     FROM (SELECT family_id,
                  arg_min(struct_pack(event_seq, claim_status, payer_id), (remit_date, event_seq)) AS initial,
                  min(remit_date) AS initial_adjudication_date,
                  max(remit_date) AS last_adjudication_date,
                  count(*) AS adjudications,
-                 arg_max(event_seq, (remit_date, event_seq)) AS latest_seq
+                 arg_max(event_seq, (remit_date, event_seq)) AS latest_seq,
+                 min(payer_id) <> max(payer_id) AS multi_payer
           FROM m_adjudication WHERE is_adjudication GROUP BY 1)),
--- after a crossover (the initial adjudication was forwarded to the next payer: CLP02 19, 20 or 21) the
--- next payer's remits pay its share of what the first one decided, and often do not list a line the
--- first one denied: only the first payer's own remits say what is still denied and what was recovered
--- (a Medicare denial read closed, and the Medigap coinsurance payment recovered, once the secondary paid).
--- Otherwise any payer's: a coordination-of-benefits denial that the right payer then pays is a recovery.
--- decided: initial_pos with the latest adjudication that decides (decided_seq, decided_date)
-forwarded_latest AS (
+-- A family with remits from more than one payer (a secondary after a crossover, CLP02 19-21, or one the
+-- practice billed itself; a coordination-of-benefits denial sent on to the right payer): the deciding
+-- remits are the initial payer's, and another payer's only where it pays (or takes back) a line the
+-- initial adjudication denied. A secondary's payment of the coinsurance on the lines the primary paid is
+-- its share, not a recovery, and its remit often does not list the line the primary denied: counted, a
+-- $200 Medicare denial read $20 recovered and $0 open. A Medicaid secondary that pays the denied line,
+-- the right payer paying a COB denial, or the primary's appeal payment sent under another payer id do
+-- decide (line numbers as the remits give them). One payer: every remit decides, as ever.
+-- decided: initial_pos with the latest deciding adjudication (decided_seq, decided_date)
+denied_line_no AS (   -- the lines the initial adjudication denied, of multi-payer families only (few)
+    SELECT l.family_id, l.line_number, i.initial_payer
+    FROM m_adjudication_line l JOIN initial_pos i ON i.initial_seq = l.event_seq
+    WHERE i.multi_payer AND l.is_denied),
+other_pay AS (        -- another payer's remit events that pay or take back such a line: what they pay on it
+    SELECT l.event_seq, sum(l.paid) AS paid_on_denied
+    FROM m_adjudication_line l JOIN denied_line_no d USING (family_id, line_number)
+    JOIN m_adjudication a ON a.event_seq = l.event_seq
+    WHERE l.paid <> 0 AND a.payer_id IS DISTINCT FROM d.initial_payer GROUP BY 1),
+multi_latest AS (
     SELECT a.family_id, arg_max(a.event_seq, (a.remit_date, a.event_seq)) AS latest_seq, max(a.remit_date) AS latest_date
     FROM m_adjudication a JOIN initial_pos i USING (family_id)
-    WHERE i.forwarded AND a.is_adjudication AND a.payer_id = i.initial_payer GROUP BY 1),
+    WHERE i.multi_payer AND a.is_adjudication
+      AND (a.payer_id IS NOT DISTINCT FROM i.initial_payer OR a.event_seq IN (SELECT event_seq FROM other_pay))
+    GROUP BY 1),
 decided AS (
-    SELECT i.*, coalesce(f.latest_seq, i.latest_seq) AS decided_seq,
-           coalesce(f.latest_date, i.last_adjudication_date) AS decided_date
-    FROM initial_pos i LEFT JOIN forwarded_latest f USING (family_id)),
+    SELECT i.*, coalesce(m.latest_seq, i.latest_seq) AS decided_seq,
+           coalesce(m.latest_date, i.last_adjudication_date) AS decided_date
+    FROM initial_pos i LEFT JOIN multi_latest m USING (family_id)),
 -- the family's last reversal (22): when no adjudication followed it, the payment it took back no longer
 -- stands, so the latest adjudication does not say what is still denied (still_denied below).
 -- Its own scan of the few reversals: the same aggregate with FILTERs over adjudications and reversals
 -- together ran out of memory at 10M claims under the 3 GB limit (the plain one spills)
 last_reversal AS (
     SELECT a.family_id, max(a.remit_date) AS reversal_date, arg_max(a.event_seq, (a.remit_date, a.event_seq)) AS reversal_seq
-    FROM m_adjudication a LEFT JOIN decided t USING (family_id)
-    WHERE a.is_reversal AND NOT (coalesce(t.forwarded, false) AND a.payer_id IS DISTINCT FROM t.initial_payer)
+    FROM m_adjudication a LEFT JOIN initial_pos t USING (family_id)
+    WHERE a.is_reversal AND (NOT coalesce(t.multi_payer, false) OR a.payer_id IS NOT DISTINCT FROM t.initial_payer
+                             OR a.event_seq IN (SELECT event_seq FROM other_pay))
     GROUP BY 1),
 -- what the latest adjudication still denies, and the patient-liable PR denials on those denied lines
 -- (PR-96, PR-204: moved to the patient, not open; model 04)
@@ -134,11 +149,13 @@ redenial AS (
            sum(l.patient_liable) AS patient_liable, arg_max(l.top_denial, (l.charge, -l.line_number)) AS top_denial
     FROM decided t JOIN m_adjudication_line l ON l.event_seq = t.decided_seq
     WHERE t.decided_seq <> t.initial_seq AND l.is_denied GROUP BY 1),
-later_paid AS (
-    SELECT a.family_id, sum(a.claim_paid) AS paid_after_initial
+later_paid AS (        -- the deciding payments (above): another payer's only on the denied lines
+    SELECT a.family_id,
+           sum(CASE WHEN NOT i.multi_payer OR a.payer_id IS NOT DISTINCT FROM i.initial_payer THEN a.claim_paid
+                    ELSE coalesce(o.paid_on_denied, 0) END) AS paid_after_initial
     FROM m_adjudication a JOIN decided i USING (family_id)
+    LEFT JOIN other_pay o ON o.event_seq = a.event_seq
     WHERE a.claim_status <> '25' AND (a.remit_date, a.event_seq) > (i.initial_adjudication_date, i.initial_seq)
-      AND NOT (i.forwarded AND a.payer_id IS DISTINCT FROM i.initial_payer)
     GROUP BY 1),
 rejections AS (
     SELECT r.family_id, min(j.rejected_date) AS first_rejection_date, count(*) AS rejections
