@@ -348,6 +348,36 @@ def test_a_denial_stays_open_when_another_payer_pays_only_its_share(tmp_path):
     assert balance == {"XC1": 200, "XC2": 0, "XC3": 0, "XC5": 0, "XC6": 0, "XC7": 0}
 
 
+def test_a_reversed_crossover_does_not_move_its_patient_share_back(tmp_path):
+    """A crossover remit (19) moves no PR (the next payer's share), so its reversal (22) must not move the
+    negated PR back either (from a review, 2026-12-07). XR1, $300 (line 1 $100, line 2 $200): PAYB (19)
+    pays 60 + 150 (CO-45 20 + 30, PR-2 20 + 20) -> 300 - 210 - 50 = 40; the secondary PAYA (2) pays the
+    coinsurance 20 + 20 (OA-23) -> 0; on 07-01 PAYB reverses it all (22: +210 paid, +50 CO-45, PR -40
+    not moved) -> 260, and re-adjudicates (19) paying line 1 60 (CO-45 20, PR-2 20) and denying line 2
+    (CO-50 200) -> 180: line 2's 200 less the secondary's 20 on it. It read 220 (the reversal's PR put
+    40 back that had never been taken off). Denied after payment: PAYB's payments taken back and not
+    paid again, 210 - 60 = $150 (the secondary's 40 is not PAYB's)."""
+    con = core_plus(tmp_path, {
+        "claims": "XR1,,1,,S1,1234567893,1111111112,PAYB,MRN-0090,ABC999999990,2026-05-04,,2026-05-05,300.00,11,",
+        "claim_lines": "XR1,1,99213,,,1,100.00,2026-05-04\nXR1,2,20610,,,1,200.00,2026-05-04",
+        "remits": "RXR1,PAYB,TRN-R1,2026-05-12,XR1,19,300.00,210.00,40.00,PB-0090,\n"
+                  "RXR2,PAYA,TRN-R2,2026-05-19,XR1,2,300.00,40.00,0.00,PA-0090,\n"
+                  "RXR3,PAYB,TRN-R3,2026-07-01,XR1,22,-300.00,-210.00,-40.00,PB-0090,\n"
+                  "RXR4,PAYB,TRN-R4,2026-07-01,XR1,19,300.00,60.00,20.00,PB-0090,",
+        "remit_lines": "RXR1,1,99213,,1,100.00,60.00\nRXR1,2,20610,,1,200.00,150.00\n"
+                       "RXR2,1,99213,,1,100.00,20.00\nRXR2,2,20610,,1,200.00,20.00\n"
+                       "RXR3,1,99213,,1,-100.00,-60.00\nRXR3,2,20610,,1,-200.00,-150.00\n"
+                       "RXR4,1,99213,,1,100.00,60.00\nRXR4,2,20610,,1,200.00,0.00",
+        "remit_adjustments": "RXR1,1,CO,45,20.00\nRXR1,1,PR,2,20.00\nRXR1,2,CO,45,30.00\nRXR1,2,PR,2,20.00\n"
+                             "RXR2,1,OA,23,80.00\nRXR2,2,OA,23,180.00\n"
+                             "RXR3,1,CO,45,-20.00\nRXR3,1,PR,2,-20.00\nRXR3,2,CO,45,-30.00\nRXR3,2,PR,2,-20.00\n"
+                             "RXR4,1,CO,45,20.00\nRXR4,1,PR,2,20.00\nRXR4,2,CO,50,200.00",
+    })
+    assert (_ar_at(con, "XR1", "2026-05-12"), _ar_at(con, "XR1", "2026-05-19"), _ar_at(con, "XR1", "2026-07-01")) == (40, 0, 180)
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'XR1'").fetchall()[0][0] == 180
+    assert con.sql("SELECT initially_denied, redenied_dollars FROM m_claim WHERE claim_id = 'XR1'").fetchall() == [(False, 150)]
+
+
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
     """A payer that adjudicates a line again without reversing its first remit restates that line: its
     earlier write-downs are added back. X2 ($300: line 1 $100, line 2 $200): R1 pays line 1 80 (CO-45

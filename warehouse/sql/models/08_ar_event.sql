@@ -11,7 +11,9 @@
 --     a remit forwarded to another payer (crossover: CLP02 19, 20 or 21, processed as primary,
 --     secondary or tertiary and forwarded) moves no PR amount: that share is the next payer's to pay,
 --     so it stays in insurance A/R until that payer's remit pays it, adjusts it or moves it to the
---     patient (moved out at the first remit, it was taken off twice and left a credit balance);
+--     patient (moved out at the first remit, it was taken off twice and left a credit balance); nor
+--     does a reversal (22) of such a remit move its PR back (matched to the same payer's remit before
+--     it on each line: a Medicare takeback 22 + 19 read the forwarded coinsurance twice);
 --   + a re-adjudication's restatement: a payer that adjudicates a line again without reversing its
 --     earlier remit (a second status-1 remit after an appeal) restates that line's write-downs, so
 --     the earlier remit's write-downs of that line are added back, dated the later remit (each line's
@@ -29,7 +31,8 @@
 -- instead of holding every event in memory.
 CREATE OR REPLACE TABLE m_ar_event AS
 WITH write_down AS NOT MATERIALIZED (   -- the adjustments that move the balance
-    SELECT j.family_id, j.remit_date, j.event_seq, coalesce(j.line_number, 0) AS line_key, j.amount, j.group_code
+    SELECT j.family_id, j.remit_date, j.event_seq, coalesce(j.line_number, 0) AS line_key, j.amount, j.group_code,
+           j.claim_status
     FROM m_adjustment j
     WHERE j.claim_status <> '25'
       AND ((j.group_code = 'PR' AND j.claim_status NOT IN ('19', '20', '21')) OR j.is_write_down)),
@@ -39,7 +42,7 @@ again AS (
     SELECT event_seq FROM m_adjudication WHERE claim_status <> '25'
     QUALIFY count(*) OVER (PARTITION BY family_key, payer_id) > 1),
 covered AS (      -- the lines each such remit adjudicates, with the payer's remit before it on that line
-    SELECT a.family_id, a.remit_date, a.claim_status, c.line_key,
+    SELECT a.family_id, a.remit_date, a.claim_status, c.line_key, a.event_seq,
            lag(a.event_seq) OVER w AS prev_seq, lag(a.claim_status) OVER w AS prev_status
     FROM (SELECT event_seq, line_number AS line_key FROM m_adjudication_line
           WHERE event_seq IN (SELECT event_seq FROM again)
@@ -53,13 +56,19 @@ restated AS (
     FROM covered c JOIN write_down d ON d.event_seq = c.prev_seq AND d.line_key = c.line_key
     WHERE c.claim_status <> '22' AND c.prev_status <> '22'
     GROUP BY 1, 2),
+-- a reversal's lines that take back a crossover remit (19-21) of the same payer: that remit's PR never
+-- moved (it was the next payer's), so the reversal's negated PR does not move it back either
+reversed_forwarded AS (
+    SELECT event_seq, line_key FROM covered WHERE claim_status = '22' AND prev_status IN ('19', '20', '21')),
 ev AS NOT MATERIALIZED (
     SELECT claim_id, dos AS event_date, billed AS amount, 'charge' AS event FROM m_claim
     UNION ALL
     SELECT family_id, remit_date, -claim_paid, 'payment' FROM m_adjudication WHERE claim_status <> '25'
     UNION ALL
-    SELECT family_id, remit_date, -amount, CASE WHEN group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
-    FROM write_down
+    SELECT d.family_id, d.remit_date, -d.amount, CASE WHEN d.group_code = 'PR' THEN 'patient' ELSE 'adjustment' END
+    FROM write_down d LEFT JOIN reversed_forwarded f ON d.claim_status = '22' AND d.group_code = 'PR'
+                                                    AND f.event_seq = d.event_seq AND f.line_key = d.line_key
+    WHERE f.event_seq IS NULL
     UNION ALL
     SELECT family_id, remit_date, amount, 'restated' FROM restated
     UNION ALL
