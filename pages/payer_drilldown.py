@@ -133,11 +133,11 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                         - (c["open_denied_dollars"] or 0))
             if c["initially_denied"] and c["remit_payers"] > 1:
                 first = c["initial_payer_name"]
-                st.caption(f"Remits from {c['remit_payers']} payers: {first}'s (the initial adjudication, "
-                           f"{CLAIM_STATUS.get(c['initial_status'], c['initial_status'])}) decide what is recovered and "
-                           f"still denied, and another payer's only where it pays a line {first} denied. A "
-                           "secondary's payment of the patient's share of the lines paid is its share, not a "
-                           "recovery of the denial (docs/metrics.md, recovered dollars).")
+                st.caption(f"Remits from {c['remit_payers']} payers. The initial adjudication's payer, {first} "
+                           f"({CLAIM_STATUS.get(c['initial_status'], c['initial_status'])}), decides what is recovered "
+                           "and what is still denied; another payer's remit counts only where it pays a line that payer "
+                           "denied. A secondary's payment of the patient's share of the paid lines is its own share, "
+                           "not a recovery of the denial (docs/metrics.md, recovered dollars).")
             if c["void_date"] and c["initially_denied"]:
                 st.caption(f"Voided on {c['void_date']} (a frequency 8 claim): the practice withdrew it, so none of its "
                            "denial is open (docs/metrics.md, open denied dollars).")

@@ -329,8 +329,8 @@ def test_a_crossover_claim_says_whose_remits_count(monkeypatch, tmp_path):
                                                                "Insurance balance now")}
     assert got == {"Denied": "$200.00", "Recovered": "$0.00", "Open denied": "$200.00",
                    "Insurance balance now": "$200.00"}
-    assert any("Remits from 2 payers: Medicare Part B's (the initial adjudication, processed as primary, "
-               "forwarded) decide" in c.value and "only where it pays a line Medicare Part B denied" in c.value
+    assert any("Remits from 2 payers. The initial adjudication's payer, Medicare Part B (processed as primary, "
+               "forwarded), decides" in c.value and "counts only where it pays a line that payer denied" in c.value
                for c in at.caption)
     at.text_input(key="claim").input("C1").run()           # one payer's remits: no such note
     assert not at.exception and not any("Remits from" in c.value for c in at.caption)
