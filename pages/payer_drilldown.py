@@ -166,7 +166,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                 # the work queue lists it (docs/work-queue.md)
                 lbl = ut.value_label
                 st.markdown(f"Not denied on its initial adjudication; **denied after payment** on "
-                            f"{c['last_adjudication_date']}: ${c['redenied_dollars']:,.2f} open, root cause "
+                            f"{c['redenied_on']}: ${c['redenied_dollars']:,.2f} open, root cause "
                             f"**{lbl('root_cause', c['redenial_cause'])}**"
                             + (f", CARC {c['redenial_carc']}" if c["redenial_carc"] else "")
                             + ". Outside the denial KPIs (the initial adjudication paid it); listed in the work queue.")

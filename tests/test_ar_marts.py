@@ -356,26 +356,32 @@ def test_a_reversed_crossover_does_not_move_its_patient_share_back(tmp_path):
     not moved) -> 260, and re-adjudicates (19) paying line 1 60 (CO-45 20, PR-2 20) and denying line 2
     (CO-50 200) -> 180: line 2's 200 less the secondary's 20 on it. It read 220 (the reversal's PR put
     40 back that had never been taken off). Denied after payment: PAYB's payments taken back and not
-    paid again, 210 - 60 = $150 (the secondary's 40 is not PAYB's)."""
+    paid again, 210 - 60 = $150 (the secondary's 40 is not PAYB's), dated 07-01, PAYB's re-adjudication,
+    though the secondary sends a remit on 07-15 (it pays 0 on line 1, OA-23 100: the balance stays 180)."""
     con = core_plus(tmp_path, {
         "claims": "XR1,,1,,S1,1234567893,1111111112,PAYB,MRN-0090,ABC999999990,2026-05-04,,2026-05-05,300.00,11,",
         "claim_lines": "XR1,1,99213,,,1,100.00,2026-05-04\nXR1,2,20610,,,1,200.00,2026-05-04",
         "remits": "RXR1,PAYB,TRN-R1,2026-05-12,XR1,19,300.00,210.00,40.00,PB-0090,\n"
                   "RXR2,PAYA,TRN-R2,2026-05-19,XR1,2,300.00,40.00,0.00,PA-0090,\n"
                   "RXR3,PAYB,TRN-R3,2026-07-01,XR1,22,-300.00,-210.00,-40.00,PB-0090,\n"
-                  "RXR4,PAYB,TRN-R4,2026-07-01,XR1,19,300.00,60.00,20.00,PB-0090,",
+                  "RXR4,PAYB,TRN-R4,2026-07-01,XR1,19,300.00,60.00,20.00,PB-0090,\n"
+                  "RXR5,PAYA,TRN-R5,2026-07-15,XR1,2,100.00,0.00,0.00,PA-0090,",
         "remit_lines": "RXR1,1,99213,,1,100.00,60.00\nRXR1,2,20610,,1,200.00,150.00\n"
                        "RXR2,1,99213,,1,100.00,20.00\nRXR2,2,20610,,1,200.00,20.00\n"
                        "RXR3,1,99213,,1,-100.00,-60.00\nRXR3,2,20610,,1,-200.00,-150.00\n"
-                       "RXR4,1,99213,,1,100.00,60.00\nRXR4,2,20610,,1,200.00,0.00",
+                       "RXR4,1,99213,,1,100.00,60.00\nRXR4,2,20610,,1,200.00,0.00\nRXR5,1,99213,,1,100.00,0.00",
         "remit_adjustments": "RXR1,1,CO,45,20.00\nRXR1,1,PR,2,20.00\nRXR1,2,CO,45,30.00\nRXR1,2,PR,2,20.00\n"
                              "RXR2,1,OA,23,80.00\nRXR2,2,OA,23,180.00\n"
                              "RXR3,1,CO,45,-20.00\nRXR3,1,PR,2,-20.00\nRXR3,2,CO,45,-30.00\nRXR3,2,PR,2,-20.00\n"
-                             "RXR4,1,CO,45,20.00\nRXR4,1,PR,2,20.00\nRXR4,2,CO,50,200.00",
+                             "RXR4,1,CO,45,20.00\nRXR4,1,PR,2,20.00\nRXR4,2,CO,50,200.00\nRXR5,1,OA,23,100.00",
     })
     assert (_ar_at(con, "XR1", "2026-05-12"), _ar_at(con, "XR1", "2026-05-19"), _ar_at(con, "XR1", "2026-07-01")) == (40, 0, 180)
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'XR1'").fetchall()[0][0] == 180
-    assert con.sql("SELECT initially_denied, redenied_dollars FROM m_claim WHERE claim_id = 'XR1'").fetchall() == [(False, 150)]
+    assert con.sql("SELECT initially_denied, redenied_dollars, redenied_on, last_adjudication_date FROM m_claim "
+                   "WHERE claim_id = 'XR1'").fetchall() == [(False, 150, dt.date(2026, 7, 1), dt.date(2026, 7, 15))]
+    # the work queue dates the re-denial by PAYB's re-adjudication, not by the secondary's later remit
+    assert con.sql("SELECT status, denied_on FROM m_open_denial WHERE claim_id = 'XR1'").fetchall() == [
+        ("denied after payment", dt.date(2026, 7, 1))]
 
 
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):

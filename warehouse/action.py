@@ -125,7 +125,7 @@ REDENIAL_COLUMNS = {"root_cause": "redenial_cause", "sub_cause": "redenial_sub_c
 def takebacks(con: duckdb.DuckDBPyConnection, *, scope: Scope, start: dt.date, end: dt.date,
               filters: Filters | None = None) -> dict:
     """The claims denied after payment (paid at first, then a reversal and a re-adjudication that denies:
-    m_claim.redenied_dollars > 0) whose re-denial, their latest adjudication, falls in [start, end], on
+    m_claim.redenied_dollars > 0) whose re-denial (redenied_on, the deciding adjudication) falls in [start, end], on
     either date basis: {'claims': n, 'dollars': their open dollars}. The filters apply as on every page, a
     denial attribute (root cause, stage, team ...) to the re-denial's; the date range does not (start and
     end do). Outside the denial KPIs, which count initial denials; the work queue lists them."""
@@ -136,7 +136,7 @@ def takebacks(con: duckdb.DuckDBPyConnection, *, scope: Scope, start: dt.date, e
         if key in REDENIAL_COLUMNS:
             q.add(f"list_contains(?::VARCHAR[], {REDENIAL_COLUMNS[key]})", list(values))
     q.add("redenied_dollars > 0")
-    q.add("last_adjudication_date BETWEEN ? AND ?", start, end)
+    q.add("redenied_on BETWEEN ? AND ?", start, end)
     n, dollars = con.sql(f"SELECT count(*), coalesce(sum(redenied_dollars), 0)::DOUBLE FROM m_claim WHERE {q.clause()}",
                          params=q.params).fetchall()[0]
     return {"claims": n, "dollars": dollars}

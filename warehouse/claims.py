@@ -271,7 +271,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
                c.written_off_dollars::DOUBLE AS written_off_dollars,
                c.open_denied_dollars::DOUBLE AS open_denied_dollars, c.appeals, c.rejections,
                c.rejected_before_adjudication, c.first_outcome_date, c.days_to_adjudicate, c.initial_seq,
-               c.redenied_dollars::DOUBLE AS redenied_dollars, c.redenial_cause, c.redenial_carc
+               c.redenied_dollars::DOUBLE AS redenied_dollars, c.redenial_cause, c.redenial_carc, c.redenied_on
         FROM m_claim c
         LEFT JOIN site s ON s.site_id = c.site_id
         LEFT JOIN payer p ON p.payer_id = c.payer_id

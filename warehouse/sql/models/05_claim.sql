@@ -38,7 +38,7 @@
 --     patient-liable denials on them; less written off, never below 0 (the charges alone overstated it:
 --     a claim paid $1,878 of $5,840 after a $3,962 contractual write-down read $5,840 taken back); 0
 --     once voided, or while a reversal after that adjudication took it back (nothing stands to appeal). Its cause, stage, team and CARC are those of its largest denied line
---     (redenial_*). Not a denial in the denial rate or open denied dollars (the initial-adjudication
+--     (redenial_*), its date that adjudication's (redenied_on). Not a denial in the denial rate or open denied dollars (the initial-adjudication
 --     cohort): the work queue lists it (model 07b), as money to work.
 --   first corrected date: submission date of the family's first replacement claim (frequency 7).
 --   clean: reached a first outcome, was not rejected before adjudication, not initially denied.
@@ -170,6 +170,7 @@ appeals AS (
 base AS (
     SELECT f.*, coalesce(fc.has_auth, false) AS has_auth, coalesce(fc.corrected_claims, 0) AS corrected_claims,
            fc.first_corrected_date, fc.void_date, i.initial_seq, i.initial_adjudication_date, i.last_adjudication_date,
+           i.decided_date,
            i.initial_status, coalesce(i.adjudications, 0) AS adjudications,
            i.initial_seq IS NOT NULL AS adjudicated,
            coalesce(d.denied_lines, 0) > 0 AS initially_denied,
@@ -241,6 +242,8 @@ SELECT b.family_id AS claim_id, b.known_from_remit, b.site_id, b.rendering_npi, 
        CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.owner_team, 'billing') END AS redenial_owner_team,
        CASE WHEN b.redenied_dollars > 0 THEN coalesce(b.redenial.soft_hard, 'soft') END AS redenial_soft_hard,
        CASE WHEN b.redenied_dollars > 0 THEN b.redenial.carc END AS redenial_carc,
+       -- the re-denial's date: its deciding adjudication's (a secondary's later remit is not the re-denial)
+       CASE WHEN b.redenied_dollars > 0 THEN b.decided_date END AS redenied_on,
        b.appeals, b.appeals > 0 AS appealed, b.first_appeal_date,
        b.first_rejection_date, b.rejections,
        b.first_rejection_date IS NOT NULL

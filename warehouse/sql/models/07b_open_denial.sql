@@ -18,7 +18,7 @@ SELECT c.claim_id, c.site_id, c.payer_id, c.rendering_npi,
        coalesce(c.root_cause, c.redenial_cause) AS root_cause, coalesce(c.sub_cause, c.redenial_sub_cause) AS sub_cause,
        coalesce(c.owner_team, c.redenial_owner_team) AS owner_team, coalesce(c.soft_hard, c.redenial_soft_hard) AS soft_hard,
        coalesce(c.carc, c.redenial_carc) AS carc, c.dos,
-       CASE WHEN c.initially_denied THEN c.initial_adjudication_date ELSE c.last_adjudication_date END AS denied_on,
+       CASE WHEN c.initially_denied THEN c.initial_adjudication_date ELSE c.redenied_on END AS denied_on,
        (c.open_denied_dollars + c.redenied_dollars)::DECIMAL(18,2) AS open_denied_dollars,
        CASE WHEN a.latest.outcome = 'pending' THEN 'appeal pending'
             WHEN a.latest.outcome = 'won' THEN 'appeal won, still open'
