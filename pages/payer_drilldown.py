@@ -138,6 +138,11 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                            "and what is still denied; another payer's remit counts only where it pays a line that payer "
                            "denied. A secondary's payment of the patient's share of the paid lines is its own share, "
                            "not a recovery of the denial (docs/metrics.md, recovered dollars).")
+            if c["forwarded_awaiting"] >= 0.005:
+                st.caption(f"The insurance balance also holds ${c['forwarded_awaiting']:,.2f} of the patient's share "
+                           "(deductible, coinsurance, copay) that the latest remit forwarded to the next payer, which "
+                           "has not remitted yet: it leaves the balance when that payer pays, adjusts or moves it to "
+                           "the patient (docs/metrics.md, A/R).")
             if c["void_date"] and c["initially_denied"]:
                 st.caption(f"Voided on {c['void_date']} (a frequency 8 claim): the practice withdrew it, so none of its "
                            "denial is open (docs/metrics.md, open denied dollars).")

@@ -360,3 +360,33 @@ def test_a_credit_balance_is_shown_as_it_nets_in_ar(tmp_path, monkeypatch):
 def test_codes_sort_as_the_code_lists_print_them():
     codes = ["B10", "119", "A1", "15", "B7", "4", "N519", "P2", "11", "x?"]
     assert sorted(codes, key=claims.code_order) == ["4", "11", "15", "119", "A1", "B7", "B10", "N519", "P2", "x?"]
+
+
+def test_a_crossover_awaiting_the_next_payer_says_what_the_balance_holds(tmp_path, monkeypatch):
+    """XF1, $300 (line 1 $100, line 2 $200): the primary (19, forwarded) pays line 1 60 (CO-45 20, PR-2 20)
+    and denies line 2 (CO-50 200); the secondary has not remitted. Balance 300 - 60 - 20 = $220, open denied
+    $200: the $20 coinsurance forwarded to the secondary is the difference, and the claim says so. XF2, the
+    same and the secondary's remit (pays the 20): nothing awaits, balance 200 = open. C1 (one payer): 0."""
+    first = ("{c}1,PAYB,TRN-{c},2026-05-12,{c},19,300.00,60.00,20.00,PB-{c},")
+    con = core_plus(tmp_path, {
+        "claims": "\n".join(f"{c},,1,,S1,1234567893,1111111112,PAYB,MRN-00{n},ABC9999999{n},2026-05-04,,2026-05-05,300.00,11,"
+                            for n, c in ((81, "XF1"), (82, "XF2"))),
+        "claim_lines": "\n".join(f"{c},1,99213,,,1,100.00,2026-05-04\n{c},2,20610,,,1,200.00,2026-05-04" for c in ("XF1", "XF2")),
+        "remits": "\n".join(first.format(c=c) for c in ("XF1", "XF2")) + "\nXF22,PAYA,TRN-XF22,2026-05-19,XF2,2,100.00,20.00,0.00,PA-XF2,",
+        "remit_lines": "\n".join(f"{c}1,1,99213,,1,100.00,60.00\n{c}1,2,20610,,1,200.00,0.00" for c in ("XF1", "XF2"))
+                       + "\nXF22,1,99213,,1,100.00,20.00",
+        "remit_adjustments": "\n".join(f"{c}1,1,CO,45,20.00\n{c}1,1,PR,2,20.00\n{c}1,2,CO,50,200.00" for c in ("XF1", "XF2"))
+                             + "\nXF22,1,OA,23,80.00",
+    })
+    got = {}
+    for claim in ("XF1", "XF2", "C1"):
+        c = claims.claim_detail(con, scope=ALL, claim_id=claim)["claim"]
+        got[claim] = (c["open_denied_dollars"], c["forwarded_awaiting"])
+    balance = dict(con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XF1', 'XF2')").fetchall())
+    assert got == {"XF1": (200, 20), "XF2": (200, 0), "C1": (0, 0)} and balance == {"XF1": 220, "XF2": 200}
+    con.close()
+    at = app(monkeypatch, tmp_path / "w.duckdb", "pages/payer_drilldown.py")
+    at.text_input(key="claim").input("XF1").run()
+    assert not at.exception and any("also holds $20.00 of the patient's share" in c.value for c in at.caption)
+    at.text_input(key="claim").input("XF2").run()
+    assert not at.exception and not any("also holds" in c.value for c in at.caption)

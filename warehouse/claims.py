@@ -243,6 +243,19 @@ def resolve_claim(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_ref: st
     return rows[0][0] if rows else None
 
 
+def _forwarded_awaiting(adjudications: pl.DataFrame, adjustments: pl.DataFrame) -> float:
+    """The patient's share (PR cost share: deductible, coinsurance, copay) that the family's latest remit
+    event forwarded to the next payer when it is a crossover (CLP02 19-21), which has not remitted yet: the
+    A/R ledger keeps it in the insurance balance (model 08), so the balance reads above the open denied
+    dollars until that payer remits. 0 otherwise."""
+    rows = adjudications.filter(pl.col("is_adjudication") | pl.col("is_reversal"))
+    if rows.height == 0 or rows["claim_status"][-1] not in ("19", "20", "21"):
+        return 0.0
+    share = adjustments.filter((pl.col("adjudication_id") == rows["adjudication_id"][-1])
+                               & (pl.col("group_code") == "PR") & ~pl.col("is_denial"))["amount"].sum()
+    return float(share or 0)
+
+
 def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str) -> dict | None:
     """Everything about one claim family, or None for a claim outside the scope (or unknown).
 
@@ -339,6 +352,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, *, scope: Scope, claim_id: str)
         LEFT JOIN carc k ON k.carc = j.carc
         WHERE j.family_id = ? AND {scoped}
         ORDER BY j.remit_date, j.event_seq, j.line_number NULLS FIRST, j.seq""", [family] + p)
+    out["claim"]["forwarded_awaiting"] = _forwarded_awaiting(out["adjudications"], out["adjustments"])
     # grain: one row per remark code on the family's remits
     out["remarks"] = q(f"""
         SELECT a.adjudication_id, r.line_number, r.rarc, d.description AS rarc_description
