@@ -146,6 +146,15 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     return h.hexdigest()
 
 
+def models_digest() -> str:
+    """The model SQL alone: stored at every refresh ('model_sql'), so a reader can tell models built by
+    another release's SQL (a column this release reads may be missing) without the taxonomy tables."""
+    h = hashlib.sha256()
+    for path in MODEL_FILES:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def tracing() -> bool:
     """DENIALS_REFRESH_TRACE=1: the seconds of every model (full rebuild) and of every statement of
     the incremental refresh, on stderr."""
@@ -243,6 +252,7 @@ def _stamp(con, mode: str, digest: str) -> None:
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
     con.execute("INSERT OR REPLACE INTO meta VALUES ('model_inputs', ?)", [digest])
     con.execute("INSERT OR REPLACE INTO meta VALUES ('refresh_mode', ?)", [mode])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_sql', ?)", [models_digest()])
 
 
 class FullRefreshNeeded(RuntimeError):
@@ -262,6 +272,8 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
     load_payer_rules(con, db_path)
     digest = inputs_digest(con)
     if if_stale and stored == digest:
+        # built from this model SQL (it is part of the digest): say so for readers (store._check_models)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('model_sql', ?)", [models_digest()])
         return "current"
     from warehouse.incremental import incremental   # here: warehouse.incremental imports this module
     inc_con = _Traced(con) if tracing() else con

@@ -194,17 +194,23 @@ def open_snapshot(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Version]:
 
 
 def _check_models(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    """A warehouse whose models an earlier release built (a model table this release added is missing)
-    is refused with the command that builds them; one with no models yet (never refreshed) is not."""
+    """A warehouse whose models an earlier release built (a model table this release added is missing,
+    or the models were built from other model SQL: a column this release reads may be missing, and a page
+    failed with DuckDB's binder error) is refused with the command that builds them; one with no models
+    yet (never refreshed) is not."""
     from warehouse import refresh, schema
     present = {r[0] for r in con.sql(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database()").fetchall()}
     expected = {m.table for m in refresh.models()}
     missing = sorted(expected - present)
-    if missing and expected & present:
+    if not expected & present:
+        return
+    built = con.sql("SELECT max(value) FROM meta WHERE key = 'model_sql'").fetchall()[0][0]
+    if missing or built != refresh.models_digest():
+        what = f"{', '.join(missing)} missing" if missing else "from other model SQL"
         raise schema.ModelsTooOld(
-            f"this warehouse's models were built by an earlier release ({', '.join(missing)} missing): run "
+            f"this warehouse's models were built by an earlier release ({what}): run "
             f"`python -m warehouse refresh --db {db_path}` (about 7 minutes at 10 million claims)")
 
 
