@@ -137,8 +137,7 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     reference lists. A load may refresh incrementally only while this is unchanged."""
     h = hashlib.sha256()
     h.update(key_hash(con).encode())     # a DuckDB whose hash() differs: keys and models are rebuilt
-    for path in MODEL_FILES:
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    _hash_model_files(h)
     for table in (*TAXONOMY_TABLES, "site", "rendering_provider", "payer"):
         h.update(table.encode())
         h.update(str(scalar(con, f"SELECT md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
@@ -146,13 +145,23 @@ def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     return h.hexdigest()
 
 
+def _hash_model_files(h) -> None:
+    """The model SQL into hasher `h`: part of inputs_digest, and alone models_digest."""
+    for path in MODEL_FILES:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+
+
 def models_digest() -> str:
     """The model SQL alone: stored at every refresh ('model_sql'), so a reader can tell models built by
     another release's SQL (a column this release reads may be missing) without the taxonomy tables."""
     h = hashlib.sha256()
-    for path in MODEL_FILES:
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    _hash_model_files(h)
     return h.hexdigest()
+
+
+def _stamp_model_sql(con) -> None:
+    """The models were built from this release's model SQL (read by store._check_models)."""
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_sql', ?)", [models_digest()])
 
 
 def tracing() -> bool:
@@ -252,7 +261,7 @@ def _stamp(con, mode: str, digest: str) -> None:
                 [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
     con.execute("INSERT OR REPLACE INTO meta VALUES ('model_inputs', ?)", [digest])
     con.execute("INSERT OR REPLACE INTO meta VALUES ('refresh_mode', ?)", [mode])
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('model_sql', ?)", [models_digest()])
+    _stamp_model_sql(con)
 
 
 class FullRefreshNeeded(RuntimeError):
@@ -272,8 +281,7 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path | None = None, load_id
     load_payer_rules(con, db_path)
     digest = inputs_digest(con)
     if if_stale and stored == digest:
-        # built from this model SQL (it is part of the digest): say so for readers (store._check_models)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('model_sql', ?)", [models_digest()])
+        _stamp_model_sql(con)        # built from this model SQL: it is part of the digest
         return "current"
     from warehouse.incremental import incremental   # here: warehouse.incremental imports this module
     inc_con = _Traced(con) if tracing() else con
