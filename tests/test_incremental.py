@@ -549,11 +549,11 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
 
 
 def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental):
-    """The claims of test_ar_marts' CROSSOVER_ROWS (a primary's denial, a secondary's share, appeals, a COB
+    """The claims of test_claim_lifecycle's CROSSOVER_ROWS (a primary's denial, a secondary's share, appeals, a COB
     denial paid by the right payer): the primaries' first remits, the secondaries', the appeals' and the
     last secondary's in loads of their own, every model equal to a full rebuild after each, and the
     hand-worked figures at the end."""
-    from test_ar_marts import CROSSOVER_ROWS
+    from test_claim_lifecycle import CROSSOVER_ROWS
     src = tmp_path / "in"
     shutil.copytree(CORE, src)
     for name in ("claims", "claim_lines"):

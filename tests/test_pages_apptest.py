@@ -317,10 +317,10 @@ def test_claim_list_and_detail(monkeypatch, core_db):
 
 
 def test_a_crossover_claim_says_whose_remits_count(monkeypatch, tmp_path):
-    """XC1 of test_ar_marts: Medicare-like PAYB forwards the claim (19) and denies line 2 ($200); the
+    """XC1 of test_claim_lifecycle: Medicare-like PAYB forwards the claim (19) and denies line 2 ($200); the
     secondary pays its $20 share of line 1. The detail shows $0 recovered, $200 open, a $200 balance,
     and says whose remits decide."""
-    from test_ar_marts import CROSSOVER_ROWS
+    from test_claim_lifecycle import CROSSOVER_ROWS
     core_plus(tmp_path, CROSSOVER_ROWS).close()
     at = app(monkeypatch, tmp_path / "w.duckdb", "pages/payer_drilldown.py")
     at.text_input(key="claim").input("XC1").run()

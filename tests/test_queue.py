@@ -46,7 +46,7 @@ def test_ranking_and_deadlines(core_db):
 def test_decided_appeals_in_the_queue_run_from_the_decision(tmp_path):
     """X5 (PAYB, Medicare: appeal window 120 days), one $200 line denied CO-50 (medical necessity, an
     appeal) on 05-12; appeal AX5 filed 05-15, decided 05-26 partly won: the remit of 05-26 pays 80 and
-    keeps CO-50 80 (tests/test_ar_marts.py works the $80 open out). In the queue as of 05-27: status
+    keeps CO-50 80 (tests/test_claim_lifecycle.py works the $80 open out). In the queue as of 05-27: status
     'appeal partly won', deadline from the decision 05-26 + 120 = 09-23 (the next level's window, not
     the first denial's 05-12 + 120 = 09-09), 119 days left, $80 open. X6, the same denial, appeal AX6
     won on 05-26 but no remit has paid it: all $200 open, 'appeal won, still open' (it read 'new'), the

@@ -1,0 +1,352 @@
+"""One claim's lifecycle figures, worked by hand on small added claims: what a payer's remits leave
+open (open denied dollars), what was recovered, what was denied after payment, and the insurance
+balance the A/R ledger (m_ar_event, m_ar_claim) keeps for it: crossovers, remits from more than one
+payer, re-adjudications, reversals, partial wins and patient-liable denials."""
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import core_plus
+
+
+def _ar_at(con, claim_id: str, day: str):
+    return con.sql("SELECT sum(amount) FROM m_ar_event WHERE claim_id = ? AND event_date <= ?",
+                   params=[claim_id, day]).fetchall()[0][0]
+
+
+def test_a_crossover_keeps_the_forwarded_patient_share_in_insurance_ar(tmp_path):
+    """CLP02 19 (processed as primary, forwarded to an additional payer): the primary's PR amounts go to
+    the secondary payer, so they stay in insurance A/R until the secondary's remit pays, adjusts or
+    moves them to the patient. Claim X1, $1,000 (the core fixture plus this claim): the primary (19)
+    pays 600, CO-45 250, PR-1 150 -> A/R 150; the secondary (2) pays 100, OA-23 850 (the primary's
+    part, never counted), PR-2 50 -> A/R 0. Taking the primary's PR off as well left -100."""
+    con = core_plus(tmp_path, {
+        "claims": "X1,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X1,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX1,PAYB,TRN-B9,2026-05-12,X1,19,1000.00,600.00,150.00,PB-0099,\n"
+                  "RX2,PAYA,TRN-A9,2026-05-19,X1,2,1000.00,100.00,50.00,PA-0099,",
+        "remit_lines": "RX1,1,99214,,1,1000.00,600.00\nRX2,1,99214,,1,1000.00,100.00",
+        "remit_adjustments": "RX1,1,CO,45,250.00\nRX1,1,PR,1,150.00\nRX2,1,OA,23,850.00\nRX2,1,PR,2,50.00",
+    })
+    assert (_ar_at(con, "X1", "2026-05-11"), _ar_at(con, "X1", "2026-05-12"), _ar_at(con, "X1", "2026-05-19")) == (1000, 150, 0)
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X1'").fetchall()[0][0] == 0
+
+
+CROSSOVER_ROWS = {   # test_a_denial_stays_open_when_another_payer_pays_only_its_share (and test_incremental, test_pages_apptest)
+    "claims": "\n".join(f"{c},,1,,S1,1234567893,1111111112,PAYB,MRN-009{n},ABC99999999{n},2026-05-04,,2026-05-05,{t}.00,11,"
+                        for n, (c, t) in enumerate([("XC1", 300), ("XC2", 300), ("XC3", 150), ("XC4", 300),
+                                                    ("XC5", 300), ("XC6", 300), ("XC7", 300)])),
+    "claim_lines": "\n".join([f"{c},1,99213,,,1,100.00,2026-05-04\n{c},2,20610,,,1,200.00,2026-05-04"
+                              for c in ("XC1", "XC2", "XC4", "XC5", "XC6", "XC7")] + ["XC3,1,99213,,,1,150.00,2026-05-04"]),
+    "remits": "RXC11,PAYB,TRN-B11,2026-05-12,XC1,19,300.00,60.00,20.00,PB-0093,\n"
+              "RXC12,PAYA,TRN-A11,2026-05-19,XC1,2,100.00,20.00,0.00,PA-0093,\n"
+              "RXC21,PAYB,TRN-B11,2026-05-12,XC2,19,300.00,60.00,20.00,PB-0094,\n"
+              "RXC22,PAYA,TRN-A11,2026-05-19,XC2,2,100.00,20.00,0.00,PA-0094,\n"
+              "RXC23,PAYB,TRN-B13,2026-06-02,XC2,19,200.00,150.00,0.00,PB-0094,\n"
+              "RXC31,PAYB,TRN-B11,2026-05-12,XC3,4,150.00,0.00,0.00,PB-0095,\n"
+              "RXC32,PAYA,TRN-A14,2026-05-26,XC3,1,150.00,120.00,0.00,PA-0095,\n"
+              "RXC41,PAYB,TRN-B11,2026-05-12,XC4,1,300.00,60.00,20.00,PB-0096,\n"
+              "RXC42,PAYA,TRN-A11,2026-05-26,XC4,2,100.00,20.00,0.00,PA-0096,\n"
+              "RXC51,PAYB,TRN-B11,2026-05-12,XC5,19,300.00,60.00,20.00,PB-0097,\n"
+              "RXC52,PAYA,TRN-A14,2026-05-26,XC5,2,300.00,140.00,0.00,PA-0097,\n"
+              "RXC61,PAYB,TRN-B11,2026-05-12,XC6,19,300.00,60.00,20.00,PB-0098,\n"
+              "RXC62,PAYA,TRN-A11,2026-05-19,XC6,2,100.00,20.00,0.00,PA-0098,\n"
+              "RXC63,PAYB2,TRN-B13,2026-06-02,XC6,1,200.00,150.00,0.00,PB-0098,\n"
+              "RXC71,PAYB,TRN-B11,2026-05-12,XC7,19,300.00,60.00,20.00,PB-0099,\n"
+              "RXC72,PAYA,TRN-A11,2026-05-19,XC7,2,100.00,20.00,0.00,PA-0099,\n"
+              "RXC73,PAYB,TRN-B13,2026-06-02,XC7,19,200.00,120.00,30.00,PB-0099,\n"
+              "RXC74,PAYA,TRN-A14,2026-06-12,XC7,2,200.00,30.00,0.00,PA-0099,",
+    # the primary's first remit (paid line 1, denied line 2) and the secondary's coinsurance on line 1
+    "remit_lines": "\n".join(f"RXC{n}1,1,99213,,1,100.00,60.00\nRXC{n}1,2,20610,,1,200.00,0.00" for n in (1, 2, 4, 5, 6, 7))
+                   + "\n" + "\n".join(f"RXC{n}2,1,99213,,1,100.00,20.00" for n in (1, 2, 4, 6, 7))
+                   + "\nRXC23,2,20610,,1,200.00,150.00\nRXC31,1,99213,,1,150.00,0.00\nRXC32,1,99213,,1,150.00,120.00"
+                     "\nRXC52,1,99213,,1,100.00,20.00\nRXC52,2,20610,,1,200.00,120.00\nRXC63,2,20610,,1,200.00,150.00"
+                     "\nRXC73,2,20610,,1,200.00,120.00\nRXC74,2,20610,,1,200.00,30.00",
+    "remit_adjustments": "\n".join(f"RXC{n}1,1,CO,45,20.00\nRXC{n}1,1,PR,2,20.00\nRXC{n}1,2,CO,{96 if n == 5 else 50},200.00"
+                                    for n in (1, 2, 4, 5, 6, 7))
+                         + "\n" + "\n".join(f"RXC{n}2,1,OA,23,80.00" for n in (1, 2, 4, 5, 6, 7))
+                         + "\nRXC23,2,CO,45,50.00\nRXC31,1,CO,22,150.00\nRXC32,1,CO,45,30.00\nRXC52,2,CO,45,80.00"
+                           "\nRXC63,2,CO,45,50.00\nRXC73,2,CO,45,50.00\nRXC73,2,PR,2,30.00\nRXC74,2,OA,23,170.00",
+}
+
+
+def test_a_denial_stays_open_when_another_payer_pays_only_its_share(tmp_path):
+    """With remits from more than one payer, the initial payer's decide, and another payer's only where it
+    pays a line the initial adjudication denied. Each claim (but XC3) has a $100 line 1 and a $200 line 2;
+    the primary PAYB first pays line 1 60 (CO-45 20, PR-2 20) and denies line 2 (CO-50 200), so $200 denied.
+    XC1, a crossover (19): the secondary PAYA pays the coinsurance 20 on line 1 (OA-23 80) and does not
+    list line 2: recovered 0 (its share of line 1), open $200 = the balance (300 - 60 - 20 - 20). It read
+    recovered $20, open $0, as the secondary's remit was the latest and denies nothing. XC2, the same, then
+    PAYB pays line 2 on appeal (150, CO-45 50): recovered 150, open 0, balance 0. XC3: PAYB denies its $150
+    line outright (status 4, CO-22: another payer is primary) and PAYA, the right payer, pays 120 (CO-45
+    30): a recovery of 120, open 0, balance 0. XC4: no crossover (status 1; the practice bills PAYA
+    itself), PAYA pays the coinsurance on line 1: recovered 0, open $200. XC5: Medicare denies line 2
+    non-covered (CO-96) and Medicaid, the secondary, pays it 120 (CO-45 80) with the coinsurance 20 on line
+    1: recovered 120, open 0, balance 0. XC6: PAYB's appeal payment of line 2 (150, CO-45 50) comes under
+    another payer id (PAYB2): it pays the denied line, so recovered 150, open 0. XC7: PAYB pays line 2 on
+    appeal and forwards it again (120, CO-45 50, PR-2 30), PAYA pays that coinsurance 30 on line 2:
+    recovered 150 of the denied line, open 0, balance 0."""
+    con = core_plus(tmp_path, CROSSOVER_ROWS)
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars "
+         "FROM m_claim c WHERE claim_id LIKE 'XC%' ORDER BY 1")
+    assert con.sql(q).fetchall() == [("XC1", True, 200, 0, 200), ("XC2", True, 200, 150, 0), ("XC3", True, 150, 120, 0),
+                                     ("XC4", True, 200, 0, 200), ("XC5", True, 200, 120, 0), ("XC6", True, 200, 150, 0),
+                                     ("XC7", True, 200, 150, 0)]
+    balance = dict(con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XC1', 'XC2', 'XC3', 'XC5', "
+                           "'XC6', 'XC7')").fetchall())
+    assert balance == {"XC1": 200, "XC2": 0, "XC3": 0, "XC5": 0, "XC6": 0, "XC7": 0}
+
+
+def test_a_reversed_crossover_does_not_move_its_patient_share_back(tmp_path):
+    """A crossover remit (19) moves no PR (the next payer's share), so its reversal (22) must not move the
+    negated PR back either (from a review, 2026-12-07). XR1, $300 (line 1 $100, line 2 $200): PAYB (19)
+    pays 60 + 150 (CO-45 20 + 30, PR-2 20 + 20) -> 300 - 210 - 50 = 40; the secondary PAYA (2) pays the
+    coinsurance 20 + 20 (OA-23) -> 0; on 07-01 PAYB reverses it all (22: +210 paid, +50 CO-45, PR -40
+    not moved) -> 260, and re-adjudicates (19) paying line 1 60 (CO-45 20, PR-2 20) and denying line 2
+    (CO-50 200) -> 180: line 2's 200 less the secondary's 20 on it. It read 220 (the reversal's PR put
+    40 back that had never been taken off). Denied after payment: PAYB's payments taken back and not
+    paid again, 210 - 60 = $150 (the secondary's 40 is not PAYB's), dated 07-01, PAYB's re-adjudication,
+    though the secondary sends a remit on 07-15 (it pays 0 on line 1, OA-23 100: the balance stays 180)."""
+    con = core_plus(tmp_path, {
+        "claims": "XR1,,1,,S1,1234567893,1111111112,PAYB,MRN-0090,ABC999999990,2026-05-04,,2026-05-05,300.00,11,",
+        "claim_lines": "XR1,1,99213,,,1,100.00,2026-05-04\nXR1,2,20610,,,1,200.00,2026-05-04",
+        "remits": "RXR1,PAYB,TRN-R1,2026-05-12,XR1,19,300.00,210.00,40.00,PB-0090,\n"
+                  "RXR2,PAYA,TRN-R2,2026-05-19,XR1,2,300.00,40.00,0.00,PA-0090,\n"
+                  "RXR3,PAYB,TRN-R3,2026-07-01,XR1,22,-300.00,-210.00,-40.00,PB-0090,\n"
+                  "RXR4,PAYB,TRN-R4,2026-07-01,XR1,19,300.00,60.00,20.00,PB-0090,\n"
+                  "RXR5,PAYA,TRN-R5,2026-07-15,XR1,2,100.00,0.00,0.00,PA-0090,",
+        "remit_lines": "RXR1,1,99213,,1,100.00,60.00\nRXR1,2,20610,,1,200.00,150.00\n"
+                       "RXR2,1,99213,,1,100.00,20.00\nRXR2,2,20610,,1,200.00,20.00\n"
+                       "RXR3,1,99213,,1,-100.00,-60.00\nRXR3,2,20610,,1,-200.00,-150.00\n"
+                       "RXR4,1,99213,,1,100.00,60.00\nRXR4,2,20610,,1,200.00,0.00\nRXR5,1,99213,,1,100.00,0.00",
+        "remit_adjustments": "RXR1,1,CO,45,20.00\nRXR1,1,PR,2,20.00\nRXR1,2,CO,45,30.00\nRXR1,2,PR,2,20.00\n"
+                             "RXR2,1,OA,23,80.00\nRXR2,2,OA,23,180.00\n"
+                             "RXR3,1,CO,45,-20.00\nRXR3,1,PR,2,-20.00\nRXR3,2,CO,45,-30.00\nRXR3,2,PR,2,-20.00\n"
+                             "RXR4,1,CO,45,20.00\nRXR4,1,PR,2,20.00\nRXR4,2,CO,50,200.00\nRXR5,1,OA,23,100.00",
+    })
+    assert (_ar_at(con, "XR1", "2026-05-12"), _ar_at(con, "XR1", "2026-05-19"), _ar_at(con, "XR1", "2026-07-01")) == (40, 0, 180)
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'XR1'").fetchall()[0][0] == 180
+    assert con.sql("SELECT initially_denied, redenied_dollars, redenied_on, last_adjudication_date FROM m_claim "
+                   "WHERE claim_id = 'XR1'").fetchall() == [(False, 150, dt.date(2026, 7, 1), dt.date(2026, 7, 15))]
+    # the work queue dates the re-denial by PAYB's re-adjudication, not by the secondary's later remit
+    assert con.sql("SELECT status, denied_on FROM m_open_denial WHERE claim_id = 'XR1'").fetchall() == [
+        ("denied after payment", dt.date(2026, 7, 1))]
+
+
+def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
+    """A payer that adjudicates a line again without reversing its first remit restates that line: its
+    earlier write-downs are added back. X2 ($300: line 1 $100, line 2 $200): R1 pays line 1 80 (CO-45
+    20) and denies line 2 (CO-45 50, CO-197 150) -> A/R 150; after the appeal R2 adjudicates line 2
+    alone: pays 150, CO-45 50 -> A/R 0 (line 2's first CO-45 50 added back; without it, -50). X3, the
+    same first remit, then a reversal (22) of it and a new full remit (paid 230, CO-45 70): after a
+    reversal nothing is added back (it undid R1 itself) -> 150, 300, 0."""
+    con = core_plus(tmp_path, {
+        "claims": "X2,,1,,S1,1234567893,1111111112,PAYA,MRN-0097,ABC999999997,2026-05-04,,2026-05-05,300.00,11,\n"
+                  "X3,,1,,S1,1234567893,1111111112,PAYA,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,300.00,11,",
+        "claim_lines": "X2,1,99213,,,1,100.00,2026-05-04\nX2,2,20610,,,1,200.00,2026-05-04\n"
+                       "X3,1,99213,,,1,100.00,2026-05-04\nX3,2,20610,,,1,200.00,2026-05-04",
+        "remits": "RX21,PAYA,TRN-A7,2026-05-12,X2,1,300.00,80.00,0,PA-0097,\n"
+                  "RX22,PAYA,TRN-A8,2026-05-19,X2,1,200.00,150.00,0,PA-0097,\n"
+                  "RX31,PAYA,TRN-A7,2026-05-12,X3,1,300.00,80.00,0,PA-0098,\n"
+                  "RX32,PAYA,TRN-A8,2026-05-19,X3,22,-300.00,-80.00,0,PA-0098,\n"
+                  "RX33,PAYA,TRN-A8,2026-05-20,X3,1,300.00,230.00,0,PA-0098,",
+        "remit_lines": "RX21,1,99213,,1,100.00,80.00\nRX21,2,20610,,1,200.00,0.00\nRX22,2,20610,,1,200.00,150.00\n"
+                       "RX31,1,99213,,1,100.00,80.00\nRX31,2,20610,,1,200.00,0.00\n"
+                       "RX32,1,99213,,1,-100.00,-80.00\nRX32,2,20610,,1,-200.00,0.00\n"
+                       "RX33,1,99213,,1,100.00,80.00\nRX33,2,20610,,1,200.00,150.00",
+        "remit_adjustments": "RX21,1,CO,45,20.00\nRX21,2,CO,45,50.00\nRX21,2,CO,197,150.00\nRX22,2,CO,45,50.00\n"
+                             "RX31,1,CO,45,20.00\nRX31,2,CO,45,50.00\nRX31,2,CO,197,150.00\n"
+                             "RX32,1,CO,45,-20.00\nRX32,2,CO,45,-50.00\nRX32,2,CO,197,-150.00\n"
+                             "RX33,1,CO,45,20.00\nRX33,2,CO,45,50.00",
+    })
+    assert (_ar_at(con, "X2", "2026-05-12"), _ar_at(con, "X2", "2026-05-19")) == (150, 0)
+    assert (_ar_at(con, "X3", "2026-05-12"), _ar_at(con, "X3", "2026-05-19"), _ar_at(con, "X3", "2026-05-20")) == (150, 300, 0)
+    assert con.sql("SELECT count(*) FROM m_ar_claim WHERE claim_id IN ('X2', 'X3') AND balance <> 0").fetchall() == [(0,)]
+
+
+def test_open_denied_leaves_out_the_contractual_part_of_a_denied_line(tmp_path):
+    """A denied line that also carries a contractual write-down: X4, one $1,000 line, paid 0, CO-45
+    $400 (contract) and CO-197 $600 (no authorization). Denied dollars are the line's charge ($1,000);
+    what the payer could still pay is $600, which is also the claim's insurance balance, so open denied
+    is $600, not $1,000. A $150 write-off of the denial leaves $450 open; the balance is then $450 too."""
+    con = core_plus(tmp_path, {
+        "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
+        "remit_lines": "RX4,1,99214,,1,1000.00,0.00",
+        "remit_adjustments": "RX4,1,CO,45,400.00\nRX4,1,CO,197,600.00",
+    })
+    row = con.sql("SELECT initially_denied, denied_dollars, open_denied_dollars FROM m_claim WHERE claim_id = 'X4'").fetchall()
+    assert row == [(True, 1000, 600)]
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 600
+    con.close()
+    con = core_plus(tmp_path / "wo", {
+        "claims": "X4,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,1000.00,11,",
+        "claim_lines": "X4,1,99214,,,1,1000.00,2026-05-04",
+        "remits": "RX4,PAYB,TRN-B9,2026-05-12,X4,1,1000.00,0.00,0.00,PB-0099,",
+        "remit_lines": "RX4,1,99214,,1,1000.00,0.00",
+        "remit_adjustments": "RX4,1,CO,45,400.00\nRX4,1,CO,197,600.00",
+        "write_offs": "X4,2026-05-20,150.00,auth_not_obtained",
+    })
+    assert con.sql("SELECT open_denied_dollars FROM m_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'X4'").fetchall()[0][0] == 450
+
+
+def test_open_denied_counts_what_a_partly_won_appeal_still_denies(tmp_path):
+    """A partial appeal win: X5, one $200 line. R1 (05-12) denies it: paid 0, CO-50 $200 (medical
+    necessity) -> denied $200, open $200. R2 (05-26, the appeal decision) pays 80, CO-45 40 (contract),
+    and keeps CO-50 80: the line is paid, so it is no longer denied outright, but the payer still denies
+    $80 of it. Open denied = min(80 still denied, 200 denied - 0 write-downs - 80 recovered) - 0 written
+    off = $80, which is also the insurance balance (200 - 80 paid - 40 contract). Before, it was $0.
+    With a $30 write-off of the rest: min(80, 120) - 30 = $50 open, balance $50. X6, the same but R2 pays
+    120 and keeps nothing but CO-45 80 (a full win): open $0, balance $0. X7: R2 pays 80 and moves the
+    rest to the patient with PR-204 80 (PR is the patient's, not the payer's): open $0."""
+    base = {
+        "claims": "X5,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X6,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X7,,1,,S1,1234567893,1111111112,PAYB,MRN-0097,ABC999999997,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "X5,1,99214,,,1,200.00,2026-05-04\nX6,1,99214,,,1,200.00,2026-05-04\n"
+                       "X7,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RX51,PAYB,TRN-B5,2026-05-12,X5,1,200.00,0.00,0.00,PB-0095,\n"
+                  "RX52,PAYB,TRN-B6,2026-05-26,X5,1,200.00,80.00,0.00,PB-0095,\n"
+                  "RX61,PAYB,TRN-B5,2026-05-12,X6,1,200.00,0.00,0.00,PB-0096,\n"
+                  "RX62,PAYB,TRN-B6,2026-05-26,X6,1,200.00,120.00,0.00,PB-0096,\n"
+                  "RX71,PAYB,TRN-B5,2026-05-12,X7,1,200.00,0.00,0.00,PB-0097,\n"
+                  "RX72,PAYB,TRN-B6,2026-05-26,X7,1,200.00,80.00,80.00,PB-0097,",
+        "remit_lines": "RX51,1,99214,,1,200.00,0.00\nRX52,1,99214,,1,200.00,80.00\n"
+                       "RX61,1,99214,,1,200.00,0.00\nRX62,1,99214,,1,200.00,120.00\n"
+                       "RX71,1,99214,,1,200.00,0.00\nRX72,1,99214,,1,200.00,80.00",
+        "remit_adjustments": "RX51,1,CO,50,200.00\nRX52,1,CO,45,40.00\nRX52,1,CO,50,80.00\n"
+                             "RX61,1,CO,50,200.00\nRX62,1,CO,45,80.00\n"
+                             "RX71,1,CO,50,200.00\nRX72,1,CO,45,40.00\nRX72,1,PR,204,80.00",
+    }
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.recovered_dollars, c.open_denied_dollars, "
+         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('X5', 'X6', 'X7') ORDER BY 1")
+    con = core_plus(tmp_path, base)
+    assert con.sql(q).fetchall() == [("X5", True, 200, 80, 80, 80), ("X6", True, 200, 120, 0, 0),
+                                     ("X7", True, 200, 80, 0, 0)]
+    con.close()
+    con = core_plus(tmp_path / "wo", {**base, "write_offs": "X5,2026-06-01,30.00,medical_necessity"})
+    assert con.sql(q).fetchall()[0] == ("X5", True, 200, 80, 50, 50)
+
+
+def test_a_reversed_appeal_payment_leaves_the_denial_open(tmp_path):
+    """The payer takes back what an appeal paid and sends no new adjudication. X9, one $200 line denied
+    CO-50 on 05-12; the appeal remit of 05-26 pays 120 (CO-45 80: a full win, open 0); the reversal
+    (status 22) of 06-02 takes back -120 and -80. The last remit event is the reversal: the line is
+    denied again, recovered = 120 - 120 = 0, open = 200 - 0 - 0 - 0 = $200 = the balance (200 - 120 - 80
+    + 120 + 80). X10, the partial win of X5 (pays 80, CO-45 40, keeps CO-50 80) reversed the same way:
+    open $200 = balance. Before, X9 read $0 open and left the work queue, X10 $80."""
+    con = core_plus(tmp_path, {
+        "claims": "X9,,1,,S1,1234567893,1111111112,PAYB,MRN-0099,ABC999999999,2026-05-04,,2026-05-05,200.00,11,\n"
+                  "X10,,1,,S1,1234567893,1111111112,PAYB,MRN-0098,ABC999999998,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "X9,1,99214,,,1,200.00,2026-05-04\nX10,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RX91,PAYB,TRN-B5,2026-05-12,X9,1,200.00,0.00,0.00,PB-0095,\n"
+                  "RX92,PAYB,TRN-B6,2026-05-26,X9,1,200.00,120.00,0.00,PB-0095,\n"
+                  "RX93,PAYB,TRN-B7,2026-06-02,X9,22,-200.00,-120.00,0.00,PB-0095,\n"
+                  "RX101,PAYB,TRN-B5,2026-05-12,X10,1,200.00,0.00,0.00,PB-0096,\n"
+                  "RX102,PAYB,TRN-B6,2026-05-26,X10,1,200.00,80.00,0.00,PB-0096,\n"
+                  "RX103,PAYB,TRN-B7,2026-06-02,X10,22,-200.00,-80.00,0.00,PB-0096,",
+        "remit_lines": "RX91,1,99214,,1,200.00,0.00\nRX92,1,99214,,1,200.00,120.00\nRX93,1,99214,,1,-200.00,-120.00\n"
+                       "RX101,1,99214,,1,200.00,0.00\nRX102,1,99214,,1,200.00,80.00\nRX103,1,99214,,1,-200.00,-80.00",
+        "remit_adjustments": "RX91,1,CO,50,200.00\nRX92,1,CO,45,80.00\nRX93,1,CO,45,-80.00\n"
+                             "RX101,1,CO,50,200.00\nRX102,1,CO,45,40.00\nRX102,1,CO,50,80.00\n"
+                             "RX103,1,CO,45,-40.00\nRX103,1,CO,50,-80.00",
+    })
+    q = ("SELECT c.claim_id, c.recovered_dollars, c.open_denied_dollars, a.balance FROM m_claim c "
+         "JOIN m_ar_claim a USING (claim_id) WHERE claim_id IN ('X9', 'X10') ORDER BY 1")
+    assert con.sql(q).fetchall() == [("X10", 0, 200, 200), ("X9", 0, 200, 200)]
+
+
+def test_a_patient_liable_denial_is_a_denial_but_not_open(tmp_path):
+    """PR-96 / PR-204 stay denials (docs/taxonomy.md): the payer refused and the patient is liable.
+    Y1, one $150 line: paid 0, PR-204 150 -> denied $150, root cause non_covered / patient_liable,
+    open $0 (the balance moved to the patient: insurance A/R 150 - 150 = 0). Y2, paid 0, PR-1 150 (the
+    deductible took it all): allowed 150, not a denial. Y3, a $200 line: paid 0, CO-45 50, PR-96 150 ->
+    denied $200, open 200 - 50 (contractual) - 150 (patient's) = $0, balance 0. Before, a PR amount of
+    any kind made the line 'allowed', so Y1 and Y3 were not denials at all."""
+    con = core_plus(tmp_path, {
+        "claims": "Y1,,1,,S1,1234567893,1111111112,PAYB,MRN-0091,ABC999999991,2026-05-04,,2026-05-05,150.00,11,\n"
+                  "Y2,,1,,S1,1234567893,1111111112,PAYB,MRN-0092,ABC999999992,2026-05-04,,2026-05-05,150.00,11,\n"
+                  "Y3,,1,,S1,1234567893,1111111112,PAYB,MRN-0093,ABC999999993,2026-05-04,,2026-05-05,200.00,11,",
+        "claim_lines": "Y1,1,99214,,,1,150.00,2026-05-04\nY2,1,99214,,,1,150.00,2026-05-04\n"
+                       "Y3,1,99214,,,1,200.00,2026-05-04",
+        "remits": "RY1,PAYB,TRN-Y1,2026-05-12,Y1,1,150.00,0.00,150.00,PB-0191,\n"
+                  "RY2,PAYB,TRN-Y1,2026-05-12,Y2,1,150.00,0.00,150.00,PB-0192,\n"
+                  "RY3,PAYB,TRN-Y1,2026-05-12,Y3,1,200.00,0.00,150.00,PB-0193,",
+        "remit_lines": "RY1,1,99214,,1,150.00,0.00\nRY2,1,99214,,1,150.00,0.00\nRY3,1,99214,,1,200.00,0.00",
+        "remit_adjustments": "RY1,1,PR,204,150.00\nRY2,1,PR,1,150.00\nRY3,1,CO,45,50.00\nRY3,1,PR,96,150.00",
+    })
+    q = ("SELECT c.claim_id, c.initially_denied, c.denied_dollars, c.root_cause, c.sub_cause, c.open_denied_dollars, "
+         "a.balance FROM m_claim c JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'Y%' ORDER BY 1")
+    assert con.sql(q).fetchall() == [("Y1", True, 150, "non_covered", "patient_liable", 0, 0),
+                                     ("Y2", False, 0, None, None, 0, 0),
+                                     ("Y3", True, 200, "non_covered", "patient_liable", 0, 0)]
+
+
+def test_open_denied_follows_what_the_latest_remit_moved_to_the_patient(tmp_path):
+    """Open denied dollars equal the insurance balance when a PR denial is involved (from a review of the
+    change above; one $150 line each unless said). Z1: claim-level PR-204 on a remit with a line -> open
+    0. Z2: the same on a remit with no lines -> 0. Z3: CO-96 on 05-12, re-adjudicated PR-204 on 05-26 ->
+    0 (the latest remit moved it to the patient; it read 150). Z4: PR-204 then reversed (22) with
+    nothing after -> 150 (the reversal put it back). Z5: PR-204 on a crossover remit (19: the next
+    payer's share) -> 150. Z6: PR-204 then re-adjudicated CO-96 -> 150 (it read 0). Z7, a $200 line:
+    PR-96 100, CO-45 50, CO-96 50 -> 50."""
+    c = "{},,1,,S1,1234567893,1111111112,PAYB,MRN-00{},ABC9999999{},2026-05-04,,2026-05-05,{}.00,11,"
+    con = core_plus(tmp_path, {
+        "claims": "\n".join(c.format(z, 90 + i, 90 + i, 200 if z == "Z7" else 150)
+                            for i, z in enumerate(["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"])),
+        "claim_lines": "\n".join(f"{z},1,99214,,,1,{200 if z == 'Z7' else 150}.00,2026-05-04"
+                                 for z in ["Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7"]),
+        "remits": "RZ1,PAYB,TRN-RZ1,2026-05-12,Z1,1,150.00,0.00,150.00,PB-Z1,\n"
+                  "RZ2,PAYB,TRN-RZ2,2026-05-12,Z2,1,150.00,0.00,150.00,PB-Z2,\n"
+                  "RZ3a,PAYB,TRN-RZ3a,2026-05-12,Z3,1,150.00,0.00,0.00,PB-Z3,\n"
+                  "RZ3b,PAYB,TRN-RZ3b,2026-05-26,Z3,1,150.00,0.00,150.00,PB-Z3,\n"
+                  "RZ4a,PAYB,TRN-RZ4a,2026-05-12,Z4,1,150.00,0.00,150.00,PB-Z4,\n"
+                  "RZ4b,PAYB,TRN-RZ4b,2026-05-20,Z4,22,-150.00,0.00,-150.00,PB-Z4,\n"
+                  "RZ5,PAYB,TRN-RZ5,2026-05-12,Z5,19,150.00,0.00,150.00,PB-Z5,\n"
+                  "RZ6a,PAYB,TRN-RZ6a,2026-05-12,Z6,1,150.00,0.00,150.00,PB-Z6,\n"
+                  "RZ6b,PAYB,TRN-RZ6b,2026-05-26,Z6,1,150.00,0.00,0.00,PB-Z6,\n"
+                  "RZ7,PAYB,TRN-RZ7,2026-05-12,Z7,1,200.00,0.00,100.00,PB-Z7,",
+        "remit_lines": "RZ1,1,99214,,1,150.00,0.00\nRZ3a,1,99214,,1,150.00,0.00\nRZ3b,1,99214,,1,150.00,0.00\n"
+                       "RZ4a,1,99214,,1,150.00,0.00\nRZ4b,1,99214,,1,-150.00,0.00\nRZ5,1,99214,,1,150.00,0.00\n"
+                       "RZ6a,1,99214,,1,150.00,0.00\nRZ6b,1,99214,,1,150.00,0.00\nRZ7,1,99214,,1,200.00,0.00",
+        "remit_adjustments": "RZ1,,PR,204,150.00\nRZ2,,PR,204,150.00\nRZ3a,1,CO,96,150.00\nRZ3b,1,PR,204,150.00\n"
+                             "RZ4a,1,PR,204,150.00\nRZ4b,1,PR,204,-150.00\nRZ5,1,PR,204,150.00\n"
+                             "RZ6a,1,PR,204,150.00\nRZ6b,1,CO,96,150.00\n"
+                             "RZ7,1,PR,96,100.00\nRZ7,1,CO,45,50.00\nRZ7,1,CO,96,50.00",
+    })
+    rows = con.sql("SELECT c.claim_id, c.initially_denied, c.open_denied_dollars, a.balance FROM m_claim c "
+                   "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'Z%' ORDER BY 1").fetchall()
+    assert rows == [("Z1", True, 0, 0), ("Z2", True, 0, 0), ("Z3", True, 0, 0), ("Z4", True, 150, 150),
+                    ("Z5", True, 150, 150), ("Z6", True, 150, 150), ("Z7", True, 50, 50)]
+
+
+def test_a_pr_denial_on_a_paid_line_leaves_the_denied_line_open(tmp_path):
+    """Two $100 lines, line 1 denied CO-16 (from a second review): a PR denial elsewhere on the remit is
+    not the denied line's. P1: line 2 paid 80 + PR-204 20 -> open 100 (it read 80). P2: the PR-204 20 at
+    claim level, line 1 having its own adjustments -> 100. P6: line 2 paid 70 + PR-2 10 + PR-96 20 -> 100.
+    P3: both lines CO-16, then re-adjudicated PR-96 100 on line 1 and CO-16 100 on line 2 -> 100 (line 1
+    moved to the patient). Each equals the insurance balance."""
+    ids = ["P1", "P2", "P3", "P6"]
+    c = "{},,1,,S1,1234567893,1111111112,PAYB,MRN-00{},ABC9999999{},2026-05-04,,2026-05-05,200.00,11,"
+    con = core_plus(tmp_path, {
+        "claims": "\n".join(c.format(z, 60 + i, 60 + i) for i, z in enumerate(ids)),
+        "claim_lines": "\n".join(f"{z},1,99214,,,1,100.00,2026-05-04\n{z},2,99213,,,1,100.00,2026-05-04" for z in ids),
+        "remits": "RP1,PAYB,TRN-P1,2026-05-12,P1,1,200.00,80.00,20.00,PB-P1,\n"
+                  "RP2,PAYB,TRN-P2,2026-05-12,P2,1,200.00,80.00,20.00,PB-P2,\n"
+                  "RP3a,PAYB,TRN-P3a,2026-05-12,P3,1,200.00,0.00,0.00,PB-P3,\n"
+                  "RP3b,PAYB,TRN-P3b,2026-05-26,P3,1,200.00,0.00,100.00,PB-P3,\n"
+                  "RP6,PAYB,TRN-P6,2026-05-12,P6,1,200.00,70.00,30.00,PB-P6,",
+        "remit_lines": "RP1,1,99214,,1,100.00,0.00\nRP1,2,99213,,1,100.00,80.00\n"
+                       "RP2,1,99214,,1,100.00,0.00\nRP2,2,99213,,1,100.00,80.00\n"
+                       "RP3a,1,99214,,1,100.00,0.00\nRP3a,2,99213,,1,100.00,0.00\n"
+                       "RP3b,1,99214,,1,100.00,0.00\nRP3b,2,99213,,1,100.00,0.00\n"
+                       "RP6,1,99214,,1,100.00,0.00\nRP6,2,99213,,1,100.00,70.00",
+        "remit_adjustments": "RP1,1,CO,16,100.00\nRP1,2,PR,204,20.00\nRP2,1,CO,16,100.00\nRP2,,PR,204,20.00\n"
+                             "RP3a,1,CO,16,100.00\nRP3a,2,CO,16,100.00\nRP3b,1,PR,96,100.00\nRP3b,2,CO,16,100.00\n"
+                             "RP6,1,CO,16,100.00\nRP6,2,PR,2,10.00\nRP6,2,PR,96,20.00",
+    })
+    rows = con.sql("SELECT c.claim_id, c.open_denied_dollars, a.balance FROM m_claim c "
+                   "JOIN m_ar_claim a USING (claim_id) WHERE claim_id LIKE 'P_' ORDER BY 1").fetchall()
+    assert rows == [("P1", 100, 100), ("P2", 100, 100), ("P3", 100, 100), ("P6", 100, 100)]
