@@ -80,7 +80,8 @@ def test_a_denial_stays_open_when_another_payer_pays_only_its_share(tmp_path):
     PAYB pays line 2 on appeal (150, CO-45 50): recovered 150, open 0, balance 0. XC3: PAYB denies its $150
     line outright (status 4, CO-22: another payer is primary) and PAYA, the right payer, pays 120 (CO-45
     30): a recovery of 120, open 0, balance 0. XC4: no crossover (status 1; the practice bills PAYA
-    itself), PAYA pays the coinsurance on line 1: recovered 0, open $200. XC5: Medicare denies line 2
+    itself), PAYA pays the coinsurance on line 1: recovered 0, open $200, balance $200 (PAYB's PR-2 20 comes
+    back with PAYA's remit, test_a_secondary_billed_by_the_practice_...; it read 180). XC5: Medicare denies line 2
     non-covered (CO-96) and Medicaid, the secondary, pays it 120 (CO-45 80) with the coinsurance 20 on line
     1: recovered 120, open 0, balance 0. XC6: PAYB's appeal payment of line 2 (150, CO-45 50) comes under
     another payer id (PAYB2): it pays the denied line, so recovered 150, open 0. XC7: PAYB pays line 2 on
@@ -92,9 +93,8 @@ def test_a_denial_stays_open_when_another_payer_pays_only_its_share(tmp_path):
     assert con.sql(q).fetchall() == [("XC1", True, 200, 0, 200), ("XC2", True, 200, 150, 0), ("XC3", True, 150, 120, 0),
                                      ("XC4", True, 200, 0, 200), ("XC5", True, 200, 120, 0), ("XC6", True, 200, 150, 0),
                                      ("XC7", True, 200, 150, 0)]
-    balance = dict(con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XC1', 'XC2', 'XC3', 'XC5', "
-                           "'XC6', 'XC7')").fetchall())
-    assert balance == {"XC1": 200, "XC2": 0, "XC3": 0, "XC5": 0, "XC6": 0, "XC7": 0}
+    balance = dict(con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id LIKE 'XC%'").fetchall())
+    assert balance == {"XC1": 200, "XC2": 0, "XC3": 0, "XC4": 200, "XC5": 0, "XC6": 0, "XC7": 0}
 
 
 def test_a_reversed_crossover_does_not_move_its_patient_share_back(tmp_path):
@@ -131,6 +131,45 @@ def test_a_reversed_crossover_does_not_move_its_patient_share_back(tmp_path):
     # the work queue dates the re-denial by PAYB's re-adjudication, not by the secondary's later remit
     assert con.sql("SELECT status, denied_on FROM m_open_denial WHERE claim_id = 'XR1'").fetchall() == [
         ("denied after payment", dt.date(2026, 7, 1))]
+
+
+SECONDARY_ROWS = {   # test_a_secondary_billed_by_the_practice_brings_... (and test_incremental)
+    "claims": "XS1,,1,,S1,1234567893,1111111112,PAYB,MRN-0089,ABC999999989,2026-05-04,,2026-05-05,300.00,11,",
+    "claim_lines": "XS1,1,99213,,,1,100.00,2026-05-04\nXS1,2,20610,,,1,200.00,2026-05-04",
+    "remits": "RXS1,PAYB,TRN-S1,2026-05-12,XS1,1,300.00,60.00,20.00,PB-0089,\n"
+              "RXS2,PAYA,TRN-S2,2026-05-26,XS1,2,100.00,15.00,5.00,PA-0089,\n"
+              "RXS3,PAYC,TRN-S3,2026-06-09,XS1,3,100.00,5.00,0.00,PC-0089,\n"
+              "RXS4,PAYB,TRN-S4,2026-06-16,XS1,1,200.00,150.00,20.00,PB-0089,\n"
+              "RXS5,PAYA,TRN-S5,2026-06-30,XS1,2,200.00,20.00,0.00,PA-0089,",
+    "remit_lines": "RXS1,1,99213,,1,100.00,60.00\nRXS1,2,20610,,1,200.00,0.00\nRXS2,1,99213,,1,100.00,15.00\n"
+                   "RXS3,1,99213,,1,100.00,5.00\nRXS4,2,20610,,1,200.00,150.00\nRXS5,2,20610,,1,200.00,20.00",
+    "remit_adjustments": "RXS1,1,CO,45,20.00\nRXS1,1,PR,2,20.00\nRXS1,2,CO,50,200.00\n"
+                         "RXS2,1,OA,23,80.00\nRXS2,1,PR,1,5.00\nRXS3,1,OA,23,95.00\n"
+                         "RXS4,2,CO,45,30.00\nRXS4,2,PR,2,20.00\nRXS5,2,OA,23,180.00",
+}
+
+
+def test_a_secondary_billed_by_the_practice_brings_the_patient_share_back_into_insurance_ar(tmp_path):
+    """The practice bills the secondary itself: the primary's remit (status 1, not a crossover) moved its PR
+    to the patient, and the secondary's remit (status 2 or 3) on that line brings it back, dated that remit.
+    XS1, $300 (line 1 $100, line 2 $200), primary PAYB. 05-12 R1 (1): line 1 paid 60, CO-45 20, PR-2 20;
+    line 2 denied (CO-50 200) -> 300 - 60 - 20 - 20 = 200. 05-26 R2, the secondary PAYA (2): line 1 paid 15,
+    OA-23 80, PR-1 5 -> 200 + 20 back - 15 - 5 = 200 (it read 180: the coinsurance paid by PAYA had already
+    left with PAYB's PR, so the balance fell below the $200 denial still open). 06-09 R3, the tertiary PAYC
+    (3): line 1 paid 5, OA-23 95 -> + 5 (PAYA's PR) - 5 = 200. 06-16 R4, PAYB's appeal decision (1): line 2
+    paid 150, CO-45 30, PR-2 20 -> 0. 06-30 R5, PAYA (2) again, for that new coinsurance: line 2 paid 20,
+    OA-23 180 -> + 20 (R4's PR: the line's remit before it is PAYB's) - 20 = 0 (it read -20, a credit).
+    Recovered: PAYB's 150 and PAYA's 20 on the denied line (another payer paying a line the initial
+    adjudication denied, as XC7), open 0."""
+    con = core_plus(tmp_path, SECONDARY_ROWS)
+    days = ("2026-05-12", "2026-05-26", "2026-06-09", "2026-06-16", "2026-06-30")
+    assert [_ar_at(con, "XS1", d) for d in days] == [200, 200, 200, 0, 0]
+    assert con.sql("SELECT event_date, amount FROM m_ar_event WHERE claim_id = 'XS1' AND event = 'rebilled' "
+                   "ORDER BY 1").fetchall() == [(dt.date(2026, 5, 26), 20), (dt.date(2026, 6, 9), 5),
+                                                (dt.date(2026, 6, 30), 20)]
+    assert con.sql("SELECT initially_denied, denied_dollars, recovered_dollars, open_denied_dollars FROM m_claim "
+                   "WHERE claim_id = 'XS1'").fetchall() == [(True, 200, 170, 0)]
+    assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'XS1'").fetchall()[0][0] == 0
 
 
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):

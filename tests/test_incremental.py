@@ -550,32 +550,36 @@ def test_a_plan_that_fails_keeps_every_column_and_leaves_the_loads_transaction_a
 
 def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental):
     """The claims of test_claim_lifecycle's CROSSOVER_ROWS (a primary's denial, a secondary's share, appeals, a COB
-    denial paid by the right payer): the primaries' first remits, the secondaries', the appeals' and the
-    last secondary's in loads of their own, every model equal to a full rebuild after each, and the
-    hand-worked figures at the end."""
-    from test_claim_lifecycle import CROSSOVER_ROWS
+    denial paid by the right payer) and SECONDARY_ROWS (a secondary and a tertiary billed by the practice):
+    the primaries' first remits, the secondaries', the appeals' and the last secondaries' in loads of their
+    own, every model equal to a full rebuild after each, and the hand-worked figures at the end."""
+    from test_claim_lifecycle import CROSSOVER_ROWS, SECONDARY_ROWS
+    rows = {k: CROSSOVER_ROWS[k] + "\n" + SECONDARY_ROWS[k] for k in CROSSOVER_ROWS}
     src = tmp_path / "in"
     shutil.copytree(CORE, src)
     for name in ("claims", "claim_lines"):
         path = src / f"{name}.csv"
-        path.write_text(path.read_text().rstrip("\n") + "\n" + CROSSOVER_ROWS[name] + "\n")
+        path.write_text(path.read_text().rstrip("\n") + "\n" + rows[name] + "\n")
     db = tmp_path / "wh.duckdb"
     load(db, src)
     assert_same_as_full(db, tmp_path)
-    steps = ([f"RXC{n}1" for n in range(1, 8)], [f"RXC{n}2" for n in range(1, 8)], ["RXC23", "RXC63", "RXC73"], ["RXC74"])
+    steps = ([f"RXC{n}1" for n in range(1, 8)] + ["RXS1"], [f"RXC{n}2" for n in range(1, 8)] + ["RXS2"],
+             ["RXC23", "RXC63", "RXC73", "RXS3", "RXS4"], ["RXC74", "RXS5"])
     for step, remits in enumerate(steps):
         day = tmp_path / f"day{step}"
         day.mkdir()
         for name in ("remits", "remit_lines", "remit_adjustments"):
             header = (CORE / f"{name}.csv").read_text().splitlines()[0]
-            body = [r for r in CROSSOVER_ROWS[name].splitlines() if r.split(",")[0] in remits]
+            body = [r for r in rows[name].splitlines() if r.split(",")[0] in remits]
             (day / f"{name}.csv").write_text("\n".join([header, *body]) + "\n")
         load(db, day)
         assert mode(db) == "incremental"
         assert_same_as_full(db, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     got = con.sql("SELECT claim_id, recovered_dollars, open_denied_dollars FROM m_claim "
-                  "WHERE claim_id LIKE 'XC%' ORDER BY 1").fetchall()
+                  "WHERE claim_id LIKE 'XC%' OR claim_id = 'XS1' ORDER BY 1").fetchall()
+    balance = con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XC4', 'XS1') ORDER BY 1").fetchall()
     con.close()
     assert got == [("XC1", 0, 200), ("XC2", 150, 0), ("XC3", 120, 0), ("XC4", 0, 200), ("XC5", 120, 0),
-                   ("XC6", 150, 0), ("XC7", 150, 0)]
+                   ("XC6", 150, 0), ("XC7", 150, 0), ("XS1", 170, 0)]
+    assert balance == [("XC4", 200), ("XS1", 0)]

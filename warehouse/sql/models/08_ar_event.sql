@@ -14,6 +14,12 @@
 --     patient (moved out at the first remit, it was taken off twice and left a credit balance); nor
 --     does a reversal (22) of such a remit move its PR back (matched to the same payer's remit before
 --     it on each line: a Medicare takeback 22 + 19 read the forwarded coinsurance twice);
+--   + the patient's share billed to the next payer: when the practice bills a secondary itself, the
+--     primary's remit (not a crossover) moved its PR to the patient; the secondary's remit on a line
+--     (status 2, 3, 20 or 21: processed as secondary or tertiary) whose remit before it on that line is
+--     another payer's, neither a crossover nor a reversal, brings that remit's PR on the line back,
+--     dated the secondary's remit (its payment, write-downs and own PR then move it out again: before,
+--     its payment of the coinsurance took the balance below the denial still open);
 --   + a re-adjudication's restatement: a payer that adjudicates a line again without reversing its
 --     earlier remit (a second status-1 remit after an appeal) restates that line's write-downs, so
 --     the earlier remit's write-downs of that line are added back, dated the later remit (each line's
@@ -60,6 +66,29 @@ restated AS (
 -- moved (it was the next payer's), so the reversal's negated PR does not move it back either
 reversed_forwarded AS (
     SELECT event_seq, line_key FROM covered WHERE claim_status = '22' AND prev_status IN ('19', '20', '21')),
+-- the next payer's remits, for the families with remits from more than one payer only (by the 40-bit
+-- family_key: a collision only adds a family to look at); each line's remit before it in the family
+multi_payer AS (
+    SELECT event_seq FROM m_adjudication
+    WHERE claim_status <> '25' AND family_key IN (
+        SELECT family_key FROM m_adjudication WHERE claim_status <> '25'
+        GROUP BY family_key HAVING min(payer_id) <> max(payer_id))),
+next_payer AS (
+    SELECT a.family_id, a.remit_date, a.claim_status, a.payer_id, c.line_key,
+           lag(a.event_seq) OVER w AS prev_seq, lag(a.payer_id) OVER w AS prev_payer,
+           lag(a.claim_status) OVER w AS prev_status
+    FROM (SELECT event_seq, line_number AS line_key FROM m_adjudication_line
+          WHERE event_seq IN (SELECT event_seq FROM multi_payer)
+          UNION SELECT event_seq, 0 FROM m_adjustment
+          WHERE line_number IS NULL AND event_seq IN (SELECT event_seq FROM multi_payer)) c
+    JOIN m_adjudication a ON a.event_seq = c.event_seq
+    WINDOW w AS (PARTITION BY a.family_id, c.line_key ORDER BY a.remit_date, a.event_seq)),
+rebilled AS (
+    SELECT n.family_id, n.remit_date, sum(d.amount) AS amount
+    FROM next_payer n JOIN write_down d ON d.event_seq = n.prev_seq AND d.line_key = n.line_key AND d.group_code = 'PR'
+    WHERE n.claim_status IN ('2', '3', '20', '21') AND n.prev_payer <> n.payer_id
+      AND n.prev_status NOT IN ('19', '20', '21', '22')
+    GROUP BY 1, 2),
 ev AS NOT MATERIALIZED (
     SELECT claim_id, dos AS event_date, billed AS amount, 'charge' AS event FROM m_claim
     UNION ALL
@@ -71,6 +100,8 @@ ev AS NOT MATERIALIZED (
     WHERE f.event_seq IS NULL
     UNION ALL
     SELECT family_id, remit_date, amount, 'restated' FROM restated
+    UNION ALL
+    SELECT family_id, remit_date, amount, 'rebilled' FROM rebilled
     UNION ALL
     SELECT r.family_id, w.write_off_date, -w.amount, 'write_off' FROM write_off w JOIN m_claim_ref r ON r.ref = w.claim_ref),
 voids AS (
