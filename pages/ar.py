@@ -31,7 +31,9 @@ if ctx:
             help="Insurance A/R balance of claims whose initial adjudication denied something / the whole insurance "
                  "A/R balance, at the same date. A denied balance stays in A/R until it is paid, written off or "
                  "moved to the patient.",
-            caption=f"{ua.money(share['denied_balance'])} of {ua.money(share['ar_balance'])}")
+            caption=f"{ua.money(share['denied_balance'])} of {ua.money(share['ar_balance'])}"
+                    + (f" (100% by construction: the {share['denied_only'].lower()} filter keeps only claims "
+                       "with a denial)" if share["denied_only"] else ""))
 
     # ------------------------------------------------------------ aging buckets
     st.subheader("Aging: insurance A/R by age from the date of service")

@@ -46,8 +46,9 @@ if ctx:
                 cols = ui.grid(4, f"ov-tiles-{i // 4}")
             trend = [rows[w].get(key) for w in sorted(rows)]
             ui.tile(cols[i % 4], key, this, prev, trend)
-        st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern; ⚪ too few claims or appeals "
-                   "in the week to compare). Deltas compare with the week before; the small line is the 13-week trend."
+        st.caption("Coloured dots: benchmark band (🟢 good, 🟡 typical, 🔴 concern; ⚪ no band: too few claims or "
+                   "appeals in the week to compare, a cause's share of the whole, or days in A/R over a short "
+                   "history, as the tile says). Deltas compare with the week before; the small line is the 13-week trend."
                    + (" " + brief.LAGGING_NOTE if set(TILES) & set(brief.LAGGING_KPIS) else ""))
     st.subheader("13 weeks")
     if weekly.height:

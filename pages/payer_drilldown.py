@@ -454,8 +454,9 @@ if ctx:
                        "to list its claims below, those with a line carrying both the code and the modifier: with "
                        "'Denied only', those whose such line was denied (the cell's count). The list's denied "
                        "dollars are each claim's whole denied amount; the cell counts the charges of the denied lines "
-                       "with the code only.")
-            ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x")
+                       f"with the code only. The downloads hold every payer × code cell ({pm.height:,}), not only "
+                       "the chart's.")
+            ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x", what="every payer × code cell")
 
         if ctx.scope.claim_level:
             claim_sections(ctx, procedures, modifiers)

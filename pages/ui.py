@@ -374,8 +374,18 @@ def grid(spec, key: str, container=None, min_px: int = GRID_MIN_PX) -> list:
     narrower than `min_px` (the grid's own columns only, not columns nested in a cell)."""
     box = (container or st).container(key=f"grid-{key}")
     row = f'.st-key-grid-{key} > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
-    box.html(f'<style>{row}{{flex-wrap:wrap;row-gap:1rem}}'
-             f'{row} > [data-testid="stColumn"]{{min-width:min(100%,{min_px}px)}}</style>')
+    col = f'{row} > [data-testid="stColumn"]'
+    css = f'{row}{{flex-wrap:wrap;row-gap:1rem}}{col}{{min-width:min(100%,{min_px}px)}}'
+    n = spec if isinstance(spec, int) else len(spec)
+    if n >= 4 and n % 2 == 0:
+        # an even row that does not fit wraps in halves (two by two), not as 3 + 1 with the last tile
+        # stretched across the page (a review at 1,280 px); a CSS container query on the grid's own width
+        whole, half = n * min_px + (n - 1) * 16, 2 * min_px + 16
+        css += (f'.st-key-grid-{key}{{container-type:inline-size}}'
+                f'@container (max-width:{whole - 1}px){{{col}{{flex:1 1 calc(50% - 0.5rem);'
+                f'min-width:calc(50% - 0.5rem)}}}}'
+                f'@container (max-width:{half - 1}px){{{col}{{min-width:100%}}}}')
+    box.html(f'<style>{css}</style>')
     return box.columns(spec)
 
 

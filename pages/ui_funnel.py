@@ -33,16 +33,35 @@ PLOT_PX = (470.0, 215.0)
 CHAR_PX, LABEL_PX, MARKER_PX = 5.4, 12.0, 12.0      # a character and a line of the 10 px labels, a marker
 
 
-def _label_box(x: float, y: float, position: str, width: float) -> tuple[float, float, float, float]:
-    """(left, bottom, right, top) in px of a label at `position` ('top left' ...) of a marker at (x, y)."""
+# a name is drawn LEADER_PX from its point with a thin line to it: names next to their points alone were
+# read as the neighbour's where points crowd (a review at 1,280 px: 'Northside Physical Therapy' to the left of
+# its point ran over the point beside it, and the reader took that point for it)
+LEADER_PX = 14.0
+
+
+def label_annotation(name: str, x: float, y: float, position: str, colour: str) -> dict:
+    """A point's name at `position` ('top left' ...: _label_sides) as a plotly annotation: the text
+    LEADER_PX away from the marker's edge, joined to the marker by a line."""
     v, h = position.split()
-    gap = MARKER_PX / 2 + 2
+    dx = {"left": -1, "center": 0, "right": 1}[h] * (LEADER_PX if v != "middle" else LEADER_PX + 4)
+    dy = {"top": -1, "middle": 0, "bottom": 1}[v] * LEADER_PX            # px, down positive
+    return {"x": x, "y": y, "text": name, "showarrow": True, "arrowhead": 0, "arrowwidth": 1,
+            "arrowcolor": "#afb8c1", "standoff": MARKER_PX / 2, "ax": dx, "ay": dy,
+            "xanchor": {"left": "right", "center": "center", "right": "left"}[h],
+            "yanchor": {"top": "bottom", "middle": "middle", "bottom": "top"}[v],
+            "font": {"size": 10, "color": colour}}
+
+
+def _label_box(x: float, y: float, position: str, width: float) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) in px of a label at `position` ('top left' ...) of a marker at (x, y),
+    as label_annotation draws it (y up)."""
+    v, h = position.split()
     if v == "middle":
         y0 = y - LABEL_PX / 2
-        left = x + gap if h == "right" else x - gap - width
+        left = x + LEADER_PX + 4 if h == "right" else x - LEADER_PX - 4 - width
     else:
-        y0 = y + gap if v == "top" else y - gap - LABEL_PX
-        left = x - width / 2 if h == "center" else x if h == "right" else x - width
+        y0 = y + LEADER_PX if v == "top" else y - LEADER_PX - LABEL_PX
+        left = x - width / 2 if h == "center" else x + LEADER_PX if h == "right" else x - LEADER_PX - width
     return left, y0, left + width, y0 + LABEL_PX
 
 
@@ -132,10 +151,7 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
             continue
         fig.add_trace(go.Scatter(
             x=part["n"].to_list(), y=part["rate"].to_list(),
-            mode="markers" if signal == "within limits" and f.height > NAME_ALL else "markers+text", name=signal,
-            text=part["_name"].to_list(), cliponaxis=False,
-            textfont={"size": 10, "color": "#57606a" if signal == "within limits" else colour},
-            textposition=[sides.get(i, "top center") for i in part["_id"]],
+            mode="markers", name=signal, text=part["_name"].to_list(), cliponaxis=False,
             customdata=[[i, lo, hi, o, e] for i, lo, hi, o, e in zip(
                 part["_id"], part["lo998"], part["hi998"],
                 part[f"{kpi}__observed"] if mixed else [None] * part.height,
@@ -146,6 +162,11 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
                           + ("<br>as it is %{customdata[3]:.1%}, expected for its payer mix %{customdata[4]:.1%}"
                              if mixed else "")
                           + "<br>99.8% limits %{customdata[1]:.1%} – %{customdata[2]:.1%}<extra>" + signal + "</extra>"))
+        if not (signal == "within limits" and f.height > NAME_ALL):
+            for name, n, rate, i in zip(part["_name"], part["n"], part["rate"], part["_id"]):
+                if rate is not None:
+                    fig.add_annotation(label_annotation(name, n, rate, sides.get(i, "top center"),
+                                                        "#57606a" if signal == "within limits" else colour))
     pad = (hi_y - lo_y) * 0.08
     fig.update_layout(template=brief.TEMPLATE, title={"text": title, "font": {"size": 14}}, height=400,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=x_title,

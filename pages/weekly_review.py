@@ -16,8 +16,12 @@ if ctx:
     ui.band_css()
     # the week under review: a picker bound to the URL; by default the last complete week of the range
     latest, _ = periods.last_complete_week(ctx.as_of)
-    weeks = [periods.week_label(latest - dt.timedelta(weeks=i)) for i in range(PICKER_WEEKS)]
-    default = periods.week_label(ui.default_week(ctx))
+    default_monday = ui.default_week(ctx)
+    # the picker reaches back to the range's week when the range ends long ago (it opened on the latest
+    # week, unsaid, where the Overview shows the range's)
+    back = max(PICKER_WEEKS, (latest - default_monday).days // 7 + 1)
+    weeks = [periods.week_label(latest - dt.timedelta(weeks=i)) for i in range(back)]
+    default = periods.week_label(default_monday)
     linked = st.query_params.get("week") if "week" not in st.session_state else None
     if linked is not None and linked not in weeks:      # a stale or future week in a link: said, as the sidebar does
         st.warning(f"This link names the week '{ui_address.md_literal(linked)}', which is not a complete week of this "
@@ -76,9 +80,10 @@ if ctx:
         # KPIs (initial denials) do not count; first in the section, where it is seen
         took = brief.takeback_note(review)
         if took:
-            tb1, tb2 = st.columns([3, 1], vertical_alignment="center")
-            tb1.warning(took, icon=":material/undo:")
-            ui.page_link("work_queue", "Work queue: claims denied after payment", ctx, container=tb2,
+            # the link under the note, not beside it: in a quarter of the row its label was cut to
+            # "Work queue: cl…" at 1,000 px (a review)
+            st.warning(took, icon=":material/undo:")
+            ui.page_link("work_queue", "Work queue: claims denied after payment", ctx,
                          params={"wq_status": "denied after payment"},
                          help="Every claim denied after payment not yet worked (status 'denied after payment'), "
                               "not only this week's; one appealed or corrected since shows under that status.")

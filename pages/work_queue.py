@@ -10,7 +10,7 @@ from warehouse.scope import ClaimLevelDenied
 
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
 DUE_SOON_DAYS = 7
-SHOWN = ["rank", "claim_id", "payer_name", "root_cause", "owner_team", "action", "overdue_flag", "deadline",
+SHOWN = ["rank", "claim_id", "site_name", "payer_name", "root_cause", "owner_team", "action", "overdue_flag", "deadline",
          "days_left", "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "status"]
 OVERDUE = "overdue"
 
@@ -122,7 +122,7 @@ if ctx:
 
         cfg = {"rank": st.column_config.NumberColumn("Rank", pinned=True),
                "claim_id": st.column_config.TextColumn("Claim", pinned=True),
-               "site": None, "payer": None, "lost": None,
+               "site": None, "payer": None, "lost": None, "site_name": st.column_config.TextColumn("Site"),
                "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar"),
                "win_ratio": st.column_config.NumberColumn("Win ratio", format="percent", step=0.001,
                                                           help="Smoothed historical appeal win ratio (payer × cause)."),
@@ -159,15 +159,18 @@ if ctx:
                 if picked is not None:
                     ui.open_page("payer_drilldown", extra={"claim": picked}, params={"claim": picked})
 
-            # a lost denial has no recovery to expect and no days left: how long ago its deadline passed
-            ut.table(shown, key=key, on_select=_open_claim, selection_mode="single-row", column_config=cfg | {
+            # a lost denial has no recovery to expect and no days left: how long ago its deadline passed; its
+            # downloads leave out what the table does not show (a priority of a lost denial means nothing)
+            table_cfg = cfg | {
                 "expected_recovery": None, "priority": None, "overdue_flag": None,
-                "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")}
-                if lost_list else cfg)
+                "days_left": st.column_config.NumberColumn("Days left", help="Negative: days since the deadline.")
+            } if lost_list else cfg
+            not_exported = ["overdue_flag"] + (["expected_recovery", "priority", "overdue"] if lost_list else [])
+            ut.table(shown, key=key, on_select=_open_claim, selection_mode="single-row", column_config=table_cfg)
             st.caption("Select a row to open that claim's detail (remits, CARC/RARC codes, appeals) in the payer "
                        "drill-down.")
             if total <= shown.height:
-                ut.export_buttons(shown.drop("overdue_flag"), name, f"{key}-x")
+                ut.export_buttons(shown.drop(not_exported), name, f"{key}-x", column_config=table_cfg)
                 continue
             # a long queue: the first ut.LIST_ROWS are drawn; the whole list is read only for a download
             st.caption(f"The first {shown.height:,} of {total:,} by rank; the downloads hold all {total:,}.")
@@ -178,6 +181,6 @@ if ctx:
                           on_click=lambda k=wanted, f=fingerprint: st.session_state.__setitem__(k, f))
             else:
                 full = order(ua.call(ctx, "queue.work_queue", as_of=ctx.as_of, lost=lost_list, **values))
-                ut.export_buttons(full.drop("overdue_flag"), name, f"{key}-x")
+                ut.export_buttons(full.drop(not_exported), name, f"{key}-x", column_config=table_cfg)
         st.caption("Same list for automation: `python -m warehouse queue --db PATH --format csv` "
                    "(with --team, --site, --payer, --status, --as-of).")

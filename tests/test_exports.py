@@ -216,15 +216,54 @@ def test_work_queue_downloads_its_whole_list_under_the_tables_headers(monkeypatc
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     at.button(key="wq-live-prepare").click().run()
     csv = csv_of(at, files, "wq-live-x-csv")
-    assert csv.height == 3 and csv.columns[:13] == ["Rank", "Claim", "Payer name", "Root cause", "Owner team", "Action",
-                                                    "Deadline", "Days left", "Open denied", "Win ratio",
+    assert csv.height == 3 and csv.columns[:14] == ["Rank", "Claim", "Site", "Payer name", "Root cause", "Owner team",
+                                                    "Action", "Deadline", "Days left", "Open denied", "Win ratio",
                                                     "Expected recovery", "Priority ($/day)", "Status"]
-    assert "Payer ID" in csv.columns and "Win ratio" in csv.columns
+    # the site by its name, as the table shows it, and its id under its own words (it read 'Site' over the ids)
+    assert "Payer ID" in csv.columns and "Site ID" in csv.columns
+    assert csv.select("Claim", "Site", "Site ID").row(0) == ("C2", "Alpha Orthopedics", "S1")
     ws = sheet(at, files, "wq-live-x-xlsx")
     assert [(cell(ws, h).value, cell(ws, h).number_format) for h in ("Claim", "Open denied", "Win ratio", "Rank")] == \
         [("C2", "General"), (100, "$#,##0.00"), (0.5, "0.0%"), (1, "#,##0")]
     deadline = cell(ws, "Deadline")
     assert (deadline.value.date().isoformat(), deadline.number_format) == ("2026-07-15", "yyyy-mm-dd")
+
+
+def test_the_lost_list_downloads_what_its_table_shows(monkeypatch, demo, files):
+    """The lost denials' table shows no expected recovery or priority (nothing to expect past the deadline):
+    its downloads leave them out too; they carried them unformatted, the priority headed 'Priority' where the
+    live list says 'Priority ($/day)' (a review). Every lost denial of the demo, in the Excel as in the CSV."""
+    from pages import ui_tables
+    from warehouse import queue
+    from warehouse.scope import Scope
+    from warehouse.store import open_snapshot
+    monkeypatch.setattr(ui_tables, "LIST_ROWS", 5)
+    monkeypatch.setattr(ui_tables, "EAGER_EXCEL_ROWS", 10_000_000)
+    at = app(monkeypatch, demo, "pages/work_queue.py")
+    at.button(key="wq-lost-prepare").click().run()
+    csv = csv_of(at, files, "wq-lost-x-csv")
+    con, _ = open_snapshot(demo)
+    as_of = con.sql("SELECT max(remit_date) FROM adjudication").fetchall()[0][0]
+    lost = queue.work_queue(con, scope=Scope.all(), as_of=as_of, lost=True)
+    assert csv.height == lost.height > 5
+    assert not {"Expected recovery", "Priority", "Priority ($/day)", "Overdue"} & set(csv.columns)
+    assert csv.columns[:3] == ["Rank", "Claim", "Site"] and {"Site ID", "Open denied", "Days left"} <= set(csv.columns)
+    ws = sheet(at, files, "wq-lost-x-xlsx")
+    assert header_row(ws) == csv.columns
+    assert cell(ws, "Open denied").number_format == "$#,##0.00" and ws.max_row == lost.height + 1
+
+
+def test_the_payer_procedure_download_says_it_holds_every_cell(monkeypatch, core_db, files):
+    """The payer × procedure chart draws the 20 codes with the most denied dollars; its downloads hold every
+    cell, and the caption and the buttons say so (a review took the file for the chart's cells)."""
+    import re as _re
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    said = [c.value for c in at.caption if "The downloads hold every payer × code cell" in c.value]
+    assert len(said) == 1
+    n = int(_re.search(r"every payer × code cell \(([\d,]+)\)", said[0]).group(1).replace(",", ""))
+    csv = csv_of(at, files, "pd-proc-x-csv")
+    assert csv.height == n > 0
+    assert button(at, "pd-proc-x-csv").label == "Download every payer × code cell (CSV)"
 
 
 # ------------------------------------------------------------------ the helpers a page names a table with

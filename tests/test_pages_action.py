@@ -52,6 +52,13 @@ def test_ar_denied_share_by_hand(core_db):
     assert (r["ar_balance"], r["denied_balance"]) == (410.0, 220.0)
     r = action.ar_denied_share(con, scope=Scope.sites({"S2"}), as_of=AS_OF).to_dicts()[0]
     assert (r["ar_balance"], r["denied_balance"]) == (190.0, 0.0)        # C8 100 + C12 90
+    assert r["denied_only"] == ""
+    # a root-cause filter keeps only claims with a denial: the share is 100% by construction, and says so
+    # (a review read "Denied share of A/R 100.0%" under it as a finding); C2 100 is the missing-information one
+    r = action.ar_denied_share(con, scope=ALL, as_of=AS_OF, filters=core_filters(root_cause=["missing_information"])).to_dicts()[0]
+    assert (r["ar_balance"], r["denied_balance"], r["denied_share"], r["denied_only"]) == (100.0, 100.0, 1.0, "Root cause")
+    r = action.ar_denied_share(con, scope=ALL, as_of=AS_OF, filters=core_filters(carc=["50"])).to_dicts()[0]
+    assert r["denied_only"] == ""                                          # the CARC filter does not narrow A/R
 
 
 def test_payer_rules_by_hand(core_db):

@@ -489,6 +489,29 @@ def test_a_link_to_a_week_the_warehouse_does_not_hold_says_so(monkeypatch, core_
     assert not [w for w in at.warning if "names the week" in w.value]
 
 
+def test_a_range_that_ends_long_ago_opens_the_weekly_review_on_its_own_week(monkeypatch, core_db):
+    """A custom range ending more than the picker's 104 weeks before the data's latest week: the weekly review
+    opened on the latest week without a word while the Overview showed the range's week (a review); now both
+    show 2024-W01, the last complete week of the range, which holds no data and says so."""
+    link = {"range": "Custom range", "from": "2023-12-01", "to": "2024-01-07"}
+    at = app(monkeypatch, core_db, "pages/weekly_review.py", **link)
+    assert at.selectbox(key="week").value == "2024-W01"
+    assert [h.value for h in at.subheader][:1] == ["Week 2024-W01 (01 Jan – 07 Jan 2024)"]
+    assert any("No data for week 2024-W01 with these filters" in i.value for i in at.info)
+    at = app(monkeypatch, core_db, "pages/overview.py", **link)
+    assert any("No data for week 2024-W01 with these filters" in i.value for i in at.info)
+
+
+def test_the_denied_share_of_ar_says_when_a_filter_makes_it_100_percent(monkeypatch, core_db):
+    """Under a root-cause filter only claims with a denial are left, so the share is 100% by construction:
+    the tile says so; without the filter it does not."""
+    at = app(monkeypatch, core_db, "pages/ar.py")
+    assert not any("by construction" in c.value for c in at.caption)
+    at.sidebar.multiselect(key="root_cause").set_value(["missing_information"]).run()
+    assert [t.value for t in at.title] == ["A/R"] and any("100% by construction: the root cause filter keeps only claims with a denial" in c.value
+               for c in at.caption)
+
+
 def test_a_site_comparison_narrowed_to_one_site_goes_back_to_all_in_one_click(monkeypatch, core_db):
     """Back from a site's weekly review, the site filter came along and left one site on the comparison (a
     review): "Compare all sites" clears it, and both sites are listed again."""

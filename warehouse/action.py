@@ -8,6 +8,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from warehouse.dimensions import DENIAL_KEYS, DIMENSIONS
 from warehouse.query import Filters, _Sql, _filter_sql
 from warehouse.scope import Scope
 
@@ -226,8 +227,12 @@ def ar_denied_share(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.d
                     filters: Filters | None = None) -> pl.DataFrame:
     """The share of insurance A/R at `as_of` that is denied balances (balances of claims whose initial
     adjudication denied something): one row with ar_balance, denied_balance and denied_share
-    (denied_balance / ar_balance, null when the A/R is 0). Same ledger and filters as ar_aging."""
+    (denied_balance / ar_balance, null when the A/R is 0). Same ledger and filters as ar_aging.
+    `denied_only` names the denial filters (root cause, stage ...: the CARC filter does not narrow A/R)
+    that keep only claims with a denial, under which the share is 100% by construction; else ''."""
     q = _where(scope, filters, "ar")
+    narrowing = [DIMENSIONS[k].label for k in sorted(DENIAL_KEYS - {"carc"})
+                 if k in (filters or Filters()).as_dict()]
     sql = f"""
         SELECT coalesce(sum(amount), 0)::DOUBLE AS ar_balance,
                coalesce(sum(amount) FILTER (WHERE initially_denied), 0)::DOUBLE AS denied_balance
@@ -235,4 +240,5 @@ def ar_denied_share(con: duckdb.DuckDBPyConnection, *, scope: Scope, as_of: dt.d
     frame = con.sql(sql, params=[as_of] + q.params).pl()
     return frame.with_columns(pl.when(pl.col("ar_balance") != 0)
                               .then(pl.col("denied_balance") / pl.col("ar_balance"))
-                              .otherwise(None).alias("denied_share"))
+                              .otherwise(None).alias("denied_share"),
+                              pl.lit(", ".join(narrowing)).alias("denied_only"))

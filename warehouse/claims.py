@@ -405,8 +405,8 @@ def days_to_pay(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filter
     # grain: one row per `by` value (or one row)
     frame = con.sql(f"""
         SELECT {sel}count(*) AS claims_paid_timed,
-               quantile_cont(c.days_to_adjudicate, 0.5)::DOUBLE AS days_to_pay_median,
-               quantile_cont(c.days_to_adjudicate, 0.9)::DOUBLE AS days_to_pay_p90
+               round(quantile_cont(c.days_to_adjudicate, 0.5), 1)::DOUBLE AS days_to_pay_median,
+               round(quantile_cont(c.days_to_adjudicate, 0.9), 1)::DOUBLE AS days_to_pay_p90
         FROM m_claim c WHERE {w.sql()}{group}""", params=w.params).pl()
     return frame
 

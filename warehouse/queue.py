@@ -51,7 +51,7 @@ STATUSES = {
                             "re-adjudication that denies), never worked; its dollars, cause and date are the "
                             "re-denial's, outside the denial rate and the open denied dollars of the KPIs",
 }
-QUEUE_COLUMNS = ["rank", "claim_id", "site", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
+QUEUE_COLUMNS = ["rank", "claim_id", "site", "site_name", "payer", "payer_name", "provider_npi", "root_cause", "sub_cause",
                  "owner_team", "soft_hard", "carc", "status", "action", "denied_on", "deadline", "days_left",
                  "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "lost", "overdue"]
 
@@ -88,7 +88,7 @@ dated AS (
                                  last_decided + coalesce(appeal_window_days, 90))
                    ELSE coalesce(last_decided, denied_on) + coalesce(appeal_window_days, 90) END AS deadline
     FROM q)
-SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rendering_npi AS provider_npi,
+SELECT d.claim_id, d.site_id AS site, s.site_name, d.payer_id AS payer, p.payer_name, d.rendering_npi AS provider_npi,
        d.root_cause, d.sub_cause, d.owner_team, d.soft_hard, d.carc, d.status, d.action, d.denied_on, d.deadline,
        (d.deadline - ?::DATE) AS days_left, d.open_denied_dollars::DOUBLE AS open_denied_dollars,
        d.win_ratio, round(d.open_denied_dollars * d.win_ratio, 2)::DOUBLE AS expected_recovery,
@@ -98,7 +98,8 @@ SELECT d.claim_id, d.site_id AS site, d.payer_id AS payer, p.payer_name, d.rende
        d.deadline < ?::DATE AND d.status = 'appeal pending' AS overdue,
        -- for the sidebar's payer class and stage filters (the stage of the root cause, as m_claim's)
        p.payer_class, coalesce(rc.stage, 'payer') AS stage
-FROM dated d LEFT JOIN payer p USING (payer_id) LEFT JOIN root_cause_category rc ON rc.category = d.root_cause
+FROM dated d LEFT JOIN payer p USING (payer_id) LEFT JOIN site s USING (site_id)
+     LEFT JOIN root_cause_category rc ON rc.category = d.root_cause
 """
 
 
