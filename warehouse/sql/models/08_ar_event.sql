@@ -66,13 +66,12 @@ restated AS (
 -- moved (it was the next payer's), so the reversal's negated PR does not move it back either
 reversed_forwarded AS (
     SELECT event_seq, line_key FROM covered WHERE claim_status = '22' AND prev_status IN ('19', '20', '21')),
--- the next payer's remits, for the families with remits from more than one payer only (by the 40-bit
--- family_key: a collision only adds a family to look at); each line's remit before it in the family
+-- the next payer's remits: only the families with a remit processed as secondary or tertiary are looked
+-- at (by the 40-bit family_key: a collision only adds a family to look at); each line's remit before it
 multi_payer AS (
     SELECT event_seq FROM m_adjudication
     WHERE claim_status <> '25' AND family_key IN (
-        SELECT family_key FROM m_adjudication WHERE claim_status <> '25'
-        GROUP BY family_key HAVING min(payer_id) <> max(payer_id))),
+        SELECT family_key FROM m_adjudication WHERE claim_status IN ('2', '3', '20', '21'))),
 next_payer AS (
     SELECT a.family_id, a.remit_date, a.claim_status, a.payer_id, c.line_key,
            lag(a.event_seq) OVER w AS prev_seq, lag(a.payer_id) OVER w AS prev_payer,
