@@ -172,6 +172,83 @@ def test_a_secondary_billed_by_the_practice_brings_the_patient_share_back_into_i
     assert con.sql("SELECT balance FROM m_ar_claim WHERE claim_id = 'XS1'").fetchall()[0][0] == 0
 
 
+def _one_line_claim(cid: str, remits: list[tuple]) -> dict[str, str]:
+    """Rows of a $100 one-line claim (primary PAYB) and its remits: (remit id, payer, date, status, paid,
+    [(line, paid)], [(line or '' for claim level, group, CARC, amount)])."""
+    return {
+        "claims": f"{cid},,1,,S1,1234567893,1111111112,PAYB,MRN-{cid},ABC{cid},2026-05-04,,2026-05-05,100.00,11,",
+        "claim_lines": f"{cid},1,99213,,,1,100.00,2026-05-04",
+        "remits": "\n".join(f"{r},{payer},TRN-{r},{d},{cid},{st},100.00,{paid:.2f},0,{payer}-{cid},"
+                            for r, payer, d, st, paid, _, _ in remits),
+        "remit_lines": "\n".join(f"{r},{n},99213,,1,100.00,{lp:.2f}" for r, _, _, _, _, ls, _ in remits for n, lp in ls),
+        "remit_adjustments": "\n".join(f"{r},{n},{g},{c},{a:.2f}" for r, _, _, _, _, _, adj in remits for n, g, c, a in adj),
+    }
+
+
+P1 = [(1, "CO", "45", 20), (1, "PR", "2", 20)]          # the primary's 60 paid: CO-45 20, PR-2 20
+SECONDARY_CASES = {  # claim -> (remits, the insurance balance after each remit date), worked by hand below
+    "SB1": ([("RSB11", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1),
+             ("RSB12", "PAYA", "2026-05-19", 2, 20, [(1, 20)], [(1, "OA", "23", 80)]),
+             ("RSB13", "PAYB", "2026-06-02", 1, 0, [(1, 0)], P1),
+             ("RSB14", "PAYA", "2026-06-16", 2, 0, [(1, 0)], [(1, "OA", "23", 100)])], [0, 0, 0, 0]),
+    "SB2": ([("RSB21", "PAYB", "2026-05-12", 1, 50, [(1, 50)], [(1, "CO", "45", 20), (1, "PR", "2", 30)]),
+             ("RSB22", "PAYA", "2026-05-19", 2, 30, [(1, 30)], [(1, "OA", "23", 70)]),
+             ("RSB23", "PAYB", "2026-06-02", 1, 10, [(1, 10)], [(1, "CO", "45", 20), (1, "PR", "2", 20)]),
+             ("RSB24", "PAYA", "2026-06-16", 22, -30, [(1, -30)], [(1, "OA", "23", -70)]),
+             ("RSB25", "PAYA", "2026-06-16", 2, 20, [(1, 20)], [(1, "OA", "23", 80)])], [0, 0, -10, 0]),
+    "SB3": ([("RSB31", "PAYB", "2026-05-12", 1, 50, [(1, 50)], [(1, "CO", "45", 20), (1, "PR", "2", 30)]),
+             ("RSB32", "PAYA", "2026-05-19", 2, 30, [(1, 30)], [(1, "OA", "23", 70)]),
+             ("RSB33", "PAYB", "2026-06-02", 22, -50, [(1, -50)], [(1, "CO", "45", -20), (1, "PR", "2", -30)]),
+             ("RSB34", "PAYB", "2026-06-02", 4, 0, [(1, 0)], [(1, "CO", "22", 100)])], [0, 0, 70]),
+    "SB4": ([("RSB41", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1),
+             ("RSB42", "PAYA", "2026-05-19", 2, 20, [(1, 20)], [(1, "OA", "23", 80)]),
+             ("RSB43", "PAYB", "2026-06-02", 22, -60, [(1, -60)], [(1, "CO", "45", -20), (1, "PR", "2", -20)]),
+             ("RSB44", "PAYA", "2026-06-05", 22, -20, [(1, -20)], [(1, "OA", "23", -80)]),
+             ("RSB45", "PAYB", "2026-06-09", 1, 60, [(1, 60)], P1),
+             ("RSB46", "PAYA", "2026-06-16", 2, 20, [(1, 20)], [(1, "OA", "23", 80)])], [0, 0, 80, 100, 20, 0]),
+    "SB5": ([("RSB51", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1),
+             ("RSB52", "PAYA", "2026-05-19", 2, 15, [(1, 15)], [(1, "OA", "23", 80), (1, "PR", "1", 5)]),
+             ("RSB53", "PAYC", "2026-05-26", 3, 3, [(1, 3)], [(1, "OA", "23", 95), (1, "PR", "1", 2)]),
+             ("RSB54", "PAYA", "2026-06-09", 2, 0, [(1, 0)], [(1, "OA", "23", 80), (1, "PR", "1", 5)])], [0, 0, 0, 0]),
+    "SB6": ([("RSB61", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1),
+             ("RSB63", "PAYC", "2026-05-26", 3, 5, [(1, 5)], [(1, "OA", "23", 95)]),
+             ("RSB62", "PAYA", "2026-05-26", 2, 15, [(1, 15)], [(1, "OA", "23", 80), (1, "PR", "1", 5)])], [0, 0]),
+    "SB7": ([("RSB72", "PAYA", "2026-05-10", 2, 20, [(1, 20)], [(1, "OA", "23", 80)]),
+             ("RSB71", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1)], [80, 0]),
+    "SB8": ([("RSB81", "PAYB", "2026-05-12", 1, 60, [(1, 60)], [(1, "CO", "45", 20), ("", "PR", "1", 20)]),
+             ("RSB82", "PAYA", "2026-05-19", 2, 20, [(1, 20)], [(1, "OA", "23", 80)])], [0, 0]),
+    "SB9": ([("RSB91", "PAYB", "2026-05-12", 1, 60, [(1, 60)], P1),
+             ("RSB92", "PAYA", "2026-05-19", 2, 20, [], [("", "OA", "23", 80)])], [0, 0]),
+}
+
+
+def test_a_patient_share_held_by_the_next_payer_follows_both_payers_remits(tmp_path):
+    """The share a secondary was billed for stays insurance A/R while the secondary holds it: re-adjudications
+    and reversals on either side move it, and it never comes back twice (a review of the first version, which
+    added it back at every secondary remit after another payer's and never took it back). $100, one line;
+    the primary PAYB pays 60 with CO-45 20 and PR-2 20 unless said; balances after each remit date.
+    SB1: PAYA pays the 20 (0); PAYB re-adjudicates the same (restated: 0); PAYA again, 0 more: 0 (read 20).
+    SB2: PR 30, PAYA pays 30 (0); PAYB re-adjudicates PR 20 paying 10 more: PAYA overpaid 10 (-10); PAYA
+    reverses (+30) and pays 20: 0 (read 10). SB3: PAYA pays PR 30 (0); PAYB reverses its remit and denies the
+    claim as not primary (CO-22): PAYB's 50 and CO-45 20 come back, its PR 30 is no one's held share: 100 - 30
+    paid by PAYA = 70 (read 100). SB4: both reverse and pay again: 80 after PAYB's reversal (its 60 and CO-45
+    20 back), 100 after PAYA's, 20 after PAYB pays again (PAYA holds its PR 20), 0 (read 100, 120, 20, 20).
+    SB5: PAYA pays 15, PR 5; the tertiary PAYC pays 3, PR 2 (it holds PAYA's 5); PAYA re-adjudicates the same:
+    0 throughout (read 2). SB6: PAYC's remit loaded before PAYA's the same day: 0 (read -5: PAYC was taken
+    for the payer after PAYB). SB7: PAYA's remit dated before PAYB's: 80, then 0 (read -20). SB8: PAYB's PR at
+    claim level, PAYA's adjustments on the line: every remit counts at claim level, 0 (read -20). SB9: PAYA's
+    remit lists no line (claim-level OA-23): it adjudicates every line, 0 (read -20)."""
+    rows: dict[str, str] = {}
+    for cid, (remits, _) in SECONDARY_CASES.items():
+        for k, v in _one_line_claim(cid, remits).items():
+            rows[k] = rows[k] + "\n" + v if rows.get(k) and v else rows.get(k) or v
+    con = core_plus(tmp_path, {k: v for k, v in rows.items() if v})
+    for cid, (remits, want) in SECONDARY_CASES.items():
+        days = sorted({d for _, _, d, *_ in remits})
+        assert [_ar_at(con, cid, d) for d in days] == want, cid
+    assert con.sql("SELECT count(*) FROM m_ar_claim WHERE claim_id LIKE 'SB%' AND balance <> 0").fetchall() == [(1,)]
+
+
 def test_a_re_adjudicated_line_counts_its_latest_write_downs_only(tmp_path):
     """A payer that adjudicates a line again without reversing its first remit restates that line: its
     earlier write-downs are added back. X2 ($300: line 1 $100, line 2 $200): R1 pays line 1 80 (CO-45

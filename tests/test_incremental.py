@@ -553,8 +553,12 @@ def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental
     denial paid by the right payer) and SECONDARY_ROWS (a secondary and a tertiary billed by the practice):
     the primaries' first remits, the secondaries', the appeals' and the last secondaries' in loads of their
     own, every model equal to a full rebuild after each, and the hand-worked figures at the end."""
-    from test_claim_lifecycle import CROSSOVER_ROWS, SECONDARY_ROWS
+    from test_claim_lifecycle import CROSSOVER_ROWS, SECONDARY_CASES, SECONDARY_ROWS, _one_line_claim
     rows = {k: CROSSOVER_ROWS[k] + "\n" + SECONDARY_ROWS[k] for k in CROSSOVER_ROWS}
+    for cid, (remits, _) in SECONDARY_CASES.items():       # and the one-line claims, their k-th remits in step k
+        for k, v in _one_line_claim(cid, remits).items():
+            rows[k] = rows[k] + "\n" + v if v else rows[k]
+    nth = [[r[0] for remits, _ in SECONDARY_CASES.values() for i, r in enumerate(remits) if i == k] for k in range(6)]
     src = tmp_path / "in"
     shutil.copytree(CORE, src)
     for name in ("claims", "claim_lines"):
@@ -563,8 +567,8 @@ def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental
     db = tmp_path / "wh.duckdb"
     load(db, src)
     assert_same_as_full(db, tmp_path)
-    steps = ([f"RXC{n}1" for n in range(1, 8)] + ["RXS1"], [f"RXC{n}2" for n in range(1, 8)] + ["RXS2"],
-             ["RXC23", "RXC63", "RXC73", "RXS3", "RXS4"], ["RXC74", "RXS5"])
+    steps = ([f"RXC{n}1" for n in range(1, 8)] + ["RXS1"] + nth[0], [f"RXC{n}2" for n in range(1, 8)] + ["RXS2"] + nth[1],
+             ["RXC23", "RXC63", "RXC73", "RXS3", "RXS4"] + nth[2], ["RXC74", "RXS5"] + nth[3], nth[4], nth[5])
     for step, remits in enumerate(steps):
         day = tmp_path / f"day{step}"
         day.mkdir()
@@ -579,7 +583,9 @@ def test_a_crossover_s_later_remits_refresh_exactly(tmp_path, always_incremental
     got = con.sql("SELECT claim_id, recovered_dollars, open_denied_dollars FROM m_claim "
                   "WHERE claim_id LIKE 'XC%' OR claim_id = 'XS1' ORDER BY 1").fetchall()
     balance = con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id IN ('XC4', 'XS1') ORDER BY 1").fetchall()
+    held = con.sql("SELECT claim_id, balance FROM m_ar_claim WHERE claim_id LIKE 'SB%' AND balance <> 0").fetchall()
     con.close()
     assert got == [("XC1", 0, 200), ("XC2", 150, 0), ("XC3", 120, 0), ("XC4", 0, 200), ("XC5", 120, 0),
                    ("XC6", 150, 0), ("XC7", 150, 0), ("XS1", 170, 0)]
     assert balance == [("XC4", 200), ("XS1", 0)]
+    assert held == [("SB3", 70)]                   # test_a_patient_share_held_by_the_next_payer_...

@@ -15,11 +15,11 @@
 --     does a reversal (22) of such a remit move its PR back (matched to the same payer's remit before
 --     it on each line: a Medicare takeback 22 + 19 read the forwarded coinsurance twice);
 --   + the patient's share billed to the next payer: when the practice bills a secondary itself, the
---     primary's remit (not a crossover) moved its PR to the patient; the secondary's remit on a line
---     (status 2, 3, 20 or 21: processed as secondary or tertiary) whose remit before it on that line is
---     another payer's, neither a crossover nor a reversal, brings that remit's PR on the line back,
---     dated the secondary's remit (its payment, write-downs and own PR then move it out again: before,
---     its payment of the coinsurance took the balance below the denial still open);
+--     primary's remit (not a crossover) moved its PR to the patient; once the secondary has remitted on
+--     that line, that share is the secondary's to pay. On each line, the shares (PR moved by the latest
+--     remit of each payer, 0 once reversed) of the payers billed before the last payer that has remitted
+--     on the line are insurance A/R again ('rebilled': each remit dated with what it changed of them, so
+--     a reversal or re-adjudication on either side moves them and nothing is brought back twice);
 --   + a re-adjudication's restatement: a payer that adjudicates a line again without reversing its
 --     earlier remit (a second status-1 remit after an appeal) restates that line's write-downs, so
 --     the earlier remit's write-downs of that line are added back, dated the later remit (each line's
@@ -66,28 +66,71 @@ restated AS (
 -- moved (it was the next payer's), so the reversal's negated PR does not move it back either
 reversed_forwarded AS (
     SELECT event_seq, line_key FROM covered WHERE claim_status = '22' AND prev_status IN ('19', '20', '21')),
--- the next payer's remits: only the families with a remit processed as secondary or tertiary are looked
--- at (by the 40-bit family_key: a collision only adds a family to look at); each line's remit before it
-multi_payer AS (
-    SELECT event_seq FROM m_adjudication
-    WHERE claim_status <> '25' AND family_key IN (
-        SELECT family_key FROM m_adjudication WHERE claim_status IN ('2', '3', '20', '21'))),
-next_payer AS (
-    SELECT a.family_id, a.remit_date, a.claim_status, a.payer_id, c.line_key,
-           lag(a.event_seq) OVER w AS prev_seq, lag(a.payer_id) OVER w AS prev_payer,
-           lag(a.claim_status) OVER w AS prev_status
-    FROM (SELECT event_seq, line_number AS line_key FROM m_adjudication_line
-          WHERE event_seq IN (SELECT event_seq FROM multi_payer)
-          UNION SELECT event_seq, 0 FROM m_adjustment
-          WHERE line_number IS NULL AND event_seq IN (SELECT event_seq FROM multi_payer)) c
-    JOIN m_adjudication a ON a.event_seq = c.event_seq
-    WINDOW w AS (PARTITION BY a.family_id, c.line_key ORDER BY a.remit_date, a.event_seq)),
+-- the patient's share held by a next payer (the families with a remit processed as secondary or tertiary
+-- and a patient share moved: by the 40-bit family_key, a collision only adds a family to look at)
+chain_family AS (
+    SELECT DISTINCT family_key FROM m_adjustment
+    WHERE group_code = 'PR' AND claim_status NOT IN ('19', '20', '21', '22', '25')
+      AND family_key IN (SELECT family_key FROM m_adjudication WHERE claim_status IN ('2', '3', '20', '21'))),
+chain_remit AS MATERIALIZED (
+    SELECT family_id, payer_id, remit_date, event_seq, claim_status FROM m_adjudication
+    WHERE claim_status <> '25' AND family_key IN (SELECT family_key FROM chain_family)),
+-- the payers of a family in the order they are billed: primary, secondary, tertiary by the status of
+-- their remits (1/19, 2/20, 3/21; a payer with denials or reversals only counts as primary), then by
+-- their first remit
+payer_order AS (
+    SELECT family_id, payer_id,
+           row_number() OVER (PARTITION BY family_id ORDER BY
+               coalesce(min(CASE WHEN claim_status IN ('1', '19') THEN 1 WHEN claim_status IN ('2', '20') THEN 2
+                                 WHEN claim_status IN ('3', '21') THEN 3 END), 1),
+               min(remit_date), min(event_seq)) AS chain
+    FROM chain_remit GROUP BY family_id, payer_id),
+-- the lines each remit adjudicates: its service lines, and line 0 (claim-level adjustments) for every
+-- remit; a remit that lists no service line adjudicates every line of its family
+listed AS (
+    SELECT l.event_seq, l.line_number AS line_key FROM m_adjudication_line l
+    WHERE l.event_seq IN (SELECT event_seq FROM chain_remit)
+    UNION SELECT event_seq, 0 FROM chain_remit),
+line_event AS (
+    SELECT r.family_id, c.line_key, r.payer_id, r.remit_date, r.event_seq, r.claim_status
+    FROM listed c JOIN chain_remit r ON r.event_seq = c.event_seq
+    UNION
+    SELECT r.family_id, f.line_key, r.payer_id, r.remit_date, r.event_seq, r.claim_status
+    FROM chain_remit r
+    JOIN (SELECT DISTINCT r2.family_id, c2.line_key FROM listed c2 JOIN chain_remit r2 ON r2.event_seq = c2.event_seq) f
+      ON f.family_id = r.family_id
+    WHERE NOT EXISTS (SELECT 1 FROM listed c3 WHERE c3.event_seq = r.event_seq AND c3.line_key <> 0)),
+-- what each remit moves to the patient on the line (0 for a crossover: its PR stays, write_down; 0 once
+-- reversed: a reversal leaves its payer nothing standing on the line)
+line_share AS (
+    SELECT e.family_id, e.line_key, e.remit_date, e.event_seq, o.chain,
+           CASE WHEN e.claim_status = '22' THEN 0 ELSE coalesce(p.amount, 0) END AS share
+    FROM line_event e
+    JOIN payer_order o ON o.family_id = e.family_id AND o.payer_id = e.payer_id
+    LEFT JOIN (SELECT event_seq, line_key, sum(amount) AS amount FROM write_down
+               WHERE group_code = 'PR' AND event_seq IN (SELECT event_seq FROM chain_remit) GROUP BY 1, 2) p
+      ON p.event_seq = e.event_seq AND p.line_key = e.line_key),
+-- after each remit on a line: each payer's standing share (that of its latest remit on the line), and
+-- `held`, the shares of the payers billed before the last payer that has remitted on the line: those
+-- went on to that payer, so they are insurance A/R again
+standing AS (
+    SELECT e.family_id, e.line_key, e.remit_date, e.event_seq, p.chain,
+           arg_max(p.share, struct_pack(d := p.remit_date, s := p.event_seq)) AS share
+    FROM line_share e JOIN line_share p
+      ON p.family_id = e.family_id AND p.line_key = e.line_key
+     AND (p.remit_date < e.remit_date OR (p.remit_date = e.remit_date AND p.event_seq <= e.event_seq))
+    GROUP BY e.family_id, e.line_key, e.remit_date, e.event_seq, p.chain),
+held AS (
+    SELECT family_id, line_key, remit_date, event_seq,
+           coalesce(sum(share) FILTER (WHERE chain < top), 0) AS held
+    FROM (SELECT *, max(chain) OVER (PARTITION BY family_id, line_key, event_seq) AS top FROM standing)
+    GROUP BY ALL),
+-- dated each remit: what it changed of the held shares
 rebilled AS (
-    SELECT n.family_id, n.remit_date, sum(d.amount) AS amount
-    FROM next_payer n JOIN write_down d ON d.event_seq = n.prev_seq AND d.line_key = n.line_key AND d.group_code = 'PR'
-    WHERE n.claim_status IN ('2', '3', '20', '21') AND n.prev_payer <> n.payer_id
-      AND n.prev_status NOT IN ('19', '20', '21', '22')
-    GROUP BY 1, 2),
+    SELECT family_id, remit_date, sum(held - prev_held) AS amount
+    FROM (SELECT *, coalesce(lag(held) OVER (PARTITION BY family_id, line_key ORDER BY remit_date, event_seq), 0)
+                    AS prev_held FROM held)
+    GROUP BY 1, 2 HAVING sum(held - prev_held) <> 0),
 ev AS NOT MATERIALIZED (
     SELECT claim_id, dos AS event_date, billed AS amount, 'charge' AS event FROM m_claim
     UNION ALL
