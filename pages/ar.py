@@ -32,8 +32,8 @@ if ctx:
                  "A/R balance, at the same date. A denied balance stays in A/R until it is paid, written off or "
                  "moved to the patient.",
             caption=f"{ua.money(share['denied_balance'])} of {ua.money(share['ar_balance'])}"
-                    + (f" (100% by construction: the {share['denied_only'].lower()} filter keeps only claims "
-                       "with a denial)" if share["denied_only"] else ""))
+                    + (f" (100% by construction: {ua.filters_phrase(share['denied_only'])} only claims with a "
+                       "denial)" if share["denied_only"] and share["ar_balance"] else ""))
 
     # ------------------------------------------------------------ aging buckets
     st.subheader("Aging: insurance A/R by age from the date of service")

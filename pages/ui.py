@@ -377,14 +377,18 @@ def grid(spec, key: str, container=None, min_px: int = GRID_MIN_PX) -> list:
     col = f'{row} > [data-testid="stColumn"]'
     css = f'{row}{{flex-wrap:wrap;row-gap:1rem}}{col}{{min-width:min(100%,{min_px}px)}}'
     n = spec if isinstance(spec, int) else len(spec)
-    if n >= 4 and n % 2 == 0:
-        # an even row that does not fit wraps in halves (two by two), not as 3 + 1 with the last tile
-        # stretched across the page (a review at 1,280 px); a CSS container query on the grid's own width
-        whole, half = n * min_px + (n - 1) * 16, 2 * min_px + 16
-        css += (f'.st-key-grid-{key}{{container-type:inline-size}}'
-                f'@container (max-width:{whole - 1}px){{{col}{{flex:1 1 calc(50% - 0.5rem);'
-                f'min-width:calc(50% - 0.5rem)}}}}'
-                f'@container (max-width:{half - 1}px){{{col}{{min-width:100%}}}}')
+    per_row = [k for k in range(n - 1, 0, -1) if n % k == 0]       # 6: 3, 2, 1; 4: 2, 1
+    if n >= 4 and len(per_row) > 1:
+        # a row that does not fit wraps in equal rows (4 as two by two, 6 as three and three, then two by
+        # two), not as 3 + 1 with the last tile stretched across the page (a review at 1,280 px): CSS
+        # container queries on the grid's own width, the narrower ones last
+        css += f'.st-key-grid-{key}{{container-type:inline-size}}'
+        wider = n
+        for k in per_row:
+            fits = wider * min_px + (wider - 1) * 16
+            share = f"calc((100% - {k - 1}rem) / {k})"
+            css += f'@container (max-width:{fits - 1}px){{{col}{{flex:1 1 {share};min-width:{share}}}}}'
+            wider = k
     box.html(f'<style>{css}</style>')
     return box.columns(spec)
 

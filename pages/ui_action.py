@@ -88,6 +88,14 @@ def tile(container, label: str, value: str, help: str, caption: str = "", key: s
         box.caption(caption)
 
 
+def filters_phrase(names: str) -> str:
+    """'Root cause, Stage' (warehouse filter labels) -> 'the root cause and stage filters keep'."""
+    parts = [n.strip().lower() for n in names.split(",") if n.strip()]
+    if len(parts) == 1:
+        return f"the {parts[0]} filter keeps"
+    return f"the {', '.join(parts[:-1])} and {parts[-1]} filters keep"
+
+
 def claim_level_note(exc: ClaimLevelDenied) -> None:
     st.info(f"{exc} Ask an administrator for a claim-level role to see the claims behind these totals.")
 

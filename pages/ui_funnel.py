@@ -171,7 +171,8 @@ def figure(f: pl.DataFrame, kpi: str, names: list[str], ids: list[str], title: s
     fig.update_layout(template=brief.TEMPLATE, title={"text": title, "font": {"size": 14}}, height=400,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title=x_title,
                       yaxis={"tickformat": ".0%", "range": [max(0, lo_y - pad), min(1, hi_y + pad)]},
-                      legend={"orientation": "h", "y": -0.3})
+                      # the names are annotations, which a legend click would leave over hidden points
+                      legend={"orientation": "h", "y": -0.3, "itemclick": False, "itemdoubleclick": False})
     return fig
 
 

@@ -508,6 +508,8 @@ def test_the_denied_share_of_ar_says_when_a_filter_makes_it_100_percent(monkeypa
     at = app(monkeypatch, core_db, "pages/ar.py")
     assert not any("by construction" in c.value for c in at.caption)
     at.sidebar.multiselect(key="root_cause").set_value(["missing_information"]).run()
+    from pages.ui_action import filters_phrase
+    assert filters_phrase("Root cause, Stage") == "the root cause and stage filters keep"   # two filters in words
     assert [t.value for t in at.title] == ["A/R"] and any("100% by construction: the root cause filter keeps only claims with a denial" in c.value
                for c in at.caption)
 
