@@ -218,6 +218,7 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         con = ws.con
         load_id = ledger.next_load_id(con)
         ingest.create_stage(con)
+        stager = ingest.Stager(con)
         results: list[FileResult] = []
         messages: list[str] = []
         transactions = 0
@@ -262,10 +263,11 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                             messages.extend(bad["message"].head(50).to_list())
                             ledger.quarantine_rows(con, load_id, str(path), batch.unit, bad)
                         if good is not None:
-                            ingest.stage(con, kind, good, seq, batch.unit)
+                            stager.add(kind, good, seq, batch.unit)
                 faults.point("parse")
                 progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
                          + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
+            stager.flush()
         progress("merging and refreshing models ...")
         counts = ingest.merge(con, load_id, {i: r.path for i, r in enumerate(results, start=1)})
         for seq, res in enumerate(results, start=1):

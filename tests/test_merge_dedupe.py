@@ -174,7 +174,7 @@ def test_an_adjustments_seq_is_its_place_among_its_remits_adjustments_in_its_fil
     """`seq` (what ranks equal-amount denials: the first in its file wins, model 04) numbers a
     remit's adjustments in one file by row, whatever rows of other remits stand between them; a
     later file numbers that remit's new adjustments from 1 again. It is set when the rows are staged
-    (ingest.stage), not by a window over every staged adjustment."""
+    (ingest.Stager), not by a window over every staged adjustment."""
     db = tmp_path / "w.duckdb"
     load(db, folder(tmp_path, "day1", {
         "claims.csv": CLAIM_HEAD + claim("N1", "300.00") + claim("N2", "100.00"),
@@ -193,6 +193,53 @@ def test_an_adjustments_seq_is_its_place_among_its_remits_adjustments_in_its_fil
             ("RB", 1, "CO-197", 100), ("RB", 1, "OA-23", 1), ("RB", 2, "PR-1", 5)]
     finally:
         con.close()
+
+
+def test_two_files_of_adjustments_in_one_load_number_each_files_rows_apart(tmp_path):
+    """The small frames of a load are gathered into one insert (ingest.Stager); `seq` still counts
+    a remit's adjustments within each file: file b's PR-2 is RA's first adjustment there, not its third."""
+    db = tmp_path / "w.duckdb"
+    load(db, folder(tmp_path, "day1", {
+        "claims.csv": CLAIM_HEAD + claim("N1", "300.00"),
+        "remits.csv": REMIT_HEAD + "RA,PAYA,TRN-1,2026-05-12,N1,1,300.00,80.00,0,PA-1,\n",
+        "remit_adjustments_a.csv": ADJ_HEAD + "RA,1,CO,45,10.00\nRA,2,CO,97,200.00\n",
+        "remit_adjustments_b.csv": ADJ_HEAD + "RA,1,PR,2,3.00\n"}, references=True))
+    con = connect(db)
+    try:
+        assert con.sql("SELECT seq, group_code || '-' || carc FROM adjustment ORDER BY seq, group_code"
+                       ).fetchall() == [(1, "CO-45"), (1, "PR-2"), (2, "CO-97")]
+    finally:
+        con.close()
+
+
+def test_the_stager_gathers_small_frames_per_kind_and_keeps_their_order():
+    """Frames below the batch size wait (one insert per kind instead of one per file: a day of
+    remits comes as many small files); reaching it, or flush(), inserts them in file order."""
+    import duckdb
+    import polars as pl
+    from warehouse import ingest
+
+    con = duckdb.connect()
+    ingest.create_stage(con)
+    stager = ingest.Stager(con, batch_rows=3)
+
+    def remarks(ids, rows):
+        return pl.DataFrame({"remit_claim_id": ids, "line_number": [1] * len(ids), "rarc": ["N130"] * len(ids),
+                             "_row": rows}, schema_overrides={"_row": pl.Int64, "line_number": pl.Int64})
+
+    def staged():
+        return con.sql("SELECT _file, _row, remit_claim_id, _unit FROM stage_remit_remarks").fetchall()
+
+    stager.add("remit_remarks", remarks(["R1", "R2"], [2, 3]), 1, "file")
+    assert staged() == []
+    stager.add("remit_remarks", remarks(["R3", "R4"], [2, 3]), 2, "file")      # 4 rows held >= 3
+    assert staged() == [(1, 2, "R1", "file"), (1, 3, "R2", "file"), (2, 2, "R3", "file"), (2, 3, "R4", "file")]
+    stager.add("remit_remarks", remarks(["R5"], [2]), 3, "ST 0001")
+    assert len(staged()) == 4
+    stager.flush()
+    assert staged()[4:] == [(3, 2, "R5", "ST 0001")]
+    stager.flush()                                                              # nothing held: no-op
+    assert len(staged()) == 5
 
 
 def test_a_remit_child_that_names_no_remit_is_quarantined_and_the_rest_loaded(tmp_path):
