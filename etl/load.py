@@ -106,35 +106,106 @@ READ_AHEAD_FILES = 4
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
-def _checked(batch, path: str, key: bytes) -> list[tuple[str, int, pl.DataFrame | None, pl.DataFrame]]:
-    """Each non-empty frame of a batch validated: (kind, rows read, good rows ready to stage, quarantine
-    records); the rows the reader itself could not use come first, with no good rows (None)."""
-    out = []
-    if batch.rejected:
-        bad = pl.DataFrame(batch.rejected, schema=QUARANTINE_SCHEMA)
-        out.append((bad["kind"][0], bad.height, None, bad))
-    for kind, frame in batch.frames.items():
-        if frame.height == 0:
+def _good(kind: str, good: pl.DataFrame, frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Validated rows ready to stage: the reader's unmapped flag, the contract's defaults, claims pseudonymised."""
+    if "unmapped" in frame.columns:
+        good = good.join(frame.select("_row", (pl.col("unmapped").str.to_lowercase() == "true")
+                                      .alias("unmapped")), on="_row", how="left")
+    good = apply_defaults(kind, good)
+    return pseudonymise(good, key) if kind == "claims" else good
+
+
+def _spans(batches) -> tuple[pl.Series, pl.Series] | None:
+    """(first row, batch index) of each batch that holds rows, when those batches hold disjoint,
+    increasing row ranges (an X12 file's transactions, a long CSV's chunks), so a row number says
+    which batch it came from; else None."""
+    starts, owners, last = [], [], None
+    for i, b in enumerate(batches):
+        rows = [f["_row"] for f in b.frames.values() if f.height]
+        if not rows:
             continue
+        lo, hi = min(r.min() for r in rows), max(r.max() for r in rows)
+        if last is not None and lo <= last:
+            return None
+        starts.append(lo)
+        owners.append(i)
+        last = hi
+    return pl.Series(starts, dtype=pl.Int64), pl.Series(owners, dtype=pl.Int64)
+
+
+def _checked_together(batches: list, path: str, key: bytes) -> list[list[tuple]]:
+    """Each batch's non-empty frames validated: per batch, (kind, rows read, good rows ready to stage,
+    quarantine records), the rows the reader itself could not use first (no good rows: None). Each
+    kind's frames of the batches (consecutive batches of one file) are validated as one frame and
+    handed back per batch by row number (a file numbers its rows file-wide)."""
+    spans = _spans(batches) if len(batches) > 1 else None
+    if len(batches) > 1 and spans is None:
+        return [_checked_together([b], path, key)[0] for b in batches]
+    out: list[list[tuple]] = []
+    for b in batches:
+        out.append([])
+        if b.rejected:
+            bad = pl.DataFrame(b.rejected, schema=QUARANTINE_SCHEMA)
+            out[-1].append((bad["kind"][0], bad.height, None, bad))
+    kinds: dict[str, list[int]] = {}
+    for i, b in enumerate(batches):
+        for kind, frame in b.frames.items():
+            if frame.height:
+                kinds.setdefault(kind, []).append(i)
+    checked: dict[tuple[int, str], tuple] = {}
+    for kind, idx in kinds.items():
+        frames = [batches[i].frames[kind] for i in idx]
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         good, bad = validate(kind, frame, path)
-        if "unmapped" in frame.columns:
-            good = good.join(frame.select("_row", (pl.col("unmapped").str.to_lowercase() == "true")
-                                          .alias("unmapped")), on="_row", how="left")
-        good = apply_defaults(kind, good)
-        if kind == "claims":
-            good = pseudonymise(good, key)
-        out.append((kind, frame.height, good, bad))
+        good = _good(kind, good, frame, key)
+        if len(idx) == 1:
+            checked[idx[0], kind] = (good, bad)
+            continue
+        starts, owners = spans
+
+        def owner(rows: pl.Series) -> pl.Series:
+            return owners.gather(starts.search_sorted(rows, side="right") - 1)
+
+        good_of = good.with_columns(_b=owner(good["_row"])).partition_by("_b", as_dict=True, include_key=False)
+        bad_of = bad.with_columns(_b=owner(bad["row_number"])).partition_by("_b", as_dict=True, include_key=False)
+        for i in idx:
+            checked[i, kind] = (good_of.get((i,), good.clear()), bad_of.get((i,), bad.clear()))
+    for i, b in enumerate(batches):
+        for kind, frame in b.frames.items():
+            if frame.height:
+                out[i].append((kind, frame.height, *checked[i, kind]))
     return out
 
 
+# Validating a frame costs ~9 ms whatever its size (dataframely builds and runs its rules' plan): a
+# 20,000-claim 835 in 1,000 transactions spent 53 of its 61 s load validating 5,912 small frames. So a
+# file's batches are validated together, up to CHECK_ROWS rows at a time, and handed back per batch
+# (its transaction stays the unit a quarantined row names).
+CHECK_ROWS = 100_000
+
+
 def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
-    """(batch, its checked frames) of a file, one batch at a time."""
+    """(batch, its checked frames) of a file, its batches checked CHECK_ROWS rows at a time."""
     with open(path, "rb") as f:
         head = f.read(4096)
+    group: list = []
+    rows = 0
+
+    def checked_group():
+        usable = [b for b in group if not b.error]
+        checked = iter(_checked_together(usable, str(path), key)) if usable else iter(())
+        for b in group:
+            c = [] if b.error else next(checked)
+            b.frames = {}      # the raw strings, checked: freed before the rows are staged (at 10M
+            yield b, c         # claims a file's raw frame stood beside DuckDB's 3 GB while staging)
+
     for batch in read_file(path, head, mapping):
-        checked = [] if batch.error else _checked(batch, str(path), key)
-        batch.frames = {}      # the raw strings, checked: freed before the rows are staged (at 10M
-        yield batch, checked   # claims a file's raw frame stood beside DuckDB's 3 GB while staging)
+        group.append(batch)
+        rows += sum(f.height for f in batch.frames.values())
+        if rows >= CHECK_ROWS:
+            yield from checked_group()
+            group, rows = [], 0
+    yield from checked_group()
 
 
 def _size(path: Path) -> int | None:

@@ -316,3 +316,48 @@ def test_lines_are_counted_as_the_row_by_row_reader_splits_them(tmp_path):
         p.write_bytes(data)
         with io.TextIOWrapper(open(p, "rb"), encoding="utf-8", newline="") as text:
             assert _line_count(p) == sum(1 for _ in text) == [3, 2, 4, 2, 0][i]
+
+
+def _three_transaction_835(tmp_path: Path) -> Path:
+    """One interchange, three 835 transactions of one claim each (C3001-C3003); the second
+    transaction's service date (segment 31) is 2024-13-40."""
+    src = (FIXTURES / "x12" / "two_interchanges.x12").read_text().split("IEA*1*000004007~")[0]
+    head, tx = src.split("ST*835*0001*005010X221A1~")
+    tx = "ST*835*0001*005010X221A1~" + tx.split("GE*")[0]
+
+    def transaction(n: int, pcn: str, date: str) -> str:
+        return (tx.replace("ST*835*0001", f"ST*835*000{n}").replace("SE*16*0001", f"SE*16*000{n}")
+                .replace("C2002", pcn).replace("UHC0000202", "UHC" + pcn).replace("DTM*472*20240321", f"DTM*472*{date}"))
+
+    d = tmp_path / "era"
+    d.mkdir()
+    (d / "three.835").write_text(head + transaction(1, "C3001", "20240321") + transaction(2, "C3002", "20241340")
+                                 + transaction(3, "C3003", "20240322") + "GE*3*1~IEA*1*000004007~")
+    return d
+
+
+def test_a_bad_row_in_one_835_transaction_names_that_transaction_when_the_file_is_checked_at_once(tmp_path, monkeypatch):
+    """A file's transactions are validated together (one check per kind, etl/load.py CHECK_ROWS) and
+    handed back per transaction: the bad date is quarantined under transaction 2 with its segment
+    number, the other transactions' lines load, and the counts add up (15 rows read = 10 loaded + 4
+    duplicates (the payer and payee named again in transactions 2 and 3) + 1 quarantined)."""
+    import etl.load as loader
+    calls = []
+    real = loader.validate
+    monkeypatch.setattr(loader, "validate", lambda kind, frame, path: calls.append(kind) or real(kind, frame, path))
+    db = tmp_path / "w.duckdb"
+    summary = load(db, _three_transaction_835(tmp_path), command="demo")
+    assert sorted(calls) == sorted(set(calls))           # one check per kind, not per transaction
+    assert (summary.total("rows_read"), summary.total("loaded"), summary.total("duplicates"),
+            summary.total("quarantined")) == (15, 10, 4, 1)
+    con = connect(db)
+    try:
+        assert con.sql("SELECT unit, kind, row_number, field, value, rule FROM quarantine").fetchall() == [
+            ("ST*835*0002 (segments 19-34)", "remit_lines", 31, "service_date", "2024-13-40", "dtype")]
+        assert con.sql("""SELECT a.patient_control_number, l.service_date::VARCHAR FROM adjudication_line l
+                          JOIN adjudication a USING (event_seq) ORDER BY 1""").fetchall() == [
+            ("C3001", "2024-03-21"), ("C3003", "2024-03-22")]
+        assert con.sql("SELECT patient_control_number FROM adjudication ORDER BY 1").fetchall() == [
+            ("C3001",), ("C3002",), ("C3003",)]
+    finally:
+        con.close()
