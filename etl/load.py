@@ -21,7 +21,7 @@ import polars as pl
 from etl.contract import apply_defaults
 from etl.pseudonym import load_secret, pseudonymise
 from etl.readers import expand, read_file
-from etl.validate import QUARANTINE_SCHEMA, validate
+from etl.validate import BATCH_SHIFT, QUARANTINE_SCHEMA, validate
 from warehouse import faults, ingest, ledger
 from warehouse.refresh import FullRefreshNeeded, refresh
 from warehouse.store import WriteSession
@@ -97,12 +97,14 @@ def _stderr(msg: str) -> None:
 
 
 # Small files are read and validated by worker threads ahead of the one being staged (polars and
-# hashlib release the GIL): a day of remits comes as many small files. At most READ_AHEAD_FILES files
-# and READ_AHEAD_BYTES of input are held ahead; a bigger file is read in the loading thread, one
-# batch at a time, as before (frames held ahead add to the load's peak memory, which the 10M-claim
-# first load must keep under 4 GB).
+# hashlib release the GIL): a day of remits comes as many small files. They go in groups of
+# consecutive files (at most GROUP_FILES files and READ_AHEAD_BYTES of input a group), every batch
+# of a group validated together (below, CHECK_ROWS), and at most GROUPS_AHEAD groups beyond the one
+# being staged are held; a bigger file is read in the loading thread, CHECK_ROWS rows at a time
+# (frames held ahead add to the load's peak memory, which the 10M-claim first load must keep under 4 GB).
 READ_AHEAD_BYTES = 8 << 20
-READ_AHEAD_FILES = 4
+GROUP_FILES = 64
+GROUPS_AHEAD = 1
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
@@ -115,32 +117,11 @@ def _good(kind: str, good: pl.DataFrame, frame: pl.DataFrame, key: bytes) -> pl.
     return pseudonymise(good, key) if kind == "claims" else good
 
 
-def _spans(batches) -> tuple[pl.Series, pl.Series] | None:
-    """(first row, batch index) of each batch that holds rows, when those batches hold disjoint,
-    increasing row ranges (an X12 file's transactions, a long CSV's chunks), so a row number says
-    which batch it came from; else None."""
-    starts, owners, last = [], [], None
-    for i, b in enumerate(batches):
-        rows = [f["_row"] for f in b.frames.values() if f.height]
-        if not rows:
-            continue
-        lo, hi = min(r.min() for r in rows), max(r.max() for r in rows)
-        if last is not None and lo <= last:
-            return None
-        starts.append(lo)
-        owners.append(i)
-        last = hi
-    return pl.Series(starts, dtype=pl.Int64), pl.Series(owners, dtype=pl.Int64)
-
-
-def _checked_together(batches: list, path: str, key: bytes) -> list[list[tuple]]:
+def _checked_together(batches: list, paths: list[str], key: bytes) -> list[list[tuple]]:
     """Each batch's non-empty frames validated: per batch, (kind, rows read, good rows ready to stage,
-    quarantine records), the rows the reader itself could not use first (no good rows: None). Each
-    kind's frames of the batches (consecutive batches of one file) are validated as one frame and
-    handed back per batch by row number (a file numbers its rows file-wide)."""
-    spans = _spans(batches) if len(batches) > 1 else None
-    if len(batches) > 1 and spans is None:
-        return [_checked_together([b], path, key)[0] for b in batches]
+    quarantine records), the rows the reader itself could not use first (no good rows: None).
+    `paths[i]` is batch i's file. Each kind's frames of all the batches are validated as one frame,
+    every row keyed by its batch (etl.validate.BATCH_SHIFT), and handed back per batch."""
     out: list[list[tuple]] = []
     for b in batches:
         out.append([])
@@ -154,20 +135,21 @@ def _checked_together(batches: list, path: str, key: bytes) -> list[list[tuple]]
                 kinds.setdefault(kind, []).append(i)
     checked: dict[tuple[int, str], tuple] = {}
     for kind, idx in kinds.items():
-        frames = [batches[i].frames[kind] for i in idx]
-        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-        good, bad = validate(kind, frame, path)
-        good = _good(kind, good, frame, key)
         if len(idx) == 1:
-            checked[idx[0], kind] = (good, bad)
+            i = idx[0]
+            frame = batches[i].frames[kind]
+            good, bad = validate(kind, frame, paths[i])
+            checked[i, kind] = (_good(kind, good, frame, key), bad)
             continue
-        starts, owners = spans
-
-        def owner(rows: pl.Series) -> pl.Series:
-            return owners.gather(starts.search_sorted(rows, side="right") - 1)
-
-        good_of = good.with_columns(_b=owner(good["_row"])).partition_by("_b", as_dict=True, include_key=False)
-        bad_of = bad.with_columns(_b=owner(bad["row_number"])).partition_by("_b", as_dict=True, include_key=False)
+        frame = pl.concat([batches[i].frames[kind].with_columns(pl.col("_row") + (i << BATCH_SHIFT)) for i in idx],
+                          how="diagonal_relaxed", rechunk=True)
+        good, bad = validate(kind, frame, paths)
+        good = _good(kind, good, frame, key)
+        good_of = good.with_columns(_b=pl.col("_row") // (1 << BATCH_SHIFT), _row=pl.col("_row") % (1 << BATCH_SHIFT)) \
+            .partition_by("_b", as_dict=True, include_key=False)
+        bad_of = bad.with_columns(_b=pl.col("row_number") // (1 << BATCH_SHIFT),
+                                  row_number=pl.col("row_number") % (1 << BATCH_SHIFT)) \
+            .partition_by("_b", as_dict=True, include_key=False)
         for i in idx:
             checked[i, kind] = (good_of.get((i,), good.clear()), bad_of.get((i,), bad.clear()))
     for i, b in enumerate(batches):
@@ -178,10 +160,23 @@ def _checked_together(batches: list, path: str, key: bytes) -> list[list[tuple]]
 
 
 # Validating a frame costs ~9 ms whatever its size (dataframely builds and runs its rules' plan): a
-# 20,000-claim 835 in 1,000 transactions spent 53 of its 61 s load validating 5,912 small frames. So a
-# file's batches are validated together, up to CHECK_ROWS rows at a time, and handed back per batch
-# (its transaction stays the unit a quarantined row names).
+# 20,000-claim 835 in 1,000 transactions spent 53 of its 61 s load validating 5,912 small frames, and
+# the 10M bench's day of remits (60 small CSV files) ~0.6 s of CPU. So batches are validated together
+# (a file's, CHECK_ROWS rows at a time; a group of small files' all at once) and handed back per batch
+# (its file and transaction stay what a quarantined row names).
 CHECK_ROWS = 100_000
+
+
+def _checked_batches(paths: list[str], batches: list, key: bytes) -> Iterator[tuple]:
+    """(batch, its checked frames) for each batch (`paths[i]`: batch i's file), checked together; each
+    batch's raw frames freed once checked (at 10M claims a file's raw frame stood beside DuckDB's 3 GB
+    while staging)."""
+    usable = [i for i, b in enumerate(batches) if not b.error]
+    checked = iter(_checked_together([batches[i] for i in usable], [paths[i] for i in usable], key))
+    for b in batches:
+        c = [] if b.error else next(checked)
+        b.frames = {}
+        yield b, c
 
 
 def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
@@ -190,22 +185,26 @@ def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
         head = f.read(4096)
     group: list = []
     rows = 0
-
-    def checked_group():
-        usable = [b for b in group if not b.error]
-        checked = iter(_checked_together(usable, str(path), key)) if usable else iter(())
-        for b in group:
-            c = [] if b.error else next(checked)
-            b.frames = {}      # the raw strings, checked: freed before the rows are staged (at 10M
-            yield b, c         # claims a file's raw frame stood beside DuckDB's 3 GB while staging)
-
     for batch in read_file(path, head, mapping):
         group.append(batch)
         rows += sum(f.height for f in batch.frames.values())
         if rows >= CHECK_ROWS:
-            yield from checked_group()
+            yield from _checked_batches([str(path)] * len(group), group, key)
             group, rows = [], 0
-    yield from checked_group()
+    yield from _checked_batches([str(path)] * len(group), group, key)
+
+
+def _read_group(files: list[Path], mapping, key: bytes) -> list[list[tuple]]:
+    """Per file of a group of small files, its (batch, checked frames): every batch of the group
+    checked together."""
+    per_file = []
+    for path in files:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        per_file.append(list(read_file(path, head, mapping)))
+    done = iter(_checked_batches([str(p) for p, bs in zip(files, per_file) for _ in bs],
+                                 [b for bs in per_file for b in bs], key))
+    return [[next(done) for _ in bs] for bs in per_file]
 
 
 def _size(path: Path) -> int | None:
@@ -216,28 +215,36 @@ def _size(path: Path) -> int | None:
 
 
 def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], skip: set[int], mapping, key: bytes) -> Iterator:
-    """Per file, in order: its (batch, checked frames) — read ahead by `pool` when it is small, else
-    read one batch at a time as they are consumed; nothing (an empty list) for a file in `skip` (loaded
-    before, or unreadable)."""
-    ahead: deque = deque()       # per file from the current one on: (bytes held, future) or None
+    """Per file, in order: its (batch, checked frames) — small files read ahead by `pool` in groups,
+    a bigger one read as it is consumed; nothing (an empty list) for a file in `skip` (loaded before,
+    or unreadable)."""
+    plan: list[tuple[int, int]] = []          # runs of files: a group of small ones, or one file alone
+    i = 0
+    while i < len(files):
+        j, held = i, 0
+        while j < len(files) and j - i < GROUP_FILES and j not in skip:
+            size = _size(files[j])
+            if size is None or size > READ_AHEAD_BYTES or held + size > READ_AHEAD_BYTES:
+                break
+            held += size
+            j += 1
+        plan.append((i, max(j, i + 1)))
+        i = max(j, i + 1)
+    ahead: deque = deque()
     submitted = 0
-    for i, path in enumerate(files):
-        held = sum(a[0] for a in ahead if a is not None)
-        while submitted < len(files) and submitted <= i + READ_AHEAD_FILES:
-            size = _size(files[submitted])
-            if submitted in skip or size is None or size > READ_AHEAD_BYTES:
-                ahead.append(None)          # loaded before (not read), or read when its turn comes
-            elif held + size > READ_AHEAD_BYTES:
-                break                       # enough held ahead: this one waits for a later turn
-            else:
-                ahead.append((size, pool.submit(lambda f: list(_batches(f, mapping, key)), files[submitted])))
-                held += size
+    for k, (a, b) in enumerate(plan):
+        while submitted < len(plan) and submitted <= k + GROUPS_AHEAD:
+            a2, b2 = plan[submitted]
+            grouped = b2 > a2 + 1 or (a2 not in skip and (_size(files[a2]) or READ_AHEAD_BYTES + 1) <= READ_AHEAD_BYTES)
+            ahead.append(pool.submit(_read_group, files[a2:b2], mapping, key) if grouped else None)
             submitted += 1
-        item = ahead.popleft()
-        if i in skip:
+        future = ahead.popleft()
+        if future is not None:
+            yield from future.result()
+        elif a in skip:
             yield []
         else:
-            yield item[1].result() if item is not None else _batches(path, mapping, key)
+            yield _batches(files[a], mapping, key)
 
 
 def _quarantine_unit(con, load_id: int, res: FileResult, messages: list[str], unit: str, error: str, rows: int) -> None:

@@ -78,8 +78,23 @@ def _bound(value) -> str:
     return f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(good rows typed per the contract with `_row`, quarantine records: one per broken rule)."""
+# Rows of several batches checked as one frame (etl/load.py) carry their batch's index in `_row`'s
+# high bits: `paths` names each batch's file, and the messages quote the row within its file.
+BATCH_SHIFT = 32
+ROW_MASK = (1 << BATCH_SHIFT) - 1
+
+
+def validate(kind: str, frame: pl.DataFrame, path: str | list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(good rows typed per the contract with `_row`, quarantine records: one per broken rule).
+
+    `path` is the file the rows came from, or a list of files: then each `_row` is
+    (index into the list << BATCH_SHIFT) + the row in that file, and so are the good rows' `_row` and
+    the records' row_number (the caller splits and decodes them), while each message names the file
+    and the row within it."""
+    def where(row_no: int) -> str:
+        if isinstance(path, str):
+            return f"{path}, row {row_no}"
+        return f"{path[row_no >> BATCH_SHIFT]}, row {row_no & ROW_MASK}"
     schema = _with_row(kind)
     cols = KINDS[kind].columns()
     raw = _normalise(frame, kind)
@@ -124,10 +139,10 @@ def validate(kind: str, frame: pl.DataFrame, path: str) -> tuple[pl.DataFrame, p
         shown = (f"value {value!r} " if value is not None else "" if raw_value is None or field in PATIENT_IDENTIFIERS
                  else "a value spanning fields or lines (an unclosed quote?) ")
         records.append({"kind": kind, "row_number": row_no, "field": field, "value": value, "rule": rule,
-                        "message": f"{path}, row {row_no}, field {field}: {shown}{words}"})
+                        "message": f"{where(row_no)}, field {field}: {shown}{words}"})
     # a row whose every rule is 'unknown' (dataframely could not evaluate) still failed: keep it
     missing = set(details["source_row"].to_list()) - {r["row_number"] for r in records}
     for row_no in sorted(missing):
         records.append({"kind": kind, "row_number": row_no, "field": "row", "value": None, "rule": "invalid",
-                        "message": f"{path}, row {row_no}: the row could not be read"})
+                        "message": f"{where(row_no)}: the row could not be read"})
     return good, pl.DataFrame(records, schema=QUARANTINE_SCHEMA)

@@ -149,8 +149,9 @@ def test_load_command_exit_status_and_summary(tmp_path):
 
 
 def test_files_read_ahead_by_workers_load_exactly_like_files_read_in_turn(tmp_path, monkeypatch):
-    """Small files are read and checked by worker threads ahead of staging; big ones in the loading
-    thread. Either way: the same rows, quarantine, ledger (in file order) and messages."""
+    """Small files are read by worker threads ahead of staging, in groups whose batches are checked
+    together (the bad claims row shares its check with claims.csv); big ones in the loading thread.
+    Either way: the same rows, quarantine, ledger (in file order) and messages."""
     import etl.load as etl_load
     from warehouse.ledger import previous_loads
     src = tmp_path / "in"
@@ -160,11 +161,11 @@ def test_files_read_ahead_by_workers_load_exactly_like_files_read_in_turn(tmp_pa
         "BAD1,P1,S1,MCR,1234567893,2026-13-45,100.00,2026-01-02\n")
     shutil.copy(FIXTURES / "core" / "remits.csv", src / "zz_remits_again.csv")   # same file twice in one load
     out = {}
-    # 1,500 bytes: some files are held back until the ones ahead are staged, the biggest are read in turn
-    for name, ahead_bytes, files in (("in turn", 0, 1), ("ahead", 1 << 20, 4), ("ahead, one file", 1 << 20, 1),
+    # 1,500 bytes: groups of a few files, the biggest read in turn; one file: groups of one
+    for name, ahead_bytes, files in (("in turn", 0, 1), ("ahead", 1 << 20, 64), ("ahead, one file", 1 << 20, 1),
                                      ("ahead, 1,500 bytes", 1500, 4)):
         monkeypatch.setattr(etl_load, "READ_AHEAD_BYTES", ahead_bytes)
-        monkeypatch.setattr(etl_load, "READ_AHEAD_FILES", files)
+        monkeypatch.setattr(etl_load, "GROUP_FILES", files)
         db = tmp_path / f"{name}.duckdb"
         s = load(db, src)
         con = connect(db)
