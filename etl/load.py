@@ -218,7 +218,7 @@ def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], skip: set[int], 
     """Per file, in order: its (batch, checked frames) — small files read ahead by `pool` in groups,
     a bigger one read as it is consumed; nothing (an empty list) for a file in `skip` (loaded before,
     or unreadable)."""
-    plan: list[tuple[int, int]] = []          # runs of files: a group of small ones, or one file alone
+    plan: list[tuple[int, int]] = []   # (first, end): a group of small files, or (i, i) for file i alone
     i = 0
     while i < len(files):
         j, held = i, 0
@@ -228,23 +228,22 @@ def _read_in_order(pool: ThreadPoolExecutor, files: list[Path], skip: set[int], 
                 break
             held += size
             j += 1
-        plan.append((i, max(j, i + 1)))
+        plan.append((i, j))
         i = max(j, i + 1)
     ahead: deque = deque()
     submitted = 0
-    for k, (a, b) in enumerate(plan):
+    for k, (first, end) in enumerate(plan):
         while submitted < len(plan) and submitted <= k + GROUPS_AHEAD:
-            a2, b2 = plan[submitted]
-            grouped = b2 > a2 + 1 or (a2 not in skip and (_size(files[a2]) or READ_AHEAD_BYTES + 1) <= READ_AHEAD_BYTES)
-            ahead.append(pool.submit(_read_group, files[a2:b2], mapping, key) if grouped else None)
+            a, b = plan[submitted]
+            ahead.append(pool.submit(_read_group, files[a:b], mapping, key) if b > a else None)
             submitted += 1
         future = ahead.popleft()
         if future is not None:
             yield from future.result()
-        elif a in skip:
+        elif first in skip:
             yield []
         else:
-            yield _batches(files[a], mapping, key)
+            yield _batches(files[first], mapping, key)
 
 
 def _quarantine_unit(con, load_id: int, res: FileResult, messages: list[str], unit: str, error: str, rows: int) -> None:
