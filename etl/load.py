@@ -135,7 +135,7 @@ def _checked_together(batches: list, paths: list[str], key: bytes) -> list[list[
                 kinds.setdefault(kind, []).append(i)
     checked: dict[tuple[int, str], tuple] = {}
     for kind, idx in kinds.items():
-        if len(idx) == 1:
+        if len(idx) == 1:        # one batch (a first load's big file): checked as it is, no copy to split
             i = idx[0]
             frame = batches[i].frames[kind]
             good, bad = validate(kind, frame, paths[i])
@@ -179,13 +179,18 @@ def _checked_batches(paths: list[str], batches: list, key: bytes) -> Iterator[tu
         yield b, c
 
 
-def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
-    """(batch, its checked frames) of a file, its batches checked CHECK_ROWS rows at a time."""
+def _read(path: Path, mapping) -> Iterator:
+    """The reader's batches of a file, unchecked (the reader picks itself by the file's first bytes)."""
     with open(path, "rb") as f:
         head = f.read(4096)
+    yield from read_file(path, head, mapping)
+
+
+def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
+    """(batch, its checked frames) of a file, its batches checked CHECK_ROWS rows at a time."""
     group: list = []
     rows = 0
-    for batch in read_file(path, head, mapping):
+    for batch in _read(path, mapping):
         group.append(batch)
         rows += sum(f.height for f in batch.frames.values())
         if rows >= CHECK_ROWS:
@@ -197,11 +202,7 @@ def _batches(path: Path, mapping, key: bytes) -> Iterator[tuple]:
 def _read_group(files: list[Path], mapping, key: bytes) -> list[list[tuple]]:
     """Per file of a group of small files, its (batch, checked frames): every batch of the group
     checked together."""
-    per_file = []
-    for path in files:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-        per_file.append(list(read_file(path, head, mapping)))
+    per_file = [list(_read(path, mapping)) for path in files]
     done = iter(_checked_batches([str(p) for p, bs in zip(files, per_file) for _ in bs],
                                  [b for bs in per_file for b in bs], key))
     return [[next(done) for _ in bs] for bs in per_file]
