@@ -241,29 +241,39 @@ def test_remit_children_arriving_in_a_later_load_refresh_their_family(tmp_path, 
     assert_same_as_full(db, tmp_path)
 
 
-def test_row_group_ranges_select_exactly_the_matching_rows(monkeypatch):
-    """The refresh reads whole rows only in the row groups that hold a touched key (incremental._row_groups):
-    the rowid ranges cover every matching row — stored ones and rows this transaction appended (their
-    rowids start far above the stored ones) — and nothing is lost when ranges are merged."""
+def test_rows_matching_selects_exactly_the_matching_rows():
+    """The refresh reads and deletes whole rows by the rowids a key-column scan found
+    (incremental.rows_matching): stored rows and rows this transaction appended (their rowids start
+    far above the stored ones), not a row it deleted, nothing else; with `find` the statement keeps
+    `match` too, so a wider finding predicate selects no extra row."""
     from warehouse import incremental as r
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT i AS k, 'row ' || i AS v FROM range(4 * 122880) s(i)")   # 4 row groups
+    con.execute("CREATE TABLE t AS SELECT i AS k, i % 7 AS g, 'row ' || i AS v FROM range(4 * 122880) s(i)")
     match = "k IN (5, 122879, 380000, 999999999)"
-    pred = r._row_groups(con, "t", match)
-    assert pred == "(rowid BETWEEN 0 AND 122879 OR rowid BETWEEN 368640 AND 491519)"
-    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {pred} AND {match}").fetchall() == [
+    where = r.rows_matching(con, "t", match)
+    assert where == "rowid IN (SELECT rid FROM _rows_t)"
+    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {where}").fetchall() == [
         (["row 5", "row 122879", "row 380000"],)]
-    assert r._row_groups(con, "t", "k < 0") == "false"
-    monkeypatch.setattr(r, "MAX_RANGES", 1)
-    assert r._row_groups(con, "t", match) == "(rowid BETWEEN 0 AND 491519)"
+    assert con.sql(f"SELECT count(*) FROM t WHERE {r.rows_matching(con, 't', 'k < 0')}").fetchall() == [(0,)]
     con.execute("BEGIN")
-    con.execute("INSERT INTO t VALUES (999999999, 'appended')")
+    con.execute("INSERT INTO t VALUES (999999999, 3, 'appended')")
     con.execute("DELETE FROM t WHERE k = 5")
-    monkeypatch.setattr(r, "MAX_RANGES", 64)
-    pred = r._row_groups(con, "t", match)
-    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {pred} AND {match}").fetchall() == [
+    where = r.rows_matching(con, "t", match)
+    assert con.sql(f"SELECT list(v ORDER BY k) FROM t WHERE {where}").fetchall() == [
         (["row 122879", "row 380000", "appended"],)]
+    con.execute(f"DELETE FROM t WHERE {where}")               # copy out, then delete: the same rows
+    assert con.sql("SELECT count(*) FROM t").fetchall() == [(4 * 122880 - 3,)]
+    assert con.sql(f"SELECT count(*) FROM t WHERE {match}").fetchall() == [(0,)]
     con.execute("ROLLBACK")
+    where = r.rows_matching(con, "t", "k BETWEEN 100 AND 120 AND g = 3", find="k BETWEEN 100 AND 120")
+    assert where.endswith(" AND (k BETWEEN 100 AND 120 AND g = 3)")
+    assert con.sql(f"SELECT list(k ORDER BY k) FROM t WHERE {where}").fetchall() == [([101, 108, 115],)]
+    # a list: the rows matching any of them, each once (k = 14 matches both)
+    where = r.rows_matching(con, "t", ["k IN (7, 14)", "k IN (14, 380000)"])
+    assert con.sql(f"SELECT list(k ORDER BY k) FROM t WHERE {where}").fetchall() == [([7, 14, 380000],)]
+    # on event_seq alone the predicate is kept as it is (zone maps prune a nearly sorted column)
+    assert r.rows_matching(con, "t", "event_seq IN (SELECT event_seq FROM _r_adjudication)") == \
+        "event_seq IN (SELECT event_seq FROM _r_adjudication)"
 
 
 def test_scattered_reads_raise_duckdbs_threads_and_restore_them():
@@ -318,22 +328,6 @@ def test_cached_share_tells_a_file_in_the_os_cache_from_one_on_disk(tmp_path):
     assert cached_share(tmp_path / "empty.bin") is None
     (tmp_path / "empty.bin").write_bytes(b"")
     assert cached_share(tmp_path / "empty.bin") == 1.0
-
-
-def test_row_group_ranges_merge_across_the_narrowest_gaps(monkeypatch):
-    """Beyond MAX_RANGES the nearest ranges are merged (the widest gaps stay skipped)."""
-    from warehouse import incremental as r
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT i AS k FROM range(12 * 122880) s(i)")        # 12 row groups
-    match = "k IN (" + ", ".join(str(g * 122880) for g in (0, 2, 3, 9, 11)) + ")"
-    rg = lambda a, b: f"rowid BETWEEN {a * 122880} AND {(b + 1) * 122880 - 1}"
-    assert r._row_groups(con, "t", match) == f"({rg(0, 0)} OR {rg(2, 3)} OR {rg(9, 9)} OR {rg(11, 11)})"
-    monkeypatch.setattr(r, "MAX_RANGES", 2)          # gaps: 0|2 (1 group), 3|9 (5), 9|11 (1)
-    assert r._row_groups(con, "t", match) == f"({rg(0, 3)} OR {rg(9, 11)})"
-    monkeypatch.setattr(r, "MAX_RANGES", 3)
-    pred = r._row_groups(con, "t", match)
-    assert pred.count("BETWEEN") == 3 and rg(9, 11) not in pred
-    assert con.sql(f"SELECT count(*) FROM t WHERE {pred} AND {match}").fetchall() == [(5,)]
 
 
 def _kind_of(con, name: str) -> list[str]:

@@ -48,8 +48,6 @@ def _narrow(sql: str, names: dict[str, str]) -> str:
     return _CREATE.sub(lambda m: f"CREATE OR REPLACE TEMP TABLE {names.get(m.group(1), '_n_' + m.group(1))} AS", sql)
 
 
-ROW_GROUP = 122_880     # rows per row group (DuckDB's default row_group_size)
-MAX_RANGES = 64         # rowid ranges in one predicate; nearer ranges are merged beyond this
 IO_THREADS = 8          # DuckDB threads while reading scattered row groups (see scattered_reads)
 
 
@@ -91,41 +89,40 @@ def scattered_reads(con):
                     raise       # statement's error is the one to report
 
 
-def _row_groups(con, table: str, match: str) -> str:
-    """A rowid predicate covering the row groups of `table` that hold a row matching `match`.
+_BY_EVENT_SEQ = re.compile(r"event_seq IN \(SELECT event_seq FROM \w+(?: WHERE [^()]*)?\)")
 
-    `match` reads key columns only, so finding the rows reads 8 bytes a row; the statement that
-    then reads whole rows (the old rows of a touched family, a fact table's touched rows) adds this
-    predicate, and DuckDB skips every row group outside the ranges (rowid ranges prune like zone
-    maps). Reading whole rows of every row group was most of a day's refresh at 10M claims. Tables
-    are written in time order (models by date, facts in file order), and a day's touched families
-    are mostly recent, so their rows sit in few row groups. Exact by construction: every matching
-    rowid lies in a listed range; the statement keeps `match` as well."""
+
+def rows_matching(con, table: str, match: str | list[str], find: str | None = None) -> str:
+    """The WHERE of a statement that reads or deletes whole rows of `table` matching `match` (a
+    predicate on key columns, or a list of them: rows matching any, each found by a scan of its own,
+    since DuckDB joins OR'd IN subqueries row by row: 0.12 s against 0.06 s for the remits sharing a
+    day's keys at 10M): `rowid IN` the rowids of those rows, found first by a scan that reads the key
+    columns only (the merge uses it too). `find`, when given, is what finds the rows instead
+    of `match`: a predicate every row matching `match` also satisfies, on a column that is cheaper to
+    scan (event_seq: see REMIT_SEQ); the statement then keeps `match` as well.
+
+    DuckDB pushes a semi join on rowid into the statement's scan as a filter on the row number,
+    applied before any other column is read, so only the vectors holding a found row are read and
+    nothing is joined after; with the key predicate itself in the statement (`family_key IN (SELECT
+    ...)`, or two keys OR'd for the remits) every column of the scanned row groups was read and
+    joined. This replaced rowid ranges of the row groups holding a match, whose OR DuckDB evaluated
+    row by row (docs/performance.md, "Run be"). The rowids hold for the statements of the caller's
+    transaction that follow while `table` is not written in between: each caller uses the predicate
+    at once, to read the rows, or to copy them out and then delete them.
+
+    A `match` on event_seq alone (REMIT_SEQ; the merge's lookup of old remits' children) is left as
+    it is: event_seq is nearly sorted in the tables that carry it, so the min and max DuckDB pushes
+    from the semi join prune row groups by their zone maps, and the rows it finds are mostly the
+    ones this transaction appended, which a semi join on rowid probes slowly (0.10 s against 0.31 s
+    for a day's adjustments at 10M)."""
+    if isinstance(match, str) and find is None and _BY_EVENT_SEQ.fullmatch(match):
+        return match
+    any_of = [match] if isinstance(match, str) else list(match)
+    rows = f"_rows_{table}"
     with scattered_reads(con):
-        groups = [g for (g,) in con.execute(
-            f"SELECT DISTINCT rowid // {ROW_GROUP} AS g FROM {table} WHERE {match} ORDER BY g").fetchall()]
-    if not groups:
-        return "false"
-    ranges: list[list[int]] = []
-    for g in groups:
-        if ranges and g == ranges[-1][1] + 1:
-            ranges[-1][1] = g
-        else:
-            ranges.append([g, g])
-    if len(ranges) > MAX_RANGES:                  # a few wider ranges: keep only the widest gaps
-        gaps = sorted(range(1, len(ranges)), key=lambda i: ranges[i][0] - ranges[i - 1][1])
-        starts = [0, *sorted(gaps[len(gaps) - (MAX_RANGES - 1):])]
-        ranges = [[ranges[i][0], ranges[j - 1][1]] for i, j in zip(starts, [*starts[1:], len(ranges)])]
-    return "(" + " OR ".join(f"rowid BETWEEN {a * ROW_GROUP} AND {(b + 1) * ROW_GROUP - 1}"
-                             for a, b in ranges) + ")"
-
-
-def rows_matching(con, table: str, match: str, find: str | None = None) -> str:
-    """`match` and the row groups of `table` that hold a matching row: the WHERE of a statement that
-    reads or deletes whole rows (the merge uses it too). `find`, when given, is what finds those row
-    groups instead of `match`: a predicate every row matching `match` also satisfies, on a column that
-    is cheaper to scan (event_seq: see REMIT_SEQ)."""
-    return f"{_row_groups(con, table, find or match)} AND {match}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS "
+                    + " UNION ".join(f"SELECT rowid AS rid FROM {table} WHERE {p}" for p in ([find] if find else any_of)))
+    return f"rowid IN (SELECT rid FROM {rows})" + (f" AND ({' OR '.join(any_of)})" if find else "")
 
 
 # A remit's rows are found by its event_seq, not by the 40-bit key of its 32-character id: event_seq
@@ -157,9 +154,9 @@ def _narrow_remit_fact(con, into: str, table: str, remits: str, columns: list[st
     _select_into(con, into, table, REMIT_SEQ.format(remits=remits), columns)
 
 
-def _select_into(con, into: str, table: str, match: str, columns: list[str] | None = None) -> None:
-    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns): every
-    column, or `columns`."""
+def _select_into(con, into: str, table: str, match: str | list[str], columns: list[str] | None = None) -> None:
+    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns, or any
+    of a list: see rows_matching): every column, or `columns`."""
     cols = ", ".join(columns) if columns else "*"
     with scattered_reads(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {cols} FROM {table} WHERE {rows_matching(con, table, match)}")
@@ -211,8 +208,16 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
         SELECT patient_control_number AS pcn, payer_claim_number AS pcl FROM _new_adj
         UNION SELECT patient_control_number, payer_claim_number FROM adjudication
         WHERE patient_control_number IN (SELECT ref FROM _new_ref)""")
-    _select_into(con, "_a_adjudication", "adjudication", f"""(pcn_key IN (SELECT {key_sql('pcn')} FROM _a0)
-           OR pcl_key IN (SELECT {key_sql('pcl')} FROM _a0 WHERE pcl IS NOT NULL))""")
+    #    The load's own remits are read by load_id (appended by this transaction: the stored row
+    #    groups' zone maps skip them all), the earlier ones by rowid (rows_matching), which probes
+    #    rows this transaction appended slowly (0.41 s for a day's 18,000 remits at 10M)
+    con.execute("CREATE OR REPLACE TEMP TABLE _a_adjudication AS SELECT * FROM adjudication WHERE load_id = ?",
+                [load_id])
+    earlier = f"load_id IS DISTINCT FROM {int(load_id)}"
+    _select_into(con, "_a_earlier", "adjudication", [
+        f"pcn_key IN (SELECT {key_sql('pcn')} FROM _a0) AND {earlier}",
+        f"pcl_key IN (SELECT {key_sql('pcl')} FROM _a0 WHERE pcl IS NOT NULL) AND {earlier}"])
+    con.execute("INSERT INTO _a_adjudication SELECT * FROM _a_earlier")
     con.execute("""DELETE FROM _a_adjudication
         WHERE NOT (patient_control_number IN (SELECT pcn FROM _a0)
                    OR coalesce(payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL), false))""")
