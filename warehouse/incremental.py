@@ -106,7 +106,7 @@ def rows_matching(con, table: str, match: str | list[str], find: str | None = No
     nothing is joined after; with the key predicate itself in the statement (`family_key IN (SELECT
     ...)`, or two keys OR'd for the remits) every column of the scanned row groups was read and
     joined. This replaced rowid ranges of the row groups holding a match, whose OR DuckDB evaluated
-    row by row (docs/performance.md, "Run be"). The rowids hold for the statements of the caller's
+    row by row (docs/performance.md, "Runs be and bg"). The rowids hold for the statements of the caller's
     transaction that follow while `table` is not written in between: each caller uses the predicate
     at once, to read the rows, or to copy them out and then delete them.
 
