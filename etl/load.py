@@ -56,6 +56,10 @@ class LoadSummary:
     per_kind: Counter
     transactions: int
     messages: list[str]
+    # wall seconds of the load's phases, in order: "files" (read, validate, pseudonymise and stage
+    # every file), "merge" (into the facts), "models" (refresh), "publish" (commit, checkpoint); the
+    # write session's open is the rest (make bench prints them, docs/performance.md)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -300,6 +304,8 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         results: list[FileResult] = []
         messages: list[str] = []
         transactions = 0
+        phases: dict[str, float] = {}
+        clock = time.perf_counter()
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
             shas = list(pool.map(_sha256, files))
             previous = ledger.previous_loads(con, [s for s in shas if isinstance(s, str)])
@@ -346,6 +352,7 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                 progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
                          + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
             stager.flush()
+        phases["files"], clock = time.perf_counter() - clock, time.perf_counter()
         progress("merging and refreshing models ...")
         counts = ingest.merge(con, load_id, {i: r.path for i, r in enumerate(results, start=1)})
         for seq, res in enumerate(results, start=1):
@@ -358,9 +365,12 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                     f"{res.duplicates} + quarantined {res.quarantined}; nothing was loaded")
         messages.extend(ledger.merge_messages(con, load_id))
         faults.point("write")
+        phases["merge"], clock = time.perf_counter() - clock, time.perf_counter()
         mode = refresh(con, Path(db_path), load_id=load_id,
                        full_allowed=not ws.in_place or Path(db_path).stat().st_size < SMALL_WAREHOUSE)
         progress(f"models refreshed ({mode})")
         ledger.record(con, load_id, started, command, results)
+        phases["models"], clock = time.perf_counter() - clock, time.perf_counter()
         ws.publish()
-    return LoadSummary(load_id, results, counts.per_kind, transactions, messages)
+        phases["publish"] = time.perf_counter() - clock
+    return LoadSummary(load_id, results, counts.per_kind, transactions, messages, phases)

@@ -136,7 +136,7 @@ def step_load(argv):
     secs = time.perf_counter() - t0
     rows = sum(r.rows_read for r in s.files)
     print(json.dumps({"seconds": secs, "rows": rows, "loaded": s.total("loaded"),
-                      "quarantined": s.total("quarantined"), "rss_mb": maxrss_mb()}))
+                      "quarantined": s.total("quarantined"), "rss_mb": maxrss_mb(), "phases": s.phases}))
 
 
 def step_bare(argv):
@@ -537,7 +537,7 @@ def step_incremental(argv):
     print(json.dumps({"load": t1 - t0, "reopen": shown["reopen"], "query": shown["query"],
                       "total": t1 - t0 + shown["reopen"] + shown["query"], "in_place": in_place,
                       "loaded": s.total("loaded"), "as_of_before": before, "as_of_after": shown["as_of"],
-                      "shows_day": shown["as_of"] == day, "rss_mb": maxrss_mb()}))
+                      "shows_day": shown["as_of"] == day, "rss_mb": maxrss_mb(), "phases": s.phases}))
 
 
 def step_kpi(argv):
@@ -659,7 +659,7 @@ def run_size(size: str, reps: dict, skip: set) -> dict:
                      "ours_seconds": median([x["seconds"] for x in ours]),
                      "bare_seconds": median([x["seconds"] for x in bare]),
                      "rows": ours[0]["rows"], "ours_rss_mb": max(x["rss_mb"] for x in ours),
-                     "bare_rss_mb": max(x["rss_mb"] for x in bare)}
+                     "bare_rss_mb": max(x["rss_mb"] for x in bare), "phases": phase_medians(ours)}
         say(f"{size}: load {r['load']['ours_seconds']:.1f} s vs bare {r['load']['bare_seconds']:.1f} s")
     elif not Path(db).exists():
         child("load", db, src)
@@ -704,9 +704,21 @@ def run_size(size: str, reps: dict, skip: set) -> dict:
                              "reopen": median([x["reopen"] for x in runs]),
                              "query": median([x["query"] for x in runs]), "loaded": runs[0]["loaded"],
                              "shows_day": all(x["shows_day"] for x in runs),
-                             "in_place": all(x.get("in_place") for x in runs), "state": state}
+                             "in_place": all(x.get("in_place") for x in runs), "state": state,
+                             "phases": phase_medians(runs)}
         r["incremental"] = {**states["disk"], "in_cache": states["cached"]}
     return r
+
+
+# the load's phases (etl.load.LoadSummary.phases) as the table names them
+PHASES = {"files": "reading, checking and staging the files", "merge": "merge into the facts",
+          "models": "model refresh", "publish": "publish (commit, checkpoint)"}
+
+
+def phase_medians(runs: list[dict]) -> dict[str, float]:
+    """Each phase's median over runs that report it (etl.load.LoadSummary.phases), in load order."""
+    return {name: median([x["phases"][name] for x in runs]) for name in PHASES
+            if runs and all(name in x.get("phases", {}) for x in runs)}
 
 
 # A day of remits reads parts of every big table, so its time depends on how much of the warehouse
@@ -747,6 +759,9 @@ def rows_of(r: dict) -> list[dict]:
         row("load", "our load (load_paths)", L["rows"] / L["ours_seconds"], "rows/s", ratio,
             "x DuckDB bare load time", "<= 2x bare", ratio <= 2)
         row("load", "our load time", L["ours_seconds"], "s", ratio, "x DuckDB bare load time")
+        for name, seconds in L.get("phases", {}).items():
+            row("load", f"  of which {PHASES[name]}", seconds, "s", seconds / L["bare_seconds"],
+                "x DuckDB bare load time", key=f"load.phase.{name}")
         row("load", "DuckDB bare load (CTAS read_csv)", L["rows"] / L["bare_seconds"], "rows/s", 1.0, "itself")
         row("memory", "peak RSS of the load", L["ours_rss_mb"], "MB", L["ours_rss_mb"] / L["bare_rss_mb"],
             "x bare load RSS", "< 4096 MB", L["ours_rss_mb"] < 4096)
@@ -826,6 +841,9 @@ def rows_of(r: dict) -> list[dict]:
                 key=f"{k}.total")
             row("incremental", "  of which load" + (" (committed in place)" if I.get("in_place") else " (on a copy)"),
                 I["load"], "s", I["load"] / I["total"], "of total", key=f"{k}.load")
+            for name, seconds in I.get("phases", {}).items():
+                row("incremental", f"    load: {PHASES[name]}", seconds, "s", seconds / I["total"], "of total",
+                    key=f"{k}.phase.{name}")
             row("incremental", "  of which snapshot reopen", I["reopen"], "s", I["reopen"] / I["total"], "of total",
                 key=f"{k}.reopen")
             row("incremental", "  of which overview first query", I["query"], "s", I["query"] / I["total"],

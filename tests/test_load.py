@@ -38,6 +38,18 @@ def test_counts_add_up_per_file(tmp_path):
     assert s.total("rows_read") == 80 and s.total("quarantined") == 0 and s.exit_status == 0
 
 
+def test_a_load_reports_its_phases_in_order(tmp_path):
+    """LoadSummary.phases (what make bench prints under the load): files, merge, models, publish, in
+    that order, each measured (not zero), within the load's own wall time."""
+    import time
+    t0 = time.perf_counter()
+    s = load(tmp_path / "w.duckdb", FIXTURES / "core")
+    wall = time.perf_counter() - t0
+    assert list(s.phases) == ["files", "merge", "models", "publish"]
+    assert all(v > 0 for v in s.phases.values()), s.phases
+    assert sum(s.phases.values()) <= wall
+
+
 def test_second_load_of_same_files_changes_nothing(fresh):
     before = totals(fresh)
     s = load(fresh, FIXTURES / "core")
