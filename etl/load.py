@@ -305,7 +305,11 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
         messages: list[str] = []
         transactions = 0
         phases: dict[str, float] = {}
-        clock = time.perf_counter()
+        clock = [time.perf_counter()]
+
+        def lap(name: str) -> None:          # the phase `name` ends now, the next one starts
+            now = time.perf_counter()
+            phases[name], clock[0] = now - clock[0], now
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="load-read") as pool:
             shas = list(pool.map(_sha256, files))
             previous = ledger.previous_loads(con, [s for s in shas if isinstance(s, str)])
@@ -352,7 +356,7 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                 progress(f"[{seq}/{len(files)}] {path}: {res.rows_read:,} rows read"
                          + (f", {res.quarantined:,} quarantined" if res.quarantined else ""))
             stager.flush()
-        phases["files"], clock = time.perf_counter() - clock, time.perf_counter()
+        lap("files")
         progress("merging and refreshing models ...")
         counts = ingest.merge(con, load_id, {i: r.path for i, r in enumerate(results, start=1)})
         for seq, res in enumerate(results, start=1):
@@ -365,12 +369,12 @@ def _load(db_path: Path, files: list[Path], progress: Callable[[str], None], com
                     f"{res.duplicates} + quarantined {res.quarantined}; nothing was loaded")
         messages.extend(ledger.merge_messages(con, load_id))
         faults.point("write")
-        phases["merge"], clock = time.perf_counter() - clock, time.perf_counter()
+        lap("merge")
         mode = refresh(con, Path(db_path), load_id=load_id,
                        full_allowed=not ws.in_place or Path(db_path).stat().st_size < SMALL_WAREHOUSE)
         progress(f"models refreshed ({mode})")
         ledger.record(con, load_id, started, command, results)
-        phases["models"], clock = time.perf_counter() - clock, time.perf_counter()
+        lap("models")
         ws.publish()
-        phases["publish"] = time.perf_counter() - clock
+        lap("publish")
     return LoadSummary(load_id, results, counts.per_kind, transactions, messages, phases)

@@ -154,9 +154,9 @@ def _narrow_remit_fact(con, into: str, table: str, remits: str, columns: list[st
     _select_into(con, into, table, REMIT_SEQ.format(remits=remits), columns)
 
 
-def _select_into(con, into: str, table: str, match: str | list[str], columns: list[str] | None = None) -> None:
-    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns, or any
-    of a list: see rows_matching): every column, or `columns`."""
+def _select_into(con, into: str, table: str, match: str, columns: list[str] | None = None) -> None:
+    """Temp table `into` := the rows of `table` matching `match` (a predicate on key columns): every
+    column, or `columns`."""
     cols = ", ".join(columns) if columns else "*"
     with scattered_reads(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {cols} FROM {table} WHERE {rows_matching(con, table, match)}")
@@ -216,10 +216,10 @@ def incremental(con: duckdb.DuckDBPyConnection, load_id: int) -> bool:
                 [load_id])
     con.execute("SET VARIABLE denials_refresh_load = ?", [load_id])      # bound, for the predicates below
     earlier = "load_id IS DISTINCT FROM getvariable('denials_refresh_load')"
-    _select_into(con, "_a_earlier", "adjudication", [
-        f"pcn_key IN (SELECT {key_sql('pcn')} FROM _a0) AND {earlier}",
-        f"pcl_key IN (SELECT {key_sql('pcl')} FROM _a0 WHERE pcl IS NOT NULL) AND {earlier}"])
-    con.execute("INSERT INTO _a_adjudication SELECT * FROM _a_earlier")
+    with scattered_reads(con):
+        con.execute("INSERT INTO _a_adjudication SELECT * FROM adjudication WHERE " + rows_matching(con, "adjudication", [
+            f"pcn_key IN (SELECT {key_sql('pcn')} FROM _a0) AND {earlier}",
+            f"pcl_key IN (SELECT {key_sql('pcl')} FROM _a0 WHERE pcl IS NOT NULL) AND {earlier}"]))
     con.execute("""DELETE FROM _a_adjudication
         WHERE NOT (patient_control_number IN (SELECT pcn FROM _a0)
                    OR coalesce(payer_claim_number IN (SELECT pcl FROM _a0 WHERE pcl IS NOT NULL), false))""")
