@@ -248,6 +248,20 @@ def test_weekly_brief_downloads(page, server):
     # named by its scope: several sites' briefs of a week no longer overwrite each other
     assert dl.value.suggested_filename == f"weekly-brief-{week}-all-sites.html"
     assert not re.search(r"<script[^>]+src=[\"']?https?:", html, re.I)
+    # the changes it colours read green or red in a browser, not the notes' grey (a review: .note was
+    # declared after .good and .bad, so every change was grey under a legend saying "green better")
+    tab = page.context.new_page()
+    try:
+        tab.set_content(html, wait_until="domcontentloaded")
+        colours = {cls: tab.eval_on_selector_all(
+            f"div.note.{cls}", "els => [...new Set(els.map(e => getComputedStyle(e).color))]")
+            for cls in ("good", "bad")}
+        plain = tab.eval_on_selector("td div.note:not(.good):not(.bad)", "e => getComputedStyle(e).color")
+    finally:
+        tab.close()
+    assert colours["good"] or colours["bad"], "the demo's latest week changes no KPI in either direction"
+    assert set(colours["good"]) <= {"rgb(26, 127, 55)"} and set(colours["bad"]) <= {"rgb(207, 34, 46)"}, colours
+    assert plain == "rgb(87, 96, 106)"
 
 
 def test_deep_link_as_the_first_request_after_a_restart(browser, db):

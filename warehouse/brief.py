@@ -267,7 +267,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:18px 0 6px;border-bot
 table{border-collapse:collapse;font-size:12px;width:100%} th,td{padding:4px 6px;border-bottom:1px solid #eaeef2;text-align:right}
 th:first-child,td:first-child{text-align:left} th{background:#f6f8fa}
 .band{display:inline-block;padding:1px 6px;border-radius:8px;color:#fff;font-size:11px}
-.good{color:#1a7f37}.bad{color:#cf222e}.warn{background:#fff8c5;border-left:4px solid #d4a72c;padding:6px 10px}.note{color:#57606a;font-size:11px}
+.note{color:#57606a;font-size:11px}.good{color:#1a7f37}.bad{color:#cf222e}.warn{background:#fff8c5;border-left:4px solid #d4a72c;padding:6px 10px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:8px}
 @media print{body{margin:8mm}.pb{page-break-inside:avoid}}
 """
