@@ -34,7 +34,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                           help="The reason code of a denied line's largest denial adjustment (the code the "
                                "line's root cause comes from). The top-codes table below counts a code wherever it "
                                "appears among a claim's denial adjustments, so it can count more claims.")
-    search = f4.text_input("Search", key="q", bind="query-params", placeholder="claim id, patient pseudonym, CARC")
+    search = f4.text_input("Search", key="q", bind="query-params", placeholder="claim id, patient pseudonym, CARC (CO-197) or RARC")
     denied_only = f5.toggle("Denied only", value=True, key="denied_only", bind="query-params")
     values = dict(ctx.filters.as_dict())
     for key, picked in (("procedure_code", proc), ("modifier", mods), ("carc", carc)):

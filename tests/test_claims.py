@@ -175,6 +175,11 @@ def test_the_cell_s_claims_on_the_page(monkeypatch, proc_mod_db):
 def test_list_search_sort_basis_and_scope(con):
     assert sorted(ids(claims.claim_list(con, scope=ALL, search="c1"))) == ["C1", "C10", "C12"]
     assert ids(claims.claim_list(con, scope=ALL, search="197")) == ["C1"]          # the denial CARC
+    # any denial code of the initial adjudication, as the claim detail writes it: C2's CO-16 is its top
+    # CARC, CO-50 its second; its RARC M127; C9's N519 (a review: "CO-197" and "M62" found nothing)
+    for text, want in (("CO-197", ["C1"]), ("co 197", ["C1"]), ("CO197", ["C1"]), ("PR-197", []),
+                       ("50", ["C2"]), ("CO-50", ["C2"]), ("M127", ["C2"]), ("n519", ["C9"]), ("CO-45", [])):
+        assert ids(claims.claim_list(con, scope=ALL, search=text)) == want, text
     pseudonym = claims.claim_detail(con, scope=ALL, claim_id="C7")["claim"]["patient_pseudonym"]
     assert ids(claims.claim_list(con, scope=ALL, search=pseudonym.lower())) == ["C7"]
     by_billed = claims.claim_list(con, scope=ALL, filters=Filters.make(**W20), sort="billed", descending=False, limit=3)

@@ -117,6 +117,17 @@ _SELECTED = ("claim_id, site_id, payer_id, payer_class, rendering_npi, patient_p
              "rejections, corrected_claims, known_from_remit")
 
 
+_GROUP_CODE = re.compile(r"(CO|PR|OA|PI|CR)\s*-?\s*([A-Z0-9]{1,5})")
+
+
+def search_code(text: str) -> tuple[str | None, str]:
+    """A claim search read as a denial code: (group code or None, CARC or RARC), as the product writes
+    them ("CO-197", "co 197", "197", "M62")."""
+    q = text.strip().upper()
+    m = _GROUP_CODE.fullmatch(q)
+    return (m.group(1), m.group(2)) if m else (None, q)
+
+
 def claim_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters | None = None,
                limit: int | None = 5000, denied_only: bool = False, search: str | None = None,
                sort: str = "denied_dollars", descending: bool = True) -> tuple[pl.DataFrame, int]:
@@ -133,8 +144,12 @@ def claim_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
         w.add("c.initially_denied")
     if search and search.strip():
         q = search.strip()
-        w.add("(c.claim_id ILIKE ? OR lower(coalesce(c.patient_pseudonym, '')) = lower(?) OR coalesce(c.carc, '') = ?)",
-              f"%{q}%", q, q)
+        group, code = search_code(q)
+        # a code: any denial CARC (with its group code when given: "CO-197") or RARC of the claim's initial
+        # adjudication, as the payer drill-down's top codes count them (m_claim_code), not only the top one
+        w.add("(c.claim_id ILIKE ? OR lower(coalesce(c.patient_pseudonym, '')) = lower(?) OR c.claim_id IN "
+              "(SELECT claim_id FROM m_claim_code WHERE code = ? AND (? IS NULL OR group_code = ?)))",
+              f"%{q}%", q, code, group, group)
     order = f"{SORTS[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, c.claim_id"
     lim = ""
     params = list(w.params)
@@ -186,7 +201,8 @@ def claim_list(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
 
     denied_only keeps initially denied claims (with a line filter: those whose line with it was
     denied); search matches part of the claim id, or the whole patient
-    pseudonym, or the denial CARC. Sorted by `sort` (one of SORTS), then claim id. claim_page gives the
+    pseudonym, or a denial code of the initial adjudication: a CARC ("197", or "CO-197" with its group
+    code) or a RARC ("M62"). Sorted by `sort` (one of SORTS), then claim id. claim_page gives the
     same rows and the selection's size in one scan."""
     frame, _ = claim_page(con, scope=scope, filters=filters, limit=limit, denied_only=denied_only, search=search,
                           sort=sort, descending=descending)
