@@ -7,7 +7,7 @@ import streamlit as st
 from pages import ui, ui_access, ui_action as ua, ui_matrix, ui_tables as ut
 from warehouse import brief
 from warehouse.claims import CLAIM_STATUS, GROUP_CODES, code_order
-from warehouse.dimensions import DIMENSIONS
+from warehouse.dimensions import CLAIM_LEVEL_PROCEDURE, DIMENSIONS
 from warehouse.metrics import KPIS
 from warehouse.query import Filters
 
@@ -414,7 +414,12 @@ if ctx:
         else:
             pm = pm.with_columns(pl.when(pl.col("modifier") == "(none)").then(pl.col("procedure_code"))
                                  .otherwise(pl.col("procedure_code") + "-" + pl.col("modifier")).alias("code"))
-            top = (pm.group_by("code").agg(pl.col("denied_dollars").sum(), pl.col("claims_adjudicated").sum())
+            # a remit without line detail names no procedure: its pseudo line "(claim level)" is nearly
+            # always a whole-claim denial, so its column read 100% for every payer (a review); it is left
+            # out of the chart, said in the caption, and kept in the downloads
+            claim_level = pm.filter(pl.col("procedure_code") == CLAIM_LEVEL_PROCEDURE)
+            top = (pm.filter(pl.col("procedure_code") != CLAIM_LEVEL_PROCEDURE)
+                   .group_by("code").agg(pl.col("denied_dollars").sum(), pl.col("claims_adjudicated").sum())
                    .sort(["denied_dollars", "claims_adjudicated", "code"], descending=[True, True, False])
                    .head(MATRIX_MAX)["code"].to_list())
             mp = [p for p in order if p in set(pm["payer"])]
@@ -455,7 +460,12 @@ if ctx:
                        "'Denied only', those whose such line was denied (the cell's count). The list's denied "
                        "dollars are each claim's whole denied amount; the cell counts the charges of the denied lines "
                        f"with the code only. The downloads hold every payer × code cell ({pm.height:,}), not only "
-                       "the chart's.")
+                       "the chart's."
+                       + (f" Not in the chart: {ut.count_text(claim_level['claims_denied'].sum(), 'claim')} the payers "
+                          "denied without line detail on the remit "
+                          f"({ut.fmt('denied_dollars', claim_level['denied_dollars'].sum())}), which name no procedure "
+                          f"code ('{CLAIM_LEVEL_PROCEDURE}' in the downloads and the claims list)."
+                          if claim_level.height else ""))
             ut.export_buttons(pm.drop("code"), "payer-procedure", "pd-proc-x", what="every payer × code cell")
 
         if ctx.scope.claim_level:

@@ -24,6 +24,12 @@ BAND_OPTIONS = ["good", "typical", "concern", metrics.FEW]
 
 
 # ------------------------------------------------------------------ KPI values in words
+def count_text(n: int, noun: str) -> str:
+    """'1 claim', '2,015 claims', 'no claims': a count with its noun in the right number."""
+    n = int(n)
+    return f"no {noun}s" if n == 0 else f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def fmt(kpi_key: str, value) -> str:
     return metrics.format_value(kpi_key, value)
 

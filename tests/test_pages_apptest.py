@@ -274,6 +274,20 @@ def test_matrix_rates_are_written_to_a_tenth_of_a_point(monkeypatch, core_db):
     assert all(t == "" or t.endswith(".0%") or t[-3] == "." for t in texts_[1])     # payer × procedure too
 
 
+def test_the_procedure_matrix_leaves_out_claim_level_remits(monkeypatch, core_db):
+    """A remit without line detail names no procedure: its "(claim level)" column read 100% for every
+    payer (a review). In core, C6 (PAYA, $250, denied at claim level) and X11 (PAYA, paid at claim level)
+    are its only claims: out of the chart's columns, C6 said in the caption."""
+    import json
+    at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
+    spec = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    columns = [tr["x"] for sp in spec for tr in sp["data"] if "x" in tr and any("99213" in str(x) for x in tr["x"])]
+    assert columns and all("(claim level)" not in col for col in columns), columns
+    words = texts(at)
+    assert ("Not in the chart: 1 claim the payers denied without line detail on the remit ($250), which "
+            "name no procedure code ('(claim level)' in the downloads and the claims list).") in words, words
+
+
 def test_claim_list_and_detail(monkeypatch, core_db):
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     listed = [df for df in at.dataframe if "claim_id" in df.value.columns][0].value

@@ -17,6 +17,9 @@ class Dimension:
     description: str = ""
 
 
+# the procedure code of the pseudo line of a remit without line detail (model 06, m_line)
+CLAIM_LEVEL_PROCEDURE = "(claim level)"
+
 DIMENSIONS: dict[str, Dimension] = {d.key: d for d in [
     Dimension("day", "Day", None, "period", "day", description="Calendar day of the KPI's date."),
     Dimension("week", "Week", None, "period", "week", description="ISO week (Monday start), e.g. 2026-W20."),
