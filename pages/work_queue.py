@@ -10,8 +10,10 @@ from warehouse.scope import ClaimLevelDenied
 
 TEAMS = ["front_desk", "authorization", "coding", "billing", "clinical_documentation"]
 DUE_SOON_DAYS = 7
-SHOWN = ["rank", "claim_id", "site_name", "payer_name", "root_cause", "owner_team", "action", "overdue_flag", "deadline",
-         "days_left", "open_denied_dollars", "win_ratio", "expected_recovery", "priority", "status"]
+# what decides the work first (the money, the deadline, the action), then who and why: at 1440 px the first
+# seven columns are in view without scrolling (a review found the dollars and deadline off-screen)
+SHOWN = ["rank", "claim_id", "open_denied_dollars", "expected_recovery", "days_left", "deadline", "action",
+         "overdue_flag", "payer_name", "site_name", "root_cause", "owner_team", "win_ratio", "priority", "status"]
 OVERDUE = "overdue"
 
 
@@ -123,6 +125,7 @@ if ctx:
         cfg = {"rank": st.column_config.NumberColumn("Rank", pinned=True),
                "claim_id": st.column_config.TextColumn("Claim", pinned=True),
                "site": None, "payer": None, "lost": None, "site_name": st.column_config.TextColumn("Site"),
+               "payer_name": st.column_config.TextColumn("Payer"),
                "open_denied_dollars": st.column_config.NumberColumn("Open denied", format="dollar"),
                "win_ratio": st.column_config.NumberColumn("Win ratio", format="percent", step=0.001,
                                                           help="Smoothed historical appeal win ratio (payer × cause)."),

@@ -216,9 +216,9 @@ def test_work_queue_downloads_its_whole_list_under_the_tables_headers(monkeypatc
     at = app(monkeypatch, core_db, "pages/work_queue.py")
     at.button(key="wq-live-prepare").click().run()
     csv = csv_of(at, files, "wq-live-x-csv")
-    assert csv.height == 3 and csv.columns[:14] == ["Rank", "Claim", "Site", "Payer name", "Root cause", "Owner team",
-                                                    "Action", "Deadline", "Days left", "Open denied", "Win ratio",
-                                                    "Expected recovery", "Priority ($/day)", "Status"]
+    assert csv.height == 3 and csv.columns[:14] == ["Rank", "Claim", "Open denied", "Expected recovery", "Days left",
+                                                    "Deadline", "Action", "Payer", "Site", "Root cause",
+                                                    "Owner team", "Win ratio", "Priority ($/day)", "Status"]
     # the site by its name, as the table shows it, and its id under its own words (it read 'Site' over the ids)
     assert "Payer ID" in csv.columns and "Site ID" in csv.columns
     assert csv.select("Claim", "Site", "Site ID").row(0) == ("C2", "Alpha Orthopedics", "S1")
@@ -247,7 +247,7 @@ def test_the_lost_list_downloads_what_its_table_shows(monkeypatch, demo, files):
     lost = queue.work_queue(con, scope=Scope.all(), as_of=as_of, lost=True)
     assert csv.height == lost.height > 5
     assert not {"Expected recovery", "Priority", "Priority ($/day)", "Overdue"} & set(csv.columns)
-    assert csv.columns[:3] == ["Rank", "Claim", "Site"] and {"Site ID", "Open denied", "Days left"} <= set(csv.columns)
+    assert csv.columns[:4] == ["Rank", "Claim", "Open denied", "Days left"] and {"Site ID", "Site"} <= set(csv.columns)
     ws = sheet(at, files, "wq-lost-x-xlsx")
     assert header_row(ws) == csv.columns
     assert cell(ws, "Open denied").number_format == "$#,##0.00" and ws.max_row == lost.height + 1

@@ -213,6 +213,9 @@ def test_work_queue_ranked_as_by_hand(monkeypatch, core_db):
     # C8, paid and then taken back and denied on 05-19 (tests/test_queue.py), last (50/118)
     assert q["claim_id"].tolist() == ["C2", "C7", "C8"] and q["expected_recovery"].tolist() == [50.0, 60.0, 50.0]
     assert q["days_left"].tolist() == [55, 83, 118]
+    # the money, the deadline and the action come first, in view without scrolling (a review at 1440 px)
+    assert list(q.columns[:8]) == ["rank", "claim_id", "open_denied_dollars", "expected_recovery", "days_left",
+                                   "deadline", "action", "overdue_flag"]
     want = work_queue(connect(core_db), scope=ALL, as_of=AS_OF)
     assert q["claim_id"].tolist() == want["claim_id"].to_list()
     assert (m["Open denied dollars in the queue"], m["Expected recovery"], m["Due in the next 7 days"],
