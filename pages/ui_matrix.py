@@ -26,13 +26,17 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
     (one cell: a click on Summit × Authorization) there is nothing to scale: no colour bar (it read
     '$205,244 / $205,243 / $205,243'), the cell in the scale's top colour. A label wider than its
     square ('$205,243' in 34 px) is shortened to three significant digits ('$205k'; the hover keeps
-    the exact value), so it does not spill out of the cell.
+    the exact value), so it does not spill out of the cell; then every amount of $1,000 or more is, so
+    the cells read in one format.
 
     At any width: the colour bar lies under the cells, names longer than LABEL_MAX are shortened on
     the axes (the categories, hence hover and clicks, keep them whole), and layout.meta tells chart()
     the narrowest chart whose columns leave room for the cell labels (narrower: the labels are hidden)."""
-    def fit(label: str) -> str:
-        if len(label) * 4.5 <= cell - 2:                  # ~4.5 px a character at the cells' 10 px font
+    def fits(label: str) -> bool:
+        return len(label) * 4.5 <= cell - 2               # ~4.5 px a character at the cells' 10 px font
+
+    def fit(label: str, every: bool = False) -> str:
+        if fits(label) and not every:
             return label
         m = re.fullmatch(r"(-?)(\$?)([\d,]+)(?:\.\d+)?", label)
         if not m or len(m.group(3).replace(",", "")) < 4:
@@ -48,6 +52,9 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
         label = str(label)
         return label if len(label) <= most else label[:most - 1].rstrip() + "…"
 
+    # one label too wide: every amount of $1,000 or more is written short, so a row reads '$205k $12.9k',
+    # not '$205k $12,874' (a review: two formats side by side)
+    every = any(t is not None and not fits(str(t)) for row in text for t in row)
     xs, ys, zs, ts, cs = [], [], [], [], []
     for i, y in enumerate(y_labels):
         for j, x in enumerate(x_labels):
@@ -56,7 +63,7 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
             xs.append(x)
             ys.append(y)
             zs.append(z[i][j])
-            ts.append(fit(str(text[i][j])) if text[i][j] is not None else "")
+            ts.append(fit(str(text[i][j]), every) if text[i][j] is not None else "")
             cs.append(customdata[i][j])
     low = zmin if zmin is not None else (min(zs) if zs else 0)
     high = zmax if zmax is not None else (max(zs) if zs else 1)

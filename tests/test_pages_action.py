@@ -361,13 +361,14 @@ def test_a_one_cell_heatmap_has_no_broken_scale():
     assert (t.marker.showscale, t.marker.cmin, t.marker.cmax) == (False, 0, 205_243.4)
     assert t.text == ("$205k",) and t.textfont.color == ("white",) and t.customdata[0] == ["SUMMIT", "authorization"]
     # several values: the scale from zmin (plotly dropped a cmin given without a cmax: it started at the
-    # lowest cell, not at the $0 asked for) to the highest; labels that fit are left as they are
+    # lowest cell, not at the $0 asked for) to the highest; one label too wide: every amount of $1,000 or
+    # more is written short, in one format (it read '$205k' beside '$12,874'); smaller ones as they are
     fig = ui_matrix.matrix_figure(["a", "b", "c", "d"], ["p", "q"], [[205_243, 12_874, None, 999_999], [1_200, 99_688, 5, None]],
                            [["$205,243", "$12,874", "", "$999,999"], ["$1,200", "$99,688", "$5", ""]],
                            [[1, 2, 3, 4], [5, 6, 7, 8]], "", zmin=0, cell=34)
     t = fig.data[0]
     assert (t.marker.showscale, t.marker.cmin, t.marker.cmax) == (True, 0, 999_999)
-    assert t.text == ("$205k", "$12,874", "$1M", "$1,200", "$99,688", "$5")
+    assert t.text == ("$205k", "$12.9k", "$1M", "$1.2k", "$99.7k", "$5")
     assert t.textfont.color == ("#1f2328", "#1f2328", "white", "#1f2328", "#1f2328", "#1f2328")
     # rates keep their text (they fit), and the caller's range
     fig = ui_matrix.matrix_figure(["a", "b"], ["p"], [[0.444, 1.0]], [["44.4%", "100.0%"]], [[1, 2]], "", zmin=0, zmax=1)
