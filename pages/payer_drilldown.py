@@ -14,6 +14,8 @@ from warehouse.query import Filters
 SCORE_KPIS = ["claims_adjudicated", "denial_rate", "denied_dollars", "denial_rate_dollars", "clean_claim_rate",
               "ar_days", "appeal_win_ratio", "recovered_dollars", "open_denied_dollars"]
 PARTS = ["denial_rate", "clean_claim_rate", "appeal_win_ratio"]
+CLAIM_LIST_FIRST = ["claim_id", "denied_dollars", "open_denied_dollars", "root_cause", "denial_group_code", "carc",
+                    "carc_description", "payer_name", "site_name", "dos", "initial_adjudication_date"]
 MATRIX_MAX = 20          # procedure/modifier columns shown in the matrix (by denied dollars)
 
 
@@ -58,6 +60,9 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                       "modifier or CARC count the charges of the matching denied lines alone, so they can be less"
                       if proc or mods or carc else "")
                    + ". Sort by clicking a column header; select a row to open the claim below.")
+        # the denial first (its dollars, cause and codes), then whose and when: at 1440 px Denied and CARC were
+        # off-screen to the right of the site, payer, provider and dates (a review); the downloads follow
+        claims = claims.select(CLAIM_LIST_FIRST + [c for c in claims.columns if c not in CLAIM_LIST_FIRST])
         claim_ids = claims["claim_id"].to_list()
 
         def _open_claim(ids=claim_ids):
@@ -80,7 +85,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                          "carc_description": st.column_config.TextColumn("CARC description", width="medium")})
         # the first ut.CLAIM_LIST_ROWS are drawn; the whole selection is read only for a download (as the work queue)
         ua.claim_downloads(ctx, claims, total, list_filters, "pd-claims", "claims", denied_only=denied_only,
-                           search=search or None)
+                           search=search or None, columns=claims.columns)
 
     # ------------------------------------------------------------ one claim
     st.subheader("Claim detail")

@@ -72,10 +72,11 @@ def test_claim_list_exports_under_the_screens_headers(monkeypatch, core_db, file
     at = app(monkeypatch, core_db, "pages/payer_drilldown.py")
     csv = csv_of(at, files, "pd-claims-x-csv")
     assert csv.columns == [
-        "Claim", "Site ID", "Site name", "Payer ID", "Payer name", "Payer class", "Provider NPI", "Provider",
-        "Patient pseudonym", "Date of service", "Submitted date", "Initial adjudication date", "Days to pay", "Billed",
-        "Initially denied", "Denied", "Root cause", "Stage", "Denial group code", "CARC", "CARC description",
-        "Recovered", "Written off", "Open denied", "Appeals", "Rejections", "Corrected claims", "Known from remit"]
+        "Claim", "Denied", "Open denied", "Root cause", "Denial group code", "CARC", "CARC description", "Payer name",
+        "Site name", "Date of service", "Initial adjudication date", "Site ID", "Payer ID", "Payer class",
+        "Provider NPI", "Provider", "Patient pseudonym", "Submitted date", "Days to pay", "Billed",
+        "Initially denied", "Stage", "Recovered", "Written off", "Appeals", "Rejections", "Corrected claims",
+        "Known from remit"]
     first = csv.row(0, named=True)
     assert (first["Claim"], first["Site ID"], first["Payer ID"], first["Payer name"], first["Date of service"],
             first["Days to pay"], first["Denied"], first["Root cause"], first["Stage"], first["Payer class"]) == \
@@ -329,6 +330,7 @@ def test_claim_list_downloads_the_whole_selection_on_request(monkeypatch, core_d
     assert button(at, "pd-claims-x-csv").proto.label == "Download all 5 claims (CSV)"
     csv = csv_of(at, files, "pd-claims-x-csv")
     assert sorted(csv["Claim"]) == ["C1", "C2", "C6", "C7", "C9"] and "Days to pay" in csv.columns
+    assert csv.columns[:3] == ["Claim", "Denied", "Open denied"]          # as the table, the whole list too
 
 
 def test_root_cause_claims_download_the_whole_selection_on_request(monkeypatch, demo_db, files):
