@@ -44,8 +44,11 @@ if ctx:
     fresh_payer = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="payer")
     fresh_site = ua.call(ctx, "quality.freshness", as_of=ctx.as_of, by="site")
     # names beside the ids, first (the ids stay, hidden, for the export's joins)
-    fresh_payer = ui.with_names(ctx, fresh_payer, "payer").select("payer_name", pl.exclude("payer_name"))
-    fresh_site = ui.with_names(ctx, fresh_site, "site").select("site_name", pl.exclude("site_name"))
+    # the answer first (how long since the last remit, against the usual gap), then the history's size
+    first = ["last_remit", "days_quiet", "usual_gap_p90", "gone_quiet"]
+    fresh_payer = ui.with_names(ctx, fresh_payer, "payer").select("payer_name", *first,
+                                                                  pl.exclude("payer_name", *first))
+    fresh_site = ui.with_names(ctx, fresh_site, "site").select("site_name", *first, pl.exclude("site_name", *first))
     quiet = fresh_payer.filter(pl.col("gone_quiet")) if fresh_payer.height else fresh_payer
     if quiet.height:
         st.warning("Gone quiet longer than usual: " + ", ".join(
@@ -56,20 +59,19 @@ if ctx:
         st.success(f"Every payer has sent remits within its usual rhythm as of {ctx.as_of:%d %b %Y}.")
     st.caption("Quiet: more than 7 days without a remit and more than twice the payer's usual gap (90th percentile "
                "of the days between its remit dates). Measured at the latest remit date.")
-    c1, c2 = st.columns(2)
     fcfg = {"usual_gap_p90": st.column_config.NumberColumn("Usual gap (p90, days)", format="%.0f"),
             "days_quiet": st.column_config.NumberColumn("Days since last remit"),
             "gone_quiet": st.column_config.CheckboxColumn("Gone quiet"),
             "payer": None, "site": None, "payer_name": st.column_config.TextColumn("Payer", pinned=True),
             "site_name": st.column_config.TextColumn("Site", pinned=True)}
-    with c1:
-        st.markdown("**Per payer**")
-        ut.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)
-        ut.export_buttons(fresh_payer, "freshness-payer", "dq-fresh-payer-x")
-    with c2:
-        st.markdown("**Per site**")
-        ut.table(fresh_site, key="dq-fresh-site", column_config=fcfg)
-        ut.export_buttons(fresh_site, "freshness-site", "dq-fresh-site-x")
+    # one above the other, each the page's width: side by side, half-width tables hid the usual gap, the
+    # days since the last remit and the quiet flag behind a scroll (a review)
+    st.markdown("**Per payer**")
+    ut.table(fresh_payer, key="dq-fresh-payer", column_config=fcfg)
+    ut.export_buttons(fresh_payer, "freshness-payer", "dq-fresh-payer-x")
+    st.markdown("**Per site**")
+    ut.table(fresh_site, key="dq-fresh-site", column_config=fcfg)
+    ut.export_buttons(fresh_site, "freshness-site", "dq-fresh-site-x")
 
     # ------------------------------------------------------------ matching and codes
     st.subheader("Remits that matched no claim")

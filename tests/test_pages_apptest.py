@@ -427,6 +427,19 @@ def test_table_headers_use_the_fields_words(monkeypatch, core_db):
         ["CARC", "Denied RARCs", "A/R days", "Payer ID", "Denied"]
 
 
+def test_freshness_tables_lead_with_the_days_since_the_last_remit(monkeypatch, core_db):
+    """Each freshness table is the page's width and leads with the answer: the last remit, the days since
+    it, the usual gap and the quiet flag (side by side, half-width tables hid them behind a scroll: a
+    review). The core fixture's latest remit is 05-21 (as of 05-21): PAYA's last 05-21, 0 days."""
+    at = app(monkeypatch, core_db, "pages/data_quality.py")
+    payer = [df.value for df in at.dataframe if "payer_name" in df.value.columns and "days_quiet" in df.value.columns][0]
+    site = [df.value for df in at.dataframe if "site_name" in df.value.columns and "days_quiet" in df.value.columns][0]
+    first = ["last_remit", "days_quiet", "usual_gap_p90", "gone_quiet"]
+    assert list(payer.columns[:5]) == ["payer_name", *first] and list(site.columns[:5]) == ["site_name", *first]
+    paya = payer[payer["payer"] == "PAYA"].iloc[0]
+    assert (str(paya["last_remit"])[:10], paya["days_quiet"]) == ("2026-05-21", 0)
+
+
 def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     """Root causes, owner teams and stages are shown by their labels ('Timely filing', 'Billing', 'Back
     end', 'Front desk') while the table's values stay the codes (filters and the kpi command use them; the exports
