@@ -385,6 +385,19 @@ def excel_format(cfg, dtype) -> str | None:
     return "#,##0" if dtype.is_integer() else "General"
 
 
+def _is_count(column: str) -> bool:
+    """A column that holds a count by definition: a count KPI, or the numerator or denominator of a KPI
+    whose measure is a count (kpis() returns them as floats: '87.0' claims in a CSV)."""
+    key, _, part = column.partition("__")
+    if key not in KPIS:
+        return False
+    k = KPIS[key]
+    if part == "":
+        return k.unit == "count"
+    measure = k.numerator if part == "num" else k.denominator if part == "den" else None
+    return measure is not None and MEASURES[measure].unit == "count"
+
+
 def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
     """The frame as exported, and the Excel format of each of its columns: the headers, values and
     formats of its table on the screen (`column_config`, else the config the table was drawn with,
@@ -405,6 +418,9 @@ def export_frame(frame: pl.DataFrame, column_config: dict | None = None) -> tupl
         if t == pl.String and c in LABELLED_COLUMNS:       # codes by their labels, whatever the header
             names = {v: options.get(v) or value_label(c, v) for v in frame[c].drop_nulls().unique()}
             exprs.append(pl.col(c).replace_strict(names, default=pl.col(c), return_dtype=pl.String))
+        if t.is_float() and _is_count(c):    # a count read as a float (87.0): written as the whole number it is
+            exprs.append(pl.col(c).round(0).cast(pl.Int64))
+            t = pl.Int64
         f = excel_format(cfg, t)
         if f:
             formats[c] = f

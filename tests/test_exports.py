@@ -265,6 +265,15 @@ def test_the_payer_procedure_download_says_it_holds_every_cell(monkeypatch, core
     csv = csv_of(at, files, "pd-proc-x-csv")
     assert csv.height == n > 0
     assert button(at, "pd-proc-x-csv").label == "Download every payer × code cell (CSV)"
+    # counts as whole numbers, the denial rate's parts too (they read '1.0' and '16.0': a review); C6's
+    # claim-level denial at PAYA: 1 of 2 claims adjudicated at claim level (X11 paid), $250
+    row = csv.filter(pl.col("Procedure code") == "(claim level)").row(0, named=True)
+    assert (row["Claims adjudicated"], row["Claims denied"], row["Denial rate: Claims initially denied"],
+            row["Denial rate: Claims adjudicated"], row["Denial rate"], row["Denied dollars"]) == \
+        ("2", "1", "1", "2", "0.5", "250.0")
+    ws = sheet(at, files, "pd-proc-x-xlsx")
+    assert (cell(ws, "Claims adjudicated").number_format, cell(ws, "Denial rate: Claims adjudicated").number_format) == \
+        ("#,##0", "#,##0")
 
 
 # ------------------------------------------------------------------ the helpers a page names a table with
