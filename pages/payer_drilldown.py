@@ -250,9 +250,16 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                                                customdata=bal["change"].to_list(),
                                                hovertemplate="%{x}: balance %{y:$,.2f} (change %{customdata:$,.2f})"
                                                              "<extra></extra>"))
+                    last_date, last_balance = bal["date"][-1], bal["balance"][-1]
+                    if last_date < ctx.as_of:      # the balance stands until today's data: the line reaches it
+                        fig.add_trace(go.Scatter(x=[last_date, ctx.as_of], y=[last_balance, last_balance], mode="lines",
+                                                 line={"color": "#0969da", "dash": "dot"},
+                                                 hovertemplate=f"%{{x}}: balance %{{y:$,.2f}} (no change since "
+                                                               f"{last_date:%d %b %Y})<extra></extra>"))
                     # from $0, so a balance that stays put is a flat line, not one magnified to a few dollars
                     fig.update_layout(template=brief.TEMPLATE, height=260, yaxis_tickformat="$,.0f",
-                                      yaxis_rangemode="tozero", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+                                      yaxis_rangemode="tozero", yaxis_title="Insurance balance", showlegend=False,
+                                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
                     ui.chart(fig, key="pd-balance")
                     ut.table(bal)
                     ut.export_buttons(bal, f"{stem}-balance", "pd-detail-balance-x", what="balance over time")

@@ -326,6 +326,17 @@ def test_claim_list_and_detail(monkeypatch, core_db):
         assert f"Download {what} (CSV)" in labels and f"Download {what} (Excel)" in labels, (what, labels)
     assert not any("rejections" in x or "write-offs" in x for x in labels)
     assert "Download the whole claim (Excel, a sheet per table)" in labels
+    # the balance over time is titled and reaches the data's latest day (05-21), dotted after the claim's
+    # last event (it stopped there: a review): C1's last event is on 05-21 itself; C7's, denied on 05-14
+    def balance_traces():
+        charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return [c["data"] for c in charts
+                if c["layout"].get("yaxis", {}).get("title", {}).get("text") == "Insurance balance"]
+    assert [len(t) for t in balance_traces()] == [1] and balance_traces()[0][0]["x"][-1] == "2026-05-21"
+    at.text_input(key="claim").input("C7").run()
+    events, tail = balance_traces()[0]
+    assert tail["x"][0] == events["x"][-1] < "2026-05-21" and tail["x"][1] == "2026-05-21"
+    assert tail["y"] == [events["y"][-1]] * 2 and tail["line"]["dash"] == "dot"
     at.text_input(key="claim").input("NOPE").run()
     assert any("No claim 'NOPE'" in w.value for w in at.warning)
 
