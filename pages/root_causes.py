@@ -14,6 +14,13 @@ PRACTICE_STAGES = ("front_end", "back_end", "clinical")
 WHOLE = "(whole range)"
 
 
+def _carc_label(carc: pl.Expr, description: pl.Expr, most: int = 28) -> pl.Expr:
+    """'197 · Precertification/authoriz…': a CARC named on its bar, not 'CARC 197' alone (a review)."""
+    short = (pl.when(description.str.len_chars() > most)
+             .then(description.str.slice(0, most - 1).str.strip_chars_end() + "…").otherwise(description))
+    return pl.when(description.is_null()).then(pl.lit("CARC ") + carc).otherwise(carc + " · " + short)
+
+
 def pareto_layout(fig: go.Figure) -> go.Figure:
     """A Pareto (ua.pareto_figure) that reads at any width: the legend at the foot, every bar named
     (plotly dropped every other cause name in a narrow chart), the axes making room for their labels."""
@@ -137,7 +144,7 @@ if ctx:
             ui.empty_note(f"CARCs of {name(cause)}")
         else:
             ui.chart(pareto_layout(ua.pareto_figure(
-                carcs.with_columns(pl.concat_str([pl.lit("CARC "), pl.col("carc")]).alias("lbl")),
+                carcs.with_columns(_carc_label(pl.col("carc"), pl.col("carc_description")).alias("lbl")),
                 "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC", colour="#d4a72c")),
                 key="rc-carc")
             show = carcs.select("carc", "denied_dollars", "cum_share", "claims_denied", "carc_description")

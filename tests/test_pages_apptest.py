@@ -609,3 +609,17 @@ def test_the_weekly_review_says_what_was_taken_back(monkeypatch, tmp_path):
     assert any(b.label == "Work queue: claims denied after payment" for b in at.button)
     at = app(monkeypatch, tmp_path / "w.duckdb", "pages/weekly_review.py", week="2026-W19")
     assert not at.exception and not [w for w in at.warning if w.value.startswith("Taken back")]
+
+
+def test_the_carc_pareto_names_its_codes(monkeypatch, core_db):
+    """The CARC Pareto's bars carry the code and the start of its description ('CARC 197' alone sent the
+    reader to the table below: a review); a code the reference does not know keeps 'CARC <code>'."""
+    import json
+    at = app(monkeypatch, core_db, "pages/root_causes.py")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = [c["data"][0]["x"] for c in charts if "by CARC" in c["layout"].get("title", {}).get("text", "")]
+    assert bars == [["29 · Claim was filed after the p…"]]        # timely filing, the top cause (C6)
+    at.selectbox(key="rc_cause").set_value("other").run()           # C7's CO-999, in no code list
+    bars = [json.loads(c.proto.spec)["data"][0]["x"] for c in at.get("plotly_chart")
+            if "by CARC" in json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")]
+    assert bars == [["CARC 999"]]
