@@ -254,6 +254,10 @@ def table(frame: pl.DataFrame, key: str | None = None, column_config: dict | Non
     return dataframe(frame, key=key, column_config=column_configs(frame, column_config), **kw)
 
 
+WHOLE_TABLE_ROWS = 25    # a table of up to this many rows is drawn whole, not in a 10-row window
+ROW_PX = 35              # Streamlit's default row height
+
+
 def dataframe(frame: pl.DataFrame, column_config: dict | None = None, **kw) -> Any:
     """st.dataframe (no index, full width) of the frame with every number column that has a `step`
     rounded to it first: Streamlit cuts a value to the step's decimals (12.48% would show 12.4%),
@@ -261,6 +265,10 @@ def dataframe(frame: pl.DataFrame, column_config: dict | None = None, **kw) -> A
     A missing value shows as "—" (docs/metrics.md: a ratio whose denominator is 0), not Streamlit's "None".
     The column config is remembered for the export of the table (export_buttons: its headers and formats)."""
     _remember_shown(frame, column_config or {})
+    if "height" not in kw and 10 < frame.height <= WHOLE_TABLE_ROWS:
+        # Streamlit's "auto" height shows 10 rows: a payer scorecard of 12 payers hid two behind an inner
+        # scroll (a review); a short table is drawn whole (35 px a row and the header, 3 px of border)
+        kw["height"] = ROW_PX * (frame.height + 1) + 3
     return st.dataframe(shown_rounded(frame, column_config or {}),
                         **({"hide_index": True, "width": "stretch", "placeholder": MISSING} | kw),
                         column_config=column_config)

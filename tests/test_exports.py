@@ -361,3 +361,17 @@ def test_root_cause_claims_download_the_whole_selection_on_request(monkeypatch, 
     assert button(at, "rc-claims-x-csv").proto.label == f"Download all {total:,} claims (CSV)"
     every = csv_of(at, files, "rc-claims-x-csv")
     assert every.height == total and every["Claim"].n_unique() == total
+
+
+def test_a_short_table_is_drawn_whole(monkeypatch):
+    """Streamlit's automatic height shows 10 rows: a 12-payer scorecard hid two payers behind an inner
+    scroll (a review). Up to 25 rows a table gets the height of all its rows (35 px each and the
+    header, 3 px of border); 10 or fewer keep the automatic height, a long one its 10-row window, and a
+    height the page asks for is kept."""
+    from pages import ui_tables
+    asked = []
+    monkeypatch.setattr(ui_tables.st, "dataframe", lambda data, **kw: asked.append(kw.get("height")))
+    for rows in (10, 12, 25, 26):
+        ui_tables.dataframe(pl.DataFrame({"n": list(range(rows))}))
+    ui_tables.dataframe(pl.DataFrame({"n": list(range(12))}), height=200)
+    assert asked == [None, 13 * 35 + 3, 26 * 35 + 3, None, 200]
