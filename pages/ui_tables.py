@@ -174,6 +174,10 @@ LABELLED_COLUMNS = ("root_cause", "stage", "owner_team", "soft_hard", "sub_cause
                     "specialty", "outcome")
 
 
+# codes whose words alone mislead: 'None on file' read as a missing value (a review)
+VALUE_WORDS = {("sub_cause", "none_on_file"): "No authorization on file"}
+
+
 def value_label(column: str, value: str) -> str:
     """The label of a code in one of LABELLED_COLUMNS: a root cause's from the taxonomy, a stage's
     from the brief, otherwise the code in words ('front_desk' -> 'Front desk', an appeal's
@@ -186,7 +190,7 @@ def value_label(column: str, value: str) -> str:
         return _brief.STAGE_LABELS[value]
     if value == "none":
         return "—"
-    return _in_words(value)
+    return VALUE_WORDS.get((column, value)) or _in_words(value)
 
 
 @st.cache_data(show_spinner=False)

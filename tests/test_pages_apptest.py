@@ -467,7 +467,7 @@ def test_codes_are_shown_by_their_labels(monkeypatch, core_db):
     assert teams["billing"] == "Billing" and cols["owner_team"]["help"].startswith("The team")
     from pages.ui_tables import value_label
     assert (value_label("soft_hard", "none"), value_label("sub_cause", "none_on_file"), value_label("stage", "back_end"),
-            value_label("owner_team", "clinical_documentation")) == ("—", "None on file", "Back end", "Clinical documentation")
+            value_label("owner_team", "clinical_documentation")) == ("—", "No authorization on file", "Back end", "Clinical documentation")
     # an adjustment that is not a denial has no stage or team (it read "None"); an appeal's outcome in words
     assert (value_label("stage", "none"), value_label("owner_team", "none"), value_label("outcome", "partially_won")) == \
         ("—", "—", "Partially won")
