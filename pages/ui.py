@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from pages import ui_access, ui_address
-from pages.ui_matrix import TEXT_MIN_WIDTH
+from pages.ui_matrix import MAX_WIDTH, TEXT_MIN_WIDTH
 from pages.ui_base import (BASIS_LABELS, CACHE_TTL_S, CARRY, FILTER_DIMS, FILTER_KEYS, connection,
                            scope_from_key)
 from pages.ui_tables import LABELLED_COLUMNS, definition, fmt, forget_shown, parts_text, value_label
@@ -487,11 +487,14 @@ def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
 
     A figure whose layout.meta names a TEXT_MIN_WIDTH (a heatmap's cell labels) shows its point labels
     only in a chart at least that wide: plotly draws a label at a fixed size wherever its point falls,
-    so in a narrow chart the labels of neighbouring cells printed over each other (the hover keeps them)."""
+    so in a narrow chart the labels of neighbouring cells printed over each other (the hover keeps them).
+    One whose layout.meta names a MAX_WIDTH (a heatmap) is drawn no wider than that, so its cells stay
+    close together in a wide window."""
     fig.update_layout(clickmode="event+select")
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
     if meta.get(TEXT_MIN_WIDTH) and re.fullmatch(r"[\w-]+", key):
-        st.html(f"<style>.st-key-{key}{{container-type:inline-size}}"
+        widest = f"max-width:{int(meta[MAX_WIDTH])}px;" if meta.get(MAX_WIDTH) else ""
+        st.html(f"<style>.st-key-{key}{{container-type:inline-size;{widest}}}"
                 f"@container (max-width:{int(meta[TEXT_MIN_WIDTH])}px){{.st-key-{key} .textpoint{{display:none}}}}"
                 "</style>")
     if on_select is None:

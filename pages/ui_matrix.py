@@ -13,6 +13,7 @@ from warehouse import brief as _brief
 LABEL_MAX = 26             # characters of a heatmap's row or column name shown on its axis
 NARROW_CHART_PX = 540     # a full-width chart at a 1,000 px window with the sidebar open
 TEXT_MIN_WIDTH = "text_min_width"       # a figure's layout.meta key: chart() hides its point labels below this width
+MAX_WIDTH = "max_width"                 # a figure's layout.meta key: chart() draws it no wider than this
 
 
 def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text: list[list], customdata: list[list],
@@ -102,8 +103,14 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
                      ticktext=[short(v) for v in x_labels], automargin=True)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(reversed(y_labels)), showgrid=False,
                      tickmode="array", tickvals=y_labels, ticktext=[short(v) for v in y_labels], automargin=True)
+    text_min_width = int(20 + rows + len(x_labels) * widest + max(slant, 0))
     fig.update_layout(template=_brief.TEMPLATE,
                       height=max(220, 110 + (cell + 6) * len(y_labels) + (0 if flat else 40)),
                       margin={"l": 10, "r": 10, "t": 10, "b": 10 if flat else 50},
-                      meta={TEXT_MIN_WIDTH: int(20 + rows + len(x_labels) * widest + max(slant, 0))})
+                      meta={TEXT_MIN_WIDTH: text_min_width,
+                            # the width at which the squares stand ~4 px apart: stretched wider (11 causes
+                            # across a 1,100 px chart), they read as thin strips with wide gaps (a review);
+                            # never narrower than the cell labels need, and room for the colour bar (200 px)
+                            MAX_WIDTH: int(max(20 + rows + len(x_labels) * (cell + 4) + max(slant, 0),
+                                               text_min_width + 8, rows + 280))})
     return fig

@@ -397,6 +397,12 @@ def test_a_heatmap_keeps_its_columns_in_a_narrow_chart():
     assert 540 < need < 980                   # labels hidden at 1,000 px, shown at 1,440 px (a ~980 px chart)
     few = ui_matrix.matrix_figure(causes[:3], payers, [[1.0, 2.0, 3.0]] * 2, [["$1", "$2", "$3"]] * 2, [[1, 2, 3]] * 2, "")
     assert few.layout.meta[ui_matrix.TEXT_MIN_WIDTH] < need
+    # drawn no wider than its squares ~4 px apart need (stretched across a 1,100 px chart, 11 columns read
+    # as thin strips: a review): 20 + 156 px of payer names + 11 × 38 + the slant of the last names past
+    # the right edge; never narrower than its labels need (they would be hidden), nor than the colour bar
+    widest = fig.layout.meta[ui_matrix.MAX_WIDTH]
+    assert need + 8 <= widest < 800 and widest >= 20 + 26 * 6 + 11 * 38
+    assert few.layout.meta[ui_matrix.MAX_WIDTH] == 26 * 6 + 280
     # column names slanted while a narrow chart leaves them room; upright for 20 procedure codes, whose
     # slanted names printed over each other at 1,000 px (every one is named: plotly skipped every other)
     assert fig.layout.xaxis.tickangle == -45 and fig.layout.xaxis.tickvals == tuple(causes)
@@ -415,6 +421,10 @@ def test_the_payer_cause_heatmap_of_one_cell_on_the_page(monkeypatch, core_db):
     cells = [t for t in json.loads(heat.proto.spec)["data"] if t.get("marker", {}).get("symbol") == "square"]
     assert len(cells) == 1 and cells[0]["text"] == ["$200"]
     assert (cells[0]["marker"]["showscale"], cells[0]["marker"]["cmin"], cells[0]["marker"]["cmax"]) == (False, 0, 200)
+    # the chart's element is held to the figure's width (ui.chart): one column of payer names and a cell
+    want = json.loads(heat.proto.spec)["layout"]["meta"]["max_width"]
+    styles = [h.proto.body for h in at.get("html") if ".st-key-pd-heat{" in h.proto.body]
+    assert len(styles) == 1 and f"max-width:{want}px;" in styles[0], styles
 
 
 def test_money_puts_the_sign_before_the_dollar():
