@@ -76,8 +76,8 @@ if ctx:
     # ------------------------------------------------------------ matching and codes
     st.subheader("Remits that matched no claim")
     n_unmatched = ua.call(ctx, "quality.unmatched_remit_count")
-    st.caption(f"{ut.count_text(n_unmatched, 'claim').capitalize()} known only from their remit: they count in every KPI with the remit's "
-               "payer, provider and dates, and join their claim when its file arrives.")
+    st.caption(f"{ut.count_text(n_unmatched, 'claim').capitalize()} known only from their remit: they count in "
+               "every KPI with the remit's payer, provider and dates, and join their claim when its file arrives.")
     unmatched = ua.call(ctx, "quality.unmatched_remits") if n_unmatched and ctx.scope.claim_level else None
     if n_unmatched and not ctx.scope.claim_level:
         st.caption("Your role shows totals only: the claims themselves are not listed.")
