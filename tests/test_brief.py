@@ -82,6 +82,10 @@ def test_the_brief_colours_the_change_from_the_week_before(con):
         row = re.search(label + r"</td>.*?</tr>", html).group(0)
         assert "note good" not in row and "note bad" not in row, row
     assert "their changes are not coloured" in html
+    # the numbers under the week before and the average are this week's changes, and the headers say so
+    # (a review read '−1.7 pts' under 'Week before' as that week's own change)
+    assert html.count("under it: this week's change") == 2
+    assert "Under the week before and the 13-week average: this week's change from them" in html
 
 
 def test_filters_narrow_the_review(con):

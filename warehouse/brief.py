@@ -442,10 +442,10 @@ def render_html(review: WeeklyReview, *, title: str = "Weekly denial review", sc
 {f'<p class="warn">{e(thin)}</p>' if thin else ''}
 {'' if review.has_data else f'<p class="warn">No claims were adjudicated in week {e(review.week)} for these filters: the numbers below are empty, not zero.</p>'}
 <h2>The week in numbers</h2>
-<table><tr><th>KPI</th><th>This week</th><th>Week before</th><th>13-week average</th></tr>{''.join(rows)}</table>
+<table><tr><th>KPI</th><th>This week</th><th>Week before<div class="note">under it: this week's change</div></th><th>13-week average<div class="note">under it: this week's change</div></th></tr>{''.join(rows)}</table>
 <p class="note">{review.this.get('claims_adjudicated') or 0:,} claims adjudicated, {review.this.get('claims_denied') or 0:,} denied,
 {format_value('billed_dollars', review.this.get('billed_dollars') or 0)} billed. Bands: good / typical / concern against the benchmarks listed below.
-Coloured: the change from the week before, green better, red worse. {e(LAGGING_NOTE)}</p>
+Under the week before and the 13-week average: this week's change from them; coloured: the change from the week before, green better, red worse. {e(LAGGING_NOTE)}</p>
 <div class="pb">{divs[0]}</div>
 <h2>Where the money leaks</h2>
 {f'<p><b>{e(took)}</b></p>' if took else ''}
