@@ -88,9 +88,8 @@ if ctx:
                 frame = frame.with_columns(pl.col("payer_name").fill_null(pl.col("payer")))
             # the row's name, then the win ratio and its counts: after the counts, the ratio sat past the
             # table's edge at 1,440 px
-            first = [c for c in (by, "payer_name", "appeal_win_ratio", "appeals_won", "appeals_decided", "appeals_filed",
-                                 "appeals_pending", "appeal_rate") if c in frame.columns]
-            frame = frame.select(first + [c for c in frame.columns if c not in first])
+            frame = ut.columns_first(frame, [by, "payer_name", "appeal_win_ratio", "appeals_won", "appeals_decided",
+                                             "appeals_filed", "appeals_pending", "appeal_rate"])
             # bars named as the table beside them names its rows: payer names, root causes in words, "Level 2"
             names = frame["payer_name"].fill_null(frame["payer"]).to_list() if "payer_name" in frame.columns \
                 else [ut.value_label(by, v) if by in ut.LABELLED_COLUMNS else f"Level {v}" if by == "appeal_level"

@@ -46,9 +46,8 @@ if ctx:
     # names beside the ids, first (the ids stay, hidden, for the export's joins)
     # the answer first (how long since the last remit, against the usual gap), then the history's size
     first = ["last_remit", "days_quiet", "usual_gap_p90", "gone_quiet"]
-    fresh_payer = ui.with_names(ctx, fresh_payer, "payer").select("payer_name", *first,
-                                                                  pl.exclude("payer_name", *first))
-    fresh_site = ui.with_names(ctx, fresh_site, "site").select("site_name", *first, pl.exclude("site_name", *first))
+    fresh_payer = ut.columns_first(ui.with_names(ctx, fresh_payer, "payer"), ["payer_name", *first])
+    fresh_site = ut.columns_first(ui.with_names(ctx, fresh_site, "site"), ["site_name", *first])
     quiet = fresh_payer.filter(pl.col("gone_quiet")) if fresh_payer.height else fresh_payer
     if quiet.height:
         st.warning("Gone quiet longer than usual: " + ", ".join(

@@ -62,7 +62,7 @@ def claim_sections(ctx, procedures: list[str], modifiers: list[str]) -> None:
                    + ". Sort by clicking a column header; select a row to open the claim below.")
         # the denial first (its dollars, cause and codes), then whose and when: at 1440 px Denied and CARC were
         # off-screen to the right of the site, payer, provider and dates (a review); the downloads follow
-        claims = claims.select(CLAIM_LIST_FIRST + [c for c in claims.columns if c not in CLAIM_LIST_FIRST])
+        claims = ut.columns_first(claims, CLAIM_LIST_FIRST)
         claim_ids = claims["claim_id"].to_list()
 
         def _open_claim(ids=claim_ids):

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from pages import ui, ui_action as ua, ui_tables as ut
+from pages import ui, ui_action as ua, ui_matrix, ui_tables as ut
 from warehouse import action, brief, periods
 from warehouse.query import Filters
 
@@ -14,11 +14,9 @@ PRACTICE_STAGES = ("front_end", "back_end", "clinical")
 WHOLE = "(whole range)"
 
 
-def _carc_label(carc: pl.Expr, description: pl.Expr, most: int = 28) -> pl.Expr:
-    """'197 · Precertification/authoriz…': a CARC named on its bar, not 'CARC 197' alone (a review)."""
-    short = (pl.when(description.str.len_chars() > most)
-             .then(description.str.slice(0, most - 1).str.strip_chars_end() + "…").otherwise(description))
-    return pl.when(description.is_null()).then(pl.lit("CARC ") + carc).otherwise(carc + " · " + short)
+def _carc_label(carc: str, description: str | None) -> str:
+    """'29 · Claim was filed after the p…': a CARC named on its bar, not 'CARC 29' alone (a review)."""
+    return f"{carc} · {ui_matrix.short(description, 28)}" if description else f"CARC {carc}"
 
 
 def pareto_layout(fig: go.Figure) -> go.Figure:
@@ -144,7 +142,8 @@ if ctx:
             ui.empty_note(f"CARCs of {name(cause)}")
         else:
             ui.chart(pareto_layout(ua.pareto_figure(
-                carcs.with_columns(_carc_label(pl.col("carc"), pl.col("carc_description")).alias("lbl")),
+                carcs.with_columns(pl.Series("lbl", [_carc_label(c, d) for c, d in
+                                                     zip(carcs["carc"], carcs["carc_description"])], pl.String)),
                 "carc", "denied_dollars", "lbl", f"{name(cause)}: denied dollars by CARC", colour="#d4a72c")),
                 key="rc-carc")
             show = carcs.select("carc", "denied_dollars", "cum_share", "claims_denied", "carc_description")

@@ -492,11 +492,15 @@ def chart(fig, key: str, on_select: Callable | None = None, **kw) -> None:
     close together in a wide window."""
     fig.update_layout(clickmode="event+select")
     meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
-    if meta.get(TEXT_MIN_WIDTH) and re.fullmatch(r"[\w-]+", key):
-        widest = f"max-width:{int(meta[MAX_WIDTH])}px;" if meta.get(MAX_WIDTH) else ""
-        st.html(f"<style>.st-key-{key}{{container-type:inline-size;{widest}}}"
-                f"@container (max-width:{int(meta[TEXT_MIN_WIDTH])}px){{.st-key-{key} .textpoint{{display:none}}}}"
-                "</style>")
+    rules = []
+    if re.fullmatch(r"[\w-]+", key):
+        if meta.get(MAX_WIDTH):
+            rules.append(f".st-key-{key}{{max-width:{int(meta[MAX_WIDTH])}px;}}")
+        if meta.get(TEXT_MIN_WIDTH):
+            rules.append(f".st-key-{key}{{container-type:inline-size}}"
+                         f"@container (max-width:{int(meta[TEXT_MIN_WIDTH])}px){{.st-key-{key} .textpoint{{display:none}}}}")
+    if rules:
+        st.html(f"<style>{''.join(rules)}</style>")
     if on_select is None:
         st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False}, **kw)
     else:

@@ -16,6 +16,12 @@ TEXT_MIN_WIDTH = "text_min_width"       # a figure's layout.meta key: chart() hi
 MAX_WIDTH = "max_width"                 # a figure's layout.meta key: chart() draws it no wider than this
 
 
+def short(label, most: int = LABEL_MAX) -> str:
+    """A name cut to `most` characters with '…' (an axis label; the hover keeps the whole name)."""
+    label = str(label)
+    return label if len(label) <= most else label[:most - 1].rstrip() + "…"
+
+
 def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text: list[list], customdata: list[list],
                   hovertemplate: str, *, zmin: float | None = None, zmax: float | None = None,
                   tickformat: str = "", cell: int = 30) -> Any:
@@ -48,10 +54,6 @@ def matrix_figure(x_labels: list[str], y_labels: list[str], z: list[list], text:
             if float(short) < 1000 or unit == "B":           # 999,999: not '1e+03k' but '1M'
                 return f"{m.group(1)}{m.group(2)}{short}{unit}"
         return label
-
-    def short(label, most: int = LABEL_MAX) -> str:
-        label = str(label)
-        return label if len(label) <= most else label[:most - 1].rstrip() + "…"
 
     # one label too wide: every amount of $1,000 or more is written short, so a row reads '$205k $12.9k',
     # not '$205k $12,874' (a review: two formats side by side)

@@ -24,6 +24,13 @@ BAND_OPTIONS = ["good", "typical", "concern", metrics.FEW]
 
 
 # ------------------------------------------------------------------ KPI values in words
+def columns_first(frame: pl.DataFrame, first: list[str]) -> pl.DataFrame:
+    """The frame with the columns `first` (those it has) leading, in that order, then the rest as they were:
+    a long table leads with what its reader acts on, so it is in view without a sideways scroll."""
+    lead = [c for c in first if c in frame.columns]
+    return frame.select(lead + [c for c in frame.columns if c not in lead])
+
+
 def count_text(n: int, noun: str) -> str:
     """'1 claim', '2,015 claims', 'no claims': a count with its noun in the right number."""
     n = int(n)

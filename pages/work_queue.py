@@ -70,7 +70,7 @@ if ctx:
             # the overdue flag as a red pill beside the action (display only: the exports keep `overdue`)
             q = q.with_columns(pl.when(pl.col("overdue")).then(pl.lit([OVERDUE])).otherwise(pl.lit([], pl.List(pl.String)))
                                .alias("overdue_flag"))
-            return q.select(SHOWN + [c for c in q.columns if c not in SHOWN])
+            return ut.columns_first(q, SHOWN)
 
         live, lost = order(live), order(lost)
         # the queue's money (open, expected, lost), then what is urgent (due soon, overdue): five tiles in one

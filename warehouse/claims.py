@@ -120,7 +120,7 @@ _SELECTED = ("claim_id, site_id, payer_id, payer_class, rendering_npi, patient_p
 _GROUP_CODE = re.compile(r"(CO|PR|OA|PI|CR)\s*-?\s*([A-Z0-9]{1,5})")
 
 
-def search_code(text: str) -> tuple[str | None, str]:
+def _search_code(text: str) -> tuple[str | None, str]:
     """A claim search read as a denial code: (group code or None, CARC or RARC), as the product writes
     them ("CO-197", "co 197", "197", "M62")."""
     q = text.strip().upper()
@@ -144,7 +144,7 @@ def claim_page(con: duckdb.DuckDBPyConnection, *, scope: Scope, filters: Filters
         w.add("c.initially_denied")
     if search and search.strip():
         q = search.strip()
-        group, code = search_code(q)
+        group, code = _search_code(q)
         # a code: any denial CARC (with its group code when given: "CO-197") or RARC of the claim's initial
         # adjudication, as the payer drill-down's top codes count them (m_claim_code), not only the top one
         w.add("(c.claim_id ILIKE ? OR lower(coalesce(c.patient_pseudonym, '')) = lower(?) OR c.claim_id IN "
