@@ -357,6 +357,11 @@ def test_tiles_wrap_on_a_narrow_window(browser, server):
         settle(pg)
         no_exception(pg)
         values = pg.locator('[data-testid="stMetricValue"]')
+        try:            # a fresh server's first run under load: the status widget can pause before the tiles
+            pg.wait_for_function("document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= 7",
+                                 timeout=30_000)
+        except PlaywrightTimeout:
+            pass
         assert values.count() == 7
         cut_js = """() => [...document.querySelectorAll('[data-testid="stMetric"] div')]
                           .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
